@@ -1,0 +1,75 @@
+#include "agent/agent.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "agent/builtin_modules.hpp"
+#include "agent/http_server.hpp"
+#include "agent/logging.hpp"
+#include "agent/metrics_endpoint.hpp"
+#include "agent/scheduler.hpp"
+#include "agent/self_metrics.hpp"
+
+namespace ks {
+namespace {
+
+// Shutdown must finish within 5 s of SIGTERM; collectors get most of it to return.
+constexpr std::chrono::milliseconds kCollectorStopDeadline{4000};
+
+sigset_t termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+int run_agent(const Config& config) {
+  setup_logging(config.log);
+  // Block the termination signals before any thread starts, so every thread inherits the
+  // mask and only sigwait below receives them.
+  const sigset_t signals = termination_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  spdlog::info("kafka-sentinel {} (revision {}, librdkafka {}) starting; config: {}", KS_VERSION,
+               KS_REVISION, rd_kafka_version_str(),
+               config.source.empty() ? "built-in defaults" : config.source);
+
+  SelfMetrics self_metrics;
+  MetricsEndpoint metrics(self_metrics);
+  Snapshots snapshots;
+  Scheduler scheduler(self_metrics, [&metrics] { metrics.invalidate(); });
+  for (Module& module : builtin_modules(config, snapshots)) {
+    metrics.add_renderer(std::move(module.renderer));
+    scheduler.add(std::move(module.collector));
+  }
+
+  HttpServer http(metrics, [&scheduler] { return scheduler.statuses(); });
+  std::string error;
+  if (!http.start(config.http.listen_host, config.http.listen_port, error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
+  spdlog::info("serving http://{}:{}/metrics", config.http.listen_host, http.bound_port());
+  scheduler.start();
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  http.stop();
+  const auto hung = scheduler.stop(kCollectorStopDeadline);
+  for (const auto& name : hung) {
+    spdlog::error("collector {} did not stop in time; exiting without waiting for it", name);
+  }
+  spdlog::info("stopped");
+  spdlog::shutdown();
+  if (!hung.empty()) std::_Exit(0);  // don't run destructors under a thread still running
+  return 0;
+}
+
+}  // namespace ks

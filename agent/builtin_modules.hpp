@@ -1,0 +1,32 @@
+// Where the built-in collectors are registered: one line per collector, plus the renderer
+// that turns its snapshots into metric families.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "agent/metrics_endpoint.hpp"
+#include "core/cluster_snapshot.hpp"
+#include "core/collector.hpp"
+#include "core/config.hpp"
+#include "core/groups_snapshot.hpp"
+#include "core/host_snapshot.hpp"
+#include "core/latest.hpp"
+
+namespace ks {
+
+// The latest snapshot of every collector; read by renderers (and the event evaluator).
+struct Snapshots {
+  Latest<HostSnapshot> host;
+  Latest<ClusterSnapshot> cluster;
+  Latest<GroupsSnapshot> groups;
+};
+
+struct Module {
+  std::unique_ptr<Collector> collector;
+  MetricsEndpoint::Renderer renderer;
+};
+
+std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots);
+
+}  // namespace ks

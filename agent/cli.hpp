@@ -1,0 +1,29 @@
+// Command line: `kafka-sentinel [run] [--config FILE] [overrides]`,
+// `kafka-sentinel check-config FILE`, `--version`, `--help`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ks {
+
+struct CliOptions {
+  enum class Command { run, check_config, version, help };
+  Command command = Command::run;
+  std::optional<std::string> config_path;
+  std::optional<std::string> listen;
+  std::optional<std::string> bootstrap_servers;
+  std::optional<std::string> log_level;
+  std::vector<std::string> rest;  // arguments left for a subcommand (e.g. `events`)
+};
+
+struct CliParse {
+  CliOptions options;
+  std::string error;  // non-empty: usage error, exit 2
+};
+
+CliParse parse_cli(const std::vector<std::string>& args);
+std::string usage_text();
+
+}  // namespace ks

@@ -1,0 +1,584 @@
+#include "agent/config/config_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "agent/config/kafka_properties.hpp"
+#include "agent/config/validators.hpp"
+#include "core/duration.hpp"
+
+namespace ks::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Duration kMinInterval = 100ms;
+constexpr Duration kMaxRequestTimeout = 5min;  // librdkafka's socket.timeout.ms maximum
+constexpr const char* kDefaultsSource = "built-in defaults";
+
+struct Location {
+  int line = 0;    // 1-based, 0 = none
+  int column = 0;  // 1-based, 0 = none
+};
+
+Location location_of(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+// Where a value of the typed Config came from, keyed by its path in the Config (list items
+// by their index in the Config's vector). The path shown can differ for list items: the
+// index in the file, which differs when an earlier item was invalid and left out.
+struct Origin {
+  Location at;
+  std::string path;
+};
+using Origins = std::map<std::string, Origin>;
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return quote(node.Scalar());
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "an empty value";
+}
+
+std::string join(std::string_view parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return std::string(parent) + "." + std::string(key);
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions), ignoring
+// case: "intreval" is one edit from "interval".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+struct Value {
+  YAML::Node node;
+  std::string path;
+  Location key;  // the key's position: empty and block values are reported there
+};
+
+struct Field {
+  std::string_view key;
+  std::function<void(const Value&)> read;
+};
+
+std::string unknown_key_message(std::string_view name, const std::vector<Field>& fields,
+                                std::string_view parent) {
+  std::string_view best;
+  std::size_t best_distance = std::string_view::npos;
+  for (const Field& field : fields) {
+    const std::size_t distance = edit_distance(name, field.key);
+    const std::size_t allowed = std::max<std::size_t>(2, field.key.size() / 3);
+    if (distance <= allowed && distance < name.size() && distance < best_distance) {
+      best = field.key;
+      best_distance = distance;
+    }
+  }
+  std::string message = "unknown key " + quote(name);
+  if (!best.empty()) return message + " (did you mean " + quote(best) + "?)";
+  if (parent == "kafka" && name.find('.') != std::string_view::npos) {
+    return message + " (librdkafka properties go under kafka.properties)";
+  }
+  message += " (valid keys";
+  if (!parent.empty()) message += " under " + std::string(parent);
+  message += ": ";
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) message += ", ";
+    message += fields[i].key;
+  }
+  return message + ")";
+}
+
+// Reads YAML nodes into typed values; records type problems and where each value came from.
+class Reader {
+ public:
+  Reader(std::string file, const EnvLookup& env, std::vector<ConfigProblem>& problems,
+         Origins& origins)
+      : file_(std::move(file)), env_(env), problems_(problems), origins_(origins) {}
+
+  void add(Location at, std::string key_path, std::string message) {
+    problems_.push_back({file_, at.line, at.column, std::move(key_path), std::move(message)});
+  }
+
+  // Scalars are reported where they are; empty values and collections at their key.
+  static Location where(const Value& value) {
+    return value.node.IsScalar() ? location_of(value.node) : value.key;
+  }
+
+  void mapping(const Value& value, const std::vector<Field>& fields) {
+    if (value.node.IsNull()) return;  // "log:" with everything below commented out
+    if (!value.node.IsMap()) {
+      if (value.path.empty()) {
+        add(location_of(value.node), "",
+            "expected a mapping of sections at the top level, got " + describe(value.node));
+      } else {
+        add(where(value), value.path, "expected a mapping, got " + describe(value.node));
+      }
+      return;
+    }
+    for_each_key(value, [&](const std::string& name, const Value& entry) {
+      const auto field = std::find_if(fields.begin(), fields.end(),
+                                      [&](const Field& f) { return f.key == name; });
+      if (field == fields.end()) {
+        add(entry.key, entry.path, unknown_key_message(name, fields, value.path));
+        return;
+      }
+      field->read(entry);
+    });
+  }
+
+  void duration(const Value& value, Duration& out) {
+    const std::string expected = "a duration like \"15s\"";
+    const auto text = scalar(value, expected);
+    if (!text) return;
+    const auto parsed = parse_duration(*text);
+    if (!parsed) {
+      std::string message = "expected " + expected + ", got " + quote(*text);
+      if (all_digits(*text)) message += " (add a unit: ms, s, m, h or d)";
+      add(where(value), value.path, std::move(message));
+      return;
+    }
+    out = *parsed;
+  }
+
+  void boolean(const Value& value, bool& out) {
+    const auto text = scalar(value, "true or false");
+    if (!text) return;
+    if (*text == "true" || *text == "True" || *text == "TRUE") {
+      out = true;
+    } else if (*text == "false" || *text == "False" || *text == "FALSE") {
+      out = false;
+    } else {
+      add(where(value), value.path, "expected true or false, got " + quote(*text));
+    }
+  }
+
+  void integer(const Value& value, int& out) {
+    const auto text = scalar(value, "an integer");
+    if (!text) return;
+    std::string_view digits = *text;
+    if (digits.size() > 1 && digits.front() == '+' && digits[1] != '-') digits.remove_prefix(1);
+    int parsed = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
+    if (error == std::errc::result_out_of_range) {
+      add(where(value), value.path, "integer " + quote(*text) + " is out of range");
+    } else if (error != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
+      add(where(value), value.path, "expected an integer, got " + quote(*text));
+    } else {
+      out = parsed;
+    }
+  }
+
+  void string(const Value& value, std::string& out) {
+    if (auto text = scalar(value, "a string")) out = std::move(*text);
+  }
+
+  void listen(const Value& value, HttpConfig& out) {
+    const auto text = scalar(value, "an address like \"0.0.0.0:9742\"");
+    if (!text) return;
+    if (std::string problem = parse_listen(*text, out); !problem.empty()) {
+      add(where(value), value.path, std::move(problem));
+    }
+  }
+
+  void string_list(const Value& value, std::vector<std::string>& out) {
+    if (value.node.IsNull()) {  // "include:" with nothing: an empty list
+      out.clear();
+      return;
+    }
+    if (!value.node.IsSequence()) {
+      add(where(value), value.path, "expected a list, got " + describe(value.node));
+      return;
+    }
+    out.clear();
+    for (std::size_t i = 0; i < value.node.size(); ++i) {
+      const YAML::Node item = value.node[i];
+      const std::string file_path = fmt::format("{}[{}]", value.path, i);
+      const std::string config_path = fmt::format("{}[{}]", value.path, out.size());
+      const Location at = location_of(item).line > 0 ? location_of(item) : value.key;
+      auto text = scalar(Value{item, file_path, at}, "a string", config_path);
+      if (text) out.push_back(std::move(*text));
+    }
+  }
+
+  void properties(const Value& value, std::map<std::string, std::string>& out) {
+    if (value.node.IsNull()) return;
+    if (!value.node.IsMap()) {
+      add(where(value), value.path, "expected a mapping, got " + describe(value.node));
+      return;
+    }
+    const std::string expected = "a string, number or boolean";
+    for_each_key(value, [&](const std::string& name, const Value& entry) {
+      if (entry.node.IsMap()) {
+        add(entry.key, entry.path,
+            "expected " + expected + ", got a mapping (write each property's full name, "
+            "like \"ssl.ca.location: /etc/kafka/ca.pem\")");
+      } else if (entry.node.IsSequence()) {
+        add(entry.key, entry.path,
+            "expected " + expected + ", got a sequence (librdkafka lists are one "
+            "comma-separated string)");
+      } else if (entry.node.IsNull()) {
+        add(entry.key, entry.path,
+            "expected " + expected + ", got an empty value (write \"\" for an empty string)");
+      } else if (auto text = scalar(entry, expected)) {
+        out[name] = std::move(*text);
+      }
+    });
+  }
+
+ private:
+  // The scalar's text after ${VAR} interpolation, or nullopt with the problem recorded.
+  std::optional<std::string> scalar(const Value& value, std::string_view expected,
+                                    const std::string& config_path = "") {
+    if (!value.node.IsScalar()) {
+      add(where(value), value.path,
+          "expected " + std::string(expected) + ", got " + describe(value.node));
+      return std::nullopt;
+    }
+    origins_[config_path.empty() ? value.path : config_path] = Origin{where(value), value.path};
+    Interpolated interpolated = interpolate_env(value.node.Scalar(), env_);
+    if (!interpolated.errors.empty()) {
+      for (std::string& error : interpolated.errors) add(where(value), value.path, std::move(error));
+      return std::nullopt;
+    }
+    return std::move(interpolated.value);
+  }
+
+  // Calls `visit` for each entry with a plain-name key; reports other keys and duplicates.
+  void for_each_key(const Value& value,
+                    const std::function<void(const std::string&, const Value&)>& visit) {
+    std::map<std::string, int> first_line;
+    for (auto it = value.node.begin(); it != value.node.end(); ++it) {
+      const Location key_at = location_of(it->first);
+      if (!it->first.IsScalar()) {
+        add(key_at, value.path, "expected a key name, got " + describe(it->first));
+        continue;
+      }
+      const std::string& name = it->first.Scalar();
+      const Value entry{it->second, join(value.path, name), key_at};
+      if (const auto [previous, inserted] = first_line.emplace(name, key_at.line); !inserted) {
+        add(key_at, entry.path,
+            fmt::format("duplicate key {} (first set on line {})", quote(name), previous->second));
+        continue;
+      }
+      visit(name, entry);
+    }
+  }
+
+  std::string file_;
+  const EnvLookup& env_;
+  std::vector<ConfigProblem>& problems_;
+  Origins& origins_;
+};
+
+void read_config(Reader& r, const YAML::Node& root, Config& c) {
+  const auto filter = [&r](NameFilter& f) {
+    return [&r, &f](const Value& v) {
+      r.mapping(v, {{"include", [&](const Value& x) { r.string_list(x, f.include); }},
+                    {"exclude", [&](const Value& x) { r.string_list(x, f.exclude); }}});
+    };
+  };
+  auto& host = c.collectors.host;
+  auto& brokers = c.collectors.brokers;
+  auto& groups = c.collectors.groups;
+  r.mapping(
+      Value{root, "", location_of(root)},
+      {
+          {"log",
+           [&](const Value& v) {
+             r.mapping(v, {{"level", [&](const Value& x) { r.string(x, c.log.level); }},
+                           {"format", [&](const Value& x) { r.string(x, c.log.format); }}});
+           }},
+          {"http",
+           [&](const Value& v) {
+             r.mapping(v, {{"listen", [&](const Value& x) { r.listen(x, c.http); }}});
+           }},
+          {"kafka",
+           [&](const Value& v) {
+             r.mapping(
+                 v, {{"bootstrap_servers",
+                      [&](const Value& x) { r.string(x, c.kafka.bootstrap_servers); }},
+                     {"client_id", [&](const Value& x) { r.string(x, c.kafka.client_id); }},
+                     {"request_timeout",
+                      [&](const Value& x) { r.duration(x, c.kafka.request_timeout); }},
+                     {"properties",
+                      [&](const Value& x) { r.properties(x, c.kafka.properties); }}});
+           }},
+          {"collectors",
+           [&](const Value& v) {
+             r.mapping(
+                 v,
+                 {{"host",
+                   [&](const Value& s) {
+                     r.mapping(s, {{"enabled", [&](const Value& x) { r.boolean(x, host.enabled); }},
+                                   {"interval", [&](const Value& x) { r.duration(x, host.interval); }},
+                                   {"procfs", [&](const Value& x) { r.string(x, host.procfs); }}});
+                   }},
+                  {"brokers",
+                   [&](const Value& s) {
+                     r.mapping(
+                         s,
+                         {{"enabled", [&](const Value& x) { r.boolean(x, brokers.enabled); }},
+                          {"interval", [&](const Value& x) { r.duration(x, brokers.interval); }},
+                          {"topics", filter(brokers.topics)},
+                          {"include_internal_topics",
+                           [&](const Value& x) { r.boolean(x, brokers.include_internal_topics); }},
+                          {"broker_down_retention",
+                           [&](const Value& x) { r.duration(x, brokers.broker_down_retention); }},
+                          {"expected_brokers",
+                           [&](const Value& x) { r.integer(x, brokers.expected_brokers); }},
+                          {"topic_config_refresh",
+                           [&](const Value& x) { r.duration(x, brokers.topic_config_refresh); }}});
+                   }},
+                  {"groups",
+                   [&](const Value& s) {
+                     r.mapping(
+                         s,
+                         {{"enabled", [&](const Value& x) { r.boolean(x, groups.enabled); }},
+                          {"interval", [&](const Value& x) { r.duration(x, groups.interval); }},
+                          {"groups", filter(groups.groups)},
+                          {"max_concurrent_requests",
+                           [&](const Value& x) { r.integer(x, groups.max_concurrent_requests); }},
+                          {"status_window_commits",
+                           [&](const Value& x) { r.integer(x, groups.status_window_commits); }},
+                          {"lag_history_points",
+                           [&](const Value& x) { r.integer(x, groups.lag_history_points); }}});
+                   }}});
+           }},
+      });
+}
+
+// Checks values against each other and their allowed ranges: the same for a loaded file,
+// the built-in defaults and (via the same validators) command-line overrides.
+class Validator {
+ public:
+  Validator(std::string file, const Origins& origins, std::vector<ConfigProblem>& problems)
+      : file_(std::move(file)), origins_(origins), problems_(problems) {}
+
+  void check(const std::string& config_path, std::string message) {
+    if (message.empty()) return;
+    const auto origin = origins_.find(config_path);
+    if (origin == origins_.end()) {
+      problems_.push_back({file_, 0, 0, config_path, std::move(message)});
+    } else {
+      problems_.push_back({file_, origin->second.at.line, origin->second.at.column,
+                           origin->second.path, std::move(message)});
+    }
+  }
+
+  void at_least(const std::string& path, Duration value, Duration minimum) {
+    if (value < minimum) {
+      check(path, "must be at least " + format_duration(minimum) + ", got " + format_duration(value));
+    }
+  }
+
+  void between(const std::string& path, Duration value, Duration minimum, Duration maximum) {
+    if (value < minimum || value > maximum) {
+      check(path, "must be between " + format_duration(minimum) + " and " +
+                      format_duration(maximum) + ", got " + format_duration(value));
+    }
+  }
+
+  void between(const std::string& path, int value, int minimum, int maximum) {
+    if (value < minimum || value > maximum) {
+      check(path, fmt::format("must be between {} and {}, got {}", minimum, maximum, value));
+    }
+  }
+
+  void regexes(const std::string& path, const std::vector<std::string>& patterns) {
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      check(fmt::format("{}[{}]", path, i), check_regex(patterns[i]));
+    }
+  }
+
+ private:
+  std::string file_;
+  const Origins& origins_;
+  std::vector<ConfigProblem>& problems_;
+};
+
+std::string format_listen(const HttpConfig& http) {
+  const bool ipv6 = http.listen_host.find(':') != std::string::npos;
+  if (ipv6) return fmt::format("[{}]:{}", http.listen_host, http.listen_port);
+  return fmt::format("{}:{}", http.listen_host, http.listen_port);
+}
+
+void validate(const Config& c, Validator& v) {
+  v.check("log.level", check_log_level(c.log.level));
+  v.check("log.format", check_log_format(c.log.format));
+  HttpConfig scratch;
+  v.check("http.listen", parse_listen(format_listen(c.http), scratch));
+
+  v.check("kafka.bootstrap_servers", check_bootstrap_servers(c.kafka.bootstrap_servers));
+  if (c.kafka.client_id.empty()) v.check("kafka.client_id", "must not be empty");
+  v.between("kafka.request_timeout", c.kafka.request_timeout, kMinInterval, kMaxRequestTimeout);
+  for (PropertyProblem& problem : check_kafka_properties(c.kafka)) {
+    v.check(problem.key_path, std::move(problem.message));
+  }
+
+  const auto& host = c.collectors.host;
+  v.at_least("collectors.host.interval", host.interval, kMinInterval);
+  if (host.procfs.empty()) v.check("collectors.host.procfs", "must not be empty");
+
+  const auto& brokers = c.collectors.brokers;
+  v.at_least("collectors.brokers.interval", brokers.interval, kMinInterval);
+  v.regexes("collectors.brokers.topics.include", brokers.topics.include);
+  v.regexes("collectors.brokers.topics.exclude", brokers.topics.exclude);
+  if (brokers.expected_brokers < 0) {
+    v.check("collectors.brokers.expected_brokers",
+            fmt::format("must be 0 (unknown) or more, got {}", brokers.expected_brokers));
+  }
+  v.at_least("collectors.brokers.topic_config_refresh", brokers.topic_config_refresh, kMinInterval);
+
+  const auto& groups = c.collectors.groups;
+  v.at_least("collectors.groups.interval", groups.interval, kMinInterval);
+  v.regexes("collectors.groups.groups.include", groups.groups.include);
+  v.regexes("collectors.groups.groups.exclude", groups.groups.exclude);
+  v.between("collectors.groups.max_concurrent_requests", groups.max_concurrent_requests, 1, 1000);
+  v.between("collectors.groups.status_window_commits", groups.status_window_commits, 2, 100);
+  v.between("collectors.groups.lag_history_points", groups.lag_history_points, 2, 10000);
+}
+
+void sort_in_file_order(std::vector<ConfigProblem>& problems) {
+  std::stable_sort(problems.begin(), problems.end(), [](const ConfigProblem& a, const ConfigProblem& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+}
+
+struct FileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+}  // namespace
+
+std::string ConfigProblem::to_string() const {
+  std::string out = file;
+  if (line > 0) {
+    out += fmt::format(":{}", line);
+    if (key_path.empty() && column > 0) out += fmt::format(":{}", column);
+  }
+  out += ": ";
+  if (!key_path.empty()) out += key_path + ": ";
+  return out + message;
+}
+
+LoadResult load_config_text(std::string_view yaml, const std::string& source_name,
+                            const EnvLookup& env) {
+  LoadResult result;
+  result.config.source = source_name;
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+    const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
+    result.problems.push_back({source_name, line, column, "", "yaml syntax error: " + e.msg});
+    return result;
+  }
+  if (documents.size() > 1) {
+    const Location at = location_of(documents[1]);
+    result.problems.push_back(
+        {source_name, at.line, at.column, "",
+         fmt::format("expected one YAML document, found {} (remove the \"---\" separators)",
+                     documents.size())});
+  }
+  Origins origins;
+  if (!documents.empty()) {
+    Reader reader(source_name, env, result.problems, origins);
+    read_config(reader, documents.front(), result.config);
+  }
+  Validator validator(source_name, origins, result.problems);
+  validate(result.config, validator);
+  sort_in_file_order(result.problems);
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+  const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  const auto unreadable = [&path](int error) {
+    LoadResult result;
+    result.config.source = path;
+    result.problems.push_back({path, 0, 0, "", std::string("cannot read: ") + std::strerror(error)});
+    return result;
+  };
+  if (!file) return unreadable(errno);
+  std::string text;
+  std::array<char, 65536> buffer{};
+  while (true) {
+    const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    text.append(buffer.data(), n);
+    if (n < buffer.size()) break;
+  }
+  if (std::ferror(file.get())) return unreadable(errno);  // e.g. EISDIR for a directory
+  return load_config_text(text, path, env);
+}
+
+LoadResult default_config() {
+  LoadResult result;
+  const Origins no_origins;
+  Validator validator(kDefaultsSource, no_origins, result.problems);
+  validate(result.config, validator);
+  return result;
+}
+
+std::vector<ConfigProblem> apply_overrides(Config& config, const Overrides& overrides) {
+  std::vector<ConfigProblem> problems;
+  const auto add = [&problems](const char* flag, std::string message) {
+    if (!message.empty()) problems.push_back({"command line", 0, 0, flag, std::move(message)});
+  };
+  if (overrides.listen) add("--listen", parse_listen(*overrides.listen, config.http));
+  if (overrides.bootstrap_servers) {
+    std::string problem = check_bootstrap_servers(*overrides.bootstrap_servers);
+    if (problem.empty()) config.kafka.bootstrap_servers = *overrides.bootstrap_servers;
+    add("--bootstrap-servers", std::move(problem));
+  }
+  if (overrides.log_level) {
+    std::string problem = check_log_level(*overrides.log_level);
+    if (problem.empty()) config.log.level = *overrides.log_level;
+    add("--log-level", std::move(problem));
+  }
+  return problems;
+}
+
+}  // namespace ks::config

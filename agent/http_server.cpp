@@ -1,0 +1,111 @@
+#include "agent/http_server.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+namespace ks {
+namespace {
+
+constexpr const char* kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+constexpr const char* kIndex =
+    "kafka-sentinel: Kafka monitoring agent\n"
+    "\n"
+    "/metrics  Prometheus metrics (text format 0.0.4; gzip on Accept-Encoding: gzip)\n"
+    "/healthz  200 while the process is alive\n"
+    "/readyz   200 once every enabled collector has succeeded once; 503 with a JSON\n"
+    "          body naming what is not ready and its last error\n";
+
+bool accepts_gzip(const httplib::Request& req) {
+  const std::string accept = req.get_header_value("Accept-Encoding");
+  return accept.find("gzip") != std::string::npos;
+}
+
+}  // namespace
+
+std::string readiness_json(const std::vector<CollectorStatus>& statuses, bool& ready) {
+  nlohmann::json body;
+  nlohmann::json not_ready = nlohmann::json::array();
+  nlohmann::json collectors = nlohmann::json::object();
+  for (const CollectorStatus& st : statuses) {
+    nlohmann::json entry{{"ready", st.ever_succeeded}, {"last_ok", st.last_ok},
+                         {"runs", st.runs}, {"errors", st.errors}};
+    if (!st.last_error.empty()) entry["last_error"] = st.last_error;
+    collectors[st.name] = entry;
+    if (!st.ever_succeeded) {
+      nlohmann::json missing{{"collector", st.name}};
+      missing["last_error"] = st.runs == 0 ? "no cycle finished yet" : st.last_error;
+      not_ready.push_back(missing);
+    }
+  }
+  ready = not_ready.empty();
+  body["ready"] = ready;
+  body["not_ready"] = not_ready;
+  body["collectors"] = collectors;
+  return body.dump() + "\n";
+}
+
+HttpServer::HttpServer(MetricsEndpoint& metrics, StatusSource statuses)
+    : metrics_(metrics), statuses_(std::move(statuses)), server_(std::make_unique<httplib::Server>()) {
+  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    std::shared_ptr<const RenderedMetrics> body;
+    try {
+      body = metrics_.current();
+    } catch (const std::exception& e) {
+      spdlog::error("rendering /metrics failed: {}", e.what());
+      res.status = 500;
+      res.set_content(std::string("rendering failed: ") + e.what() + "\n", "text/plain");
+      return;
+    }
+    const bool gzip = accepts_gzip(req);
+    // httplib compresses every text/* response itself, per request, after this handler,
+    // deciding from the request's Accept-Encoding. The body is compressed once per render
+    // already, so hide that header from it. (The Request object is httplib's own non-const
+    // per-connection object; the handler only sees it through a const reference.)
+    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+    if (gzip) {
+      res.set_header("Content-Encoding", "gzip");
+      res.set_content(body->gzip, kExpositionContentType);
+    } else {
+      res.set_content(body->plain, kExpositionContentType);
+    }
+  });
+  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    bool ready = false;
+    const std::string body = readiness_json(statuses_(), ready);
+    res.status = ready ? 200 : 503;
+    res.set_content(body, "application/json");
+  });
+  server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kIndex, "text/plain");
+  });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+bool HttpServer::start(const std::string& host, int port, std::string& error) {
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+  } else {
+    port_ = server_->bind_to_port(host, port) ? port : -1;
+  }
+  if (port_ <= 0) {
+    error = "cannot listen on " + host + ":" + std::to_string(port) +
+            " (address in use, or not an address of this host)";
+    return false;
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return true;
+}
+
+void HttpServer::stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace ks

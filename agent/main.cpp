@@ -1,0 +1,56 @@
+#include <librdkafka/rdkafka.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "agent/agent.hpp"
+#include "agent/cli.hpp"
+#include "agent/config/config_loader.hpp"
+
+namespace {
+
+constexpr int kExitConfigError = 2;
+
+int print_problems(const std::vector<ks::config::ConfigProblem>& problems) {
+  for (const auto& problem : problems) std::cerr << problem.to_string() << "\n";
+  return kExitConfigError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const ks::CliParse parse = ks::parse_cli(args);
+  if (!parse.error.empty()) {
+    std::cerr << "kafka-sentinel: " << parse.error << "\n\n" << ks::usage_text();
+    return kExitConfigError;
+  }
+  const ks::CliOptions& options = parse.options;
+  switch (options.command) {
+    case ks::CliOptions::Command::help:
+      std::cout << ks::usage_text();
+      return 0;
+    case ks::CliOptions::Command::version:
+      std::cout << "kafka-sentinel " << KS_VERSION << " (revision " << KS_REVISION
+                << ", librdkafka " << rd_kafka_version_str() << ")\n";
+      return 0;
+    case ks::CliOptions::Command::check_config: {
+      const auto loaded = ks::config::load_config_file(*options.config_path);
+      if (!loaded.ok()) return print_problems(loaded.problems);
+      std::cout << *options.config_path << ": ok\n";
+      return 0;
+    }
+    case ks::CliOptions::Command::run:
+      break;
+  }
+
+  auto loaded = options.config_path ? ks::config::load_config_file(*options.config_path)
+                                    : ks::config::default_config();
+  const auto override_problems = ks::config::apply_overrides(
+      loaded.config, {options.listen, options.bootstrap_servers, options.log_level});
+  loaded.problems.insert(loaded.problems.end(), override_problems.begin(),
+                         override_problems.end());
+  if (!loaded.ok()) return print_problems(loaded.problems);
+  return ks::run_agent(loaded.config);
+}

@@ -1,0 +1,50 @@
+// The /metrics body, rendered once per new generation of snapshots and cached (plain and
+// gzip): extra scrapers cost a copy each, not a render each.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/self_metrics.hpp"
+#include "exporters/prometheus/exposition_writer.hpp"
+
+namespace ks {
+
+struct RenderedMetrics {
+  std::uint64_t generation = 0;
+  std::string plain;
+  std::string gzip;
+  std::size_t series = 0;
+  std::chrono::duration<double> render_time{};
+};
+
+class MetricsEndpoint {
+ public:
+  using Renderer = std::function<void(prom::ExpositionWriter&)>;
+
+  explicit MetricsEndpoint(SelfMetrics& self_metrics);
+
+  void add_renderer(Renderer renderer);
+  // Something a renderer reads has changed: the next request renders anew.
+  void invalidate() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  // The cached body, rendered first if it is older than the latest generation.
+  std::shared_ptr<const RenderedMetrics> current();
+
+ private:
+  SelfMetrics& self_metrics_;
+  std::vector<Renderer> renderers_;
+  std::atomic<std::uint64_t> generation_{1};
+  std::mutex render_mutex_;  // one render at a time; concurrent scrapers wait for it
+  std::shared_ptr<const RenderedMetrics> cached_;
+  prometheus::Gauge& render_seconds_;
+  prometheus::Gauge& render_bytes_;
+  prometheus::Gauge& render_series_;
+  prometheus::Counter& renders_;
+};
+
+}  // namespace ks

@@ -1,0 +1,116 @@
+#include "agent/scheduler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <random>
+
+namespace ks {
+namespace {
+
+// ±10% jitter, so collectors of many agents (and of one agent) don't poll in lockstep.
+std::chrono::milliseconds jittered(std::chrono::milliseconds interval, std::mt19937& rng) {
+  std::uniform_real_distribution<double> factor(0.9, 1.1);
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(static_cast<double>(interval.count()) * factor(rng)));
+}
+
+}  // namespace
+
+Scheduler::Scheduler(SelfMetrics& self_metrics, std::function<void()> on_cycle)
+    : self_metrics_(self_metrics), on_cycle_(std::move(on_cycle)) {}
+
+Scheduler::~Scheduler() { stop(std::chrono::milliseconds(0)); }
+
+void Scheduler::add(std::unique_ptr<Collector> collector) {
+  auto slot = std::make_unique<Slot>();
+  slot->status.name = std::string(collector->name());
+  slot->collector = std::move(collector);
+  slots_.push_back(std::move(slot));
+}
+
+void Scheduler::start() {
+  for (auto& slot : slots_) {
+    Slot& s = *slot;
+    s.thread = std::jthread([this, &s](std::stop_token stop) { run(stop, s); });
+  }
+}
+
+void Scheduler::run(std::stop_token stop, Slot& slot) {
+  std::mt19937 rng(std::random_device{}());
+  std::mutex wait_mutex;
+  std::condition_variable_any wakeup;
+  const std::string name = slot.status.name;
+  while (!stop.stop_requested()) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string error;
+    try {
+      slot.collector->collect_once();
+    } catch (const std::exception& e) {
+      error = e.what();
+      if (error.empty()) error = "unknown error";
+    } catch (...) {
+      error = "unknown non-standard exception";
+    }
+    // A collector that returns after stop() gave up on it must not touch the scheduler,
+    // which may be gone by then.
+    if (stop.stop_requested()) break;
+    const auto took = std::chrono::steady_clock::now() - started;
+    const bool ok = error.empty();
+    {
+      std::lock_guard lock(status_mutex_);
+      CollectorStatus& st = slot.status;
+      ++st.runs;
+      st.last_ok = ok;
+      if (ok) {
+        st.ever_succeeded = true;
+        st.last_error.clear();
+      } else {
+        ++st.errors;
+        st.last_error = error;
+      }
+    }
+    if (!ok) spdlog::warn("collector {} failed: {}", name, error);
+    self_metrics_.record_collection(name, took, ok, std::chrono::system_clock::now());
+    if (on_cycle_) on_cycle_();
+
+    const auto next = started + jittered(slot.collector->interval(), rng);
+    std::unique_lock lock(wait_mutex);
+    wakeup.wait_until(lock, stop, next, [] { return false; });
+  }
+  slot.finished = true;
+}
+
+std::vector<std::string> Scheduler::stop(std::chrono::milliseconds deadline) {
+  for (auto& slot : slots_) {
+    if (slot->thread.joinable()) slot->thread.request_stop();
+  }
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  std::vector<std::string> hung;
+  for (auto& slot : slots_) {
+    if (!slot->thread.joinable()) continue;
+    while (!slot->finished && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (slot->finished) {
+      slot->thread.join();
+    } else {
+      hung.push_back(slot->status.name);
+      // Never block shutdown on a hung call; the process is about to exit. The slot (and
+      // its collector) is leaked on purpose so the detached thread never sees it freed.
+      slot->thread.detach();
+      (void)slot.release();
+    }
+  }
+  std::erase(slots_, nullptr);
+  return hung;
+}
+
+std::vector<CollectorStatus> Scheduler::statuses() const {
+  std::lock_guard lock(status_mutex_);
+  std::vector<CollectorStatus> out;
+  for (const auto& slot : slots_) out.push_back(slot->status);
+  return out;
+}
+
+}  // namespace ks

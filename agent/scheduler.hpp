@@ -1,0 +1,58 @@
+// Runs every collector on its own thread at its own (jittered) interval, times each
+// cycle, records success and errors, and never lets one collector's failure or hang touch
+// the others.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/self_metrics.hpp"
+#include "core/collector.hpp"
+
+namespace ks {
+
+struct CollectorStatus {
+  std::string name;
+  bool ever_succeeded = false;
+  bool last_ok = false;
+  std::string last_error;  // of the last failed cycle; cleared by a success
+  std::uint64_t runs = 0;
+  std::uint64_t errors = 0;
+};
+
+class Scheduler {
+ public:
+  // `on_cycle` runs after every cycle of any collector (e.g. to invalidate caches).
+  Scheduler(SelfMetrics& self_metrics, std::function<void()> on_cycle);
+  ~Scheduler();
+
+  void add(std::unique_ptr<Collector> collector);
+  void start();
+  // Asks every thread to stop and joins those that finish by `deadline`. Returns the
+  // names of collectors still running then (hung in a call); their threads are detached.
+  std::vector<std::string> stop(std::chrono::milliseconds deadline);
+
+  std::vector<CollectorStatus> statuses() const;
+
+ private:
+  struct Slot {
+    std::unique_ptr<Collector> collector;
+    CollectorStatus status;
+    std::jthread thread;
+    std::atomic<bool> finished{false};
+  };
+  void run(std::stop_token stop, Slot& slot);
+
+  SelfMetrics& self_metrics_;
+  std::function<void()> on_cycle_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  mutable std::mutex status_mutex_;
+};
+
+}  // namespace ks

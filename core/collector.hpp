@@ -1,0 +1,25 @@
+// A collector polls one source (procfs, Kafka metadata, consumer groups) and publishes
+// immutable snapshots. The agent's scheduler runs each on its own thread.
+#pragma once
+
+#include <chrono>
+#include <stdexcept>
+#include <string_view>
+
+namespace ks {
+
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  virtual std::string_view name() const = 0;  // "host", "brokers", "groups"
+  virtual std::chrono::milliseconds interval() const = 0;
+  // Publishes a new snapshot, or throws CollectError (or any std::exception) saying why
+  // not; the last good snapshot then stays published.
+  virtual void collect_once() = 0;
+};
+
+struct CollectError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace ks

@@ -1,0 +1,785 @@
+#!/usr/bin/env bash
+# kafka-cluster.sh: a real local Apache Kafka (KRaft, combined broker+controller nodes) for the
+# tests and the demo, run straight from Apache's own jars (fetched once with Maven, then cached).
+#
+# Usage:
+#   scripts/kafka-cluster.sh fetch
+#   scripts/kafka-cluster.sh up [--nodes 1|3] [--dir DIR] [--port-base P] [--prop key=value]... [--fresh]
+#   scripts/kafka-cluster.sh status     [--dir DIR]
+#   scripts/kafka-cluster.sh bootstrap  [--dir DIR]
+#   scripts/kafka-cluster.sh stop-node  K [--dir DIR]
+#   scripts/kafka-cluster.sh kill-node  K [--dir DIR]
+#   scripts/kafka-cluster.sh start-node K [--dir DIR]
+#   scripts/kafka-cluster.sh down       [--dir DIR] [--purge]
+#   scripts/kafka-cluster.sh [--dir DIR] tool NAME [ARGS...]
+#   scripts/kafka-cluster.sh tools            (lists NAME -> main class)
+#
+# `up` prints progress to stderr and the bootstrap list as the LAST line of stdout:
+#   BOOTSTRAP=$(scripts/kafka-cluster.sh up --nodes 3 --dir /tmp/k3 | tail -n1)
+#   scripts/kafka-cluster.sh tool kafka-topics --bootstrap-server "$BOOTSTRAP" --list
+# `tool` passes ARGS through unchanged (pass --bootstrap-server yourself); NAME is the usual
+# script name (kafka-topics, kafka-console-producer, ... with or without .sh) or a main class.
+#
+# Node K (1-based) listens on PLAINTEXT 127.0.0.1:(P+K-1) and CONTROLLER 127.0.0.1:(P+100+K-1).
+# DIR/cluster.env records BOOTSTRAP, NODES, PORT_BASE, ... so later commands need only --dir.
+# Per node: DIR/node-K/{server.properties,server.log,pid,data/}.
+#
+# Environment:
+#   KAFKA_VERSION          Kafka version to fetch/run (default 3.9.2)
+#   KAFKA_SENTINEL_CACHE   cache root (default $HOME/.cache/kafka-sentinel); jars go to
+#                          $KAFKA_SENTINEL_CACHE/kafka-<version>/libs
+#   KAFKA_CLUSTER_DIR      default for --dir (default ${TMPDIR:-/tmp}/kafka-sentinel-kafka)
+#   KAFKA_HEAP_OPTS        broker heap (default -Xms128m -Xmx384m)
+#   KAFKA_JVM_OPTS         extra broker JVM flags (default: serial GC, exit on OOM)
+#   KAFKA_TOOL_HEAP_OPTS   heap for `tool` (default -Xmx256m)
+#   KAFKA_UP_TIMEOUT       seconds to wait for `up` / `start-node` readiness (default 120)
+#   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL (default 30)
+#   KAFKA_CDS              1 (default): after the first fetch, build a class-data-sharing archive
+#                          from one training start of a broker (one-off ~15 s) and use it for every
+#                          JVM (~40% less start-up CPU, ~15 MiB less RSS); 0: don't
+#   JAVA_HOME / JAVA       which java to run (default: java on PATH)
+#
+# Processes are only ever signalled by the PID recorded in DIR/node-K/pid, after checking that
+# the PID still is that node's JVM (guards against PID reuse). Never by process name.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+POM="$SCRIPT_DIR/kafka/pom.xml"
+
+KAFKA_VERSION=${KAFKA_VERSION:-3.9.2}
+CACHE_ROOT=${KAFKA_SENTINEL_CACHE:-${HOME:-/tmp}/.cache/kafka-sentinel}
+KAFKA_CACHE="$CACHE_ROOT/kafka-$KAFKA_VERSION"
+LIBS="$KAFKA_CACHE/libs"
+MARKER="$LIBS/.complete"
+TOOLS_LOG4J="$KAFKA_CACHE/config/tools-log4j.properties"
+
+DEFAULT_DIR="${TMPDIR:-/tmp}/kafka-sentinel-kafka"
+DEFAULT_PORT_BASE=19092
+CONTROLLER_OFFSET=100
+
+UP_TIMEOUT=${KAFKA_UP_TIMEOUT:-120}
+QUORUM_GRACE=8   # seconds a node may keep running after the controller quorum is gone
+STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
+BROKER_HEAP=${KAFKA_HEAP_OPTS:--Xms128m -Xmx384m}
+BROKER_JVM=${KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true}
+TOOL_HEAP=${KAFKA_TOOL_HEAP_OPTS:--Xmx256m}
+CDS_ENABLED=${KAFKA_CDS:-1}
+CDS_DIR="$KAFKA_CACHE/cds"
+
+if [[ -n "${JAVA:-}" ]]; then :
+elif [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then JAVA="$JAVA_HOME/bin/java"
+else JAVA=java
+fi
+
+STARTED_MARKER="Kafka Server started"   # logged by kafka.server.KafkaRaftServer once unfenced
+
+log() { printf '[kafka-cluster] %s\n' "$*" >&2; }
+die() { printf '[kafka-cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+now() { date +%s; }
+
+usage() {
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+# ----------------------------------------------------------------------------- tool classes
+# Script name -> main class, as in Kafka 3.9's bin/*.sh (checked against the 3.9.2 jars).
+tool_class() {
+  case "${1%.sh}" in
+    kafka-topics)               echo org.apache.kafka.tools.TopicCommand ;;
+    kafka-consumer-groups)      echo org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+    kafka-console-producer)     echo kafka.tools.ConsoleProducer ;;
+    kafka-console-consumer)     echo org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    kafka-producer-perf-test)   echo org.apache.kafka.tools.ProducerPerformance ;;
+    kafka-consumer-perf-test)   echo org.apache.kafka.tools.ConsumerPerformance ;;
+    kafka-get-offsets)          echo org.apache.kafka.tools.GetOffsetShell ;;
+    kafka-configs)              echo kafka.admin.ConfigCommand ;;
+    kafka-delete-records)       echo org.apache.kafka.tools.DeleteRecordsCommand ;;
+    kafka-metadata-quorum)      echo org.apache.kafka.tools.MetadataQuorumCommand ;;
+    kafka-broker-api-versions)  echo kafka.admin.BrokerApiVersionsCommand ;;
+    kafka-leader-election)      echo org.apache.kafka.tools.LeaderElectionCommand ;;
+    kafka-reassign-partitions)  echo org.apache.kafka.tools.reassign.ReassignPartitionsCommand ;;
+    kafka-log-dirs)             echo org.apache.kafka.tools.LogDirsCommand ;;
+    kafka-dump-log)             echo kafka.tools.DumpLogSegments ;;
+    kafka-transactions)         echo org.apache.kafka.tools.TransactionsCommand ;;
+    kafka-features)             echo org.apache.kafka.tools.FeatureCommand ;;
+    kafka-cluster)              echo org.apache.kafka.tools.ClusterTool ;;
+    kafka-acls)                 echo kafka.admin.AclCommand ;;
+    kafka-storage)              echo kafka.tools.StorageTool ;;
+    kafka-e2e-latency)          echo org.apache.kafka.tools.EndToEndLatency ;;
+    kafka-verifiable-producer)  echo org.apache.kafka.tools.VerifiableProducer ;;
+    kafka-verifiable-consumer)  echo org.apache.kafka.tools.VerifiableConsumer ;;
+    *.*)                        echo "$1" ;;   # a fully qualified main class
+    *)                          return 1 ;;
+  esac
+}
+TOOL_NAMES="kafka-topics kafka-consumer-groups kafka-console-producer kafka-console-consumer
+kafka-producer-perf-test kafka-consumer-perf-test kafka-get-offsets kafka-configs
+kafka-delete-records kafka-metadata-quorum kafka-broker-api-versions kafka-leader-election
+kafka-reassign-partitions kafka-log-dirs kafka-dump-log kafka-transactions kafka-features
+kafka-cluster kafka-acls kafka-storage kafka-e2e-latency kafka-verifiable-producer
+kafka-verifiable-consumer"
+
+# ----------------------------------------------------------------------------- fetch / cache
+write_tools_log4j() {
+  [[ -f "$TOOLS_LOG4J" ]] && return 0
+  mkdir -p "$(dirname "$TOOLS_LOG4J")"
+  local tmp="$TOOLS_LOG4J.$$"
+  cat >"$tmp" <<'EOF'
+# CLI tools: warnings and errors only, to stderr (stdout stays clean for tool output).
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.appender.stderr.Target=System.err
+EOF
+  mv -f "$tmp" "$TOOLS_LOG4J"
+}
+
+# Class-data sharing: one archive per (Kafka jars, exact JVM build). JVM warnings (e.g. an
+# unusable archive) go to stderr, never to a tool's stdout.
+JVM_KEY=""
+jvm_key() {
+  [[ -n "$JVM_KEY" ]] || JVM_KEY=$("$JAVA" -version 2>&1 | cksum | cut -d' ' -f1)
+  echo "$JVM_KEY"
+}
+cds_archive() { echo "$CDS_DIR/kafka-jvm$(jvm_key).jsa"; }
+cds_opts() {  # sets CDS_OPTS=(...)
+  local a
+  CDS_OPTS=(-Xlog:disable -Xlog:all=warning:stderr)
+  if [[ "$CDS_ENABLED" != 0 ]]; then
+    a=$(cds_archive)
+    if [[ -f "$a" ]]; then CDS_OPTS+=("-XX:SharedArchiveFile=$a"); fi
+  fi
+  return 0
+}
+
+# A short-lived helper JVM (StorageTool, readiness probe): small heap, C1 only, quiet logging.
+java_short_argv() {  # sets JS=(java ... -cp libs/*)
+  cds_opts
+  JS=("$JAVA" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "${CDS_OPTS[@]}"
+      "-Dlog4j.configuration=file:$TOOLS_LOG4J" -cp "$LIBS/*")
+}
+java_short() { java_short_argv; "${JS[@]}" "$@"; }
+
+# Build the CDS archive: start a throwaway 1-node broker with -XX:ArchiveClassesAtExit, wait
+# until it has started, stop it cleanly (the JVM writes the archive on exit). Best effort: on
+# any failure, remember it and run without CDS.
+cds_train() {
+  [[ "$CDS_ENABLED" != 0 ]] || return 0
+  local archive failed
+  archive=$(cds_archive); failed="$archive.failed"
+  [[ -f "$archive" || -f "$failed" ]] && return 0
+  mkdir -p "$CDS_DIR"
+  log "building a class-data-sharing archive (one-off; KAFKA_CDS=0 to skip) ..."
+  local t0 tdir base try k ok=0
+  t0=$(now)
+  tdir=$(mktemp -d "$CDS_DIR/train.XXXXXX")
+  for (( try = 0; try < 30; try++ )); do
+    base=$(( 30000 + (RANDOM % 300) * 100 ))
+    if ! port_open "$base" && ! port_open $(( base + CONTROLLER_OFFSET )); then break; fi
+  done
+  if (
+    DIR=$tdir NODES=1 PORT_BASE=$base
+    EXTRA_BROKER_JVM="-XX:ArchiveClassesAtExit=$tdir/archive.jsa"
+    CDS_ENABLED=0
+    trap 'stop_nodes 10 1 >/dev/null 2>&1' EXIT
+    write_broker_log4j
+    write_node_config 1
+    cid=$(java_short kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)
+    java_short kafka.tools.StorageTool format -t "$cid" -c "$tdir/node-1/server.properties" >/dev/null 2>&1
+    start_proc 1
+    deadline=$(( $(now) + (UP_TIMEOUT > 300 ? UP_TIMEOUT : 300) ))
+    until started_since 1 0; do
+      [[ -n "$(node_pid 1)" ]] || exit 1
+      (( $(now) < deadline )) || exit 1
+      sleep 0.5
+    done
+    signal_node 1 TERM
+    wait_gone 1 60 || exit 1
+    [[ -s "$tdir/archive.jsa" ]]
+  ) >/dev/null 2>&1; then
+    mv -f "$tdir/archive.jsa" "$archive" && ok=1
+  fi
+  rm -rf "$tdir"
+  if (( ok )); then
+    log "CDS archive ready in $(( $(now) - t0 ))s: $archive"
+  else
+    : >"$failed"
+    log "WARNING: could not build the CDS archive; running without it (remove $failed to retry)"
+  fi
+  return 0
+}
+
+fetch() {
+  if [[ -f "$MARKER" ]] && { [[ "$CDS_ENABLED" == 0 ]] || [[ -f "$(cds_archive)" || -f "$(cds_archive).failed" ]]; }; then
+    write_tools_log4j
+    return 0
+  fi
+  if [[ ! -f "$MARKER" ]]; then
+    command -v mvn >/dev/null 2>&1 || die "mvn not found (needed once to fetch Kafka $KAFKA_VERSION jars)"
+    [[ -f "$POM" ]] || die "missing $POM"
+  fi
+  mkdir -p "$KAFKA_CACHE"
+  # Serialise concurrent fetches (parallel CI jobs sharing a cache).
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$KAFKA_CACHE/.fetch.lock"
+    flock -w 900 9 || die "timed out waiting for another fetch (lock $KAFKA_CACHE/.fetch.lock)"
+  fi
+  if [[ ! -f "$MARKER" ]]; then
+    log "fetching Apache Kafka $KAFKA_VERSION jars with Maven into $LIBS ..."
+    local tmp t0
+    t0=$(now)
+    tmp=$(mktemp -d "$KAFKA_CACHE/libs.tmp.XXXXXX")
+    # (Debian's mvn prints stray colour escapes even in batch/quiet mode: strip them.)
+    if ! mvn -B -q -Dstyle.color=never -f "$POM" -Dkafka.version="$KAFKA_VERSION" \
+         dependency:copy-dependencies -DoutputDirectory="$tmp" 2>&1 \
+         | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' >&2; then
+      rm -rf "$tmp"
+      die "maven could not fetch Kafka $KAFKA_VERSION (network? version not published?)"
+    fi
+    local j
+    for j in "kafka_2.13-$KAFKA_VERSION.jar" "kafka-tools-$KAFKA_VERSION.jar" \
+             "kafka-clients-$KAFKA_VERSION.jar"; do
+      [[ -f "$tmp/$j" ]] || { rm -rf "$tmp"; die "fetch incomplete: $j missing"; }
+    done
+    ls "$tmp" | grep -q '^slf4j-reload4j-.*\.jar$' || { rm -rf "$tmp"; die "fetch incomplete: slf4j-reload4j missing"; }
+    (cd "$tmp" && ls -1 *.jar) >"$tmp/.complete"
+    rm -rf "$LIBS" "$CDS_DIR"     # an archive is only valid for the exact jars it was built from
+    mv "$tmp" "$LIBS"
+    log "fetched $(wc -l <"$MARKER") jars in $(( $(now) - t0 ))s"
+  fi
+  write_tools_log4j
+  cds_train
+  if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
+}
+
+# ----------------------------------------------------------------------------- cluster state
+node_dir()  { echo "$DIR/node-$1"; }
+broker_port()     { echo $(( PORT_BASE + $1 - 1 )); }
+controller_port() { echo $(( PORT_BASE + CONTROLLER_OFFSET + $1 - 1 )); }
+
+bootstrap_list() {
+  local k out=""
+  for (( k = 1; k <= NODES; k++ )); do out+="${out:+,}127.0.0.1:$(broker_port "$k")"; done
+  echo "$out"
+}
+
+env_get() {  # env_get KEY -> value from DIR/cluster.env (read, never sourced)
+  sed -n "s/^$1=//p" "$DIR/cluster.env" 2>/dev/null | tail -n1
+}
+
+load_env() {
+  [[ -f "$DIR/cluster.env" ]] || die "no cluster in $DIR (missing cluster.env; run 'up' first)"
+  NODES=$(env_get NODES)
+  PORT_BASE=$(env_get PORT_BASE)
+  [[ "$NODES" =~ ^[0-9]+$ && "$PORT_BASE" =~ ^[0-9]+$ ]] || die "corrupt $DIR/cluster.env"
+}
+
+write_env() {
+  local tmp="$DIR/cluster.env.$$"
+  {
+    echo "# written by kafka-cluster.sh up; KEY=value lines"
+    printf 'BOOTSTRAP=%s\n' "$(bootstrap_list)"
+    printf 'NODES=%s\n' "$NODES"
+    printf 'PORT_BASE=%s\n' "$PORT_BASE"
+    printf 'CONTROLLER_PORT_BASE=%s\n' "$(( PORT_BASE + CONTROLLER_OFFSET ))"
+    printf 'CLUSTER_ID=%s\n' "$CLUSTER_ID"
+    printf 'KAFKA_VERSION=%s\n' "$KAFKA_VERSION"
+    printf 'KAFKA_LIBS=%q\n' "$LIBS"
+  } >"$tmp"
+  mv -f "$tmp" "$DIR/cluster.env"
+}
+
+# PID of node K if (and only if) it is alive and still that node's JVM; empty otherwise.
+node_pid() {
+  local pf pid state cmd
+  pf="$(node_dir "$1")/pid"
+  [[ -f "$pf" ]] || return 0
+  pid=$(tr -dc '0-9' <"$pf")
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 0
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null || true)
+  [[ -n "$state" && "$state" != Z && "$state" != X ]] || return 0
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+  [[ "$cmd" == *kafka.Kafka* && "$cmd" == *"$(node_dir "$1")/server.properties"* ]] || return 0
+  echo "$pid"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+tail_log() {  # tail_log K [why]
+  local f
+  f="$(node_dir "$1")/server.log"
+  {
+    echo "----- node-$1: last 40 lines of $f${2:+ ($2)} -----"
+    if [[ -f "$f" ]]; then tail -n 40 "$f"; else echo "(no log)"; fi
+    echo "----- end node-$1 -----"
+  } >&2
+}
+
+# --------------------------------------------------------------------------------- configs
+write_broker_log4j() {
+  cat >"$DIR/log4j.properties" <<'EOF'
+# Broker logging for kafka-cluster.sh: one stream (stdout, redirected to node-K/server.log).
+# Quiet: Kafka internals at WARN, plus a few INFO lines that show lifecycle and elections.
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+
+log4j.logger.kafka=WARN
+log4j.logger.org.apache.kafka=WARN
+log4j.logger.org.apache.zookeeper=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.request.logger=WARN
+log4j.additivity.kafka.request.logger=false
+
+# Lifecycle ("Kafka Server started" is what kafka-cluster.sh waits for).
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+log4j.logger.kafka.server.ControllerServer=INFO
+log4j.logger.org.apache.kafka.common.utils.AppInfoParser=INFO
+# Raft elections / controller activation.
+log4j.logger.org.apache.kafka.raft.QuorumState=INFO
+EOF
+}
+
+write_node_config() {  # write_node_config K EXTRA_PROPS...
+  local k=$1; shift
+  local nd voters="" i rf isr
+  nd=$(node_dir "$k")
+  mkdir -p "$nd/data"
+  for (( i = 1; i <= NODES; i++ )); do voters+="${voters:+,}$i@127.0.0.1:$(controller_port "$i")"; done
+  rf=$(( NODES < 3 ? NODES : 3 ))
+  isr=$(( NODES >= 3 ? 2 : 1 ))
+  {
+    cat <<EOF
+# node-$k of a $NODES-node local KRaft cluster (combined broker+controller); kafka-cluster.sh
+process.roles=broker,controller
+node.id=$k
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(broker_port "$k"),CONTROLLER://127.0.0.1:$(controller_port "$k")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$k")
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$nd/data
+
+num.partitions=1
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+# Fewer internal partitions than the default 50: faster first group join, less memory.
+offsets.topic.num.partitions=10
+transaction.state.log.num.partitions=10
+group.initial.rebalance.delay.ms=0
+
+# Retention is checked often and soon after start (tests rely on it; set segment.bytes /
+# segment.ms / retention.ms per topic to exercise it).
+log.retention.check.interval.ms=5000
+log.initial.task.delay.ms=1000
+
+# Small footprint: fewer threads; the log cleaner's dedupe buffer defaults to 128 MiB of heap.
+num.network.threads=2
+num.io.threads=4
+background.threads=4
+num.recovery.threads.per.data.dir=1
+log.cleaner.dedupe.buffer.size=16777216
+EOF
+    if (( $# > 0 )); then
+      echo
+      echo "# --prop overrides"
+      printf '%s\n' "$@"
+    fi
+  } >"$nd/server.properties"
+}
+
+# ----------------------------------------------------------------------------- process ops
+start_proc() {  # start_proc K  (background JVM; PID to node-K/pid)
+  local k=$1 nd
+  nd=$(node_dir "$k")
+  cds_opts
+  # shellcheck disable=SC2086  # heap/JVM option strings are meant to word-split
+  ( cd "$nd" && exec nohup "$JAVA" $BROKER_HEAP $BROKER_JVM "${CDS_OPTS[@]}" ${EXTRA_BROKER_JVM:-} \
+      -XX:ErrorFile="$nd/hs_err_pid%p.log" \
+      -Dlog4j.configuration="file:$DIR/log4j.properties" \
+      -Dkafka.logs.dir="$nd" \
+      -cp "$LIBS/*" kafka.Kafka "$nd/server.properties" \
+      >>"$nd/server.log" 2>&1 </dev/null ) &
+  echo $! >"$nd/pid"
+  disown $! 2>/dev/null || true   # not our job to report on; it outlives this script
+}
+
+wait_gone() {  # wait_gone K SECONDS -> 0 if the node's process is gone
+  local k=$1 deadline=$(( $(now) + $2 ))
+  while [[ -n "$(node_pid "$k")" ]]; do
+    (( $(now) >= deadline )) && return 1
+    sleep 0.2
+  done
+  return 0
+}
+
+# A SIGKILLed JVM's main thread can show as a zombie while its other threads still hold the
+# sockets for a moment; callers about to restart the node wait for its ports to close too.
+wait_ports_closed() {  # wait_ports_closed K SECONDS
+  local k=$1 deadline=$(( $(now) + $2 ))
+  [[ -n "${PORT_BASE:-}" ]] || return 0
+  while port_open "$(broker_port "$k")" || port_open "$(controller_port "$k")"; do
+    (( $(now) >= deadline )) && return 1
+    sleep 0.2
+  done
+  return 0
+}
+
+signal_node() {  # signal_node K SIG -> 0 if signalled, 1 if it was not running
+  local pid
+  pid=$(node_pid "$1")
+  [[ -n "$pid" ]] || return 1
+  kill "-$2" "$pid" 2>/dev/null || true
+}
+
+# stop_nodes TIMEOUT K... : SIGTERM them all at once (a broker's controlled shutdown needs a
+# live controller quorum, so stopping together lets every broker finish while the quorum is
+# still there), wait, then SIGKILL stragglers. A node that is left without a controller quorum
+# (fewer than a majority of the NODES voters alive) can never get its controlled shutdown
+# approved and would hang for Kafka's 5-minute limit: after QUORUM_GRACE seconds it is killed.
+stop_nodes() {
+  local timeout=$1; shift
+  local k i alive pending voters majority lost_since="" deadline
+  voters=${NODES:-$#}
+  majority=$(( voters / 2 + 1 ))
+  for k in "$@"; do
+    if signal_node "$k" TERM; then log "node-$k: SIGTERM sent (pid $(tr -dc '0-9' <"$(node_dir "$k")/pid"))"; fi
+  done
+  deadline=$(( $(now) + timeout ))
+  while :; do
+    pending=()
+    for k in "$@"; do [[ -z "$(node_pid "$k")" ]] || pending+=("$k"); done
+    (( ${#pending[@]} )) || break
+    alive=0
+    for (( i = 1; i <= voters; i++ )); do [[ -z "$(node_pid "$i")" ]] || alive=$(( alive + 1 )); done
+    if (( alive < majority )); then
+      lost_since=${lost_since:-$(now)}
+      if (( $(now) - lost_since >= QUORUM_GRACE )); then
+        log "controller quorum gone ($alive of $voters voters alive): node(s) ${pending[*]} cannot finish a controlled shutdown"
+        break
+      fi
+    fi
+    if (( $(now) >= deadline )); then log "node(s) ${pending[*]} still running after ${timeout}s"; break; fi
+    sleep 0.2
+  done
+  for k in ${pending[@]+"${pending[@]}"}; do
+    if signal_node "$k" KILL; then log "node-$k: SIGKILL sent"; fi
+    wait_gone "$k" 10 || log "node-$k: WARNING: pid $(node_pid "$k") survives SIGKILL"
+  done
+  for k in "$@"; do
+    wait_ports_closed "$k" 10 || log "node-$k: WARNING: its ports are still open"
+    rm -f "$(node_dir "$k")/pid"
+  done
+  return 0
+}
+
+log_size() { local f; f="$(node_dir "$1")/server.log"; [[ -f "$f" ]] && stat -c %s "$f" || echo 0; }
+
+started_since() {  # started_since K OFFSET -> 0 if "Kafka Server started" appears after OFFSET
+  local f; f="$(node_dir "$1")/server.log"
+  [[ -f "$f" ]] && tail -c "+$(( $2 + 1 ))" "$f" | grep -q "$STARTED_MARKER"
+}
+
+registered_ids() {  # broker ids the cluster's metadata currently lists (unfenced brokers)
+  java_short_argv
+  timeout 30 "${JS[@]}" kafka.admin.BrokerApiVersionsCommand --bootstrap-server "$(bootstrap_list)" 2>/dev/null \
+    | sed -n 's/.*(id: \([0-9][0-9]*\) rack.*/\1/p' | sort -un | tr '\n' ' ' || true
+}
+
+# wait_ready DEADLINE "K..." "OFFSET..." : every listed node alive, logged "started" since its
+# offset, port open; then the metadata must list every listed node (=> unfenced, controller up).
+WAIT_FAILED=()
+wait_ready() {
+  local deadline=$1 ks=($2) offs=($3) i k pending ids missing
+  WAIT_FAILED=()
+  while :; do
+    pending=()
+    for i in "${!ks[@]}"; do
+      k=${ks[$i]}
+      if [[ -z "$(node_pid "$k")" ]]; then
+        WAIT_FAILED=("$k"); log "node-$k: process exited during startup"; return 1
+      fi
+      if ! started_since "$k" "${offs[$i]}" || ! port_open "$(broker_port "$k")"; then
+        pending+=("$k")
+      fi
+    done
+    if (( ${#pending[@]} == 0 )); then
+      ids=" $(registered_ids)"
+      missing=()
+      for k in "${ks[@]}"; do [[ "$ids" == *" $k "* ]] || missing+=("$k"); done
+      (( ${#missing[@]} == 0 )) && return 0
+      pending=("${missing[@]}")
+    fi
+    if (( $(now) >= deadline )); then
+      WAIT_FAILED=("${pending[@]}")
+      log "timed out waiting for node(s) ${pending[*]}"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# --------------------------------------------------------------------------------- commands
+cmd_up() {
+  local fresh=0 nodes_set=0 port_set=0 props=() k
+  NODES=1; PORT_BASE=$DEFAULT_PORT_BASE
+  while (( $# > 0 )); do
+    case "$1" in
+      --nodes) NODES=${2:?--nodes needs a value}; nodes_set=1; shift 2 ;;
+      --port-base) PORT_BASE=${2:?--port-base needs a value}; port_set=1; shift 2 ;;
+      --prop) [[ "${2:-}" == *=* ]] || die "--prop needs key=value"; props+=("$2"); shift 2 ;;
+      --fresh) fresh=1; shift ;;
+      *) die "up: unknown argument '$1'" ;;
+    esac
+  done
+  [[ "$NODES" =~ ^[1-9]$ ]] || die "--nodes must be 1..9 (1 or 3 are the tested sizes)"
+  [[ "$PORT_BASE" =~ ^[0-9]+$ ]] && (( PORT_BASE >= 1024 && PORT_BASE + CONTROLLER_OFFSET + NODES <= 65535 )) \
+    || die "--port-base must be 1024..$(( 65535 - CONTROLLER_OFFSET - NODES ))"
+
+  local t0; t0=$(now)
+  fetch
+  mkdir -p "$DIR"
+  normalize_dir
+
+  local reuse=0
+  if [[ -f "$DIR/cluster.env" ]]; then
+    local old_nodes old_port
+    old_nodes=$(env_get NODES); old_port=$(env_get PORT_BASE)
+    for (( k = 1; k <= ${old_nodes:-0}; k++ )); do
+      [[ -z "$(node_pid "$k")" ]] || die "cluster in $DIR is already running (node-$k); use 'status' or 'down'"
+    done
+    if (( fresh )); then
+      log "--fresh: wiping previous cluster state in $DIR"
+      rm -rf "$DIR"/node-* "$DIR/cluster.env" "$DIR/log4j.properties"
+    else
+      (( nodes_set )) || NODES=$old_nodes
+      (( port_set )) || PORT_BASE=$old_port
+      [[ "$NODES" == "$old_nodes" && "$PORT_BASE" == "$old_port" ]] \
+        || die "$DIR holds a $old_nodes-node cluster on port base $old_port; use --fresh or 'down --purge'"
+      (( ${#props[@]} == 0 )) || die "--prop only applies when creating a cluster (add --fresh)"
+      reuse=1
+    fi
+  elif [[ -n "$(ls -A "$DIR" 2>/dev/null)" ]]; then
+    die "$DIR is not empty and holds no cluster.env; refusing to use it"
+  fi
+
+  for (( k = 1; k <= NODES; k++ )); do
+    local p
+    for p in "$(broker_port "$k")" "$(controller_port "$k")"; do
+      ! port_open "$p" || die "port $p is already in use (choose another --port-base)"
+    done
+  done
+
+  if (( reuse )); then
+    CLUSTER_ID=$(env_get CLUSTER_ID)
+    log "restarting existing $NODES-node cluster $CLUSTER_ID in $DIR"
+  else
+    write_broker_log4j
+    CLUSTER_ID=$(java_short kafka.tools.StorageTool random-uuid | tail -n1)
+    [[ "$CLUSTER_ID" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a cluster id (got '$CLUSTER_ID')"
+    log "creating $NODES-node KRaft cluster $CLUSTER_ID in $DIR (Kafka $KAFKA_VERSION)"
+    # Format every node's storage (in parallel: each is a short JVM run).
+    local fpids=() bad=0
+    for (( k = 1; k <= NODES; k++ )); do
+      write_node_config "$k" ${props[@]+"${props[@]}"}
+      java_short kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$(node_dir "$k")/server.properties" \
+        >"$(node_dir "$k")/format.log" 2>&1 &
+      fpids+=($!)
+    done
+    for (( k = 1; k <= NODES; k++ )); do
+      if ! wait "${fpids[$((k - 1))]}"; then
+        cat "$(node_dir "$k")/format.log" >&2; log "formatting node-$k storage failed"; bad=1
+      fi
+    done
+    if (( bad )); then
+      rm -rf "$DIR"/node-* "$DIR/log4j.properties"   # leave DIR as we found it (empty)
+      die "could not format the cluster's storage in $DIR"
+    fi
+    write_env
+    log "formatted $NODES node(s) in $(( $(now) - t0 ))s"
+  fi
+
+  # Stop whatever we started if we are interrupted or fail from here on.
+  UP_STARTED=()
+  trap 'log "interrupted; stopping started nodes"; stop_nodes 10 ${UP_STARTED[@]+"${UP_STARTED[@]}"}; exit 130' INT TERM
+  local ks="" offs=""
+  for (( k = 1; k <= NODES; k++ )); do
+    offs+="$(log_size "$k") "; ks+="$k "
+    start_proc "$k"
+    UP_STARTED+=("$k")
+    log "node-$k: started pid $(cat "$(node_dir "$k")/pid") (broker 127.0.0.1:$(broker_port "$k"), controller 127.0.0.1:$(controller_port "$k"))"
+  done
+
+  if ! wait_ready $(( $(now) + UP_TIMEOUT )) "$ks" "$offs"; then
+    local f
+    for f in "${WAIT_FAILED[@]}"; do tail_log "$f" "not ready"; done
+    stop_nodes 10 "${UP_STARTED[@]}"
+    trap - INT TERM
+    die "cluster did not come up (limit ${UP_TIMEOUT}s; see $DIR/node-*/server.log)"
+  fi
+  trap - INT TERM
+  log "cluster up in $(( $(now) - t0 ))s: $NODES node(s), all registered; env in $DIR/cluster.env"
+  bootstrap_list
+}
+
+cmd_start_node() {
+  local k=$1
+  load_env
+  [[ "$k" =~ ^[0-9]+$ ]] && (( k >= 1 && k <= NODES )) || die "node must be 1..$NODES"
+  [[ -f "$(node_dir "$k")/server.properties" ]] || die "node-$k has no config in $DIR"
+  if [[ -n "$(node_pid "$k")" ]]; then log "node-$k already running (pid $(node_pid "$k"))"; return 0; fi
+  # (ports of a just-killed incarnation may take a moment to close)
+  wait_ports_closed "$k" 10 || die "port $(broker_port "$k") or $(controller_port "$k") is in use by something else"
+  fetch
+  local off t0; off=$(log_size "$k"); t0=$(now)
+  start_proc "$k"
+  log "node-$k: started pid $(cat "$(node_dir "$k")/pid")"
+  if ! wait_ready $(( $(now) + UP_TIMEOUT )) "$k" "$off"; then
+    tail_log "$k" "not ready"
+    stop_nodes 10 "$k"
+    die "node-$k did not come up (limit ${UP_TIMEOUT}s; see $(node_dir "$k")/server.log)"
+  fi
+  log "node-$k up and registered in $(( $(now) - t0 ))s"
+}
+
+cmd_stop_node() {
+  local k=$1
+  load_env
+  [[ "$k" =~ ^[0-9]+$ ]] && (( k >= 1 && k <= NODES )) || die "node must be 1..$NODES"
+  if [[ -z "$(node_pid "$k")" ]]; then
+    rm -f "$(node_dir "$k")/pid"; log "node-$k is not running"; return 0
+  fi
+  local t0; t0=$(now)
+  stop_nodes "$STOP_TIMEOUT" "$k"
+  log "node-$k stopped in $(( $(now) - t0 ))s"
+}
+
+cmd_kill_node() {
+  local k=$1 pid
+  load_env
+  [[ "$k" =~ ^[0-9]+$ ]] && (( k >= 1 && k <= NODES )) || die "node must be 1..$NODES"
+  pid=$(node_pid "$k")
+  if [[ -z "$pid" ]]; then rm -f "$(node_dir "$k")/pid"; log "node-$k is not running"; return 0; fi
+  kill -KILL "$pid" 2>/dev/null || true
+  wait_gone "$k" 10 || die "node-$k (pid $pid) survived SIGKILL"
+  wait_ports_closed "$k" 10 || log "node-$k: WARNING: its ports are still open"
+  rm -f "$(node_dir "$k")/pid"
+  log "node-$k killed (SIGKILL pid $pid)"
+}
+
+cmd_down() {
+  local purge=$1 ks=() k
+  if [[ ! -d "$DIR" ]]; then log "nothing at $DIR"; return 0; fi
+  local n=0
+  if [[ -f "$DIR/cluster.env" ]]; then n=$(env_get NODES); PORT_BASE=$(env_get PORT_BASE); fi
+  # Also cover node dirs cluster.env does not know about (interrupted first 'up').
+  local d
+  for d in "$DIR"/node-*; do
+    k=${d##*/node-}
+    if [[ -d "$d" && "$k" =~ ^[0-9]+$ ]] && (( k > n )); then n=$k; fi
+  done
+  for (( k = 1; k <= n; k++ )); do ks+=("$k"); done
+  NODES=$n
+  if (( ${#ks[@]} )); then
+    local running=0
+    for k in "${ks[@]}"; do [[ -n "$(node_pid "$k")" ]] && running=$(( running + 1 )); done
+    if (( running )); then
+      local t0; t0=$(now)
+      stop_nodes "$STOP_TIMEOUT" "${ks[@]}"
+      log "stopped $running node(s) in $(( $(now) - t0 ))s"
+    else
+      for k in "${ks[@]}"; do rm -f "$(node_dir "$k")/pid"; done
+      log "no node running in $DIR"
+    fi
+  fi
+  if (( purge )); then
+    if [[ -f "$DIR/cluster.env" || -z "$(ls -A "$DIR")" ]] || compgen -G "$DIR/node-*" >/dev/null; then
+      rm -rf "$DIR"; log "removed $DIR"
+    else
+      die "refusing to purge $DIR: it does not look like a kafka-cluster.sh directory"
+    fi
+  fi
+}
+
+cmd_status() {
+  load_env
+  local k pid rss
+  echo "cluster $DIR: $NODES node(s), bootstrap $(bootstrap_list)"
+  for (( k = 1; k <= NODES; k++ )); do
+    pid=$(node_pid "$k")
+    if [[ -n "$pid" ]]; then
+      rss=$(ps -o rss= -p "$pid" 2>/dev/null | tr -d ' ' || true)
+      echo "node-$k running pid=$pid rss_kb=${rss:-?} broker=127.0.0.1:$(broker_port "$k") controller=127.0.0.1:$(controller_port "$k")"
+    else
+      echo "node-$k stopped broker=127.0.0.1:$(broker_port "$k") controller=127.0.0.1:$(controller_port "$k")"
+    fi
+  done
+}
+
+cmd_tool() {
+  (( $# >= 1 )) || die "tool: which tool? (see '$0 tools')"
+  local name=$1 class; shift
+  class=$(tool_class "$name") || die "unknown tool '$name' (see '$0 tools')"
+  fetch
+  cds_opts
+  # shellcheck disable=SC2086  # heap option string is meant to word-split
+  exec "$JAVA" $TOOL_HEAP -XX:+UseSerialGC -Djava.awt.headless=true "${CDS_OPTS[@]}" \
+    -Dlog4j.configuration="file:$TOOLS_LOG4J" -cp "$LIBS/*" "$class" "$@"
+}
+
+# ------------------------------------------------------------------------------------- main
+# One spelling of DIR everywhere: node_pid() matches it against the JVM's command line.
+normalize_dir() {
+  [[ "$DIR" == /* ]] || DIR="$PWD/$DIR"
+  if [[ -d "$DIR" ]]; then DIR=$(cd "$DIR" && pwd -P); fi
+}
+
+DIR=${KAFKA_CLUSTER_DIR:-$DEFAULT_DIR}
+# Options before the subcommand (needed for `tool`, allowed for all).
+while (( $# > 0 )); do
+  case "$1" in
+    --dir) DIR=${2:?--dir needs a value}; shift 2 ;;
+    -h|--help|help) usage; exit 0 ;;
+    *) break ;;
+  esac
+done
+(( $# > 0 )) || { usage >&2; exit 2; }
+CMD=$1; shift
+
+if [[ "$CMD" == tool ]]; then cmd_tool "$@"; fi
+
+# Remaining subcommands: one optional positional (node K) and options anywhere.
+POS=() PURGE=0 UP_ARGS=()
+while (( $# > 0 )); do
+  case "$1" in
+    --dir) DIR=${2:?--dir needs a value}; shift 2 ;;
+    --purge) PURGE=1; shift ;;
+    --nodes|--port-base|--prop) UP_ARGS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --fresh) UP_ARGS+=("$1"); shift ;;
+    -h|--help) usage; exit 0 ;;
+    -*) die "unknown option '$1'" ;;
+    *) POS+=("$1"); shift ;;
+  esac
+done
+need_node() { (( ${#POS[@]} == 1 )) || die "$CMD needs exactly one node number"; }
+no_pos()    { (( ${#POS[@]} == 0 )) || die "$CMD takes no positional arguments"; }
+up_only()   { (( ${#UP_ARGS[@]} == 0 )) || die "${UP_ARGS[0]} only applies to 'up'"; }
+normalize_dir
+
+case "$CMD" in
+  fetch)      no_pos; up_only; fetch; log "Kafka $KAFKA_VERSION jars ready in $LIBS" ;;
+  up)         no_pos; cmd_up ${UP_ARGS[@]+"${UP_ARGS[@]}"} ;;
+  down)       no_pos; up_only; cmd_down "$PURGE" ;;
+  status)     no_pos; up_only; cmd_status ;;
+  bootstrap)  no_pos; up_only; load_env; bootstrap_list ;;
+  stop-node)  need_node; up_only; cmd_stop_node "${POS[0]}" ;;
+  kill-node)  need_node; up_only; cmd_kill_node "${POS[0]}" ;;
+  start-node) need_node; up_only; cmd_start_node "${POS[0]}" ;;
+  tools)      for t in $TOOL_NAMES; do printf '%-28s %s\n' "$t" "$(tool_class "$t")"; done ;;
+  *)          die "unknown command '$CMD' (try --help)" ;;
+esac

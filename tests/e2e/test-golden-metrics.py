@@ -1,0 +1,76 @@
+"""The real binary on fixture procfs, Kafka unreachable: /metrics over HTTP equals the golden
+file (volatile sample lines filtered), passes `promtool check metrics`, and lists only
+documented families.
+
+Regenerate the golden file after an intended change of the output:
+    KS_UPDATE_GOLDEN=1 ctest --test-dir build -R golden
+and review the diff (git diff tests/e2e/golden/).
+"""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from ksharness import (Agent, FIXTURES, check, check_families_documented, finish, http_get,  # noqa: E402
+                       log, promtool_check_metrics, wait_until)
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "metrics-no-kafka.txt")
+
+# Sample lines whose values depend on time, the machine or the build; their HELP/TYPE lines
+# stay in the comparison, so the family must still be there.
+VOLATILE = re.compile(
+    r"^(process_|kafka_sentinel_build_info|kafka_sentinel_collector_duration_seconds|"
+    r"kafka_sentinel_collector_last_success_timestamp_seconds|kafka_sentinel_collector_runs_total|"
+    r"kafka_sentinel_collector_errors_total|kafka_sentinel_metrics_)")
+
+
+def stable(text):
+    return "".join(line + "\n" for line in text.splitlines() if not VOLATILE.match(line))
+
+
+config = f"""
+log:
+  level: debug
+kafka:
+  bootstrap_servers: 127.0.0.1:1
+  request_timeout: 2s
+collectors:
+  host:
+    interval: 1s
+    procfs: {FIXTURES}/procfs/normal
+  brokers:
+    interval: 1s
+  groups:
+    interval: 1s
+"""
+agent = Agent(config, name="golden").start()
+# Two host cycles at least, so that everything a cycle can publish has been published.
+wait_until(lambda: "kafka_sentinel_collector_runs_total{collector=\"host\"} 2" in agent.metrics_text()
+           or "kafka_sentinel_collector_runs_total{collector=\"host\"} 3" in agent.metrics_text(),
+           20, 0.2, "two host cycles")
+status, body, headers = http_get(agent.url + "/metrics")
+check(status == 200, "/metrics answers 200")
+check(headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"),
+      f"exposition content type ({headers.get('Content-Type')})")
+got = stable(body)
+if os.environ.get("KS_UPDATE_GOLDEN"):
+    os.makedirs(os.path.dirname(GOLDEN), exist_ok=True)
+    with open(GOLDEN, "w") as f:
+        f.write(got)
+    log(f"golden file written: {GOLDEN}")
+with open(GOLDEN) as f:
+    want = f.read()
+if got != want:
+    import difflib
+    sys.stdout.writelines(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
+                                               "golden", "/metrics"))
+check(got == want, "stable /metrics lines equal the golden file")
+promtool_check_metrics(body)
+check_families_documented(body)
+
+# gzip is served from the cache: same content.
+status, gz_body, gz_headers = http_get(agent.url + "/metrics", headers={"Accept-Encoding": "gzip"})
+check(gz_headers.get("Content-Encoding") == "gzip", "gzip served on Accept-Encoding: gzip")
+check(stable(gz_body) == got, "gzip body has the same content")
+agent.stop()
+finish()

@@ -1,0 +1,302 @@
+"""Shared harness for end-to-end and integration tests (Python standard library only).
+
+Starts the real agent binary and (through scripts/kafka-cluster.sh) a real local Kafka,
+scrapes /metrics and parses the text format. Every wait is bounded; every process started
+here is stopped by PID when the test ends, whatever happens.
+"""
+import atexit
+import gzip
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SOURCE_DIR = os.environ.get("KS_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD_DIR = os.environ.get("KS_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
+AGENT = os.path.join(BUILD_DIR, "agent", "kafka-sentinel")
+KAFKA_SCRIPT = os.path.join(SOURCE_DIR, "scripts", "kafka-cluster.sh")
+FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
+
+_failures = []
+_passes = 0
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def check(condition, what):
+    """Records one assertion; the test goes on so that one run shows every failure."""
+    global _passes
+    if condition:
+        _passes += 1
+        log(f"ok: {what}")
+    else:
+        _failures.append(what)
+        log(f"FAIL: {what}")
+    return condition
+
+
+def finish():
+    """Prints the closing line and exits non-zero when any check failed."""
+    print(f"{_passes} passed, {len(_failures)} failed", flush=True)
+    for f in _failures:
+        print(f"  failed: {f}", flush=True)
+    sys.exit(1 if _failures else 0)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_port_block(count, start=20000, end=60000):
+    """A base port P such that P..P+count-1 and P+100..P+100+count-1 are free now."""
+    import random
+    for _ in range(200):
+        base = random.randrange(start, end, 10)
+        ports = [base + i for i in range(count)] + [base + 100 + i for i in range(count)]
+        ok = True
+        for p in ports:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port block")
+
+
+def wait_until(predicate, timeout, interval=0.5, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as e:  # a failed probe is just "not yet"
+            last = e
+        time.sleep(interval)
+    log(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    return None
+
+
+def http_get(url, timeout=5, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = r.read()
+            if r.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            return r.status, body.decode(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), dict(e.headers)
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """{name: {frozenset(labels.items()): value}} from the text format."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            raise ValueError(f"unparsable metrics line: {line!r}")
+        labels = {}
+        if m.group(3):
+            for k, v in _LABEL.findall(m.group(3)):
+                labels[k] = v.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+        out.setdefault(m.group(1), {})[frozenset(labels.items())] = float(m.group(4))
+    return out
+
+
+def series(metrics, name, **match):
+    """[(labels dict, value)] of family `name` whose labels include `match`."""
+    rows = []
+    for key, value in metrics.get(name, {}).items():
+        labels = dict(key)
+        if all(labels.get(k) == str(v) for k, v in match.items()):
+            rows.append((labels, value))
+    return rows
+
+
+def value(metrics, name, **match):
+    rows = series(metrics, name, **match)
+    return rows[0][1] if len(rows) == 1 else None
+
+
+class Agent:
+    """The real kafka-sentinel binary, started with a config file written for the test."""
+
+    def __init__(self, config_text, name="agent", workdir=None, extra_args=()):
+        self.workdir = workdir or tempfile.mkdtemp(prefix="ks-agent-")
+        self.port = free_port()
+        self.config_path = os.path.join(self.workdir, f"{name}.yaml")
+        with open(self.config_path, "w") as f:
+            f.write(config_text)
+        self.log_path = os.path.join(self.workdir, f"{name}.log")
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [AGENT, "run", "--config", self.config_path, "--listen", f"127.0.0.1:{self.port}",
+             *self.extra_args],
+            stdout=self.log_file, stderr=subprocess.STDOUT)
+        atexit.register(self.kill)
+        if not wait_until(lambda: self.alive() and http_get(self.url + "/healthz")[0] == 200,
+                          20, 0.1, "agent /healthz"):
+            raise RuntimeError(f"agent did not start; log:\n{self.log_tail()}")
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def metrics_text(self, timeout=5):
+        status, body, _ = http_get(self.url + "/metrics", timeout=timeout)
+        if status != 200:
+            raise RuntimeError(f"/metrics answered {status}")
+        return body
+
+    def metrics(self, timeout=5):
+        return parse_metrics(self.metrics_text(timeout))
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Sends `sig`; returns (exit code, seconds it took) or (None, timeout)."""
+        if not self.alive():
+            return (self.proc.returncode if self.proc else None, 0)
+        started = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout)
+            return code, time.monotonic() - started
+        except subprocess.TimeoutExpired:
+            return None, timeout
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def log_tail(self, lines=40):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class KafkaCluster:
+    """A real local Apache Kafka (KRaft) through scripts/kafka-cluster.sh; stopped by PID."""
+
+    def __init__(self, nodes=1):
+        self.nodes = nodes
+        self.dir = tempfile.mkdtemp(prefix=f"ks-kafka{nodes}-")
+        self.port_base = free_port_block(nodes)
+        self.bootstrap = None
+
+    def _run(self, *args, timeout=180, check=True):
+        r = subprocess.run(["bash", KAFKA_SCRIPT, *args], capture_output=True, text=True,
+                           timeout=timeout)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"kafka-cluster.sh {' '.join(args)} failed ({r.returncode}):\n"
+                               f"{r.stdout}\n{r.stderr}")
+        return r
+
+    def up(self):
+        atexit.register(self.down)
+        r = self._run("up", "--nodes", str(self.nodes), "--dir", self.dir,
+                      "--port-base", str(self.port_base), timeout=300)
+        self.bootstrap = r.stdout.strip().splitlines()[-1]
+        log(f"kafka up: {self.bootstrap}")
+        return self
+
+    def node_address(self, k):
+        return f"127.0.0.1:{self.port_base + k - 1}"
+
+    def stop_node(self, k):
+        self._run("stop-node", str(k), "--dir", self.dir)
+
+    def kill_node(self, k):
+        self._run("kill-node", str(k), "--dir", self.dir)
+
+    def start_node(self, k):
+        self._run("start-node", str(k), "--dir", self.dir, timeout=180)
+
+    def down(self):
+        if os.path.isdir(self.dir):
+            self._run("down", "--dir", self.dir, "--purge", check=False)
+
+    def tool(self, name, *args, timeout=120, check=True, input=None):
+        r = subprocess.run(["bash", KAFKA_SCRIPT, "tool", name, *args], capture_output=True,
+                           text=True, timeout=timeout, input=input,
+                           env={**os.environ, "KAFKA_CLUSTER_DIR": self.dir})
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{name} {' '.join(args)} failed ({r.returncode}):\n"
+                               f"{r.stdout}\n{r.stderr}")
+        return r.stdout
+
+
+def documented_families(path=None):
+    """Metric family names listed in docs/metrics.md (first table column, in backticks)."""
+    path = path or os.path.join(SOURCE_DIR, "docs", "metrics.md")
+    names = set()
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"^\|\s*`([a-zA-Z_:][a-zA-Z0-9_:]*)`", line)
+            if m:
+                names.add(m.group(1))
+    return names
+
+
+def exposed_families(text):
+    """Family names from the # TYPE lines of an exposition."""
+    return {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+
+
+def check_families_documented(text):
+    """Every family /metrics exposes must be listed in docs/metrics.md."""
+    documented = documented_families()
+    # node_memory_* fields vary by kernel: they are documented as a pattern plus the common ones.
+    missing = sorted(f for f in exposed_families(text)
+                     if f not in documented and not f.startswith("node_memory_"))
+    check(not missing, f"every exposed family is in docs/metrics.md (missing: {missing})")
+
+
+# node_exporter's own names (node_memory_MemTotal_bytes, ...) are CamelCase, and promtool
+# lints every one of them. Compatibility with node_exporter dashboards wins; this one lint,
+# on node_memory_ names only, is the single exception. Anything else promtool says fails.
+_NODE_MEMORY_CAMELCASE = re.compile(
+    r"^node_memory_\S+ metric names should be written in 'snake_case' not 'camelCase'$")
+
+
+def promtool_check_metrics(text):
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                       text=True, timeout=60)
+    lines = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()]
+    other = [l for l in lines if not _NODE_MEMORY_CAMELCASE.match(l)]
+    only_known_lint = r.returncode == 0 or (r.returncode == 3 and lines and not other)
+    check(only_known_lint and not other,
+          f"promtool check metrics: nothing but node_exporter's CamelCase names "
+          f"(exit {r.returncode}): {other[:20]}")
