@@ -6,7 +6,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include "agent/builtin_modules.hpp"
-#include "agent/events/pipeline.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_endpoint.hpp"
@@ -44,20 +43,7 @@ int run_agent(const Config& config) {
   SelfMetrics self_metrics;
   MetricsEndpoint metrics(self_metrics);
   Snapshots snapshots;
-  // Health events (events.enabled): evaluated after every collector cycle, spooled, sent.
-  std::unique_ptr<events::EventsPipeline> events;
-  if (config.events.enabled) {
-    try {
-      events = std::make_unique<events::EventsPipeline>(config, snapshots, self_metrics);
-    } catch (const std::exception& e) {
-      spdlog::critical("events: {}", e.what());
-      return 1;
-    }
-  }
-  Scheduler scheduler(self_metrics, [&metrics, &events] {
-    metrics.invalidate();
-    if (events) events->notify();
-  });
+  Scheduler scheduler(self_metrics, [&metrics] { metrics.invalidate(); });
   for (Module& module : builtin_modules(config, snapshots)) {
     metrics.add_renderer(std::move(module.renderer));
     scheduler.add(std::move(module.collector));
@@ -71,15 +57,12 @@ int run_agent(const Config& config) {
   }
   spdlog::info("serving http://{}:{}/metrics", config.http.listen_host, http.bound_port());
   scheduler.start();
-  if (events) events->start([&scheduler] { return scheduler.statuses(); });
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   http.stop();
-  if (events) events->request_stop();
   const auto hung = scheduler.stop(kCollectorStopDeadline);
-  if (events) events->stop();
   for (const auto& name : hung) {
     spdlog::error("collector {} did not stop in time; exiting without waiting for it", name);
   }

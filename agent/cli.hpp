@@ -1,6 +1,5 @@
 // Command line: `kafka-sentinel [run] [--config FILE] [overrides]`,
-// `kafka-sentinel check-config FILE`, `kafka-sentinel events [--follow] [--type GLOB]
-// [--json] [--config FILE] [--bootstrap-servers LIST]`, `--version`, `--help`.
+// `kafka-sentinel check-config FILE`, `--version`, `--help`.
 #pragma once
 
 #include <optional>
@@ -10,7 +9,7 @@
 namespace ks {
 
 struct CliOptions {
-  enum class Command { run, check_config, version, help, events };
+  enum class Command { run, check_config, version, help };
   Command command = Command::run;
   std::optional<std::string> config_path;
   std::optional<std::string> listen;
