@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "agent/builtin_modules.hpp"
+#include "agent/events/pipeline.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_endpoint.hpp"
@@ -15,8 +16,11 @@
 namespace ks {
 namespace {
 
-// Shutdown must finish within 5 s of SIGTERM; collectors get most of it to return.
-constexpr std::chrono::milliseconds kCollectorStopDeadline{4000};
+// Shutdown must finish within 5 s of SIGTERM (Kubernetes and systemd escalate to SIGKILL
+// soon after). A collector blocked in a Kafka call (up to kafka.request_timeout) is
+// abandoned after 2 s: its result would be discarded anyway, and the event spool's flush
+// needs the rest of the budget.
+constexpr std::chrono::milliseconds kCollectorStopDeadline{2000};
 
 sigset_t termination_signals() {
   sigset_t set;
@@ -43,7 +47,20 @@ int run_agent(const Config& config) {
   SelfMetrics self_metrics;
   MetricsEndpoint metrics(self_metrics);
   Snapshots snapshots;
-  Scheduler scheduler(self_metrics, [&metrics] { metrics.invalidate(); });
+  // Health events (events.enabled): evaluated after every collector cycle, spooled, sent.
+  std::unique_ptr<events::EventsPipeline> events;
+  if (config.events.enabled) {
+    try {
+      events = std::make_unique<events::EventsPipeline>(config, snapshots, self_metrics);
+    } catch (const std::exception& e) {
+      spdlog::critical("events: {}", e.what());
+      return 1;
+    }
+  }
+  Scheduler scheduler(self_metrics, [&metrics, &events] {
+    metrics.invalidate();
+    if (events) events->notify();
+  });
   for (Module& module : builtin_modules(config, snapshots)) {
     metrics.add_renderer(std::move(module.renderer));
     scheduler.add(std::move(module.collector));
@@ -57,12 +74,15 @@ int run_agent(const Config& config) {
   }
   spdlog::info("serving http://{}:{}/metrics", config.http.listen_host, http.bound_port());
   scheduler.start();
+  if (events) events->start([&scheduler] { return scheduler.statuses(); });
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   http.stop();
+  if (events) events->request_stop();
   const auto hung = scheduler.stop(kCollectorStopDeadline);
+  if (events) events->stop();
   for (const auto& name : hung) {
     spdlog::error("collector {} did not stop in time; exiting without waiting for it", name);
   }

@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "agent/metrics_endpoint.hpp"
+#include "core/cluster_snapshot.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
+#include "core/groups_snapshot.hpp"
 #include "core/host_snapshot.hpp"
 #include "core/latest.hpp"
 
@@ -16,6 +18,8 @@ namespace ks {
 // The latest snapshot of every collector; read by renderers (and the event evaluator).
 struct Snapshots {
   Latest<HostSnapshot> host;
+  Latest<ClusterSnapshot> cluster;
+  Latest<GroupsSnapshot> groups;
 };
 
 struct Module {

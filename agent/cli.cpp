@@ -9,6 +9,8 @@ Usage:
   kafka-sentinel [run] [--config FILE] [--listen HOST:PORT]
                  [--bootstrap-servers HOST:PORT,...] [--log-level LEVEL]
   kafka-sentinel check-config FILE
+  kafka-sentinel events [--follow] [--type GLOB] [--json] [--config FILE]
+                        [--bootstrap-servers HOST:PORT,...]
   kafka-sentinel --version
   kafka-sentinel --help
 
@@ -17,6 +19,11 @@ Commands:
                  defaults: Kafka at localhost:9092, HTTP on 0.0.0.0:9742.
   check-config   validate FILE; exit 0 when valid, 2 when not (one line per problem,
                  naming file, line and key path).
+  events         print the health events of the events topic (events.topic), oldest
+                 first: time, severity, state, type, subject, summary. --follow keeps
+                 printing new ones until interrupted; --type GLOB keeps the types that
+                 match ("broker.*", "*.down"); --json prints the raw CloudEvents, one per
+                 line.
 
 Options (override the config file):
   --config FILE              YAML configuration (see config/kafka-sentinel.yaml)
@@ -41,6 +48,9 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         return parse;
       }
       o.config_path = args[i++];
+    } else if (args[i] == "events") {
+      o.command = CliOptions::Command::events;
+      ++i;
     }
   }
   auto value_of = [&](const std::string& flag, std::optional<std::string>& into) {
@@ -80,6 +90,15 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       if (!value_of(arg, o.bootstrap_servers)) return parse;
     } else if (arg == "--log-level") {
       if (!value_of(arg, o.log_level)) return parse;
+    } else if (o.command == CliOptions::Command::events &&
+               (arg == "--follow" || arg == "-f" || arg == "--json")) {
+      o.rest.push_back(arg);  // the events command's own flags
+      ++i;
+    } else if (o.command == CliOptions::Command::events && arg == "--type") {
+      std::optional<std::string> glob;
+      if (!value_of(arg, glob)) return parse;
+      o.rest.push_back(arg);
+      o.rest.push_back(*glob);
     } else {
       parse.error = "unknown argument \"" + arg + "\"";
     }

@@ -1,5 +1,6 @@
 // Command line: `kafka-sentinel [run] [--config FILE] [overrides]`,
-// `kafka-sentinel check-config FILE`, `--version`, `--help`.
+// `kafka-sentinel check-config FILE`, `kafka-sentinel events [--follow] [--type GLOB]
+// [--json] [--config FILE] [--bootstrap-servers LIST]`, `--version`, `--help`.
 #pragma once
 
 #include <optional>
@@ -9,7 +10,7 @@
 namespace ks {
 
 struct CliOptions {
-  enum class Command { run, check_config, version, help };
+  enum class Command { run, check_config, version, help, events };
   Command command = Command::run;
   std::optional<std::string> config_path;
   std::optional<std::string> listen;

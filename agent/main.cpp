@@ -7,6 +7,7 @@
 #include "agent/agent.hpp"
 #include "agent/cli.hpp"
 #include "agent/config/config_loader.hpp"
+#include "agent/events/events_command.hpp"
 
 namespace {
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     case ks::CliOptions::Command::run:
+    case ks::CliOptions::Command::events:
       break;
   }
 
@@ -52,5 +54,14 @@ int main(int argc, char** argv) {
   loaded.problems.insert(loaded.problems.end(), override_problems.begin(),
                          override_problems.end());
   if (!loaded.ok()) return print_problems(loaded.problems);
+  if (options.command == ks::CliOptions::Command::events) {
+    ks::events::EventsCommandOptions events;
+    if (const std::string problem = ks::events::parse_events_arguments(options.rest, events);
+        !problem.empty()) {
+      std::cerr << "kafka-sentinel: " << problem << "\n\n" << ks::usage_text();
+      return kExitConfigError;
+    }
+    return ks::events::run_events_command(loaded.config, events, std::cout, std::cerr);
+  }
   return ks::run_agent(loaded.config);
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,12 +89,60 @@ struct CollectorsConfig {
   bool operator==(const CollectorsConfig&) const = default;
 };
 
+// Health events (docs/events.md): evaluated from the snapshots, published to a Kafka topic
+// through an on-disk spool.
+struct GroupEventThresholds {
+  // Per (group, topic): lag in messages above this fires group.lag_messages; 0 = off.
+  std::int64_t lag_messages = 0;
+  // Per (group, topic): lag in seconds above this fires group.lag_seconds; 0s = off.
+  Duration lag_seconds{0};
+
+  bool operator==(const GroupEventThresholds&) const = default;
+};
+
+struct GroupEventOverride {
+  std::string group;  // regex, full match; the first matching override wins
+  // Unset: the default threshold applies.
+  std::optional<std::int64_t> lag_messages;
+  std::optional<Duration> lag_seconds;
+
+  bool operator==(const GroupEventOverride&) const = default;
+};
+
+struct EventsConfig {
+  bool enabled = false;
+  std::string topic = "kafka-sentinel-health";
+  int partitions = 3;           // when the agent creates the topic
+  int replication_factor = -1;  // -1: the brokers' default.replication.factor
+  std::map<std::string, std::string> topic_config;  // topic configs at creation
+  // Source of the events: "/kafka-sentinel/<cluster>/<node>". "" = the Kafka cluster id
+  // and the host name.
+  std::string cluster_name;
+  std::string node_name;
+  std::string spool_dir = "/var/lib/kafka-sentinel/events";
+  std::int64_t spool_max_bytes = 64LL * 1024 * 1024;
+  int spool_max_events = 100000;
+  // Hysteresis: consecutive cycles a condition must hold to fire, and be clear to resolve.
+  int fire_cycles = 2;
+  int resolve_cycles = 2;
+  GroupEventThresholds group_thresholds;
+  std::vector<GroupEventOverride> group_overrides;
+  std::vector<std::string> group_states{"Empty", "Dead"};  // group.state fires in these
+  double host_cpu_utilization = 0.9;   // host.cpu_high above this ratio; 0 = off
+  double host_memory_available = 0.1;  // host.memory_pressure below this ratio; 0 = off
+  int host_cycles = 4;                 // hysteresis of the host conditions (fire and resolve)
+  int collector_failure_cycles = 3;    // agent.collector_failing after this many failures
+
+  bool operator==(const EventsConfig&) const = default;
+};
+
 struct Config {
   std::string source;  // file the config came from, "" for built-in defaults
   LogConfig log;
   HttpConfig http;
   KafkaConfig kafka;
   CollectorsConfig collectors;
+  EventsConfig events;
 
   bool operator==(const Config&) const = default;
 };

@@ -1,6 +1,49 @@
 #!/usr/bin/env bash
 # `make bench`: benchmark programs print figures; none of them is a test.
+#
+# 1. /metrics render of synthetic snapshots (no Kafka).
+# 2. Broker-metadata cycle on a local 3-node cluster: 200 topics x 10 partitions, RF 3; then
+#    1,000 topics x 10 partitions, RF 1 (to keep the local cluster light). Cost should grow
+#    linearly with partitions; requests should follow brokers, not partitions.
+# 3. Consumer-groups cycle on a local 1-node cluster: 100, 500 and 1,000 groups (one process
+#    each, so its RSS is that size's alone).
+# Each cluster is started in a fresh temporary directory and stopped (by PID) on exit.
+# BENCH_QUICK=1 runs only the render benchmark.
 set -euo pipefail
 build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+cluster="$here/kafka-cluster.sh"
+
 echo "== /metrics render (synthetic snapshots)"
 "$build/bench/bench_render"
+[[ "${BENCH_QUICK:-0}" == 1 ]] && exit 0
+
+dirs=()
+cleanup() {
+  for d in "${dirs[@]}"; do "$cluster" down --dir "$d" --purge >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+
+echo
+echo "== broker-metadata cycle, 3-node cluster"
+k3=$(mktemp -d /tmp/ks-bench-k3.XXXXXX)
+dirs+=("$k3")
+b3=$("$cluster" up --nodes 3 --dir "$k3" --port-base 47100 | tail -n1)
+echo "-- 200 topics x 10 partitions, replication factor 3"
+"$build/bench/bench_broker_cycle" --bootstrap "$b3" --create-topics 200 --partitions 10 \
+  --replication-factor 3 --prefix bench200- --cycles 5
+echo "-- 1,000 topics x 10 partitions, replication factor 1"
+"$build/bench/bench_broker_cycle" --bootstrap "$b3" --create-topics 1000 --partitions 10 \
+  --replication-factor 1 --prefix bench1000- --cycles 5
+"$cluster" down --dir "$k3" --purge >/dev/null
+
+echo
+echo "== consumer-groups cycle, 1-node cluster"
+k1=$(mktemp -d /tmp/ks-bench-k1.XXXXXX)
+dirs+=("$k1")
+b1=$("$cluster" up --nodes 1 --dir "$k1" --port-base 47200 | tail -n1)
+"$build/bench/bench_groups_cycle" --bootstrap "$b1" --setup 1000 --topics 100 --partitions 24
+for n in 100 500 1000; do
+  echo "-- $n groups"
+  "$build/bench/bench_groups_cycle" --bootstrap "$b1" --groups "$n" --cycles 3
+done

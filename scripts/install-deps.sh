@@ -10,7 +10,7 @@ packages=(
   librdkafka-dev prometheus-cpp-dev libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev
   libfmt-dev nlohmann-json3-dev zlib1g-dev catch2
   # tests: promtool, a real Prometheus, amtool; HTTP client for scripted tests
-  prometheus prometheus-alertmanager curl python3
+  prometheus prometheus-alertmanager curl python3 python3-yaml docker-compose
   # a real Apache Kafka from its own jars
   openjdk-17-jre-headless maven
 )

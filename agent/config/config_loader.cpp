@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -210,6 +211,72 @@ class Reader {
     }
   }
 
+  void integer64(const Value& value, std::int64_t& out) {
+    const auto text = scalar(value, "an integer");
+    if (!text) return;
+    std::string_view digits = *text;
+    if (digits.size() > 1 && digits.front() == '+' && digits[1] != '-') digits.remove_prefix(1);
+    std::int64_t parsed = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
+    if (error == std::errc::result_out_of_range) {
+      add(where(value), value.path, "integer " + quote(*text) + " is out of range");
+    } else if (error != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
+      add(where(value), value.path, "expected an integer, got " + quote(*text));
+    } else {
+      out = parsed;
+    }
+  }
+
+  // A decimal number ("0.9", "1", "1e-3"); no inf or nan.
+  void number(const Value& value, double& out) {
+    const auto text = scalar(value, "a number");
+    if (!text) return;
+    std::string_view digits = *text;
+    if (digits.size() > 1 && digits.front() == '+') digits.remove_prefix(1);
+    double parsed = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), parsed);
+    if (error != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
+        !std::isfinite(parsed)) {
+      add(where(value), value.path, "expected a number, got " + quote(*text));
+      return;
+    }
+    out = parsed;
+  }
+
+  // A list of mappings, each read by `item` into a new element of `out`. Items are named
+  // by their index in the file; in the Config by their index in `out`.
+  template <class T>
+  void mapping_list(const Value& value, std::vector<T>& out,
+                    const std::function<void(const Value&, const std::string&, T&)>& item) {
+    if (value.node.IsNull()) {
+      out.clear();
+      return;
+    }
+    if (!value.node.IsSequence()) {
+      add(where(value), value.path, "expected a list, got " + describe(value.node));
+      return;
+    }
+    out.clear();
+    for (std::size_t i = 0; i < value.node.size(); ++i) {
+      const YAML::Node node = value.node[i];
+      const std::string file_path = fmt::format("{}[{}]", value.path, i);
+      const std::string config_path = fmt::format("{}[{}]", value.path, out.size());
+      const Location at = location_of(node).line > 0 ? location_of(node) : value.key;
+      if (!node.IsMap()) {
+        add(at, file_path, "expected a mapping, got " + describe(node));
+        continue;
+      }
+      T element{};
+      item(Value{node, file_path, at}, config_path, element);
+      out.push_back(std::move(element));
+    }
+  }
+
+  // Records that `config_path` (a list item's key in the Config) was read from `value`.
+  void alias(const std::string& config_path, const Value& value) {
+    origins_[config_path] = Origin{where(value), value.path};
+  }
+
   void string(const Value& value, std::string& out) {
     if (auto text = scalar(value, "a string")) out = std::move(*text);
   }
@@ -312,6 +379,74 @@ class Reader {
   Origins& origins_;
 };
 
+void read_events(Reader& r, const Value& v, EventsConfig& e) {
+  const auto group_override = [&r](const Value& item, const std::string& config_path,
+                                   GroupEventOverride& o) {
+    r.mapping(item, {{"group",
+                      [&](const Value& x) {
+                        r.string(x, o.group);
+                        r.alias(config_path + ".group", x);
+                      }},
+                     {"lag_messages",
+                      [&](const Value& x) {
+                        std::int64_t n = 0;
+                        r.integer64(x, n);
+                        o.lag_messages = n;
+                        r.alias(config_path + ".lag_messages", x);
+                      }},
+                     {"lag_seconds", [&](const Value& x) {
+                        Duration d{0};
+                        r.duration(x, d);
+                        o.lag_seconds = d;
+                        r.alias(config_path + ".lag_seconds", x);
+                      }}});
+    if (o.group.empty()) r.add(item.key, item.path, "missing key \"group\" (a regular expression)");
+  };
+  r.mapping(
+      v,
+      {{"enabled", [&](const Value& x) { r.boolean(x, e.enabled); }},
+       {"topic", [&](const Value& x) { r.string(x, e.topic); }},
+       {"partitions", [&](const Value& x) { r.integer(x, e.partitions); }},
+       {"replication_factor", [&](const Value& x) { r.integer(x, e.replication_factor); }},
+       {"topic_config", [&](const Value& x) { r.properties(x, e.topic_config); }},
+       {"cluster_name", [&](const Value& x) { r.string(x, e.cluster_name); }},
+       {"node_name", [&](const Value& x) { r.string(x, e.node_name); }},
+       {"spool",
+        [&](const Value& s) {
+          r.mapping(s, {{"dir", [&](const Value& x) { r.string(x, e.spool_dir); }},
+                        {"max_bytes", [&](const Value& x) { r.integer64(x, e.spool_max_bytes); }},
+                        {"max_events", [&](const Value& x) { r.integer(x, e.spool_max_events); }}});
+        }},
+       {"hysteresis",
+        [&](const Value& s) {
+          r.mapping(s, {{"fire_cycles", [&](const Value& x) { r.integer(x, e.fire_cycles); }},
+                        {"resolve_cycles", [&](const Value& x) { r.integer(x, e.resolve_cycles); }}});
+        }},
+       {"groups",
+        [&](const Value& s) {
+          r.mapping(
+              s, {{"lag_messages",
+                   [&](const Value& x) { r.integer64(x, e.group_thresholds.lag_messages); }},
+                  {"lag_seconds",
+                   [&](const Value& x) { r.duration(x, e.group_thresholds.lag_seconds); }},
+                  {"states", [&](const Value& x) { r.string_list(x, e.group_states); }},
+                  {"overrides", [&](const Value& x) {
+                     r.mapping_list<GroupEventOverride>(x, e.group_overrides, group_override);
+                   }}});
+        }},
+       {"host",
+        [&](const Value& s) {
+          r.mapping(s, {{"cpu_utilization", [&](const Value& x) { r.number(x, e.host_cpu_utilization); }},
+                        {"memory_available",
+                         [&](const Value& x) { r.number(x, e.host_memory_available); }},
+                        {"cycles", [&](const Value& x) { r.integer(x, e.host_cycles); }}});
+        }},
+       {"agent", [&](const Value& s) {
+          r.mapping(s, {{"collector_failure_cycles",
+                         [&](const Value& x) { r.integer(x, e.collector_failure_cycles); }}});
+        }}});
+}
+
 void read_config(Reader& r, const YAML::Node& root, Config& c) {
   const auto filter = [&r](NameFilter& f) {
     return [&r, &f](const Value& v) {
@@ -386,6 +521,7 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
                            [&](const Value& x) { r.integer(x, groups.lag_history_points); }}});
                    }}});
            }},
+          {"events", [&](const Value& v) { read_events(r, v, c.events); }},
       });
 }
 
@@ -444,6 +580,81 @@ std::string format_listen(const HttpConfig& http) {
   return fmt::format("{}:{}", http.listen_host, http.listen_port);
 }
 
+// Kafka's rule for topic names: 1 to 249 of [a-zA-Z0-9._-], not "." or "..".
+std::string check_topic_name(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 249) return fmt::format("must be at most 249 characters, got {}", name.size());
+  if (name == "." || name == "..") return "must not be \".\" or \"..\"";
+  for (const char ch : name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    ch == '.' || ch == '_' || ch == '-';
+    if (!ok) return "may only contain letters, digits, '.', '_' and '-', got " + quote(name);
+  }
+  return "";
+}
+
+void validate_events(const EventsConfig& e, Validator& v) {
+  v.check("events.topic", check_topic_name(e.topic));
+  if (e.partitions != -1 && (e.partitions < 1 || e.partitions > 100000)) {
+    v.check("events.partitions",
+            fmt::format("must be -1 (the brokers' default) or between 1 and 100000, got {}",
+                        e.partitions));
+  }
+  if (e.replication_factor != -1 && (e.replication_factor < 1 || e.replication_factor > 32767)) {
+    v.check("events.replication_factor",
+            fmt::format("must be -1 (the brokers' default) or between 1 and 32767, got {}",
+                        e.replication_factor));
+  }
+  for (const char ch : e.cluster_name + e.node_name) {
+    if (ch == '/' || ch == ' ' || static_cast<unsigned char>(ch) < 0x20) {
+      v.check(e.cluster_name.find(ch) != std::string::npos ? "events.cluster_name" : "events.node_name",
+              "must not contain '/', spaces or control characters (it is part of the events' source)");
+      break;
+    }
+  }
+  if (e.spool_dir.empty()) v.check("events.spool.dir", "must not be empty");
+  if (e.spool_max_bytes < 65536 || e.spool_max_bytes > (std::int64_t{1} << 40)) {
+    v.check("events.spool.max_bytes",
+            fmt::format("must be between 65536 (64 KiB) and 1099511627776 (1 TiB), got {}",
+                        e.spool_max_bytes));
+  }
+  v.between("events.spool.max_events", e.spool_max_events, 10, 100000000);
+  v.between("events.hysteresis.fire_cycles", e.fire_cycles, 1, 1000);
+  v.between("events.hysteresis.resolve_cycles", e.resolve_cycles, 1, 1000);
+  if (e.group_thresholds.lag_messages < 0) {
+    v.check("events.groups.lag_messages",
+            fmt::format("must be 0 (off) or more, got {}", e.group_thresholds.lag_messages));
+  }
+  static const std::vector<std::string> kStates{"Empty", "Stable", "PreparingRebalance",
+                                                "CompletingRebalance", "Dead", "Assigning",
+                                                "Reconciling"};
+  for (std::size_t i = 0; i < e.group_states.size(); ++i) {
+    if (std::find(kStates.begin(), kStates.end(), e.group_states[i]) == kStates.end()) {
+      v.check(fmt::format("events.groups.states[{}]", i),
+              "expected a consumer group state (Empty, Stable, PreparingRebalance, "
+              "CompletingRebalance, Dead, Assigning, Reconciling), got " + quote(e.group_states[i]));
+    }
+  }
+  for (std::size_t i = 0; i < e.group_overrides.size(); ++i) {
+    const GroupEventOverride& o = e.group_overrides[i];
+    const std::string path = fmt::format("events.groups.overrides[{}]", i);
+    if (!o.group.empty()) v.check(path + ".group", check_regex(o.group));
+    if (o.lag_messages && *o.lag_messages < 0) {
+      v.check(path + ".lag_messages", fmt::format("must be 0 (off) or more, got {}", *o.lag_messages));
+    }
+  }
+  if (e.host_cpu_utilization < 0 || e.host_cpu_utilization > 1) {
+    v.check("events.host.cpu_utilization",
+            fmt::format("must be a ratio between 0 (off) and 1, got {}", e.host_cpu_utilization));
+  }
+  if (e.host_memory_available < 0 || e.host_memory_available > 1) {
+    v.check("events.host.memory_available",
+            fmt::format("must be a ratio between 0 (off) and 1, got {}", e.host_memory_available));
+  }
+  v.between("events.host.cycles", e.host_cycles, 1, 1000);
+  v.between("events.agent.collector_failure_cycles", e.collector_failure_cycles, 1, 1000);
+}
+
 void validate(const Config& c, Validator& v) {
   v.check("log.level", check_log_level(c.log.level));
   v.check("log.format", check_log_format(c.log.format));
@@ -478,6 +689,8 @@ void validate(const Config& c, Validator& v) {
   v.between("collectors.groups.max_concurrent_requests", groups.max_concurrent_requests, 1, 1000);
   v.between("collectors.groups.status_window_commits", groups.status_window_commits, 2, 100);
   v.between("collectors.groups.lag_history_points", groups.lag_history_points, 2, 10000);
+
+  validate_events(c.events, v);
 }
 
 void sort_in_file_order(std::vector<ConfigProblem>& problems) {

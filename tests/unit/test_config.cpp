@@ -93,6 +93,26 @@ const std::vector<std::string> kAllKeys = {
     "collectors.groups.max_concurrent_requests",
     "collectors.groups.status_window_commits",
     "collectors.groups.lag_history_points",
+    "events.enabled",
+    "events.topic",
+    "events.partitions",
+    "events.replication_factor",
+    "events.topic_config",
+    "events.cluster_name",
+    "events.node_name",
+    "events.spool.dir",
+    "events.spool.max_bytes",
+    "events.spool.max_events",
+    "events.hysteresis.fire_cycles",
+    "events.hysteresis.resolve_cycles",
+    "events.groups.lag_messages",
+    "events.groups.lag_seconds",
+    "events.groups.states",
+    "events.groups.overrides",
+    "events.host.cpu_utilization",
+    "events.host.memory_available",
+    "events.host.cycles",
+    "events.agent.collector_failure_cycles",
 };
 
 }  // namespace
@@ -438,7 +458,8 @@ TEST_CASE("unknown keys are errors, with a suggestion when one is close", "[conf
         "test.yaml:3: collectors.host.cpu: unknown key \"cpu\" (valid keys under collectors.host: "
         "enabled, interval, procfs)");
   CHECK(only_problem("metrics:\n  port: 1\n") ==
-        "test.yaml:1: metrics: unknown key \"metrics\" (valid keys: log, http, kafka, collectors)");
+        "test.yaml:1: metrics: unknown key \"metrics\" (valid keys: log, http, kafka, collectors, "
+        "events)");
   CHECK(only_problem("kafka:\n  security.protocol: SSL\n") ==
         "test.yaml:2: kafka.security.protocol: unknown key \"security.protocol\" (librdkafka "
         "properties go under kafka.properties)");

@@ -1,0 +1,81 @@
+// Health events end to end, as the agent runs them: after every collector cycle the
+// evaluator thread reads the new snapshots (and the collectors' statuses), turns
+// transitions into events, appends them to the spool (durably, before anything else), and
+// wakes the producer, which delivers the spool to Kafka on its own thread.
+//
+// The evaluator's firing conditions are saved beside the spool (evaluator.state, replaced
+// atomically after every append), and events spooled after the last save are replayed on
+// startup: a restart, even after SIGKILL, neither fires a condition again nor forgets to
+// resolve it.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/builtin_modules.hpp"
+#include "agent/events/evaluator.hpp"
+#include "agent/scheduler.hpp"
+#include "agent/self_metrics.hpp"
+#include "core/config.hpp"
+#include "exporters/kafka_events/event_metrics.hpp"
+#include "exporters/kafka_events/event_producer.hpp"
+#include "exporters/kafka_events/spool.hpp"
+
+namespace ks::events {
+
+class EventsPipeline {
+ public:
+  using StatusSource = std::function<std::vector<CollectorStatus>()>;
+
+  // Opens and recovers the spool, restores the evaluator, creates the producer. Throws
+  // (SpoolError, ProducerError) when events cannot be made durable or deliverable.
+  EventsPipeline(const Config& config, Snapshots& snapshots, SelfMetrics& self_metrics);
+  ~EventsPipeline();
+  EventsPipeline(const EventsPipeline&) = delete;
+  EventsPipeline& operator=(const EventsPipeline&) = delete;
+
+  void start(StatusSource statuses);
+  // A collector finished a cycle: evaluate soon.
+  void notify();
+  void request_stop();  // returns at once
+  void stop();          // and waits (a few seconds at most)
+
+  static constexpr const char* kStateFile = "evaluator.state";
+
+ private:
+  void run(std::stop_token stop);
+  void evaluate_once();
+  void emit(std::vector<HealthEvent> events);
+  void write_state(std::uint64_t spool_seq);
+  void restore();
+
+  EventsConfig config_;
+  Snapshots& snapshots_;
+  EventMetrics metrics_;
+  std::unique_ptr<Spool> spool_;
+  Evaluator evaluator_;
+  std::unique_ptr<EventProducer> producer_;
+  StatusSource statuses_;
+  std::uint64_t host_version_ = 0, cluster_version_ = 0, groups_version_ = 0;
+  struct Seen {
+    std::uint64_t runs = 0, errors = 0;
+  };
+  std::map<std::string, Seen> collectors_seen_;
+  // Events the spool could not take (disk full, I/O error): retried on the next cycle.
+  std::vector<HealthEvent> unspooled_;
+  std::mutex wake_mutex_;
+  std::condition_variable_any wake_;
+  bool pending_wake_ = false;
+  std::jthread thread_;
+};
+
+// events.node_name, else the host name.
+std::string agent_node_name(const EventsConfig& config);
+
+}  // namespace ks::events

@@ -1,0 +1,430 @@
+// Benchmark of the consumer-groups collector against a real cluster: full cycles (metadata,
+// ListGroups, DescribeGroups, OffsetFetch, ListOffsets, evaluation) for N groups. Prints,
+// per cycle, wall time, CPU time of the whole process (librdkafka's threads included), the
+// wall time of each stage, the offsets-to-watermarks gap, and the requests sent (librdkafka
+// statistics: sum over brokers, by request type); then the process RSS (current and peak)
+// and the /metrics render of the last snapshot (time, size, gzip size, series). Prints
+// figures; asserts nothing about time. Run one process per N, so RSS is that N's alone.
+//
+// Usage:
+//   bench_groups_cycle --bootstrap HOST:PORT --setup GROUPS [--topics T] [--partitions P]
+//                      [--messages M] [--prefix NAME]
+//       creates T topics of P partitions (NAME-t000..), writes M messages to every
+//       partition, and commits offsets for GROUPS groups (NAME-g0000..; group i on topic
+//       i mod T, every partition, offset (7i + p) mod (M + 1)) with AlterConsumerGroupOffsets,
+//       100 calls in flight. Existing topics and groups are reused.
+//   bench_groups_cycle --bootstrap HOST:PORT --groups N [--cycles C] [--concurrency K]
+//                      [--prefix NAME] [--print-metrics]
+//       measures C cycles (after one warm-up cycle) monitoring groups NAME-g0000 ..
+//       NAME-g(N-1) (N a multiple of 100, at most 10000).
+// Example (scripts/kafka-cluster.sh up --nodes 1 --dir /tmp/kb --port-base 39092):
+//   B=127.0.0.1:39092
+//   build/bench/bench_groups_cycle --bootstrap $B --setup 1000 --topics 100 --partitions 24
+//   for n in 100 500 1000; do build/bench/bench_groups_cycle --bootstrap $B --groups $n; done
+#include <malloc.h>
+#include <sys/resource.h>
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "collectors/groups/group_collector.hpp"
+#include "collectors/kafka/kafka_client.hpp"
+#include "exporters/prometheus/group_metrics.hpp"
+#include "exporters/prometheus/gzip.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using ks::kafka::Client;
+
+struct Args {
+  std::string bootstrap;
+  int setup = 0;
+  int topics = 100;
+  int partitions = 24;
+  int messages = 20;
+  int groups = 0;
+  int cycles = 5;
+  int concurrency = 50;
+  std::string prefix = "gbench";
+  bool print_metrics = false;
+};
+
+[[noreturn]] void usage(const char* error) {
+  std::fprintf(stderr,
+               "error: %s\nusage: bench_groups_cycle --bootstrap HOST:PORT (--setup GROUPS "
+               "[--topics T] [--partitions P] [--messages M] | --groups N [--cycles C] "
+               "[--concurrency K] [--print-metrics]) [--prefix NAME]\n",
+               error);
+  std::exit(2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto next = [&]() -> std::string {
+      if (i + 1 >= argc) usage("missing value");
+      return argv[++i];
+    };
+    if (arg == "--bootstrap") a.bootstrap = next();
+    else if (arg == "--setup") a.setup = std::stoi(next());
+    else if (arg == "--topics") a.topics = std::stoi(next());
+    else if (arg == "--partitions") a.partitions = std::stoi(next());
+    else if (arg == "--messages") a.messages = std::stoi(next());
+    else if (arg == "--groups") a.groups = std::stoi(next());
+    else if (arg == "--cycles") a.cycles = std::stoi(next());
+    else if (arg == "--concurrency") a.concurrency = std::stoi(next());
+    else if (arg == "--prefix") a.prefix = next();
+    else if (arg == "--print-metrics") a.print_metrics = true;
+    else usage(("unknown argument " + std::string(arg)).c_str());
+  }
+  if (a.bootstrap.empty()) usage("--bootstrap is required");
+  if ((a.setup > 0) == (a.groups > 0)) usage("give exactly one of --setup and --groups");
+  if (a.groups > 0 && (a.groups % 100 != 0 || a.groups > 10000)) {
+    usage("--groups must be a multiple of 100, at most 10000");
+  }
+  return a;
+}
+
+std::string topic_name(const Args& a, int i) {
+  char digits[16];
+  std::snprintf(digits, sizeof digits, "%03d", i);
+  return a.prefix + "-t" + digits;
+}
+
+std::string group_name(const Args& a, int i) {
+  char digits[16];
+  std::snprintf(digits, sizeof digits, "%04d", i);
+  return a.prefix + "-g" + digits;
+}
+
+ks::kafka::EventPtr wait_event(rd_kafka_queue_t* queue, const char* what) {
+  ks::kafka::EventPtr ev(rd_kafka_queue_poll(queue, 120000));
+  if (!ev || rd_kafka_event_error(ev.get())) {
+    std::fprintf(stderr, "%s failed: %s\n", what, ev ? rd_kafka_event_error_string(ev.get()) : "timeout");
+    std::exit(1);
+  }
+  return ev;
+}
+
+void create_topics(const Client& admin, const Args& a) {
+  ks::kafka::QueuePtr queue(rd_kafka_queue_new(admin.get()));
+  int created = 0;
+  for (int begin = 0; begin < a.topics; begin += 100) {
+    const int end = std::min(a.topics, begin + 100);
+    std::vector<rd_kafka_NewTopic_t*> topics;
+    std::array<char, 256> err{};
+    for (int i = begin; i < end; ++i) {
+      topics.push_back(rd_kafka_NewTopic_new(topic_name(a, i).c_str(), a.partitions, 1,
+                                             err.data(), err.size()));
+    }
+    ks::kafka::AdminOptionsPtr options(rd_kafka_AdminOptions_new(admin.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
+    rd_kafka_AdminOptions_set_operation_timeout(options.get(), 60000, err.data(), err.size());
+    rd_kafka_CreateTopics(admin.get(), topics.data(), topics.size(), options.get(), queue.get());
+    rd_kafka_NewTopic_destroy_array(topics.data(), topics.size());
+    const auto ev = wait_event(queue.get(), "CreateTopics");
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
+    for (size_t i = 0; i < n; ++i) {
+      const rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ++created;
+      } else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        std::fprintf(stderr, "cannot create %s: %s\n", rd_kafka_topic_result_name(results[i]),
+                     rd_kafka_err2str(e));
+        std::exit(1);
+      }
+    }
+  }
+  // Wait until every partition has a leader.
+  for (int attempt = 0;; ++attempt) {
+    const ks::kafka::MetadataPtr md = ks::kafka::fetch_metadata(admin.get(), 30s);
+    int ready = 0;
+    for (int t = 0; t < md->topic_cnt; ++t) {
+      const auto& topic = md->topics[t];
+      if (!std::string_view(topic.topic).starts_with(a.prefix + "-t")) continue;
+      bool led = topic.partition_cnt == a.partitions;
+      for (int p = 0; p < topic.partition_cnt; ++p) led = led && topic.partitions[p].leader >= 0;
+      ready += led;
+    }
+    if (ready >= a.topics) break;
+    if (attempt > 240) {
+      std::fprintf(stderr, "only %d of %d topics ready\n", ready, a.topics);
+      std::exit(1);
+    }
+    std::this_thread::sleep_for(500ms);
+  }
+  std::printf("topics: %d created (%d x %d partitions)\n", created, a.topics, a.partitions);
+}
+
+void produce(const ks::KafkaConfig& kafka, const Args& a) {
+  Client producer = ks::kafka::make_client(kafka, RD_KAFKA_PRODUCER,
+                                           {{"linger.ms", "50"}, {"batch.num.messages", "10000"}},
+                                           "bench-producer");
+  const std::string payload(64, 'x');
+  for (int t = 0; t < a.topics; ++t) {
+    const std::string topic = topic_name(a, t);
+    for (int p = 0; p < a.partitions; ++p) {
+      for (int m = 0; m < a.messages; ++m) {
+        for (;;) {
+          const rd_kafka_resp_err_t err = rd_kafka_producev(
+              producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
+              RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+          if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+          if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            std::fprintf(stderr, "produce failed: %s\n", rd_kafka_err2str(err));
+            std::exit(1);
+          }
+          rd_kafka_poll(producer.get(), 50);
+        }
+      }
+    }
+    rd_kafka_poll(producer.get(), 0);
+  }
+  if (rd_kafka_flush(producer.get(), 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::fprintf(stderr, "flush timed out\n");
+    std::exit(1);
+  }
+  std::printf("produced %d messages to each of %d partitions\n", a.messages, a.topics * a.partitions);
+}
+
+// Committed offsets for every group: AlterConsumerGroupOffsets (one group per call), many
+// calls in flight on one queue. Groups whose commit failed (the first calls can race the
+// creation of __consumer_offsets) are tried again.
+void commit_groups(const Client& admin, const Args& a) {
+  ks::kafka::QueuePtr queue(rd_kafka_queue_new(admin.get()));
+  const auto started = Clock::now();
+  std::vector<int> todo(static_cast<std::size_t>(a.setup));
+  for (int i = 0; i < a.setup; ++i) todo[static_cast<std::size_t>(i)] = i;
+  for (int round = 0; !todo.empty(); ++round) {
+    if (round == 10) {
+      std::fprintf(stderr, "%zu groups could not be committed\n", todo.size());
+      std::exit(1);
+    }
+    if (round > 0) std::this_thread::sleep_for(1s);
+    std::vector<int> failed;
+    std::size_t next = 0, in_flight = 0, done = 0;
+    while (done < todo.size()) {
+      while (next < todo.size() && in_flight < 100) {
+        const int i = todo[next++];
+        ks::kafka::PartitionListPtr offsets = ks::kafka::new_partition_list(a.partitions);
+        const std::string topic = topic_name(a, i % a.topics);
+        for (int p = 0; p < a.partitions; ++p) {
+          rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), p)->offset =
+              (7 * i + p) % (a.messages + 1);
+        }
+        rd_kafka_AlterConsumerGroupOffsets_t* request =
+            rd_kafka_AlterConsumerGroupOffsets_new(group_name(a, i).c_str(), offsets.get());
+        ks::kafka::AdminOptionsPtr options(
+            rd_kafka_AdminOptions_new(admin.get(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS));
+        rd_kafka_AdminOptions_set_opaque(options.get(),
+                                         reinterpret_cast<void*>(static_cast<std::intptr_t>(i)));
+        rd_kafka_AlterConsumerGroupOffsets(admin.get(), &request, 1, options.get(), queue.get());
+        rd_kafka_AlterConsumerGroupOffsets_destroy(request);
+        ++in_flight;
+      }
+      ks::kafka::EventPtr ev(rd_kafka_queue_poll(queue.get(), 60000));
+      if (!ev) {
+        std::fprintf(stderr, "AlterConsumerGroupOffsets: no answer\n");
+        std::exit(1);
+      }
+      --in_flight;
+      ++done;
+      const int i = static_cast<int>(reinterpret_cast<std::intptr_t>(rd_kafka_event_opaque(ev.get())));
+      bool ok = !rd_kafka_event_error(ev.get());
+      if (ok) {
+        size_t n = 0;
+        const rd_kafka_group_result_t** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+            rd_kafka_event_AlterConsumerGroupOffsets_result(ev.get()), &n);
+        for (size_t g = 0; g < n && ok; ++g) {
+          ok = !rd_kafka_group_result_error(groups[g]);
+          const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[g]);
+          for (int p = 0; ok && parts && p < parts->cnt; ++p) ok = !parts->elems[p].err;
+        }
+      }
+      if (!ok) failed.push_back(i);
+    }
+    todo = std::move(failed);
+  }
+  std::printf("groups: %d committed in %.1f s\n", a.setup,
+              std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+long status_kib(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(field)) return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
+  }
+  return -1;
+}
+
+double heap_mib() {
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<double>(info.uordblks + info.hblkhd) / (1024.0 * 1024.0);
+}
+
+// Requests sent so far, by request type, from the latest statistics of the handle.
+std::map<std::string, std::int64_t> requests_sent(const Client& client) {
+  const std::uint64_t before = client.context().stats_count();
+  for (int i = 0; i < 100 && client.context().stats_count() < before + 2; ++i) client.poll(20ms);
+  std::map<std::string, std::int64_t> out;
+  const nlohmann::json stats = nlohmann::json::parse(client.context().latest_stats(), nullptr, false);
+  if (stats.is_discarded() || !stats.contains("brokers")) return out;
+  for (const auto& [name, broker] : stats["brokers"].items()) {
+    out["total"] += broker.value("tx", std::int64_t{0});
+    if (broker.contains("req")) {
+      for (const auto& [type, n] : broker["req"].items()) out[type] += n.get<std::int64_t>();
+    }
+  }
+  return out;
+}
+
+// Groups NAME-g0000 .. NAME-g(N-1): the first two digits of the index are the hundreds.
+std::string groups_regex(const Args& a) {
+  std::string re = a.prefix + "-g(?:";
+  for (int h = 0; h < a.groups / 100; ++h) {
+    re += fmt::format("{}{:02d}", h ? "|" : "", h);
+  }
+  return re + ")[0-9][0-9]";
+}
+
+int measure(const ks::KafkaConfig& kafka, const Args& a) {
+  ks::GroupsCollectorConfig config;
+  config.interval = 15s;
+  config.max_concurrent_requests = a.concurrency;
+  config.groups.include = {groups_regex(a)};
+  ks::Latest<ks::GroupsSnapshot> latest;
+  ks::GroupCollector::Options options;
+  options.extra_properties["statistics.interval.ms"] = "100";
+  ks::GroupCollector collector(kafka, config, latest, options);
+
+  std::printf("bootstrap %s, groups %s (%d), %d requests in flight at most\n",
+              a.bootstrap.c_str(), config.groups.include[0].c_str(), a.groups, a.concurrency);
+  std::printf("%5s %8s %7s | %6s %6s %6s %7s %7s %6s | %6s %6s %7s  %s\n", "cycle", "wall_ms",
+              "cpu_ms", "meta", "list", "descr", "offsets", "wmarks", "eval", "gap_ms", "groups",
+              "g.parts", "requests sent (librdkafka statistics)");
+  std::map<std::string, std::int64_t> sent_before;
+  std::vector<double> walls, cpus;
+  for (int cycle = 0; cycle <= a.cycles; ++cycle) {
+    if (cycle > 0) sent_before = requests_sent(collector.client());
+    const double cpu_before = cpu_seconds();
+    const auto started = Clock::now();
+    try {
+      collector.collect_once();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cycle %d failed: %s\n", cycle, e.what());
+      return 1;
+    }
+    const double wall = std::chrono::duration<double>(Clock::now() - started).count();
+    const double cpu = cpu_seconds() - cpu_before;
+    const ks::GroupsCycleStats& c = collector.last_cycle();
+    const auto sent_after = requests_sent(collector.client());
+    std::string by_type;
+    for (const auto& [type, n] : sent_after) {
+      const auto d = n - (sent_before.contains(type) ? sent_before.at(type) : 0);
+      if (d > 0) by_type += type + "=" + std::to_string(d) + " ";
+    }
+    std::size_t group_partitions = 0;
+    if (const auto s = latest.get()) {
+      for (const auto& g : s->groups) {
+        for (const auto& t : g.topics) group_partitions += t.partitions.size();
+      }
+    }
+    std::printf("%5d %8.1f %7.1f | %6.1f %6.1f %6.1f %7.1f %7.1f %6.1f | %6.1f %6zu %7zu  %s%s\n",
+                cycle, wall * 1e3, cpu * 1e3, c.metadata_seconds * 1e3, c.list_seconds * 1e3,
+                c.describe_seconds * 1e3, c.offsets_seconds * 1e3, c.watermarks_seconds * 1e3,
+                c.evaluate_seconds * 1e3, c.offsets_watermarks_gap_seconds * 1e3,
+                c.groups_monitored, group_partitions, by_type.c_str(),
+                cycle == 0 ? "(warm-up: connects, no history)" : "");
+    if (c.describe_errors + c.offsets_errors + c.watermark_errors > 0) {
+      std::printf("      errors: describe %zu, offsets %zu, watermarks %zu\n", c.describe_errors,
+                  c.offsets_errors, c.watermark_errors);
+    }
+    if (cycle > 0) {
+      walls.push_back(wall);
+      cpus.push_back(cpu);
+    }
+  }
+  std::sort(walls.begin(), walls.end());
+  std::sort(cpus.begin(), cpus.end());
+  const auto median = [](const std::vector<double>& v) { return v.empty() ? 0.0 : v[v.size() / 2]; };
+
+  const double heap_after_cycles = heap_mib();
+  const long rss_peak_before_render = status_kib("VmHWM:");
+  const auto snapshot = latest.get();
+  ks::prom::ExpositionWriter w;
+  const double render_cpu_before = cpu_seconds();
+  const auto render_started = Clock::now();
+  ks::prom::render_groups(*snapshot, w);
+  const std::size_t series = w.sample_count();
+  const double heap_writer = heap_mib();
+  const std::string text = w.finish();
+  const double render_ms = std::chrono::duration<double, std::milli>(Clock::now() - render_started).count();
+  const double render_cpu_ms = (cpu_seconds() - render_cpu_before) * 1e3;
+  const auto gzip_started = Clock::now();
+  const std::string gz = ks::prom::gzip_compress(text);
+  const double gzip_ms = std::chrono::duration<double, std::milli>(Clock::now() - gzip_started).count();
+
+  std::printf("median cycle: %.1f ms wall, %.1f ms CPU (%.2f ms wall and %.3f ms CPU per group)\n",
+              median(walls) * 1e3, median(cpus) * 1e3, median(walls) * 1e3 / a.groups,
+              median(cpus) * 1e3 / a.groups);
+  std::printf("render: %zu series, %.1f KiB (gzip %.1f KiB), %.1f ms wall, %.1f ms CPU, gzip %.1f ms\n",
+              series, static_cast<double>(text.size()) / 1024, static_cast<double>(gz.size()) / 1024,
+              render_ms, render_cpu_ms, gzip_ms);
+  std::printf("memory: RSS %ld KiB now, %ld KiB peak (VmHWM), %ld KiB peak before the render; "
+              "%zu partition histories\n",
+              status_kib("VmRSS:"), status_kib("VmHWM:"), rss_peak_before_render,
+              collector.last_cycle().partitions_tracked);
+  std::printf("heap in use: %.1f MiB after the cycles (collector state + snapshot + "
+              "librdkafka), %.1f MiB with the writer's families filled, %.1f MiB with the "
+              "body and its gzip\n",
+              heap_after_cycles, heap_writer, heap_mib());
+  if (a.print_metrics) std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse(argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  ks::KafkaConfig kafka;
+  kafka.bootstrap_servers = args.bootstrap;
+  kafka.client_id = "kafka-sentinel-bench";
+  kafka.request_timeout = 30s;
+  if (args.setup > 0) {
+    Client admin = ks::kafka::make_client(kafka, RD_KAFKA_PRODUCER, {}, "bench-admin");
+    create_topics(admin, args);
+    produce(kafka, args);
+    commit_groups(admin, args);
+    return 0;
+  }
+  return measure(kafka, args);
+}

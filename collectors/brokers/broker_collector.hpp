@@ -1,0 +1,98 @@
+// The broker-metadata collector: each cycle, the cluster id and controller, the brokers,
+// every monitored topic's partitions (leader, replicas, ISR) and their low and high
+// watermarks (one ListOffsets per leader broker and kind, so a dead broker fails only its
+// partitions), min.insync.replicas per topic (cached, refreshed slowly), and the health
+// derived from them. Publishes a ClusterSnapshot.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "collectors/brokers/cluster_model.hpp"
+#include "collectors/kafka/describe_configs.hpp"
+#include "collectors/kafka/kafka_client.hpp"
+#include "core/cluster_snapshot.hpp"
+#include "core/collector.hpp"
+#include "core/config.hpp"
+#include "core/latest.hpp"
+
+namespace ks {
+
+class BrokerCollector final : public Collector {
+ public:
+  // What one cycle did: for logs, tests and the benchmark.
+  struct CycleReport {
+    bool up = false;
+    std::chrono::duration<double> total{}, metadata{}, watermarks{}, configs{};
+    std::size_t topics = 0, partitions = 0, brokers = 0;
+    std::size_t metadata_calls = 0;         // rd_kafka_metadata calls (retries included)
+    std::size_t watermark_calls = 0;        // rd_kafka_offsets_for_times calls
+    std::size_t watermark_failed_calls = 0;
+    std::size_t describe_configs_calls = 0;
+    std::size_t partitions_without_watermarks = 0;  // online partitions left without offsets
+  };
+
+  struct Options {
+    // Added to the client's properties (benchmarks: statistics.interval.ms).
+    std::map<std::string, std::string> extra_properties;
+    int max_concurrent_calls = 16;  // offsets_for_times calls running at once
+    // Partitions per offsets_for_times call: librdkafka matches answers to requests with
+    // linear list searches, so a call's CPU cost grows with the square of its size. A
+    // broker leading more partitions than this gets several calls (and requests).
+    int max_partitions_per_call = kDefaultMaxPartitionsPerCall;
+  };
+  static constexpr int kDefaultMaxPartitionsPerCall = 1000;
+
+  BrokerCollector(const KafkaConfig& kafka, const BrokersCollectorConfig& config,
+                  Latest<ClusterSnapshot>& out);
+  BrokerCollector(const KafkaConfig& kafka, const BrokersCollectorConfig& config,
+                  Latest<ClusterSnapshot>& out, Options options);
+
+  std::string_view name() const override { return "brokers"; }
+  std::chrono::milliseconds interval() const override { return config_.interval; }
+
+  // Publishes a snapshot every cycle. When the metadata request fails it publishes one with
+  // up false (every known broker down, no topics) and then throws CollectError, so the
+  // cycle counts as failed. Missing watermarks of some brokers do not fail the cycle.
+  void collect_once() override;
+
+  const CycleReport& last_cycle() const { return report_; }
+  // The handle (created on the first cycle), e.g. to read librdkafka statistics.
+  const kafka::Client& client() const { return client_; }
+
+ private:
+  struct TopicConfig {
+    std::optional<int> min_insync_replicas;
+  };
+
+  void ensure_client();
+  kafka::MetadataPtr fetch_metadata_with_retry(CycleReport& report);
+  void publish_unreachable(const std::string& error, std::chrono::system_clock::time_point now);
+
+  KafkaConfig kafka_;
+  BrokersCollectorConfig config_;
+  Latest<ClusterSnapshot>& out_;
+  Options options_;
+  kafka::Client client_;
+  brokers::TopicFilter filter_;
+  brokers::BrokerTracker tracker_;
+  brokers::RateTracker rates_;
+  std::unordered_map<std::string, TopicConfig> topic_configs_;
+  std::optional<std::chrono::steady_clock::time_point> last_full_config_refresh_;
+  std::chrono::steady_clock::time_point next_config_attempt_{};
+  // DescribeConfigs calls in flight (answers are collected over one or more cycles).
+  std::optional<kafka::DescribeConfigsBatch> configs_;
+  bool configs_full_refresh_ = false;
+  std::chrono::steady_clock::time_point configs_started_{};
+  std::size_t configs_failed_calls_ = 0;
+  int config_failures_in_a_row_ = 0;
+  std::uint64_t offset_request_failures_ = 0;
+  CycleReport report_;
+};
+
+}  // namespace ks

@@ -1,0 +1,84 @@
+// The consumer-groups collector. Each cycle: metadata (partition leaders), ListConsumerGroups,
+// DescribeConsumerGroups and ListConsumerGroupOffsets for every monitored group (issued
+// concurrently on one queue, bounded by collectors.groups.max_concurrent_requests, each
+// bounded by kafka.request_timeout), then, right after the offsets, the low and high
+// watermarks of every committed partition (one ListOffsets per leader broker and kind).
+// The evaluator joins them into lag, lag in seconds and status; a GroupsSnapshot is
+// published.
+//
+// Errors of single groups (a group that cannot be described, such as a KIP-848 group, or
+// whose offsets time out) or of single brokers (watermarks) are counted and reported in the
+// snapshot; the cycle fails (CollectError, the last snapshot stays) only when the cluster
+// is unreachable.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collectors/groups/group_evaluator.hpp"
+#include "collectors/groups/group_filter.hpp"
+#include "collectors/kafka/kafka_client.hpp"
+#include "core/collector.hpp"
+#include "core/config.hpp"
+#include "core/groups_snapshot.hpp"
+#include "core/latest.hpp"
+
+namespace ks {
+
+class GroupCollector final : public Collector {
+ public:
+  struct Options {
+    // Added to the client's properties (benchmarks: statistics.interval.ms).
+    std::map<std::string, std::string> extra_properties;
+    int describe_groups_per_call = 10;  // groups per DescribeConsumerGroups call
+  };
+
+  GroupCollector(const KafkaConfig& kafka, const GroupsCollectorConfig& config,
+                 Latest<GroupsSnapshot>& out);
+  GroupCollector(const KafkaConfig& kafka, const GroupsCollectorConfig& config,
+                 Latest<GroupsSnapshot>& out, Options options);
+
+  std::string_view name() const override { return "groups"; }
+  std::chrono::milliseconds interval() const override { return config_.interval; }
+
+  // Called from one thread at a time (the scheduler's thread for this collector).
+  void collect_once() override;
+
+  // The last published cycle's figures (for the benchmark and logs).
+  const GroupsCycleStats& last_cycle() const { return last_cycle_; }
+  const kafka::Client& client() const { return client_; }
+
+ private:
+  struct Topology;  // partition leaders of this cycle's metadata
+
+  void ensure_client();
+  struct Listing {
+    std::string name;
+    std::string state;
+  };
+  std::vector<Listing> list_groups(GroupsCycleStats& stats);
+  void describe_groups(std::vector<groups::GroupObservation>& groups, GroupsCycleStats& stats);
+  std::chrono::steady_clock::time_point fetch_offsets(std::vector<groups::GroupObservation>& groups,
+                                                      GroupsCycleStats& stats);
+  void fetch_watermarks(const Topology& topology, groups::CycleObservations& observations,
+                        GroupsCycleStats& stats);
+
+  KafkaConfig kafka_;
+  GroupsCollectorConfig config_;
+  Latest<GroupsSnapshot>& out_;
+  Options options_;
+  kafka::Client client_;
+  groups::GroupFilter filter_;
+  groups::GroupEvaluator evaluator_;
+  std::vector<std::string> last_monitored_;  // kept when a ListGroups answer is incomplete
+  bool list_was_complete_ = true;
+  std::uint64_t describe_errors_total_ = 0;
+  std::uint64_t offsets_errors_total_ = 0;
+  std::uint64_t watermark_errors_total_ = 0;
+  GroupsCycleStats last_cycle_;
+};
+
+}  // namespace ks

@@ -1,0 +1,247 @@
+#include "collectors/groups/group_evaluator.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+#include <utility>
+
+namespace ks::groups {
+namespace {
+
+const TopicPartition& key(const TopicPartition& tp) { return tp; }
+const TopicPartition& key(const CommittedOffset& c) { return c.tp; }
+
+// Who consumes what, from the group's description.
+class Assignment {
+ public:
+  explicit Assignment(const std::optional<GroupDescription>& description) {
+    if (!description) return;
+    if (description->members > 0 && description->assigned.empty()) return;  // unreadable
+    known_ = true;
+    assigned_ = description->assigned;
+    std::sort(assigned_.begin(), assigned_.end());
+  }
+
+  Liveness of(const TopicPartition& tp) const {
+    if (!known_) return Liveness::unknown;
+    return std::binary_search(assigned_.begin(), assigned_.end(), tp) ? Liveness::assigned
+                                                                      : Liveness::unassigned;
+  }
+
+  const std::vector<TopicPartition>& partitions() const { return assigned_; }
+
+ private:
+  bool known_ = false;
+  std::vector<TopicPartition> assigned_;
+};
+
+}  // namespace
+
+bool description_contradicts_listing(const GroupDescription& description,
+                                     std::string_view listed_state) {
+  return description.state == "Dead" && !listed_state.empty() && listed_state != "Dead" &&
+         listed_state != "Unknown";
+}
+
+GroupEvaluator::GroupEvaluator(const EvaluatorParams& params)
+    : params_(params), status_params_{params.status_window, params.collect_interval} {}
+
+std::size_t GroupEvaluator::tracked_group_partitions() const {
+  std::size_t n = 0;
+  for (const auto& [name, group] : groups_) {
+    for (const auto& [topic, state] : group.topics) n += state.partitions.size();
+  }
+  return n;
+}
+
+void GroupEvaluator::update_histories(const CycleObservations& observations) {
+  for (const auto& [tp, watermarks] : observations.watermarks) {
+    OffsetHistory& history = histories_.try_emplace(tp, params_.history_points).first->second;
+    history.add(watermarks.high, observations.watermarks_at);
+    history.forget_below(watermarks.low);
+  }
+  // Keep the history of every partition of a topic some group still has offsets on, even
+  // in a cycle its leader did not answer; drop it when nobody does or the partition is gone.
+  std::unordered_set<std::string_view> wanted_topics;
+  for (const GroupObservation& group : observations.groups) {
+    if (group.offsets_fetched) {
+      for (const CommittedOffset& c : group.committed) wanted_topics.insert(c.tp.topic);
+    } else if (auto it = groups_.find(group.name); it != groups_.end()) {
+      for (const auto& [topic, state] : it->second.topics) wanted_topics.insert(topic);
+    }
+  }
+  std::erase_if(histories_, [&](const auto& entry) {
+    const TopicPartition& tp = entry.first;
+    if (observations.watermarks.contains(tp)) return false;
+    if (!wanted_topics.contains(tp.topic)) return true;
+    const auto topic = observations.topic_partitions.find(tp.topic);
+    return topic == observations.topic_partitions.end() || tp.partition >= topic->second;
+  });
+}
+
+GroupsSnapshot GroupEvaluator::evaluate(CycleObservations observations,
+                                        const GroupsCycleStats& cycle) {
+  GroupsSnapshot snapshot;
+  snapshot.taken_at = observations.taken_at;
+  snapshot.cycle = cycle;
+  update_histories(observations);
+
+  std::sort(observations.groups.begin(), observations.groups.end(),
+            [](const GroupObservation& a, const GroupObservation& b) { return a.name < b.name; });
+  std::unordered_set<std::string_view> seen;
+  std::size_t watermark_errors = 0;
+  snapshot.groups.reserve(observations.groups.size());
+  for (const GroupObservation& group : observations.groups) {
+    snapshot.groups.push_back(evaluate_group(group, observations, watermark_errors));
+    seen.insert(group.name);
+  }
+  std::erase_if(groups_, [&](const auto& entry) { return !seen.contains(entry.first); });
+
+  snapshot.cycle.watermark_errors = watermark_errors;
+  snapshot.cycle.partitions_tracked = histories_.size();
+  return snapshot;
+}
+
+GroupLag GroupEvaluator::evaluate_group(const GroupObservation& observation,
+                                        const CycleObservations& observations,
+                                        std::size_t& watermark_errors) {
+  GroupLag row;
+  row.name = observation.name;
+  if (observation.description) {
+    row.described = true;
+    row.state = observation.description->state;
+    row.protocol = observation.description->protocol;
+    row.members = observation.description->members;
+  } else {
+    row.describe_error = observation.describe_error;
+    if (!observation.listed_state.empty()) row.state = observation.listed_state;
+  }
+  GroupState& state = groups_[observation.name];
+
+  if (!observation.offsets_fetched) {
+    // Keep every window as it is; the group is listed, its partitions come back next cycle.
+    row.offsets_error = observation.offsets_error;
+    for (const auto& [topic, t] : state.topics) {
+      for (const auto& [partition, p] : t.partitions) {
+        if (p.status.status() != LagStatus::notfound) {
+          row.status = worse_group_status(row.status, p.status.status());
+        }
+      }
+    }
+    return row;
+  }
+  row.offsets_fetched = true;
+
+  const Assignment assignment(observation.description);
+  const auto now = observations.watermarks_at;
+  std::vector<CommittedOffset> committed = observation.committed;
+  std::sort(committed.begin(), committed.end(),
+            [](const CommittedOffset& a, const CommittedOffset& b) { return a.tp < b.tp; });
+
+  std::unordered_set<std::string_view> topics_seen;
+  for (std::size_t begin = 0; begin < committed.size();) {
+    const std::string& topic = committed[begin].tp.topic;
+    std::size_t end = begin;
+    while (end < committed.size() && committed[end].tp.topic == topic) ++end;
+
+    TopicState& topic_state =
+        state.topics.try_emplace(topic, params_.status_window).first->second;
+    topics_seen.insert(topic);
+    GroupTopicLag& trow = row.topics.emplace_back();
+    trow.topic = topic;
+    trow.partitions.reserve(end - begin);
+    std::int64_t consumed = 0;
+    std::int64_t produced = 0;
+    std::vector<std::int32_t> partitions_seen;
+    partitions_seen.reserve(end - begin);
+
+    for (std::size_t i = begin; i < end; ++i) {
+      const CommittedOffset& c = committed[i];
+      PartitionState& ps =
+          topic_state.partitions.try_emplace(c.tp.partition, status_params_).first->second;
+      partitions_seen.push_back(c.tp.partition);
+      GroupPartitionLag& prow = trow.partitions.emplace_back();
+      prow.partition = c.tp.partition;
+      prow.committed = c.offset;
+      trow.committed_sum += c.offset;
+      if (ps.last_committed >= 0) consumed += forward_progress(ps.last_committed, c.offset);
+      ps.last_committed = c.offset;
+
+      const auto wm = observations.watermarks.find(c.tp);
+      if (wm == observations.watermarks.end()) {
+        ++watermark_errors;
+        prow.status = ps.status.status();  // unknown this cycle: the last verdict stands
+      } else {
+        const PartitionLag lag = compute_lag(c.offset, wm->second);
+        prow.low_watermark = wm->second.low;
+        prow.high_watermark = wm->second.high;
+        prow.lag = lag.lag;
+        prow.expired = lag.expired;
+        trow.lag_sum += lag.lag;
+        trow.expired_sum += lag.expired;
+        ++trow.partitions_with_lag;
+        if (ps.last_high >= 0) produced += forward_progress(ps.last_high, wm->second.high);
+        ps.last_high = wm->second.high;
+
+        if (lag.lag == 0) {
+          prow.lag_seconds = 0.0;
+        } else {
+          const auto history = histories_.find(c.tp);
+          const AgeEstimate age = history == histories_.end()
+                                      ? AgeEstimate{}
+                                      : history->second.age_of(lag.oldest_unconsumed, now);
+          switch (age.kind) {
+            case AgeKind::unknown: ++row.lag_seconds_unknown_partitions; break;
+            case AgeKind::zero:
+            case AgeKind::interpolated: prow.lag_seconds = age.seconds; break;
+            case AgeKind::lower_bound:
+              prow.lag_seconds = age.seconds;
+              prow.lag_seconds_lower_bound = true;
+              ++row.lag_seconds_lower_bound_partitions;
+              row.max_lag_seconds_lower_bound = true;
+              break;
+          }
+        }
+        if (prow.lag_seconds) {
+          row.max_lag_seconds = std::max(row.max_lag_seconds.value_or(0.0), *prow.lag_seconds);
+        }
+        prow.status = ps.status.observe(c.offset, lag.lag, assignment.of(c.tp), now);
+      }
+      if (prow.status != LagStatus::notfound) row.status = worse_group_status(row.status, prow.status);
+    }
+
+    std::sort(partitions_seen.begin(), partitions_seen.end());
+    std::erase_if(topic_state.partitions, [&](const auto& entry) {
+      return !std::binary_search(partitions_seen.begin(), partitions_seen.end(), entry.first);
+    });
+    topic_state.rate.add(now, consumed, produced);
+    trow.consumed_per_second = topic_state.rate.consumed_per_second();
+    trow.produced_per_second = topic_state.rate.produced_per_second();
+    if (trow.partitions_with_lag > 0) {
+      trow.catch_up_seconds =
+          catch_up_seconds(trow.lag_sum, trow.consumed_per_second, trow.produced_per_second);
+    }
+    begin = end;
+  }
+  std::erase_if(state.topics,
+                [&](const auto& entry) { return !topics_seen.contains(entry.first); });
+
+  // Partitions the group should have an offset on but has not: assigned ones, and every
+  // partition of a topic it has commits on.
+  std::vector<TopicPartition> expected = assignment.partitions();
+  for (const GroupTopicLag& t : row.topics) {
+    const auto count = observations.topic_partitions.find(t.topic);
+    if (count == observations.topic_partitions.end()) continue;
+    for (int p = 0; p < count->second; ++p) expected.push_back({t.topic, p});
+  }
+  std::sort(expected.begin(), expected.end());
+  expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+  for (const TopicPartition& tp : expected) {
+    const bool has_commit =
+        std::binary_search(committed.begin(), committed.end(), tp,
+                           [](const auto& x, const auto& y) { return key(x) < key(y); });
+    if (!has_commit) ++row.uncommitted_partitions;
+  }
+  return row;
+}
+
+}  // namespace ks::groups

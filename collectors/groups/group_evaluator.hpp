@@ -1,0 +1,126 @@
+// Turns one cycle's raw observations (group descriptions, committed offsets, watermarks)
+// into a GroupsSnapshot, keeping across cycles what needs memory: each partition's
+// (high watermark, time) history, each group partition's commit window and status, each
+// group topic's rates. Pure: no Kafka, so every rule is unit-tested on made-up cycles.
+//
+// State of groups, topics and partitions that are gone is dropped at the cycle that no
+// longer sees them, so the agent's memory follows the cluster, not its history.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "collectors/groups/consumption_rate.hpp"
+#include "collectors/groups/lag_math.hpp"
+#include "collectors/groups/lag_status.hpp"
+#include "collectors/groups/offset_history.hpp"
+#include "core/groups_snapshot.hpp"
+
+namespace ks::groups {
+
+struct TopicPartition {
+  std::string topic;
+  std::int32_t partition = 0;
+
+  bool operator==(const TopicPartition&) const = default;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+struct TopicPartitionHash {
+  std::size_t operator()(const TopicPartition& tp) const noexcept {
+    return std::hash<std::string>{}(tp.topic) * 31u + static_cast<std::size_t>(tp.partition);
+  }
+};
+
+struct GroupDescription {
+  std::string state;     // "Stable", "Empty", ...
+  std::string protocol;  // partition assignor
+  int members = 0;
+  // Partitions in the members' assignments. Empty with members > 0 when the assignments
+  // could not be read (not the "consumer" protocol): liveness is then unknown.
+  std::vector<TopicPartition> assigned;
+};
+
+// librdkafka 2.0.2's classic DescribeGroups answers "Dead" with no members for a KIP-848
+// (consumer protocol) group on Kafka 3.x, which ListGroups lists as Stable or Empty. Such a
+// description is wrong, not a dead group: the group counts as not described.
+bool description_contradicts_listing(const GroupDescription& description,
+                                     std::string_view listed_state);
+
+struct CommittedOffset {
+  TopicPartition tp;
+  std::int64_t offset = 0;  // >= 0
+};
+
+struct GroupObservation {
+  std::string name;
+  std::string listed_state;  // the state ListGroups gave ("" when unknown)
+  std::optional<GroupDescription> description;  // absent: DescribeGroups failed
+  std::string describe_error;
+  bool offsets_fetched = false;
+  std::string offsets_error;
+  std::vector<CommittedOffset> committed;  // only partitions with a commit
+};
+
+struct CycleObservations {
+  std::vector<GroupObservation> groups;
+  // Watermarks answered this cycle (partitions whose leader failed are absent).
+  std::unordered_map<TopicPartition, Watermarks, TopicPartitionHash> watermarks;
+  // Partition count of every topic in this cycle's metadata.
+  std::unordered_map<std::string, int> topic_partitions;
+  OffsetHistory::TimePoint watermarks_at;  // when the watermarks were answered
+  std::chrono::system_clock::time_point taken_at;
+};
+
+struct EvaluatorParams {
+  std::size_t history_points = 60;
+  std::size_t status_window = 10;
+  std::chrono::milliseconds collect_interval{15000};
+};
+
+class GroupEvaluator {
+ public:
+  explicit GroupEvaluator(const EvaluatorParams& params);
+
+  // The snapshot of this cycle (groups sorted by name). `cycle` is copied into it, with
+  // partitions_tracked and watermark_errors filled in.
+  GroupsSnapshot evaluate(CycleObservations observations, const GroupsCycleStats& cycle);
+
+  std::size_t histories() const { return histories_.size(); }
+  std::size_t tracked_group_partitions() const;
+
+ private:
+  struct PartitionState {
+    explicit PartitionState(const StatusParams& params) : status(params) {}
+    PartitionStatus status;
+    std::int64_t last_committed = -1;
+    std::int64_t last_high = -1;
+  };
+  struct TopicState {
+    explicit TopicState(std::size_t window) : rate(window) {}
+    ConsumptionRate rate;
+    std::map<std::int32_t, PartitionState> partitions;
+  };
+  struct GroupState {
+    std::map<std::string, TopicState, std::less<>> topics;
+  };
+
+  void update_histories(const CycleObservations& observations);
+  GroupLag evaluate_group(const GroupObservation& observation,
+                          const CycleObservations& observations, std::size_t& watermark_errors);
+
+  EvaluatorParams params_;
+  StatusParams status_params_;
+  std::unordered_map<TopicPartition, OffsetHistory, TopicPartitionHash> histories_;
+  std::unordered_map<std::string, GroupState> groups_;
+};
+
+}  // namespace ks::groups

@@ -1,0 +1,98 @@
+#include "collectors/groups/lag_status.hpp"
+
+#include <algorithm>
+
+namespace ks::groups {
+
+PartitionStatus::PartitionStatus(const StatusParams& params) : params_(params) {
+  params_.window = std::max<std::size_t>(params_.window, 2);
+  commits_.reserve(params_.window);
+}
+
+LagStatus PartitionStatus::observe(std::int64_t committed, std::int64_t lag, Liveness liveness,
+                                   TimePoint now) {
+  const bool moved = commits_.empty() || commits_.back().offset != committed;
+  if (moved) {
+    if (commits_.size() == params_.window) commits_.erase(commits_.begin());
+    commits_.push_back({committed, lag, now});
+    // A consumer that just committed is working: the no-progress clock restarts.
+    waiting_since_.reset();
+  }
+  if (lag > 0) {
+    if (!waiting_since_) waiting_since_ = now;
+  } else {
+    waiting_since_.reset();
+  }
+  status_ = evaluate(lag, liveness, now);
+  return status_;
+}
+
+double PartitionStatus::seconds_without_progress(TimePoint now) const {
+  if (!waiting_since_) return 0;
+  return std::chrono::duration<double>(now - *waiting_since_).count();
+}
+
+double PartitionStatus::no_progress_limit_seconds() const {
+  const double span =
+      commits_.size() < 2
+          ? 0
+          : std::chrono::duration<double>(commits_.back().at - commits_.front().at).count();
+  const double minimum = std::chrono::duration<double>(params_.collect_interval).count() *
+                         static_cast<double>(params_.window - 1);
+  return std::max(span, minimum);
+}
+
+bool PartitionStatus::rewound() const {
+  // An offset lower than the one before it, with no later commit getting back to it.
+  for (std::size_t i = 1; i < commits_.size(); ++i) {
+    if (commits_[i].offset >= commits_[i - 1].offset) continue;
+    const std::int64_t before = commits_[i - 1].offset;
+    const bool recovered = std::any_of(commits_.begin() + static_cast<std::ptrdiff_t>(i),
+                                       commits_.end(),
+                                       [&](const Commit& c) { return c.offset >= before; });
+    if (!recovered) return true;
+  }
+  return false;
+}
+
+bool PartitionStatus::lag_growing() const {
+  // Burrow's WARN needs a full window whose every commit had lag, and lag that never went
+  // down. Unlike Burrow, a flat lag is not WARN: it must also have grown overall.
+  if (commits_.size() < params_.window) return false;
+  for (std::size_t i = 0; i < commits_.size(); ++i) {
+    if (commits_[i].lag <= 0) return false;
+    if (i > 0 && commits_[i].lag < commits_[i - 1].lag) return false;
+  }
+  return commits_.back().lag > commits_.front().lag;
+}
+
+LagStatus PartitionStatus::evaluate(std::int64_t lag, Liveness liveness, TimePoint now) const {
+  if (lag <= 0) return LagStatus::ok;
+  if (seconds_without_progress(now) > no_progress_limit_seconds()) {
+    return liveness == Liveness::assigned ? LagStatus::stall : LagStatus::stop;
+  }
+  if (rewound()) return LagStatus::rewind;
+  if (lag_growing()) return LagStatus::warn;
+  return LagStatus::ok;
+}
+
+LagStatus worse_group_status(LagStatus group_so_far, LagStatus partition) {
+  auto rank = [](LagStatus s) {
+    switch (s) {
+      case LagStatus::notfound: return 0;
+      case LagStatus::ok: return 1;
+      case LagStatus::warn: return 2;
+      default: return 3;  // err, stop, stall, rewind
+    }
+  };
+  const LagStatus as_group = rank(partition) == 3 ? LagStatus::err : partition;
+  return rank(as_group) > rank(group_so_far) ? as_group : group_so_far;
+}
+
+LagStatus group_status(const std::vector<LagStatus>& partitions) {
+  LagStatus group = LagStatus::notfound;
+  for (LagStatus p : partitions) group = worse_group_status(group, p);
+  return group;
+}
+
+}  // namespace ks::groups

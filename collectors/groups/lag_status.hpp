@@ -1,0 +1,81 @@
+// Burrow-like lag status of a consumer-group partition, evaluated over a sliding window of
+// its last N commits, and the group status derived from its partitions.
+//
+// Burrow reads every commit from __consumer_offsets, including commits of an unchanged
+// offset. A poller sees only the committed offset at each cycle, so here a "commit" is a
+// change of the committed offset between two cycles, timed at the cycle that saw it, and
+// STALL (consumer alive, not progressing) is told from STOP (nobody consuming) by the
+// group's membership instead of by same-offset commits. docs/lag.md states the rules and
+// every difference from Burrow.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/lag_status_code.hpp"
+
+namespace ks::groups {
+
+using ks::LagStatus;  // Burrow's codes
+using ks::status_name;
+
+// Is somebody consuming this partition right now?
+enum class Liveness {
+  assigned,    // a live member of the group has it in its assignment
+  unassigned,  // the group was described and no member has it (or it has no members)
+  unknown,     // the group could not be described (KIP-848 groups, errors)
+};
+
+struct StatusParams {
+  std::size_t window = 10;  // commits per partition (Burrow's intervals, default 10)
+  std::chrono::milliseconds collect_interval{15000};
+};
+
+// One partition of one group. Feed it once per collection cycle.
+class PartitionStatus {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using TimePoint = Clock::time_point;
+
+  struct Commit {
+    std::int64_t offset = 0;
+    std::int64_t lag = 0;  // lag when the commit was first seen
+    TimePoint at;
+  };
+
+  explicit PartitionStatus(const StatusParams& params);
+
+  // The committed offset and lag seen this cycle. Returns the new status. Cycles whose lag
+  // is unknown (no watermark) should not be fed: the status then stays as it was.
+  LagStatus observe(std::int64_t committed, std::int64_t lag, Liveness liveness, TimePoint now);
+
+  LagStatus status() const { return status_; }
+  const std::vector<Commit>& window() const { return commits_; }  // oldest first
+  // How long the partition has had lag without its committed offset moving (0 if it has not).
+  double seconds_without_progress(TimePoint now) const;
+  // The no-progress time after which the partition is STOP (or STALL when consumed):
+  // the span of the commit window, at least (window - 1) collection intervals.
+  double no_progress_limit_seconds() const;
+
+ private:
+  LagStatus evaluate(std::int64_t lag, Liveness liveness, TimePoint now) const;
+  bool rewound() const;
+  bool lag_growing() const;
+
+  StatusParams params_;
+  std::vector<Commit> commits_;  // at most params_.window, oldest first
+  std::optional<TimePoint> waiting_since_;  // lag > 0 and no commit since then
+  LagStatus status_ = LagStatus::notfound;
+};
+
+// Burrow's group rule: ERR if any partition is STOP, STALL or REWIND (or ERR), else WARN if
+// any is WARN, else OK; NOTFOUND when the group has no evaluated partition.
+LagStatus group_status(const std::vector<LagStatus>& partitions);
+
+// The same, folded one partition at a time.
+LagStatus worse_group_status(LagStatus group_so_far, LagStatus partition);
+
+}  // namespace ks::groups

@@ -1,0 +1,110 @@
+// What the consumer-groups collector saw in one cycle: every monitored group with its
+// committed offsets joined to the partitions' watermarks (lag, expired messages, lag in
+// seconds, Burrow-like status, rates). Immutable once published; groups, topics and
+// partitions that disappear from Kafka are simply not in the next snapshot.
+//
+// Sized for thousands of groups: a topic's name is stored once per (group, topic), the
+// partitions are plain structs in one vector.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/lag_status_code.hpp"
+
+namespace ks {
+
+struct GroupPartitionLag {
+  std::int32_t partition = 0;
+  std::int64_t committed = 0;  // the group's committed offset (only committed partitions)
+  // Watermarks of this cycle; -1 when the partition's leader did not answer (or its topic
+  // is gone): then lag, expired and lag_seconds are unknown too.
+  std::int64_t low_watermark = -1;
+  std::int64_t high_watermark = -1;
+  std::int64_t lag = -1;      // high - max(committed, low), >= 0; -1 unknown
+  std::int64_t expired = 0;   // low - committed when retention deleted unread messages
+  // Age of the oldest unconsumed message that still exists; absent when there is too little
+  // history to say (the agent or the partition is new).
+  std::optional<double> lag_seconds;
+  bool lag_seconds_lower_bound = false;  // older than the history: "at least" this
+  LagStatus status = LagStatus::notfound;
+
+  bool has_lag() const { return lag >= 0; }
+};
+
+struct GroupTopicLag {
+  std::string topic;
+  std::vector<GroupPartitionLag> partitions;  // sorted by partition
+  std::int64_t committed_sum = 0;             // over the committed partitions
+  std::int64_t lag_sum = 0;                   // over the partitions with known lag
+  std::int64_t expired_sum = 0;
+  int partitions_with_lag = 0;
+  std::optional<double> consumed_per_second;  // committed offsets' progress, sliding window
+  std::optional<double> produced_per_second;  // high watermarks' progress, same partitions
+  std::optional<double> catch_up_seconds;     // absent when not catching up
+};
+
+struct GroupLag {
+  std::string name;
+  // From DescribeConsumerGroups; described false when that failed (KIP-848 groups answer
+  // GROUP_ID_NOT_FOUND): the group is still reported from its offsets.
+  bool described = false;
+  std::string state = "Unknown";  // Stable, Empty, PreparingRebalance, ... or Unknown
+  std::string protocol;           // partition assignor ("range", "cooperative-sticky", ...)
+  int members = 0;                // meaningful when described
+  std::string describe_error;     // "" when described
+  bool offsets_fetched = false;   // false: topics is empty this cycle (see offsets_error)
+  std::string offsets_error;
+  std::vector<GroupTopicLag> topics;  // sorted by topic
+  LagStatus status = LagStatus::notfound;  // Burrow's group rule (OK, WARN, ERR)
+  std::optional<double> max_lag_seconds;   // over partitions with a known lag_seconds
+  bool max_lag_seconds_lower_bound = false;
+  // Partitions assigned to the group, or of a topic it has commits on, without a commit.
+  int uncommitted_partitions = 0;
+  int lag_seconds_unknown_partitions = 0;      // lag > 0 but too little history
+  int lag_seconds_lower_bound_partitions = 0;  // lag_seconds is only a lower bound
+};
+
+// How the cycle went: the agent's own view of the collector's cost and health.
+struct GroupsCycleStats {
+  std::size_t groups_listed = 0;     // by ListConsumerGroups
+  std::size_t groups_monitored = 0;  // after the include/exclude filter
+  bool list_complete = true;         // false: some broker did not answer ListGroups
+  // Failures of this cycle.
+  std::size_t describe_errors = 0;     // groups that could not be described
+  std::size_t offsets_errors = 0;      // groups whose committed offsets could not be fetched
+  std::size_t watermark_errors = 0;    // partitions with committed offsets but no watermark
+  // Requests sent this cycle, by Kafka API.
+  std::size_t metadata_requests = 0;
+  std::size_t list_groups_requests = 0;
+  std::size_t describe_groups_requests = 0;
+  std::size_t offset_fetch_requests = 0;
+  std::size_t list_offsets_requests = 0;
+  // Wall time of each stage, seconds.
+  double list_seconds = 0;
+  double metadata_seconds = 0;
+  double describe_seconds = 0;
+  double offsets_seconds = 0;
+  double watermarks_seconds = 0;
+  double evaluate_seconds = 0;
+  // From the first committed-offset request to the last watermark answer: how far apart
+  // the two halves of every lag were taken (lag overstates by what was produced meanwhile).
+  double offsets_watermarks_gap_seconds = 0;
+  std::size_t partitions_tracked = 0;  // (high watermark, time) histories kept
+  // Since the collector started.
+  std::uint64_t describe_errors_total = 0;
+  std::uint64_t offsets_errors_total = 0;
+  std::uint64_t watermark_errors_total = 0;
+};
+
+struct GroupsSnapshot {
+  // When the watermarks were answered: the "now" of every lag and lag in seconds.
+  std::chrono::system_clock::time_point taken_at;
+  std::vector<GroupLag> groups;  // sorted by name
+  GroupsCycleStats cycle;
+};
+
+}  // namespace ks

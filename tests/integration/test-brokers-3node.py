@@ -1,0 +1,324 @@
+"""Broker health on a real 3-node Kafka (KRaft, combined nodes), compared with Kafka's tools.
+
+Topics with replication factor 3 and min.insync.replicas=2 (plus one with RF 2, so that
+losing two nodes takes some partitions offline). Throughout, a poller requests /metrics every
+0.2 s: every answer must come within 1 s (unless the test process itself was stalled at
+that moment: then the machine, not the agent, was slow; such answers are logged).
+1. Stop node 3: within two collection intervals kafka_broker_up{id=3} is 0 and kafka_brokers
+   drops to 2; the under-replicated partitions the agent reports are exactly those of
+   `kafka-topics --describe --under-replicated-partitions`.
+2. Stop node 2: the under-min-ISR partitions are exactly those of
+   `kafka-topics --describe --under-min-isr-partitions` (offline ones included, as Kafka's
+   tool counts them), offline partitions exactly `--unavailable-partitions`.
+3. Start nodes 2 and 3: healthy again (3 brokers up, no offline, under-replicated or
+   under-min-ISR partition).
+4. Kill node 1 (no controlled shutdown: it stays in the metadata until its session expires):
+   kafka_broker_up{id=1} is 0 within two intervals as it stops answering. Kill the others:
+   kafka_up 0, every broker 0, no offsets, the agent keeps serving; start
+   them again: the agent recovers by itself.
+"""
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, finish, http_get, log,  # noqa: E402
+                       series, value, wait_until)
+
+LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
+INTERVAL_S = 2
+TOPIC_PATTERN = "hb-.*"
+
+
+def loadgen(*args, timeout=90):
+    r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
+    return r.stdout
+
+
+class Canary(threading.Thread):
+    """Sleeps 50 ms in a loop and records when it woke up late: evidence that the machine
+    itself stalled (2 cores, three JVMs starting), not the agent."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stop_event = threading.Event()
+        self.stalls = []  # (start, end) monotonic times of late wake-ups
+
+    def run(self):
+        while not self.stop_event.is_set():
+            before = time.monotonic()
+            time.sleep(0.05)
+            after = time.monotonic()
+            if after - before > 0.3:
+                self.stalls.append((before, after))
+
+    def stalled_during(self, start, end):
+        return any(s < end and e > start for s, e in self.stalls)
+
+
+class Poller(threading.Thread):
+    """Requests /metrics every 0.2 s for the whole test and records how long each took."""
+
+    def __init__(self, agent, canary):
+        super().__init__(daemon=True)
+        self.agent = agent
+        self.canary = canary
+        self.stop_event = threading.Event()
+        self.count = 0
+        self.slow = []      # (when, seconds, monotonic start, end)
+        self.failed = []    # (when, error)
+
+    def run(self):
+        while not self.stop_event.is_set():
+            started = time.monotonic()
+            try:
+                status, _, _ = http_get(self.agent.url + "/metrics", timeout=5)
+                ended = time.monotonic()
+                if status != 200:
+                    self.failed.append((time.strftime("%H:%M:%S"), f"status {status}"))
+                if ended - started >= 1.0:
+                    self.slow.append((time.strftime("%H:%M:%S"), round(ended - started, 3),
+                                      started, ended))
+            except Exception as e:  # a refused or timed-out request is a failure too
+                self.failed.append((time.strftime("%H:%M:%S"), repr(e)))
+            self.count += 1
+            self.stop_event.wait(max(0.0, 0.2 - (time.monotonic() - started)))
+
+    def slow_without_stall(self):
+        """Slow answers while the test process itself ran on time."""
+        return [(when, took) for when, took, start, end in self.slow
+                if not self.canary.stalled_during(start, end)]
+
+
+def describe(kafka, flag):
+    """{(topic, partition)} that `kafka-topics --describe FLAG` lists for the hb-* topics."""
+    out = kafka.tool("kafka-topics", "--bootstrap-server", kafka.bootstrap, "--describe",
+                     "--topic", TOPIC_PATTERN, flag, timeout=60)
+    return {(m.group(1), int(m.group(2)))
+            for m in re.finditer(r"Topic:\s*(\S+)\s+Partition:\s*(\d+)", out)}
+
+
+def flagged(metrics, family):
+    return {(labels["topic"], int(labels["partition"]))
+            for labels, v in series(metrics, family) if v == 1}
+
+
+def agent_agrees(agent, family, expected, timeout=15):
+    """Waits until the agent's set of partitions with `family` == 1 equals `expected`."""
+    last = [None]
+
+    def probe():
+        last[0] = flagged(agent.metrics(timeout=2), family)
+        return last[0] == expected
+    ok = wait_until(probe, timeout, 0.5, f"{family} == Kafka's list")
+    if not ok:
+        log(f"agent {family}: {sorted(last[0] or [])}")
+        log(f"kafka: {sorted(expected)}")
+    return bool(ok)
+
+
+def time_until(predicate, timeout, interval=0.1):
+    """Seconds until predicate() is true (None on timeout)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if predicate():
+                return time.monotonic() - started
+        except Exception:
+            pass
+        time.sleep(interval)
+    return None
+
+
+def main():
+    kafka = KafkaCluster(nodes=3).up()
+    addr = {k: kafka.node_address(k) for k in (1, 2, 3)}
+    topics = {"hb-orders": (6, 3), "hb-payments": (3, 3), "hb-audit": (6, 2)}
+    for name, (partitions, rf) in topics.items():
+        loadgen("create-topics", "--bootstrap", kafka.bootstrap, "--topics",
+                f"{name}:{partitions}:{rf}", "--config",
+                f"min.insync.replicas={2 if rf == 3 else 1}")
+    loadgen("produce", "--bootstrap", kafka.bootstrap, "--topics", ",".join(topics),
+            "--count", "600", "--rate", "0", "--status-interval", "0")
+
+    config = f"""
+kafka:
+  bootstrap_servers: {kafka.bootstrap}
+  request_timeout: 3s
+collectors:
+  host:
+    enabled: false
+  groups:
+    enabled: false
+  brokers:
+    interval: {INTERVAL_S}s
+    expected_brokers: 3
+    broker_down_retention: 10m
+    topics:
+      include: ["{TOPIC_PATTERN}"]
+"""
+    agent = Agent(config, name="brokers-3node").start()
+    canary = Canary()
+    canary.start()
+    poller = Poller(agent, canary)
+    poller.start()
+
+    def metrics():
+        return agent.metrics(timeout=2)
+
+    all_partitions = {(t, p) for t, (n, _) in topics.items() for p in range(n)}
+    m = wait_until(lambda: (lambda m: m if value(m, "kafka_brokers") == 3 and
+                            len(series(m, "kafka_topic_partition_current_offset")) ==
+                            len(all_partitions) else None)(metrics()), 30, 0.5, "3 brokers")
+    check(m is not None, "3 brokers and every partition's offsets are reported")
+    m = m or metrics()
+    check(value(m, "kafka_brokers_expected") == 3, "kafka_brokers_expected is 3")
+    for k in (1, 2, 3):
+        check(value(m, "kafka_broker_up", id=k, address=addr[k]) == 1, f"broker {k} is up")
+    check(value(m, "kafka_cluster_under_replicated_partitions") == 0 and
+          value(m, "kafka_cluster_under_min_isr_partitions") == 0 and
+          value(m, "kafka_cluster_offline_partitions") == 0, "a healthy cluster to start with")
+    check(wait_until(lambda: value(metrics(), "kafka_topic_min_insync_replicas",
+                                   topic="hb-orders") == 2, 15, 0.5, "min ISR") is not None,
+          "min.insync.replicas of hb-orders is 2")
+    check(sum(v for _, v in series(m, "kafka_topic_partition_current_offset")) == 600,
+          "the 600 produced messages are counted in current offsets")
+
+    # --- 1. one node down.
+    log("stopping node 3")
+    kafka.stop_node(3)
+    budget = 2 * INTERVAL_S
+    took = time_until(lambda: value(metrics(), "kafka_broker_up", id=3, address=addr[3]) == 0,
+                      4 * budget)
+    check(took is not None and took <= budget,
+          f"kafka_broker_up{{id=3}} is 0 within two collection intervals ({took}s, limit {budget}s)")
+    took = time_until(lambda: value(metrics(), "kafka_brokers") == 2, 4 * budget)
+    check(took is not None and took <= budget,
+          f"kafka_brokers drops to 2 within two collection intervals ({took}s)")
+    m = metrics()
+    check(value(m, "kafka_broker_up", id=1, address=addr[1]) == 1 and
+          value(m, "kafka_broker_up", id=2, address=addr[2]) == 1, "brokers 1 and 2 stay up")
+    check(value(m, "kafka_brokers_expected") == 3, "kafka_brokers_expected stays 3")
+    urp = describe(kafka, "--under-replicated-partitions")
+    check(len(urp) > 0, f"Kafka lists {len(urp)} under-replicated partitions")
+    check(agent_agrees(agent, "kafka_topic_partition_under_replicated_partition", urp),
+          "the agent's under-replicated partitions are exactly kafka-topics "
+          "--under-replicated-partitions")
+    check(value(metrics(), "kafka_cluster_under_replicated_partitions") == len(urp),
+          "kafka_cluster_under_replicated_partitions counts them")
+    check(flagged(metrics(), "kafka_topic_partition_under_min_isr") == set(),
+          "no partition is under min ISR with one node down")
+    check(len(series(metrics(), "kafka_topic_partition_current_offset")) == len(all_partitions),
+          "every partition still has offsets (leaders moved to live brokers)")
+
+    # --- 2. a second node down.
+    log("stopping node 2")
+    kafka.stop_node(2)
+    took = time_until(lambda: value(metrics(), "kafka_broker_up", id=2, address=addr[2]) == 0,
+                      4 * budget)
+    check(took is not None and took <= budget,
+          f"kafka_broker_up{{id=2}} is 0 within two collection intervals ({took}s)")
+    under_min = describe(kafka, "--under-min-isr-partitions")
+    offline = describe(kafka, "--unavailable-partitions")
+    check(len(under_min) > 0 and len(offline) > 0,
+          f"Kafka lists {len(under_min)} under-min-ISR and {len(offline)} unavailable partitions")
+    check(agent_agrees(agent, "kafka_topic_partition_under_min_isr", under_min),
+          "the agent's under-min-ISR partitions are exactly kafka-topics --under-min-isr-partitions")
+    check(agent_agrees(agent, "kafka_topic_partition_offline", offline),
+          "the agent's offline partitions are exactly kafka-topics --unavailable-partitions")
+    m = metrics()
+    check(value(m, "kafka_cluster_under_min_isr_partitions") == len(under_min) and
+          value(m, "kafka_cluster_offline_partitions") == len(offline),
+          "cluster totals of under-min-ISR and offline partitions match")
+    check(value(m, "kafka_up") == 1 and value(m, "kafka_brokers") == 1,
+          "kafka_up stays 1 and kafka_brokers is 1 with one node left")
+    with_offsets = {(l["topic"], int(l["partition"]))
+                    for l, _ in series(m, "kafka_topic_partition_current_offset")}
+    check(with_offsets == all_partitions - offline,
+          "offsets are exported for every partition with a leader, none for offline ones")
+
+    # --- 3. both back: healthy again.
+    log("starting nodes 2 and 3")
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(kafka.start_node, (2, 3)))
+
+    def healthy():
+        m = metrics()
+        return (value(m, "kafka_brokers") == 3 and
+                all(value(m, "kafka_broker_up", id=k, address=addr[k]) == 1 for k in (1, 2, 3)) and
+                value(m, "kafka_cluster_under_replicated_partitions") == 0 and
+                value(m, "kafka_cluster_under_min_isr_partitions") == 0 and
+                value(m, "kafka_cluster_offline_partitions") == 0 and
+                len(series(m, "kafka_topic_partition_current_offset")) == len(all_partitions))
+    check(wait_until(healthy, 90, 0.5, "healthy again") is not None,
+          "with both nodes back: 3 brokers up, no offline, under-replicated or under-min-ISR "
+          "partition, offsets for every partition")
+    check(describe(kafka, "--under-replicated-partitions") == set(),
+          "Kafka agrees: no under-replicated partition")
+
+    # --- 4. every node down, then back.
+    # A node killed (no controlled shutdown) stays in the metadata, with its leaderships,
+    # until its session times out (9 s): the agent sees it stop answering first.
+    log("killing node 1")
+    kafka.kill_node(1)
+    took = time_until(lambda: value(metrics(), "kafka_broker_up", id=1, address=addr[1]) == 0,
+                      4 * budget)
+    check(took is not None and took <= budget,
+          f"a killed node's kafka_broker_up is 0 within two collection intervals ({took}s)")
+    log("killing nodes 2 and 3")
+    for k in (2, 3):
+        kafka.kill_node(k)
+    down_after = time_until(lambda: value(metrics(), "kafka_up") == 0, 30)
+    check(down_after is not None, f"kafka_up drops to 0 with every node down ({down_after}s)")
+    m = metrics()
+    check(all(value(m, "kafka_broker_up", id=k, address=addr[k]) == 0 for k in (1, 2, 3)),
+          "kafka_broker_up is 0 for every known broker")
+    check(value(m, "kafka_brokers") == 0, "kafka_brokers is 0")
+    check(not series(m, "kafka_topic_partition_current_offset") and
+          not series(m, "kafka_topic_partition_under_replicated_partition"),
+          "no partition series (no stale offsets) while the cluster is unreachable")
+    time.sleep(3 * INTERVAL_S)
+    check(agent.alive() and value(metrics(), "kafka_up") == 0, "the agent keeps serving, kafka_up 0")
+    s = value(metrics(), "kafka_sentinel_collector_success", collector="brokers")
+    check(s == 0, f"kafka_sentinel_collector_success{{collector=brokers}} is 0 ({s})")
+
+    log("starting every node")
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(kafka.start_node, (1, 2, 3)))
+    check(wait_until(healthy, 90, 0.5, "recovered") is not None,
+          "the agent recovers by itself: kafka_up 1, 3 brokers up, healthy, offsets for every "
+          "partition")
+    m = metrics()
+    check(value(m, "kafka_up") == 1 and
+          value(m, "kafka_sentinel_collector_success", collector="brokers") == 1,
+          "kafka_up and the collector's success are 1 again")
+    check(http_get(agent.url + "/readyz")[0] == 200, "/readyz is 200")
+
+    poller.stop_event.set()
+    poller.join(10)
+    check(poller.count > 100 and not poller.failed,
+          f"/metrics answered all {poller.count} requests made during the test "
+          f"(failures: {poller.failed[:5]})")
+    canary.stop_event.set()
+    # A slow answer while this very process was stalled too (the machine was starved, e.g.
+    # by the JVMs starting) is reported, not held against the agent.
+    excused = len(poller.slow) - len(poller.slow_without_stall())
+    if excused:
+        log(f"{excused} slow /metrics answers while the machine stalled (test process "
+            f"stalls: {[round(e - s, 2) for s, e in canary.stalls][:10]}): not counted")
+    check(not poller.slow_without_stall(),
+          f"/metrics answered within 1 s every time (slow: {poller.slow_without_stall()[:5]})")
+    code, took = agent.stop()
+    check(code == 0, f"agent exits 0 on SIGTERM (got {code} after {took:.1f}s)")
+    kafka.down()
+    finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""A KIP-848 (consumer protocol) group on a real Kafka 3.9 is reported from its offsets.
+
+librdkafka 2.0.2 describes groups with the classic DescribeGroups API, which Kafka 3.9
+answers with state Dead and no members for a consumer-protocol group (4.x answers
+GROUP_ID_NOT_FOUND). The agent must not drop the group nor call it dead: its offsets and lag
+are reported, its state comes from ListGroups, members are absent (unknown), and the failed
+description is counted.
+"""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from ksharness import BUILD_DIR, Agent, KafkaCluster, check, finish, log, series, value, wait_until  # noqa: E402
+
+LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
+
+
+class NewProtocolCluster(KafkaCluster):
+    """A one-node cluster whose group coordinator also speaks the KIP-848 protocol."""
+
+    def up(self):
+        import atexit
+        atexit.register(self.down)
+        r = self._run("up", "--nodes", "1", "--dir", self.dir, "--port-base", str(self.port_base),
+                      "--prop", "group.coordinator.rebalance.protocols=classic,consumer",
+                      timeout=300)
+        self.bootstrap = r.stdout.strip().splitlines()[-1]
+        log(f"kafka up: {self.bootstrap}")
+        return self
+
+
+def main():
+    kafka = NewProtocolCluster().up()
+    b = kafka.bootstrap
+    subprocess.run([LOADGEN, "create-topics", "--bootstrap", b, "--topics", "kip848:2:1"],
+                   check=True, capture_output=True, timeout=60)
+    subprocess.run([LOADGEN, "produce", "--bootstrap", b, "--topics", "kip848", "--count", "100",
+                    "--rate", "0"], check=True, capture_output=True, timeout=60)
+    kafka.tool("kafka-console-consumer", "--bootstrap-server", b, "--topic", "kip848",
+               "--group", "new-protocol", "--from-beginning", "--max-messages", "30",
+               "--consumer-property", "group.protocol=consumer", "--timeout-ms", "20000",
+               timeout=90)
+    described = kafka.tool("kafka-consumer-groups", "--bootstrap-server", b, "--describe",
+                           "--group", "new-protocol")
+    tool = {}
+    for line in described.splitlines():
+        f = line.split()
+        if len(f) >= 6 and f[0] == "new-protocol" and f[2].isdigit() and f[3] != "-":
+            tool[int(f[2])] = (int(f[3]), int(f[5]))
+    check(tool, f"the group committed offsets ({tool})")
+
+    agent = Agent(f"""
+kafka:
+  bootstrap_servers: "{b}"
+collectors:
+  host:
+    enabled: false
+  groups:
+    interval: 1s
+""").start()
+    m = wait_until(lambda: (lambda m: m if series(m, "kafka_consumergroup_current_offset",
+                                                  consumergroup="new-protocol") else None)(
+        agent.metrics()), 20, 0.5, "the KIP-848 group in /metrics")
+    check(m is not None, "a KIP-848 group is reported, not dropped")
+    if m:
+        got = {int(d["partition"]): (v, value(m, "kafka_consumergroup_lag", **d))
+               for d, v in series(m, "kafka_consumergroup_current_offset",
+                                  consumergroup="new-protocol")}
+        check(got == {p: (float(o), float(lag)) for p, (o, lag) in tool.items()},
+              f"offsets and lag equal kafka-consumer-groups --describe ({got} vs {tool})")
+        info = series(m, "kafka_consumergroup_info", consumergroup="new-protocol")
+        log(f"info: {info}")
+        check(len(info) == 1 and info[0][0]["state"] in ("Empty", "Stable"),
+              "its state comes from ListGroups, not DescribeGroups' Dead")
+        check(value(m, "kafka_consumergroup_members", consumergroup="new-protocol") is None,
+              "members unknown: no series")
+        check(value(m, "kafka_sentinel_groups_cycle_errors", kind="describe") == 1,
+              "the failed description is counted")
+    agent.stop()
+    finish()
+
+
+if __name__ == "__main__":
+    main()

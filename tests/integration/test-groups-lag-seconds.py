@@ -1,0 +1,152 @@
+"""Lag in seconds on a real Kafka: true to the age of the oldest unconsumed message.
+
+A producer writes a steady 50 msgs/s to a two-partition topic; a consumer (loadgen
+--lag-seconds 20) processes each message only once it is 20 s old, so its committed offset
+trails the log end by ~20 s. The agent starts after the consumer is already behind:
+  - first snapshot: no history yet, so no lag_seconds series for the lagging partitions and
+    kafka_consumergroup_lag_seconds_unknown_partitions says so (nothing invented);
+  - once the history reaches back past the consumer's position: for each partition the
+    agent's kafka_consumergroup_lag_seconds is within one collection interval of the TRUE
+    age: the snapshot time minus the timestamp of the message at the committed offset, read
+    back with Kafka's console consumer;
+  - the producer stops, the consumer catches up: lag_seconds is exactly 0 and stays 0 while
+    the topic is idle (kafka-lag-exporter reads idle topics as ever-growing lag).
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from ksharness import BUILD_DIR, Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+
+LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
+TOPIC, GROUP = "age-topic", "age-group"
+INTERVAL = 3.0
+BEHIND = 20
+_procs = []
+
+
+def start_loadgen(*args):
+    p = subprocess.Popen([LOADGEN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _procs.append(p)
+    return p
+
+
+def stop(p, timeout=20):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
+def message_timestamp(kafka, partition, offset):
+    """CreateTime (seconds) of the message at `offset`, read with Kafka's console consumer."""
+    out = kafka.tool("kafka-console-consumer", "--bootstrap-server", kafka.bootstrap,
+                     "--topic", TOPIC, "--partition", str(partition), "--offset", str(offset),
+                     "--max-messages", "1", "--timeout-ms", "15000",
+                     "--property", "print.timestamp=true", "--property", "print.value=false",
+                     "--property", "print.offset=true", timeout=60)
+    for line in out.splitlines():
+        if line.startswith("CreateTime:"):
+            return int(line.split()[0].split(":")[1]) / 1000.0
+    raise RuntimeError(f"no timestamp in console consumer output: {out!r}")
+
+
+def group_rows(metrics):
+    rows = {}
+    for p in (0, 1):
+        labels = dict(consumergroup=GROUP, topic=TOPIC, partition=p)
+        rows[p] = (value(metrics, "kafka_consumergroup_current_offset", **labels),
+                   value(metrics, "kafka_consumergroup_lag", **labels),
+                   value(metrics, "kafka_consumergroup_lag_seconds", **labels))
+    return rows
+
+
+def main():
+    kafka = KafkaCluster(nodes=1).up()
+    b = kafka.bootstrap
+    subprocess.run([LOADGEN, "create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:2:1"],
+                   check=True, capture_output=True, timeout=60)
+    producer = start_loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--rate", "50",
+                             "--key-space", "0", "--duration", "75", "--status-interval", "0")
+    consumer = start_loadgen("consume", "--bootstrap", b, "--group", GROUP, "--topics", TOPIC,
+                             "--lag-seconds", str(BEHIND), "--commit-interval-ms", "500",
+                             "--status-interval", "0", "--duration", "150")
+    try:
+        time.sleep(BEHIND + 6)  # the consumer is now ~20 s behind and committing
+        agent = Agent(f"""
+kafka:
+  bootstrap_servers: "{b}"
+collectors:
+  host:
+    enabled: false
+  groups:
+    interval: {int(INTERVAL * 1000)}ms
+    status_window_commits: 5
+""").start()
+
+        # 1. The first snapshot: lag known, its age not.
+        first = wait_until(lambda: (lambda m: m if value(m, "kafka_consumergroup_lag_sum",
+                                                         consumergroup=GROUP, topic=TOPIC)
+                                    else None)(agent.metrics()), 15, 0.1, "first snapshot")
+        if check(first is not None, "first groups snapshot"):
+            rows = group_rows(first)
+            log(f"first snapshot: {rows}")
+            check(all(r[1] > 0 and r[2] is None for r in rows.values()),
+                  "no history yet: no lag_seconds series for the lagging partitions")
+            check(value(first, "kafka_consumergroup_lag_seconds_unknown_partitions",
+                        consumergroup=GROUP) == 2, "and lag_seconds_unknown_partitions says so (2)")
+
+        # 2. Once the history covers the consumer's position: within one interval of the truth.
+        covered = wait_until(
+            lambda: value(agent.metrics(), "kafka_consumergroup_lag_seconds_lower_bound_partitions",
+                          consumergroup=GROUP) == 0 and
+            value(agent.metrics(), "kafka_consumergroup_lag_seconds_unknown_partitions",
+                  consumergroup=GROUP) == 0, BEHIND + 15, 0.5, "history covering the consumer")
+        check(bool(covered), "lag_seconds estimated (not a lower bound) once the history reaches "
+                             "back to the committed offsets")
+        errors = []
+        for sample in range(3):
+            m = agent.metrics()
+            taken = value(m, "kafka_sentinel_groups_snapshot_timestamp_seconds")
+            for p, (committed, lag, seconds) in group_rows(m).items():
+                if committed is None or seconds is None:
+                    errors.append((sample, p, "missing"))
+                    continue
+                true_age = taken - message_timestamp(kafka, p, int(committed))
+                error = seconds - true_age
+                log(f"sample {sample} partition {p}: committed {committed:.0f} lag {lag:.0f} "
+                    f"lag_seconds {seconds:.2f} true age {true_age:.2f} (error {error:+.2f}s)")
+                if abs(error) > INTERVAL:
+                    errors.append((sample, p, round(error, 2)))
+            time.sleep(2)
+        check(not errors, f"lag_seconds within one interval ({INTERVAL}s) of the true age of the "
+                          f"oldest unconsumed message, 6 measurements ({errors})")
+
+        # 3. Idle topic: caught up reads exactly 0, and stays 0.
+        stop(producer)
+        caught_up = wait_until(
+            lambda: all(r[1] == 0 and r[2] == 0 for r in group_rows(agent.metrics()).values()),
+            BEHIND + 20, 0.5, "caught up on the idle topic")
+        check(bool(caught_up), "producer stopped, consumer caught up: lag_seconds exactly 0")
+        time.sleep(3 * INTERVAL)
+        rows = group_rows(agent.metrics())
+        check(all(r[2] == 0 for r in rows.values()),
+              f"idle topic, several cycles later: still exactly 0 ({rows})")
+        m = agent.metrics()
+        check(value(m, "kafka_consumergroup_max_lag_seconds", consumergroup=GROUP) == 0,
+              "max_lag_seconds 0")
+        agent.stop()
+    finally:
+        for p in _procs:
+            stop(p)
+    finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Consumer-group offsets and lag on a real Kafka, compared with Kafka's own tool.
+
+Dozens of groups over several topics get known committed offsets through real Kafka clients
+(the project's loadgen, kafka-consumer-groups --reset-offsets, Kafka's console consumer).
+With the cluster quiet, for EVERY partition the agent's kafka_consumergroup_current_offset
+and kafka_consumergroup_lag must equal what `kafka-consumer-groups --describe --all-groups`
+prints, and no series may exist that the tool does not show. Then: a partition without a
+commit is counted, not exported; DeleteRecords (which moves the log-start offset exactly as
+retention does) turns unread messages into kafka_consumergroup_lag_expired_messages; a
+deleted group disappears from /metrics.
+"""
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, finish, log, series, value,  # noqa: E402
+                       wait_until)
+
+LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
+TOPICS = {"grp-a": 6, "grp-b": 4, "grp-c": 3, "grp-d": 1}
+GROUPS = 40  # committed by loadgen: g-00 .. g-39
+
+
+def loadgen(*args, timeout=60, attempts=1):
+    """Runs the loadgen; `attempts` > 1 retries failures (the first commits of a new cluster
+    can race the creation of __consumer_offsets: "Not coordinator", "load in progress")."""
+    for attempt in range(attempts):
+        r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
+        if r.returncode == 0:
+            return r.stdout
+        if attempt + 1 < attempts:
+            time.sleep(1)
+    raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
+
+
+def high_watermarks(kafka):
+    out = kafka.tool("kafka-get-offsets", "--bootstrap-server", kafka.bootstrap,
+                     "--topic-partitions", "grp-.*")
+    hw = {}
+    for line in out.split():
+        topic, partition, offset = line.rsplit(":", 2)
+        hw[(topic, int(partition))] = int(offset)
+    return hw
+
+
+def describe_all(kafka):
+    """{(group, topic, partition): (current offset or None, log end offset, lag or None)}."""
+    out = kafka.tool("kafka-consumer-groups", "--bootstrap-server", kafka.bootstrap,
+                     "--describe", "--all-groups", timeout=120)
+    rows = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 6 or f[0] == "GROUP" or not f[2].isdigit():
+            continue
+        current = None if f[3] == "-" else int(f[3])
+        lag = None if f[5] == "-" else int(f[5])
+        rows[(f[0], f[1], int(f[2]))] = (current, int(f[4]), lag)
+    return rows
+
+
+def plan_commits(hw):
+    """Group i commits on one or two topics, offsets spread over [0, high watermark]."""
+    names = sorted(TOPICS)
+    plan = {}
+    for i in range(GROUPS):
+        group = f"g-{i:02d}"
+        topics = [names[i % 4]] if i % 3 == 0 else [names[i % 4], names[(i + 1) % 4]]
+        for topic in topics:
+            offsets = {}
+            for p in range(TOPICS[topic]):
+                top = hw[(topic, p)]
+                if i % 5 == 0:
+                    offsets[p] = top  # caught up
+                elif i % 7 == 0 and p == 0 and TOPICS[topic] > 1:
+                    continue  # no commit on partition 0: counted, not exported
+                else:
+                    offsets[p] = (i * 37 + p * 11) % (top + 1)
+            plan[(group, topic)] = offsets
+    return plan
+
+
+def main():
+    kafka = KafkaCluster(nodes=1).up()
+    b = kafka.bootstrap
+    loadgen("create-topics", "--bootstrap", b, "--topics",
+            ",".join(f"{t}:{n}:1" for t, n in TOPICS.items()))
+    loadgen("produce", "--bootstrap", b, "--topics", ",".join(TOPICS), "--count", "4000",
+            "--rate", "0", "--key-space", "997", timeout=120)
+    hw = high_watermarks(kafka)
+    check(all(hw[(t, p)] > 0 for t, n in TOPICS.items() for p in range(n)),
+          f"every partition has messages ({len(hw)} partitions)")
+
+    started = time.monotonic()
+    plan = plan_commits(hw)
+
+    def commit(item):
+        (group, topic), offsets = item
+        spec = ",".join(f"{p}:{o}" for p, o in sorted(offsets.items()))
+        loadgen("commit", "--bootstrap", b, "--group", group, "--topic", topic, "--offsets", spec,
+                attempts=10)
+
+    first = next(iter(plan.items()))
+    commit(first)  # alone first: it waits out the creation of __consumer_offsets
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(commit, plan.items()))
+    # Kafka's own clients too: reset-offsets (the Java admin client) for four groups at once,
+    # and the console consumer (a real group member, auto-commit on close).
+    kafka.tool("kafka-consumer-groups", "--bootstrap-server", b, "--reset-offsets",
+               *[x for i in range(4) for x in ("--group", f"r-{i}")],
+               "--topic", "grp-b:0,1,3", "--to-offset", "3", "--execute")
+    kafka.tool("kafka-console-consumer", "--bootstrap-server", b, "--topic", "grp-c",
+               "--group", "console-1", "--from-beginning", "--max-messages", "25",
+               "--timeout-ms", "20000", check=False, timeout=60)
+    # Retention: a group at offset 5 of grp-d, then the log start moves to 40.
+    loadgen("commit", "--bootstrap", b, "--group", "x-expired", "--topic", "grp-d",
+            "--offsets", "0:5", attempts=10)
+    log(f"committed {len(plan)} (group, topic) offset sets in {time.monotonic() - started:.1f}s")
+
+    expected_groups = GROUPS + 4 + 1 + 1
+    agent = Agent(f"""
+kafka:
+  bootstrap_servers: "{b}"
+collectors:
+  host:
+    enabled: false
+  groups:
+    interval: 1s
+""").start()
+
+    def monitored():
+        m = agent.metrics()
+        return m if value(m, "kafka_sentinel_groups_monitored") == expected_groups else None
+
+    check(wait_until(monitored, 30, 0.5, "all groups monitored") is not None,
+          f"agent monitors all {expected_groups} groups")
+    time.sleep(1.5)  # one more full cycle of a quiet cluster
+    described = describe_all(kafka)
+    metrics = agent.metrics()
+
+    # Every partition the tool shows, the agent shows identically; no extra series.
+    mismatches = []
+    committed_rows = 0
+    for (group, topic, partition), (current, _, lag) in sorted(described.items()):
+        labels = dict(consumergroup=group, topic=topic, partition=partition)
+        got_offset = value(metrics, "kafka_consumergroup_current_offset", **labels)
+        got_lag = value(metrics, "kafka_consumergroup_lag", **labels)
+        if current is None:
+            if got_offset is not None or got_lag is not None:
+                mismatches.append((group, topic, partition, "no commit, but a series"))
+            continue
+        committed_rows += 1
+        if got_offset != current or got_lag != lag:
+            mismatches.append((group, topic, partition, f"tool {current}/{lag}",
+                               f"agent {got_offset}/{got_lag}"))
+    check(not mismatches, f"current offset and lag equal kafka-consumer-groups --describe for all "
+                          f"{committed_rows} committed partitions (mismatches: {mismatches[:5]})")
+    agent_rows = {(d["consumergroup"], d["topic"], int(d["partition"]))
+                  for d, _ in series(metrics, "kafka_consumergroup_current_offset")}
+    tool_rows = {k for k, v in described.items() if v[0] is not None}
+    check(agent_rows == tool_rows,
+          f"same partitions as the tool ({len(agent_rows)} vs {len(tool_rows)}; "
+          f"only agent: {sorted(agent_rows - tool_rows)[:3]}, only tool: {sorted(tool_rows - agent_rows)[:3]})")
+    check(committed_rows >= 150, f"dozens of groups over many partitions ({committed_rows} rows)")
+
+    # Sums per (group, topic), kafka_exporter style.
+    bad_sums = []
+    for (group, topic), offsets in plan.items():
+        rows = [(p, described[(group, topic, p)]) for p in offsets]
+        if value(metrics, "kafka_consumergroup_current_offset_sum", consumergroup=group,
+                 topic=topic) != sum(r[0] for _, r in rows):
+            bad_sums.append((group, topic, "offset"))
+        if value(metrics, "kafka_consumergroup_lag_sum", consumergroup=group,
+                 topic=topic) != sum(r[2] for _, r in rows):
+            bad_sums.append((group, topic, "lag"))
+    check(not bad_sums, f"current_offset_sum and lag_sum per group and topic ({bad_sums[:5]})")
+
+    # Caught up means lag in seconds exactly 0; groups are Empty with 0 members.
+    caught_up = [(d, v) for d, v in series(metrics, "kafka_consumergroup_lag_seconds")
+                 if value(metrics, "kafka_consumergroup_lag", **d) == 0]
+    check(caught_up and all(v == 0 for _, v in caught_up),
+          f"lag_seconds is exactly 0 on all {len(caught_up)} caught-up partitions")
+    check(value(metrics, "kafka_consumergroup_members", consumergroup="g-01") == 0 and
+          value(metrics, "kafka_consumergroup_info", consumergroup="g-01", state="Empty") == 1,
+          "a group without members: members 0, state Empty")
+
+    # g-07 has no commit on partition 0 of its first topic: counted, not exported.
+    check(value(metrics, "kafka_consumergroup_uncommitted_partitions", consumergroup="g-07") == 1,
+          "a partition without a commit is counted in kafka_consumergroup_uncommitted_partitions")
+    check(value(metrics, "kafka_consumergroup_uncommitted_partitions", consumergroup="r-0") == 1,
+          "reset-offsets group: grp-b partition 2 uncommitted")
+    check(series(metrics, "kafka_consumergroup_current_offset", consumergroup="console-1"),
+          "a group committed by Kafka's console consumer is reported")
+
+    # Retention deleting unread messages.
+    path = os.path.join(agent.workdir, "delete.json")
+    with open(path, "w") as f:
+        f.write('{"partitions":[{"topic":"grp-d","partition":0,"offset":40}],"version":1}')
+    kafka.tool("kafka-delete-records", "--bootstrap-server", b, "--offset-json-file", path)
+    hw_d = hw[("grp-d", 0)]
+    expired = wait_until(
+        lambda: value(agent.metrics(), "kafka_consumergroup_lag_expired_messages",
+                      consumergroup="x-expired", topic="grp-d", partition=0), 15, 0.5,
+        "expired messages")
+    check(expired == 35, f"DeleteRecords to 40 over a commit at 5: 35 expired messages ({expired})")
+    metrics = agent.metrics()
+    lag = value(metrics, "kafka_consumergroup_lag", consumergroup="x-expired", topic="grp-d",
+                partition=0)
+    check(lag == hw_d - 40, f"lag counts only messages that still exist: {lag} == {hw_d} - 40")
+    tool_lag = describe_all(kafka)[("x-expired", "grp-d", 0)][2]
+    check(lag + expired == tool_lag,
+          f"lag + expired equals the tool's lag, which counts deleted messages ({tool_lag})")
+
+    # A deleted group vanishes at the next cycle.
+    kafka.tool("kafka-consumer-groups", "--bootstrap-server", b, "--delete", "--group", "g-11")
+    gone = wait_until(
+        lambda: not any(name.startswith("kafka_consumergroup") and
+                        series(m, name, consumergroup="g-11")
+                        for m in [agent.metrics()] for name in m), 10, 0.5, "g-11 gone")
+    check(gone, "a deleted group disappears from /metrics")
+    check(value(agent.metrics(), "kafka_sentinel_groups_monitored") == expected_groups - 1,
+          "monitored groups drop by one")
+
+    errors = agent.metrics()
+    check(value(errors, "kafka_sentinel_groups_errors_total", kind="offsets") == 0 and
+          value(errors, "kafka_sentinel_groups_errors_total", kind="describe") == 0,
+          "no describe or offsets errors on a healthy cluster")
+    agent.stop()
+    finish()
+
+
+if __name__ == "__main__":
+    main()

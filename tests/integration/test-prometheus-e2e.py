@@ -1,0 +1,578 @@
+"""Dashboards and alert rules, proven on a real Prometheus scraping the real agent.
+
+Setup (everything on 127.0.0.1, stopped by PID at the end):
+- a 3-node KRaft Kafka (scripts/kafka-cluster.sh) with topics
+    e2e-orders  3 partitions, RF 3, min.insync.replicas 2   (the main workload)
+    e2e-stall   1 partition,  RF 3                           (a stalled group's topic)
+    e2e-expire  1 partition,  RF 3                           (a group that lost messages)
+    e2e-strict  1 partition,  RF 3, min.insync.replicas 3    (under min ISR once a node stops)
+    e2e-single  3 partitions, RF 1                           (one partition per node: offline
+                                                              once a node stops)
+- the demo-like workload (kafka-sentinel-loadgen): producers, and the consumer groups
+    e2e-fast     keeps up with e2e-orders;
+    e2e-lagging  stays ~3 s behind on e2e-orders (below the lag thresholds);
+    e2e-stalled  a member that holds e2e-stall's messages without processing (STALL);
+    e2e-expired  committed offset 0 on e2e-expire, then kafka-delete-records moves the log
+                 start past it (messages lost to retention);
+- two agents on the cluster (a fleet of sidecars: instances A and B, collectors every 1 s;
+  B without the consumer-group collector, so broker-level results do not depend on A's)
+  and a third whose bootstrap address answers nothing (cluster unreachable, failing
+  collectors), scraped with `cluster` labels e2e / e2e-down added by the scrape config;
+  A and the third publish health events (A to Kafka, the third only to its spool);
+- the Debian `prometheus` binary with a temporary config and TSDB dir (scrape and rule
+  evaluation every 1 s), loading copies of alerts/*.rules.yml written by
+  alerts/tune-rules.py, the documented mechanism (docs/runbooks.md#thresholds): `for:`
+  scaled by 0.02 (5m -> 6s; KafkaConsumerGroupLagHigh and KafkaBrokerDown 8s so that
+  "pending" is seen), and test thresholds recorded as kafka_sentinel:threshold_* series.
+  The shipped files are never modified.
+
+Checks:
+1. every dashboard panel query (template variables substituted: cluster=e2e,
+   job=kafka-sentinel, instance/consumergroup/topic=.*, $__rate_interval=30s) and every
+   alert expression is accepted by Prometheus and returns data. The queries that return
+   data only when something is wrong (HEALTHY_EMPTY_OK below says which) are made wrong:
+     - stop the e2e-lagging consumer: lag (messages and seconds) above the test thresholds;
+     - stop node 3: broker down, brokers missing, offline (e2e-single), under min ISR
+       (e2e-strict), under-replicated (e2e-orders, ...) partitions;
+     - stop the third agent: `up == 0` (agent down);
+     - host CPU high / memory low / collector stale: this shared machine cannot be made to
+       run out of CPU or memory on purpose, so their thresholds are set where they hold
+       (CPU busy > 0, memory available < 101%, last success older than 0 s);
+     - cluster unreachable and collector failing hold from the start (third agent).
+   A query that never returns data fails the test, named ("dashboard / panel [refId]" or
+   "rule NAME"), with the metrics it uses that no agent exported.
+2. a fleet of two agents does not double cluster-wide figures (brokers, partitions), and the
+   dashboards' template variables (label_values queries) list the expected values.
+3. stopping the lagging consumer takes KafkaConsumerGroupLagHigh{consumergroup=e2e-lagging}
+   from absent to pending to firing in /api/v1/alerts (and KafkaConsumerGroupLagSecondsHigh
+   to firing); stopping node 3 takes KafkaBrokerDown{id=3} from absent to pending to firing.
+4. KafkaClusterUnreachable fires for the unreachable agent, never for A or B.
+Health-event panels (kafka_sentinel_events_*) are reported as pending, not failed, if the
+agent does not export those series (a build without the health-events issue).
+"""
+import atexit
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from ksharness import (BUILD_DIR, SOURCE_DIR, Agent, KafkaCluster, check, finish,  # noqa: E402
+                       free_port, http_get, log, series, wait_until)
+import ksharness  # noqa: E402
+import ksmonitoring as km  # noqa: E402
+
+LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
+TUNE_RULES = os.path.join(SOURCE_DIR, "alerts", "tune-rules.py")
+JOB = "kafka-sentinel"
+CLUSTER = "e2e"
+LAG_THRESHOLD = 900        # messages; e2e-lagging stays around 4 s x 60 msg/s = 240
+LAG_SECONDS_THRESHOLD = 15  # e2e-lagging stays ~3-5 s behind
+THRESHOLDS = {
+    "consumergroup_lag_messages": LAG_THRESHOLD,
+    "consumergroup_lag_seconds": LAG_SECONDS_THRESHOLD,
+    "consumergroup_lag_growing_min_messages": 50,
+    "host_cpu_utilization_ratio": 0,        # see the docstring: cannot saturate a shared CPU
+    "host_memory_available_ratio": 1.01,
+    "collector_stale_seconds": 0,
+}
+FOR_SCALE = 0.02
+FOR_OVERRIDES = {"KafkaConsumerGroupLagHigh": "8s", "KafkaBrokerDown": "8s"}
+VARIABLES = {"cluster": CLUSTER, "job": JOB, "instance": ".*", "consumergroup": ".*",
+             "topic": ".*", "__rate_interval": "30s", "__interval": "5s", "__range": "5m"}
+PENDING_METRICS = {"kafka_sentinel_events_total", "kafka_sentinel_events_spool_depth"}
+
+# Queries allowed to be empty at the start (all nodes and consumers running), and what the test
+# does to make them return data. Every other query must return data at once.
+STOP_NODE = "stop node 3"
+STOP_CONSUMER = "stop the e2e-lagging consumer"
+STOP_AGENT = "stop the unreachable agent"
+HEALTHY_EMPTY_OK = {
+    "Kafka cluster overview / Unhealthy partitions [A]": STOP_NODE,
+    "Kafka cluster overview / Unhealthy partitions [B]": STOP_NODE,
+    "Kafka cluster overview / Unhealthy partitions [C]": STOP_NODE,
+    "rule KafkaBrokerDown": STOP_NODE,
+    "rule KafkaBrokersMissing": STOP_NODE,
+    "rule KafkaOfflinePartitions": STOP_NODE,
+    "rule KafkaUnderMinIsrPartitions": STOP_NODE,
+    "rule KafkaUnderReplicatedPartitions": STOP_NODE,
+    "rule KafkaConsumerGroupLagHigh": STOP_CONSUMER,
+    "rule KafkaConsumerGroupLagSecondsHigh": STOP_CONSUMER,
+    "rule KafkaConsumerGroupStopped": STOP_CONSUMER,
+    "rule KafkaConsumerGroupLagGrowing": STOP_CONSUMER,
+    "rule KafkaSentinelAgentDown": STOP_AGENT,
+}
+
+_procs = []
+
+
+def start(*args, name):
+    p = subprocess.Popen(list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.ks_name = name
+    _procs.append(p)
+    return p
+
+
+def stop(p, timeout=20):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
+def loadgen(*args, timeout=120, attempts=1):
+    """Runs a one-shot loadgen command; retries (e.g. a group coordinator not ready yet)."""
+    for attempt in range(1, attempts + 1):
+        r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
+        if r.returncode == 0:
+            return r.stdout
+        if attempt < attempts:
+            log(f"loadgen {args[0]} failed ({r.stderr.strip().splitlines()[-1:]}); retrying")
+            time.sleep(2)
+    raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
+
+
+class Prometheus:
+    def __init__(self, workdir, config):
+        self.port = free_port()
+        self.dir = workdir
+        self.config_path = os.path.join(workdir, "prometheus.yml")
+        with open(self.config_path, "w") as f:
+            f.write(config)
+        self.log_path = os.path.join(workdir, "prometheus.log")
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        binary = shutil.which("prometheus")
+        if not binary:
+            raise RuntimeError("no prometheus binary (scripts/install-deps.sh installs Debian's)")
+        self.log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [binary, f"--config.file={self.config_path}",
+             f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
+             f"--web.listen-address=127.0.0.1:{self.port}",
+             "--storage.tsdb.retention.time=1h", "--log.level=warn"],
+            stdout=self.log_file, stderr=subprocess.STDOUT)
+        _procs.append(self.proc)
+        self.proc.ks_name = "prometheus"
+        if not wait_until(lambda: self.proc.poll() is None
+                          and http_get(self.url + "/-/ready")[0] == 200, 60, 0.3,
+                          "prometheus /-/ready"):
+            raise RuntimeError(f"prometheus did not start:\n{self.log_tail()}")
+        return self
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def api(self, path, **params):
+        url = f"{self.url}/api/v1/{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        status, body, _ = http_get(url, timeout=15)
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = {"status": "error", "error": f"HTTP {status}: {body[:200]}"}
+        return doc
+
+    def query(self, expr):
+        """(result list or None, error text or None)."""
+        doc = self.api("query", query=expr)
+        if doc.get("status") != "success":
+            return None, f"{doc.get('errorType', '')}: {doc.get('error', '')}"
+        return doc["data"]["result"], None
+
+    def alerts(self, alertname, **labels):
+        doc = self.api("alerts")
+        out = []
+        for a in doc.get("data", {}).get("alerts", []):
+            if a["labels"].get("alertname") != alertname:
+                continue
+            if all(a["labels"].get(k) == v for k, v in labels.items()):
+                out.append(a)
+        return out
+
+
+def watch_alert(prom, alertname, labels, timeout, what):
+    """Polls /api/v1/alerts; returns the sequence of states seen (absent, pending, firing)."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = prom.alerts(alertname, **labels)
+        state = found[0]["state"] if found else "absent"
+        if not seen or seen[-1] != state:
+            seen.append(state)
+            log(f"{what}: {alertname} {labels} -> {state}")
+        if state == "firing":
+            break
+        time.sleep(0.3)
+    return seen
+
+
+def exported_families(agents):
+    names = set()
+    for a in agents:
+        try:
+            text = a.metrics_text()
+        except Exception:
+            continue
+        names |= {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+    return names
+
+
+def main():
+    t0 = time.monotonic()
+    work = tempfile.mkdtemp(prefix="ks-prom-e2e-")
+    atexit.register(stop_all)
+    try:
+        setup_and_check(t0, work)
+    except Exception as e:  # a failed setup step is a failure with its reason, then cleanup
+        check(False, f"setup or check raised {type(e).__name__}: {e}")
+    finally:
+        stop_all()
+        log(f"total {time.monotonic() - t0:.0f}s")
+    if ksharness._failures:
+        log(f"logs, configs and the TSDB kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    finish()
+
+
+def stop_all():
+    """Stops every process this test started itself (agents and Kafka: by their own atexit)."""
+    for p in reversed(_procs):
+        stop(p)
+
+
+def setup_and_check(t0, work):
+    kafka = KafkaCluster(nodes=3).up()
+    b = kafka.bootstrap
+    log(f"kafka up in {time.monotonic() - t0:.0f}s")
+
+    loadgen("create-topics", "--bootstrap", b, "--topics",
+            "e2e-orders:3:3,e2e-stall:1:3,e2e-expire:1:3", "--config", "min.insync.replicas=2")
+    loadgen("create-topics", "--bootstrap", b, "--topics", "e2e-strict:1:3",
+            "--config", "min.insync.replicas=3")
+    loadgen("create-topics", "--bootstrap", b, "--topics", "e2e-single:3:1")
+    for group, topic in (("e2e-stalled", "e2e-stall"), ("e2e-expired", "e2e-expire")):
+        loadgen("commit", "--bootstrap", b, "--group", group, "--topic", topic, "--offsets", "0:0",
+                "--timeout", "20", attempts=10)
+    quiet = ("--status-interval", "0")
+    start(LOADGEN, "produce", "--bootstrap", b, "--topics", "e2e-orders", "--rate", "60",
+          "--size", "100", *quiet, name="producer-orders")
+    start(LOADGEN, "produce", "--bootstrap", b, "--topics", "e2e-stall,e2e-expire",
+          "--rate", "10", "--size", "100", *quiet, name="producer-side")
+    start(LOADGEN, "consume", "--bootstrap", b, "--group", "e2e-fast", "--topics", "e2e-orders",
+          "--commit-interval-ms", "500", *quiet, name="consumer-fast")
+    lagging = start(LOADGEN, "consume", "--bootstrap", b, "--group", "e2e-lagging", "--topics",
+                    "e2e-orders", "--lag-seconds", "3", "--commit-interval-ms", "500", *quiet,
+                    name="consumer-lagging")
+    start(LOADGEN, "consume", "--bootstrap", b, "--group", "e2e-stalled", "--topics", "e2e-stall",
+          "--lag-seconds", "100000", "--commit-interval-ms", "500", *quiet,
+          name="consumer-stalled")
+
+    agent_config = f"""
+kafka:
+  bootstrap_servers: "{b}"
+  request_timeout: 3s
+collectors:
+  host:
+    interval: 1s
+  brokers:
+    interval: 1s
+    expected_brokers: 3
+  groups:
+    interval: 1s
+    status_window_commits: 5
+    lag_history_points: 600
+"""
+    # A publishes health events (spool in the work dir); C cannot reach Kafka, so its events
+    # stay in its spool (the event panels then have something to show).
+    events = """
+events:
+  enabled: true
+  cluster_name: {cluster}
+  spool:
+    dir: {dir}
+"""
+    agent_a = Agent(agent_config + events.format(cluster=CLUSTER, dir=os.path.join(work, "spool-a")),
+                    name="agent-a", workdir=work).start()
+    # B: the same without consumer groups, so that a crash of the groups collector (seen with
+    # librdkafka 2.0.2 when a group coordinator stops) cannot hide the broker-level results.
+    agent_b = Agent(agent_config.replace("  groups:\n    interval: 1s\n",
+                                         "  groups:\n    enabled: false\n    interval: 1s\n"),
+                    name="agent-b", workdir=work).start()
+    agent_c = Agent(f"""
+kafka:
+  bootstrap_servers: "127.0.0.1:{free_port()}"
+  request_timeout: 1s
+collectors:
+  host:
+    enabled: false
+  brokers:
+    interval: 1s
+  groups:
+    interval: 1s
+""" + events.format(cluster="e2e-down", dir=os.path.join(work, "spool-c")),
+        name="agent-unreachable", workdir=work).start()
+    agents = [agent_a, agent_b, agent_c]
+
+    rules_dir = os.path.join(work, "rules")
+    tune = [sys.executable, TUNE_RULES, "--out", rules_dir, "--for-scale", str(FOR_SCALE),
+            "--min-for", "2s"]
+    for alert, duration in FOR_OVERRIDES.items():
+        tune += ["--for", f"{alert}={duration}"]
+    for name, value in THRESHOLDS.items():
+        tune += ["--threshold", f"{name}={value}"]
+    subprocess.run(tune, check=True, timeout=60)
+    shipped = sorted(os.path.basename(p) for p in km.rule_files())
+    check(set(shipped) <= set(os.listdir(rules_dir)),
+          f"tune-rules.py wrote tuned copies of {shipped} and the thresholds file")
+
+    def target(agent):
+        return f"127.0.0.1:{agent.port}"
+    prom = Prometheus(work, f"""
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - {rules_dir}/*.yml
+scrape_configs:
+  - job_name: {JOB}
+    static_configs:
+      - targets: ["{target(agent_a)}", "{target(agent_b)}"]
+        labels:
+          cluster: {CLUSTER}
+  - job_name: {JOB}-unreachable
+    static_configs:
+      - targets: ["{target(agent_c)}"]
+        labels:
+          cluster: e2e-down
+""").start()
+    prom_started = time.monotonic()
+    log(f"prometheus on {prom.url}, agents A {agent_a.url}, B {agent_b.url}, "
+        f"unreachable {agent_c.url}")
+
+    # Messages lost to retention: the log start of e2e-expire moves past e2e-expired's commit.
+    time.sleep(3)
+    offsets = os.path.join(work, "delete-records.json")
+    with open(offsets, "w") as f:
+        json.dump({"version": 1, "partitions": [
+            {"topic": "e2e-expire", "partition": 0, "offset": -1}]}, f)
+    kafka.tool("kafka-delete-records", "--bootstrap-server", b, "--offset-json-file", offsets)
+
+    try:
+        run_checks(kafka, prom, agents, lagging, prom_started)
+    finally:
+        stop_all()
+        for a in agents:
+            a.stop()
+
+
+def agents_alive(agents, phase):
+    """Fails, with the exit status and the log, for an agent that died."""
+    ok = True
+    for a in agents:
+        if not a.alive():
+            ok = False
+            check(False, f"agent {a.url} died ({phase}): exit status {a.proc.returncode}; "
+                  f"log:\n{a.log_tail(20)}")
+    return ok
+
+
+def run_checks(kafka, prom, agents, lagging, prom_started):
+    agent_a, agent_b, agent_c = agents
+
+    # Warm up: targets up, lag in seconds known, 35 s of samples for [30s] ranges.
+    ready = wait_until(lambda: len(prom.query(f'up{{job="{JOB}"}} == 1')[0] or []) == 2
+                       and prom.query('kafka_consumergroup_lag_seconds{consumergroup="e2e-lagging"}')[0]
+                       and prom.query('kafka_consumergroup_partition_status{consumergroup="e2e-stalled"} == 5')[0]
+                       and prom.query('kafka_consumergroup_lag_expired_messages')[0],
+                       120, 1, "agents scraped, lag seconds, STALL and expired messages known")
+    if not check(bool(ready), "Prometheus scrapes both agents; lag seconds, STALL and lost messages exported"):
+        for t in prom.api("targets").get("data", {}).get("activeTargets", []):
+            log(f"target {t['scrapeUrl']}: {t['health']} {t.get('lastError', '')}")
+    time.sleep(max(0.0, 35 - (time.monotonic() - prom_started)))
+
+    queries = [(name, km.substitute(expr, VARIABLES)) for name, expr in km.panel_queries()]
+    rules = {r["alert"]: r for _, _, r in km.alert_rules()}
+    queries += [(f"rule {name}", r["expr"]) for name, r in rules.items()]
+    log(f"{len(queries)} queries: {len(queries) - len(rules)} panel queries, {len(rules)} alert expressions")
+    has_data = {}
+    errors = {}
+    exported = set()
+
+    def run_all(phase, only=None):
+        empty = []
+        for name, expr in queries:
+            if only is not None and name not in only:
+                continue
+            result, error = prom.query(expr)
+            if error:
+                errors[name] = error
+                continue
+            if result:
+                has_data.setdefault(name, phase)
+            else:
+                empty.append(name)
+        return empty
+
+    # 1a. start: all nodes and consumers running (with the problems made at setup: the
+    # stalled group, the lost messages, the unreachable agent)
+    exported |= exported_families(agents)
+
+    def unexpected(names):
+        return [n for n in names
+                if n not in HEALTHY_EMPTY_OK and not pending_only(n, queries, exported)]
+    late = unexpected(run_all("start"))
+    # Some series appear only after a slower first step (topic configs, rates over a window):
+    # give the empty ones a little more time before calling them broken.
+    deadline = time.monotonic() + 45
+    while late and time.monotonic() < deadline:
+        time.sleep(3)
+        exported |= exported_families(agents)
+        late = unexpected(run_all("start", only=set(late)))
+    for name in late:
+        check(False, f"{name}: no data at the start ({missing_text(name, queries, exported)})")
+    check(not errors, f"Prometheus accepts every query (errors: {errors})")
+
+    # 1b. the template variables' queries (label_values) list the expected values
+    expected_values = {"cluster": CLUSTER, "job": JOB, "instance": f"127.0.0.1:{agent_a.port}",
+                       "consumergroup": "e2e-lagging", "topic": "e2e-orders"}
+    for _, d in km.load_dashboards():
+        for v in d["templating"]["list"]:
+            if v.get("type") != "query":
+                continue
+            m = re.match(r"^label_values\((.*),\s*(\w+)\)$", v["definition"])
+            if not check(bool(m), f"{d['title']}: variable {v['name']} is a label_values query"):
+                continue
+            selector, label = km.substitute(m.group(1), VARIABLES), m.group(2)
+            values = prom.api(f"label/{label}/values", **{"match[]": selector}).get("data", [])
+            check(expected_values[v["name"]] in values,
+                  f"{d['title']}: variable {v['name']} lists {expected_values[v['name']]} "
+                  f"(label_values({selector}, {label}) = {values[:6]})")
+
+    # 2. a fleet of two agents is not counted twice
+    brokers, _ = prom.query(km.substitute(panel_expr("Kafka cluster overview", "Brokers up"), VARIABLES))
+    partitions, _ = prom.query(km.substitute(panel_expr("Kafka cluster overview", "Partitions"), VARIABLES))
+    check(brokers and float(brokers[0]["value"][1]) == 3,
+          f"'Brokers up' is 3 with two agents exporting it (got {brokers})")
+    one_agent = sum(v for _, v in series(agent_a.metrics(), "kafka_topic_partitions"))
+    check(partitions and float(partitions[0]["value"][1]) == one_agent,
+          f"'Partitions' is {one_agent:.0f}, what one agent counts, with two agents exporting "
+          f"them (got {partitions})")
+
+    # 4. cluster unreachable: fires for the unreachable agent only
+    seen = watch_alert(prom, "KafkaClusterUnreachable", {"instance": f"127.0.0.1:{agent_c.port}"},
+                       30, "unreachable agent")
+    check(seen[-1:] == ["firing"], f"KafkaClusterUnreachable fires for the unreachable agent ({seen})")
+    others = [a for a in prom.alerts("KafkaClusterUnreachable") if a["labels"].get("cluster") == CLUSTER]
+    check(not others, f"KafkaClusterUnreachable silent for the agents that reach Kafka ({others})")
+
+    # 3a. lag alert: silent while the group keeps up, pending then firing once it stops
+    lag_labels = {"consumergroup": "e2e-lagging", "topic": "e2e-orders"}
+    before = prom.query('max(kafka_consumergroup_lag_sum{consumergroup="e2e-lagging"})')[0]
+    log(f"e2e-lagging lag before stopping it: {before[0]['value'][1] if before else None}")
+    check(not prom.alerts("KafkaConsumerGroupLagHigh", **lag_labels),
+          f"KafkaConsumerGroupLagHigh silent for e2e-lagging while it consumes (lag below {LAG_THRESHOLD})")
+    check(not prom.alerts("KafkaConsumerGroupLagSecondsHigh", **lag_labels),
+          "KafkaConsumerGroupLagSecondsHigh silent for e2e-lagging while it consumes")
+    log(f"{STOP_CONSUMER} ...")
+    stop(lagging)
+    seen = watch_alert(prom, "KafkaConsumerGroupLagHigh", lag_labels, 90, STOP_CONSUMER)
+    check(seen[:1] == ["absent"] and "pending" in seen and seen[-1] == "firing",
+          f"KafkaConsumerGroupLagHigh e2e-lagging: absent -> pending -> firing ({seen})")
+    seen = watch_alert(prom, "KafkaConsumerGroupLagSecondsHigh", lag_labels, 60, STOP_CONSUMER)
+    check(seen[-1:] == ["firing"], f"KafkaConsumerGroupLagSecondsHigh e2e-lagging fires ({seen})")
+    check(agents_alive(agents, STOP_CONSUMER), f"the agents keep running after '{STOP_CONSUMER}'")
+    exported |= exported_families(agents)
+    run_all("consumer stopped", only=set(n for n, _ in queries) - set(has_data))
+
+    # 3b. broker down
+    check(not prom.alerts("KafkaBrokerDown"), "KafkaBrokerDown silent while every node runs")
+    log(f"{STOP_NODE} ...")
+    # A controlled shutdown takes a while: watch the alert while it happens.
+    stopper = threading.Thread(target=kafka.stop_node, args=(3,), daemon=True)
+    stopper.start()
+    seen = watch_alert(prom, "KafkaBrokerDown", {"id": "3", "cluster": CLUSTER}, 90, STOP_NODE)
+    stopper.join(120)
+    check(agents_alive([agent_a, agent_b], STOP_NODE), f"the agents keep running after '{STOP_NODE}'")
+    check(seen[:1] == ["absent"] and "pending" in seen and seen[-1] == "firing",
+          f"KafkaBrokerDown id=3: absent -> pending -> firing ({seen})")
+    check(not [a for a in prom.alerts("KafkaBrokerDown") if a["labels"].get("id") != "3"],
+          "KafkaBrokerDown silent for the nodes still running")
+
+    def node_down_queries_have_data():
+        run_all("node stopped", only={n for n, why in HEALTHY_EMPTY_OK.items() if why == STOP_NODE} - set(has_data))
+        return all(n in has_data for n, why in HEALTHY_EMPTY_OK.items() if why == STOP_NODE)
+    wait_until(node_down_queries_have_data, 45, 1, "the node-down queries to return data")
+    exported |= exported_families(agents)
+
+    # 1b. agent down
+    log(f"{STOP_AGENT} ...")
+    agent_c.stop()
+    wait_until(lambda: prom.query(f'up{{job="{JOB}-unreachable"}} == 0')[0], 20, 0.5, "up == 0")
+
+    # Every query returned data at some point.
+    run_all("end", only=set(n for n, _ in queries) - set(has_data))
+    for name, _ in queries:
+        if name in has_data:
+            phase = has_data[name]
+            how = (f"; made wrong by: {HEALTHY_EMPTY_OK[name]}"
+                   if phase != "start" and name in HEALTHY_EMPTY_OK else "")
+            check(True, f"{name}: data (phase: {phase}{how})")
+        elif pending_only(name, queries, exported):
+            log(f"PENDING (not failed): {name}: uses {sorted(uses(name, queries) & PENDING_METRICS)}, "
+                "which no agent exports yet (health events issue)")
+        elif name in errors:
+            check(False, f"{name}: Prometheus rejects it: {errors[name]}")
+        else:
+            how = f" even after '{HEALTHY_EMPTY_OK[name]}'" if name in HEALTHY_EMPTY_OK else ""
+            check(False, f"{name}: never returned data{how} ({missing_text(name, queries, exported)})")
+
+
+def panel_expr(dashboard, title):
+    for name, expr in km.panel_queries():
+        if name.startswith(f"{dashboard} / {title} ["):
+            return expr
+    raise KeyError(f"no panel {dashboard} / {title}")
+
+
+def uses(name, queries):
+    expr = dict(queries)[name]
+    return {m for m in km.metric_names(expr) if km.is_agent_metric(m)}
+
+
+def pending_only(name, queries, exported):
+    """True when the query uses a pending metric no agent exports yet."""
+    return bool((uses(name, queries) & PENDING_METRICS) - exported)
+
+
+def missing_text(name, queries, exported):
+    missing = sorted(uses(name, queries) - exported)
+    if missing:
+        return f"refers to metrics no agent exported: {missing}"
+    return f"every metric it uses is exported: {sorted(uses(name, queries))}"
+
+
+if __name__ == "__main__":
+    main()
