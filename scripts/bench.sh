@@ -28,7 +28,7 @@ echo
 echo "== broker-metadata cycle, 3-node cluster"
 k3=$(mktemp -d /tmp/ks-bench-k3.XXXXXX)
 dirs+=("$k3")
-b3=$("$cluster" up --nodes 3 --dir "$k3" --port-base 47100 | tail -n1)
+b3=$("$cluster" up --nodes 3 --dir "$k3" --port-base 29100 | tail -n1)
 echo "-- 200 topics x 10 partitions, replication factor 3"
 "$build/bench/bench_broker_cycle" --bootstrap "$b3" --create-topics 200 --partitions 10 \
   --replication-factor 3 --prefix bench200- --cycles 5
@@ -41,7 +41,7 @@ echo
 echo "== consumer-groups cycle, 1-node cluster"
 k1=$(mktemp -d /tmp/ks-bench-k1.XXXXXX)
 dirs+=("$k1")
-b1=$("$cluster" up --nodes 1 --dir "$k1" --port-base 47200 | tail -n1)
+b1=$("$cluster" up --nodes 1 --dir "$k1" --port-base 29200 | tail -n1)
 "$build/bench/bench_groups_cycle" --bootstrap "$b1" --setup 1000 --topics 100 --partitions 24
 for n in 100 500 1000; do
   echo "-- $n groups"

@@ -177,7 +177,7 @@ pick_port_base() {
   for (( i = 0; i < 100; i++ )); do
     if ! port_open "$base" && ! port_open $(( base + 100 )); then echo "$base"; return 0; fi
     log "port $base or $(( base + 100 )) is taken; trying another"
-    base=$(( 20000 + (RANDOM % 4000) * 10 ))
+    base=$(( 20000 + (RANDOM % 1200) * 10 ))  # below the ephemeral port range
   done
   return 1
 }

@@ -59,8 +59,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def free_port_block(count, start=20000, end=60000):
-    """A base port P such that P..P+count-1 and P+100..P+100+count-1 are free now."""
+def free_port_block(count, start=20000, end=32000):
+    """A base port P such that P..P+count-1 and P+100..P+100+count-1 are free now.
+
+    Below Linux's ephemeral range (32768-60999 by default): tests stop and restart nodes,
+    and while a node is down any outgoing connection on the machine may be given its port
+    as a local port, so the node cannot bind it again ("Address already in use")."""
     import random
     for _ in range(200):
         base = random.randrange(start, end, 10)
