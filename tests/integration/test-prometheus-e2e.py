@@ -47,8 +47,6 @@ Checks:
    from absent to pending to firing in /api/v1/alerts (and KafkaConsumerGroupLagSecondsHigh
    to firing); stopping node 3 takes KafkaBrokerDown{id=3} from absent to pending to firing.
 4. KafkaClusterUnreachable fires for the unreachable agent, never for A or B.
-Health-event panels (kafka_sentinel_events_*) are reported as pending, not failed, if the
-agent does not export those series (a build without the health-events issue).
 """
 import atexit
 import json
@@ -87,7 +85,6 @@ FOR_SCALE = 0.02
 FOR_OVERRIDES = {"KafkaConsumerGroupLagHigh": "8s", "KafkaBrokerDown": "8s"}
 VARIABLES = {"cluster": CLUSTER, "job": JOB, "instance": ".*", "consumergroup": ".*",
              "topic": ".*", "__rate_interval": "30s", "__interval": "5s", "__range": "5m"}
-PENDING_METRICS = {"kafka_sentinel_events_total", "kafka_sentinel_events_spool_depth"}
 
 # Queries allowed to be empty at the start (all nodes and consumers running), and what the test
 # does to make them return data. Every other query must return data at once.
@@ -442,7 +439,7 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
 
     def unexpected(names):
         return [n for n in names
-                if n not in HEALTHY_EMPTY_OK and not pending_only(n, queries, exported)]
+                if n not in HEALTHY_EMPTY_OK]
     late = unexpected(run_all("start"))
     # Some series appear only after a slower first step (topic configs, rates over a window):
     # give the empty ones a little more time before calling them broken.
@@ -540,9 +537,6 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
             how = (f"; made wrong by: {HEALTHY_EMPTY_OK[name]}"
                    if phase != "start" and name in HEALTHY_EMPTY_OK else "")
             check(True, f"{name}: data (phase: {phase}{how})")
-        elif pending_only(name, queries, exported):
-            log(f"PENDING (not failed): {name}: uses {sorted(uses(name, queries) & PENDING_METRICS)}, "
-                "which no agent exports yet (health events issue)")
         elif name in errors:
             check(False, f"{name}: Prometheus rejects it: {errors[name]}")
         else:
@@ -560,11 +554,6 @@ def panel_expr(dashboard, title):
 def uses(name, queries):
     expr = dict(queries)[name]
     return {m for m in km.metric_names(expr) if km.is_agent_metric(m)}
-
-
-def pending_only(name, queries, exported):
-    """True when the query uses a pending metric no agent exports yet."""
-    return bool((uses(name, queries) & PENDING_METRICS) - exported)
 
 
 def missing_text(name, queries, exported):
