@@ -75,8 +75,9 @@ Domain domain_of(std::string_view type) {
   return Domain::cluster;
 }
 
-Evaluator::Evaluator(const EventsConfig& config, std::string node_name)
-    : config_(config), node_name_(std::move(node_name)) {
+Evaluator::Evaluator(const EventsConfig& config, std::string node_name,
+                     std::chrono::milliseconds lag_status_warmup)
+    : config_(config), node_name_(std::move(node_name)), lag_status_warmup_(lag_status_warmup) {
   if (!config_.cluster_name.empty()) cluster_label_ = config_.cluster_name;
   for (const GroupEventOverride& o : config_.group_overrides) {
     try {
@@ -213,8 +214,18 @@ std::vector<HealthEvent> Evaluator::on_cluster(const ClusterSnapshot& snapshot) 
     obs.push_back(std::move(o));
   }
 
-  std::set<std::int32_t> listed;
+  ++cluster_cycles_;
+  std::set<std::int32_t> listed, unjudged_brokers;
   for (const BrokerState& b : snapshot.brokers) {
+    if (b.up) brokers_answered_.insert(b.id);
+    // In the metadata but not answering, and never answered since the agent started: right
+    // after a start its first requests (new connections, a broker's cold JVM) may simply
+    // be slow. Judged once it has answered, or after the startup grace.
+    if (b.in_metadata && !b.up && !brokers_answered_.contains(b.id) &&
+        cluster_cycles_ <= kBrokerStartupGraceCycles) {
+      unjudged_brokers.insert(b.id);
+      continue;
+    }
     listed.insert(b.id);
     Observation o;
     o.event.type = type_name("broker.down");
@@ -296,18 +307,27 @@ std::vector<HealthEvent> Evaluator::on_groups(const GroupsSnapshot& snapshot) {
   for (const GroupLag& g : snapshot.groups) {
     listed.insert(g.name);
     const std::string group_subject = "group/" + g.name;
+    const TimePoint first_seen = group_first_seen_.try_emplace(g.name, now).first->second;
 
     // Lag status: the most severe partition status.
     std::map<std::string, int> by_status;
     LagStatus worst = LagStatus::notfound;
+    bool lagging = false;
     for (const GroupTopicLag& t : g.topics) {
       for (const GroupPartitionLag& p : t.partitions) {
         if (p.status == LagStatus::notfound) continue;
         ++by_status[std::string(status_name(p.status))];
         if (worst == LagStatus::notfound || rank_of(p.status) < rank_of(worst)) worst = p.status;
+        lagging = lagging || p.lag > 0;
       }
     }
-    if (worst == LagStatus::notfound) {
+    // STOP and STALL need a window of no progress, WARN a window of commits: until the
+    // collector has watched the group that long (after an agent restart, say), OK with lag
+    // only means "too little history". It must not resolve a condition restored from before
+    // the restart, which would then fire a second time once the window is full.
+    const bool status_warming_up =
+        worst == LagStatus::ok && lagging && now - first_seen < lag_status_warmup_;
+    if (worst == LagStatus::notfound || status_warming_up) {
       unjudged_status.insert(g.name);
     } else {
       for (const LagStatus s : kStatusRank) {
@@ -448,6 +468,9 @@ std::vector<HealthEvent> Evaluator::on_groups(const GroupsSnapshot& snapshot) {
   }
 
   const bool complete = snapshot.cycle.list_complete;
+  if (complete) {
+    std::erase_if(group_first_seen_, [&listed](const auto& kv) { return !listed.contains(kv.first); });
+  }
   const Frozen frozen = [&](const HealthEvent& base) {
     const std::string group = json_string(base.observed, "group");
     // Not listed: deleted (resolve), unless some broker did not answer the listing.

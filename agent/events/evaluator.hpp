@@ -14,6 +14,8 @@
 // An entity the collector cannot judge this cycle (every broker when the cluster is
 // unreachable, a group whose offsets could not be fetched) keeps its conditions as they
 // were; an entity that is gone (a deleted topic or group) has its conditions resolved.
+// Nothing is judged from a collector before its first snapshot, and a group's lag status
+// not before the collector has watched the group for `lag_status_warmup` (see on_groups).
 //
 // Not thread-safe: one thread feeds it. The firing conditions can be saved and restored
 // (and rebuilt from events already emitted) so that a restart neither fires a condition
@@ -26,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <regex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,8 +52,11 @@ class Evaluator {
   using TimePoint = std::chrono::system_clock::time_point;
 
   // `node_name`: the agent's node (host name unless configured), for the source and the
-  // host subject.
-  Evaluator(const EventsConfig& config, std::string node_name);
+  // host subject. `lag_status_warmup`: how long the groups collector must watch a group
+  // before an OK lag status with lag proves that no STOP, STALL or WARN holds (its status
+  // window: status_window_commits collection intervals); 0 = at once.
+  Evaluator(const EventsConfig& config, std::string node_name,
+            std::chrono::milliseconds lag_status_warmup = std::chrono::milliseconds(0));
 
   // One cycle of each collector. Return the transitions detected, in a stable order.
   std::vector<HealthEvent> on_cluster(const ClusterSnapshot& snapshot);
@@ -111,7 +117,14 @@ class Evaluator {
   EventsConfig config_;
   std::string node_name_;
   std::string cluster_label_ = "unknown";
+  std::chrono::milliseconds lag_status_warmup_;
   std::vector<std::regex> override_patterns_;  // config_.group_overrides[i].group
+  std::map<std::string, TimePoint> group_first_seen_;  // by this evaluator, by group
+  // Cluster cycles seen, and the brokers seen answering, by this evaluator: a broker that
+  // has not answered yet is not "down" for not answering during the first cycles.
+  static constexpr std::uint64_t kBrokerStartupGraceCycles = 10;
+  std::uint64_t cluster_cycles_ = 0;
+  std::set<std::int32_t> brokers_answered_;
   std::map<std::string, Condition> conditions_;  // by HealthEvent::condition_key
   std::map<std::string, int> collector_failures_;  // consecutive, by collector
 };

@@ -68,7 +68,8 @@ EventsPipeline::EventsPipeline(const Config& config, Snapshots& snapshots, SelfM
     : config_(config.events),
       snapshots_(snapshots),
       metrics_(self_metrics.registry()),
-      evaluator_(config.events, agent_node_name(config.events)) {
+      evaluator_(config.events, agent_node_name(config.events),
+                 config.collectors.groups.interval * config.collectors.groups.status_window_commits) {
   spool_ = std::make_unique<Spool>(
       fs::path(config_.spool_dir),
       SpoolLimits{config_.spool_max_bytes, static_cast<std::size_t>(config_.spool_max_events)});

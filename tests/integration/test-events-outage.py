@@ -165,9 +165,15 @@ events:
         spool_order.setdefault(subject, []).append(i)
     disorder = [k for k in spool_order if topic_order.get(k) != spool_order[k]]
     check(not disorder, f"the events of each key are in the order they were spooled: {disorder[:5]}")
+    if os.environ.get("KS_EVENTS_DUMP"):  # examples for docs/events.md
+        import json
+        with open(os.environ["KS_EVENTS_DUMP"], "w") as f:
+            for _, e in topic:
+                f.write(json.dumps(e) + "\n")
     for want in [("firing", "broker.down", f"broker/{leader}"),
                  ("firing", "group.lag_messages", f"group/{group}/topic/ev-orders"),
-                 ("firing", "cluster.unreachable", "cluster/outage")]:
+                 ("firing", "cluster.unreachable", "cluster/outage"),
+                 ("resolved", "cluster.unreachable", "cluster/outage")]:
         check(any(e["data"]["state"] == want[0] and e["type"].endswith(want[1]) and
                   e["subject"] == want[2] for _, e in topic),
               f"{' '.join(want)} is in the topic")

@@ -13,20 +13,27 @@ Scenarios (the agent collects every second; hysteresis 2 cycles):
    member (group.state Empty), lag and no progress without a consumer (group.lag_status
    STOP); kafka-delete-records removes unread messages (group.messages_expired). A real
    consumer then catches up and stays a while: everything resolves. Per-group overrides:
-   ev-strict (threshold 5) fires with lag 20, ev-loose (default 50) does not.
+   ev-strict (lag_messages 5, lag_seconds 2 s) fires both with lag 20, and resolves when it
+   commits; ev-loose (lag_messages default 50, lag_seconds 1 h) fires neither.
 cluster.unreachable is fired and resolved in test-events-outage.py (every node stopped).
+Also: nothing fires at startup on a healthy cluster; the events topic is created with the
+configured partitions and replication factor; `kafka-sentinel events --follow --type GLOB`
+prints new events as they come and exits 0 on SIGINT; every events metric family is exposed
+and documented in docs/metrics.md.
 Finally: every event is a valid CloudEvent keyed by its subject, every firing is followed
 by its resolved event (same key, so same partition, in order), and each id is unique.
 """
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (AGENT, Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
-                       wait_until)
+from ksharness import (AGENT, SOURCE_DIR, Agent, KafkaCluster, check,  # noqa: E402
+                       check_families_documented, finish, log, series, value, wait_until)
 from ksevents import (EVENTS_TOPIC, LOADGEN, FakeProcfs, check_cloudevent,  # noqa: E402
                       has_logged, loadgen, logged_events, read_topic, short)
 
@@ -76,6 +83,9 @@ events:
     overrides:
       - group: "ev-strict"
         lag_messages: 5
+        lag_seconds: 2s
+      - group: "ev-loose"
+        lag_seconds: 1h
   host:
     cpu_utilization: 0.8
     memory_available: 0.2
@@ -93,6 +103,20 @@ events:
     check(wait_until(lambda: value(agent.metrics(), "kafka_sentinel_events_spool_depth") == 0 and
                      "created topic" in open(agent.log_path).read(), 60, 0.5, "topic created"),
           f"the agent creates {EVENTS_TOPIC}")
+    described = kafka.tool("kafka-topics", "--bootstrap-server", B, "--describe", "--topic",
+                           EVENTS_TOPIC)
+    check(re.search(r"PartitionCount:\s*3\b", described) and
+          re.search(r"ReplicationFactor:\s*3\b", described),
+          f"{EVENTS_TOPIC} has events.partitions 3 and events.replication_factor 3")
+
+    # Startup on a healthy cluster, before any collector has a history: nothing to report
+    # (no broker.down for brokers not seen yet, no lag, CPU or memory event).
+    check(wait_until(lambda: all((value(agent.metrics(), "kafka_sentinel_collector_runs_total",
+                                        collector=c) or 0) >= 4
+                                 for c in ("brokers", "groups", "host")), 60, 0.5,
+                     "four cycles of every collector"), "every collector ran four cycles")
+    check(logged_events(agent) == [],
+          f"no event at startup on a healthy cluster: {logged_events(agent)[:5]}")
 
     # --- 1. a broker down and back. First, while no consumer group exists: librdkafka 2.0.2
     # crashes (NULL rkcg in rd_kafka_handle_OffsetFetch, librdkafka issue #5040) when a
@@ -115,7 +139,16 @@ events:
     wait_logged("resolved", "topic.under_min_isr", "topic/ev-minisr", timeout=120)
     wait_logged("resolved", "topic.partitions_offline", "topic/ev-rf1", timeout=120)
 
-    # --- 2. host and the agent's own collectors.
+    # --- 2. host and the agent's own collectors, watched by `kafka-sentinel events --follow`.
+    follow_path = os.path.join(work, "follow.out")
+    follow_out = open(follow_path, "w")
+    follow = subprocess.Popen([AGENT, "events", "--config", agent.config_path, "--follow",
+                               "--type", "host.*"], stdout=follow_out, stderr=subprocess.STDOUT)
+
+    def followed(state, short_type):
+        return [l for l in open(follow_path).read().splitlines()
+                if f" {state} " in l and f" {short_type} " in l]
+
     log("host: busy and short of memory")
     procfs.busy = True
     procfs.memory_tight = True
@@ -125,6 +158,25 @@ events:
     procfs.memory_tight = False
     wait_logged("resolved", "host.cpu_high", "host/node-a")
     wait_logged("resolved", "host.memory_pressure", "host/node-a")
+    try:
+        check(wait_until(lambda: followed("FIRING", "host.cpu_high") and
+                         followed("RESOLVED", "host.cpu_high") and
+                         followed("RESOLVED", "host.memory_pressure"), 30, 0.5,
+                         "followed host events"),
+              "`kafka-sentinel events --follow --type host.*` prints the host events as they "
+              "are published")
+        follow.send_signal(signal.SIGINT)
+        code = follow.wait(10)
+    except subprocess.TimeoutExpired:
+        code = None
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.wait(5)
+        follow_out.close()
+    lines = [l for l in open(follow_path).read().splitlines() if l.strip()]
+    check(code == 0 and len(lines) == 4 and all(" host." in l for l in lines),
+          f"--follow printed only the 4 host events and exited 0 on SIGINT ({code}): {lines}")
     log("host: /proc/stat missing")
     procfs.stat_missing = True
     wait_logged("firing", "agent.collector_failing", "collector/host")
@@ -148,6 +200,7 @@ events:
     wait_logged("firing", "group.lag_messages", "group/ev-strict/topic/ev-small")
     check(not has_logged(agent, "firing", "group.lag_messages", "group/ev-loose/topic/ev-small"),
           "ev-loose (default threshold 50) does not fire with lag 20; ev-strict (override 5) does")
+    wait_logged("firing", "group.lag_seconds", "group/ev-strict/topic/ev-small")
     log("deleting unread records of ev-lag")
     offsets = os.path.join(work, "delete.json")
     with open(offsets, "w") as f:
@@ -174,15 +227,27 @@ events:
         except subprocess.TimeoutExpired:
             consumer.kill()
             consumer.wait(5)
+    # By now ev-loose has lagged for far more than the default 4 s: only its override of
+    # 1 h keeps group.lag_seconds from firing.
+    check(not has_logged(agent, "firing", "group.lag_seconds", "group/ev-loose/topic/ev-small"),
+          "ev-loose (lag_seconds override 1h) does not fire group.lag_seconds")
     loadgen("commit", "--bootstrap", B, "--group", "ev-strict", "--topic", "ev-small",
             "--offsets", "0:20")
     wait_logged("resolved", "group.lag_messages", "group/ev-strict/topic/ev-small")
+    wait_logged("resolved", "group.lag_seconds", "group/ev-strict/topic/ev-small")
 
     # --- Everything reaches Kafka.
     check(wait_until(lambda: value(agent.metrics(), "kafka_sentinel_events_spool_depth") == 0,
                      60, 0.5, "spool drained"), "the spool drains")
     logged_before = {i for *_, i in logged_events(agent)}
+
+    def counted(result):
+        return sum(v for _, v in series(agent.metrics(), "kafka_sentinel_events_total",
+                                        result=result))
+
+    delivered_before = counted("delivered")
     topic = read_topic(kafka)
+    delivered_after = counted("delivered")
     logged_after = {i for *_, i in logged_events(agent)}
     if os.environ.get("KS_EVENTS_DUMP"):  # examples for docs/events.md
         import json
@@ -205,6 +270,10 @@ events:
     for t in expected:
         check((t, "firing") in types and (t, "resolved") in types,
               f"{t}: firing and resolved read back from Kafka")
+    with open(os.path.join(SOURCE_DIR, "docs", "events.md")) as f:
+        documented = set(re.findall(r"^### `([a-z_.]+)`", f.read(), re.M))
+    undocumented = sorted(({short(e) for _, e in topic} | {"cluster.unreachable"}) - documented)
+    check(not undocumented, f"every event type has its section in docs/events.md: {undocumented}")
     # Per condition, in topic order: firing, resolved, firing, ... and each resolved names
     # the id of its firing.
     by_condition = {}
@@ -220,6 +289,38 @@ events:
             if want == "resolved" and e["data"].get("firing_id") != events[i - 1]["id"]:
                 bad.append((cond, i, "firing_id"))
     check(not bad, f"per condition, firing and resolved alternate in Kafka's order: {bad[:5]}")
+    # The thresholds crossed, as read back: the default and each group's override.
+    lag_seconds_limits = {e["subject"]: e["data"]["thresholds"].get("lag_seconds")
+                          for _, e in topic if short(e) == "group.lag_seconds"}
+    check(lag_seconds_limits.get("group/ev-lagging/topic/ev-lag") == 4 and
+          lag_seconds_limits.get("group/ev-strict/topic/ev-small") == 2,
+          f"group.lag_seconds carries the default (4) and the override (2): {lag_seconds_limits}")
+
+    # The events metrics: exposed, counting what reached Kafka, and documented.
+    text = agent.metrics_text()
+    m = agent.metrics()
+    families = ["kafka_sentinel_events_total", "kafka_sentinel_events_spool_depth",
+                "kafka_sentinel_events_spool_bytes",
+                "kafka_sentinel_events_delivery_latency_seconds",
+                "kafka_sentinel_events_delivery_errors_total",
+                "kafka_sentinel_events_spool_discarded_bytes_total"]
+    check(all(f"# TYPE {f} " in text for f in families), "every events metric family is exposed")
+    # Events may still come (ev-lagging is Empty again since its consumer left): compare
+    # what was delivered before and after the topic was read.
+    check(delivered_before <= len(topic) <= delivered_after,
+          f"kafka_sentinel_events_total{{result=delivered}} counts what is in the topic "
+          f"({delivered_before} <= {len(topic)} <= {delivered_after})")
+    check(wait_until(lambda: counted("spooled") == counted("delivered") and
+                     value(agent.metrics(), "kafka_sentinel_events_spool_bytes") == 0, 30, 0.5,
+                     "spooled = delivered"),
+          "every spooled event is counted delivered, and the spool bytes are back to 0")
+    check(value(m, "kafka_sentinel_events_total", type="broker.down", state="firing",
+                result="delivered") == 1, "counted by short type and state")
+    check(wait_until(lambda: value(agent.metrics(),
+                                   "kafka_sentinel_events_delivery_latency_seconds_count") ==
+                     counted("delivered"), 10, 0.5, "latency count"),
+          "a delivery latency is observed per delivered event")
+    check_families_documented(text)
     example = next((e for _, e in topic if short(e) == "broker.down"), None)
     if example:
         check(example["source"] == "/kafka-sentinel/itest/node-a", "source names cluster and node")
