@@ -7,6 +7,10 @@
 
 #include "agent/builtin_modules.hpp"
 #include "agent/events/pipeline.hpp"
+#include "agent/fleet/coordinator.hpp"
+#include "agent/fleet/fleet_metrics.hpp"
+#include "agent/fleet/node_identity.hpp"
+#include "agent/fleet/ownership.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_endpoint.hpp"
@@ -61,9 +65,34 @@ int run_agent(const Config& config) {
     metrics.invalidate();
     if (events) events->notify();
   });
-  for (Module& module : builtin_modules(config, snapshots)) {
+  // Fleet (fleet.enabled): what this agent owns; everything when it runs alone.
+  fleet::Ownership ownership(config.fleet.enabled);
+  for (Module& module : builtin_modules(config, snapshots, ownership)) {
     metrics.add_renderer(std::move(module.renderer));
     scheduler.add(std::move(module.collector));
+  }
+  std::unique_ptr<fleet::Coordinator> coordinator;
+  if (config.fleet.enabled) {
+    const std::string node = fleet::node_name(config.fleet);
+    // Runs on the coordinator's thread, inside the rebalance callback when roles are lost:
+    // /metrics is re-rendered before it returns, so what was lost is gone before anyone
+    // else can take it; a role taken starts its collector now, not at its next interval.
+    auto on_change = [&metrics, &scheduler, &snapshots, &ownership, had_leader = false,
+                      had_shards = 0]() mutable {
+      const fleet::OwnedShards owned = ownership.view();
+      if (!owned.leader()) snapshots.cluster.publish(nullptr);
+      metrics.invalidate();
+      (void)metrics.current();
+      if (owned.leader() && !had_leader) scheduler.wake("brokers");
+      if (owned.count() > had_shards) scheduler.wake("groups");
+      had_leader = owned.leader();
+      had_shards = owned.count();
+    };
+    coordinator = std::make_unique<fleet::Coordinator>(config.kafka, config.fleet, node, ownership,
+                                                       std::move(on_change));
+    metrics.add_renderer([&config, node, &coordinator, &ownership](prom::ExpositionWriter& out) {
+      fleet::render_fleet(config.fleet, node, coordinator->status(), ownership.view(), out);
+    });
   }
 
   HttpServer http(metrics, [&scheduler] { return scheduler.statuses(); });
@@ -74,14 +103,18 @@ int run_agent(const Config& config) {
   }
   spdlog::info("serving http://{}:{}/metrics", config.http.listen_host, http.bound_port());
   scheduler.start();
+  if (coordinator) coordinator->start();
   if (events) events->start([&scheduler] { return scheduler.statuses(); });
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   http.stop();
+  // Leave the fleet first, so that the others take over while this agent winds down.
+  if (coordinator) coordinator->request_stop();
   if (events) events->request_stop();
   const auto hung = scheduler.stop(kCollectorStopDeadline);
+  if (coordinator) coordinator->stop();
   if (events) events->stop();
   for (const auto& name : hung) {
     spdlog::error("collector {} did not stop in time; exiting without waiting for it", name);

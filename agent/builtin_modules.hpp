@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "agent/fleet/ownership.hpp"
 #include "agent/metrics_endpoint.hpp"
 #include "core/cluster_snapshot.hpp"
 #include "core/collector.hpp"
@@ -27,6 +28,10 @@ struct Module {
   MetricsEndpoint::Renderer renderer;
 };
 
-std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots);
+// With the fleet enabled, the brokers collector runs (and is exported) on the leader only
+// and the groups collector on the owners of group shards, for their shards' groups
+// (agent/fleet/); `ownership` must outlive the modules.
+std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots,
+                                    const fleet::Ownership& ownership);
 
 }  // namespace ks

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace ks {
 namespace {
 
@@ -65,11 +67,23 @@ HttpServer::HttpServer(MetricsEndpoint& metrics, StatusSource statuses)
     // already, so hide that header from it. (The Request object is httplib's own non-const
     // per-connection object; the handler only sees it through a const reference.)
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+    // Sent straight from the cached body (the provider holds a reference to it): no copy of
+    // a body of megabytes per scrape in flight.
     if (gzip) {
       res.set_header("Content-Encoding", "gzip");
-      res.set_content(body->gzip, kExpositionContentType);
+      res.set_content_provider(
+          body->gzip.size(), kExpositionContentType,
+          [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            return sink.write(body->gzip.data() + offset, std::min(length, body->gzip.size() - offset));
+          });
     } else {
-      res.set_content(body->plain, kExpositionContentType);
+      res.set_content_provider(
+          body->plain.size(), kExpositionContentType,
+          [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+            return body->plain.write_range(offset, length, [&sink](std::string_view part) {
+              return sink.write(part.data(), part.size());
+            });
+          });
     }
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {

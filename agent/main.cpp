@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "agent/agent.hpp"
+#include "agent/allocator_tuning.hpp"
 #include "agent/cli.hpp"
 #include "agent/config/config_loader.hpp"
 #include "agent/events/events_command.hpp"
@@ -21,6 +22,7 @@ int print_problems(const std::vector<ks::config::ConfigProblem>& problems) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ks::tune_allocator();  // before any thread: see allocator_tuning.hpp
   const std::vector<std::string> args(argv + 1, argv + argc);
   const ks::CliParse parse = ks::parse_cli(args);
   if (!parse.error.empty()) {

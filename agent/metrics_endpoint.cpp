@@ -35,6 +35,9 @@ std::shared_ptr<const RenderedMetrics> MetricsEndpoint::current() {
   const std::uint64_t generation = generation_.load(std::memory_order_acquire);
   if (cached_ && cached_->generation == generation) return cached_;
 
+  // The old body is stale: let it go before the new one is built, so the agent never holds
+  // two (scrapes still sending it keep their own reference until they are done).
+  cached_.reset();
   const auto started = std::chrono::steady_clock::now();
   self_metrics_.refresh_process_metrics();
   renders_.Increment();
@@ -45,8 +48,8 @@ std::shared_ptr<const RenderedMetrics> MetricsEndpoint::current() {
   auto rendered = std::make_shared<RenderedMetrics>();
   rendered->generation = generation;
   rendered->series = writer.sample_count();
-  rendered->plain = writer.finish();
-  rendered->gzip = prom::gzip_compress(rendered->plain);
+  rendered->plain = prom::ExpositionBody(writer.finish_pieces());
+  rendered->gzip = prom::gzip_compress(rendered->plain.pieces());
   rendered->render_time = std::chrono::steady_clock::now() - started;
   render_seconds_.Set(rendered->render_time.count());
   render_bytes_.Set(static_cast<double>(rendered->plain.size()));

@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "agent/self_metrics.hpp"
+#include "exporters/prometheus/exposition_body.hpp"
 #include "exporters/prometheus/exposition_writer.hpp"
 
 namespace ks {
 
 struct RenderedMetrics {
   std::uint64_t generation = 0;
-  std::string plain;
+  prom::ExpositionBody plain;  // in pieces, never joined: served piece by piece
   std::string gzip;
   std::size_t series = 0;
   std::chrono::duration<double> render_time{};

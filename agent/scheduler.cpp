@@ -38,8 +38,6 @@ void Scheduler::start() {
 
 void Scheduler::run(std::stop_token stop, Slot& slot) {
   std::mt19937 rng(std::random_device{}());
-  std::mutex wait_mutex;
-  std::condition_variable_any wakeup;
   const std::string name = slot.status.name;
   while (!stop.stop_requested()) {
     const auto started = std::chrono::steady_clock::now();
@@ -75,8 +73,9 @@ void Scheduler::run(std::stop_token stop, Slot& slot) {
     if (on_cycle_) on_cycle_();
 
     const auto next = started + jittered(slot.collector->interval(), rng);
-    std::unique_lock lock(wait_mutex);
-    wakeup.wait_until(lock, stop, next, [] { return false; });
+    std::unique_lock lock(slot.wait_mutex);
+    slot.wakeup.wait_until(lock, stop, next, [&slot] { return slot.wake_requested; });
+    slot.wake_requested = false;
   }
   slot.finished = true;
 }
@@ -102,8 +101,23 @@ std::vector<std::string> Scheduler::stop(std::chrono::milliseconds deadline) {
       (void)slot.release();
     }
   }
-  std::erase(slots_, nullptr);
+  {
+    std::lock_guard lock(status_mutex_);  // statuses() and wake() may run meanwhile
+    std::erase(slots_, nullptr);
+  }
   return hung;
+}
+
+void Scheduler::wake(std::string_view name) {
+  std::lock_guard slots_lock(status_mutex_);  // against stop() removing slots
+  for (auto& slot : slots_) {
+    if (!slot || slot->status.name != name) continue;
+    {
+      std::lock_guard lock(slot->wait_mutex);
+      slot->wake_requested = true;
+    }
+    slot->wakeup.notify_all();
+  }
 }
 
 std::vector<CollectorStatus> Scheduler::statuses() const {

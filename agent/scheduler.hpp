@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -40,12 +42,19 @@ class Scheduler {
 
   std::vector<CollectorStatus> statuses() const;
 
+  // Starts the named collector's next cycle now instead of at its next interval (the fleet
+  // coordinator, when this agent takes over a role).
+  void wake(std::string_view name);
+
  private:
   struct Slot {
     std::unique_ptr<Collector> collector;
     CollectorStatus status;
     std::jthread thread;
     std::atomic<bool> finished{false};
+    std::mutex wait_mutex;
+    std::condition_variable_any wakeup;
+    bool wake_requested = false;  // guarded by wait_mutex
   };
   void run(std::stop_token stop, Slot& slot);
 

@@ -37,13 +37,16 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "agent/allocator_tuning.hpp"
 #include "collectors/groups/group_collector.hpp"
 #include "collectors/kafka/kafka_client.hpp"
+#include "exporters/prometheus/exposition_body.hpp"
 #include "exporters/prometheus/group_metrics.hpp"
 #include "exporters/prometheus/gzip.hpp"
 
@@ -315,6 +318,32 @@ std::string groups_regex(const Args& a) {
   return re + ")[0-9][0-9]";
 }
 
+// One render of a snapshot, the way the agent's /metrics endpoint does it.
+struct Rendered {
+  ks::prom::ExpositionBody plain;
+  std::string gzip;
+  std::size_t series = 0;
+  double render_ms = 0, render_cpu_ms = 0, gzip_ms = 0;
+  double heap_writer_mib = 0;  // heap in use with the writer's families filled
+};
+
+std::shared_ptr<const Rendered> render(const ks::GroupsSnapshot& snapshot) {
+  auto r = std::make_shared<Rendered>();
+  ks::prom::ExpositionWriter w;
+  const double cpu_before = cpu_seconds();
+  const auto started = Clock::now();
+  ks::prom::render_groups(snapshot, w);
+  r->series = w.sample_count();
+  r->heap_writer_mib = heap_mib();
+  r->plain = ks::prom::ExpositionBody(w.finish_pieces());
+  r->render_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  r->render_cpu_ms = (cpu_seconds() - cpu_before) * 1e3;
+  const auto gzip_started = Clock::now();
+  r->gzip = ks::prom::gzip_compress(r->plain.pieces());
+  r->gzip_ms = std::chrono::duration<double, std::milli>(Clock::now() - gzip_started).count();
+  return r;
+}
+
 int measure(const ks::KafkaConfig& kafka, const Args& a) {
   ks::GroupsCollectorConfig config;
   config.interval = 15s;
@@ -332,6 +361,11 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
               "g.parts", "requests sent (librdkafka statistics)");
   std::map<std::string, std::int64_t> sent_before;
   std::vector<double> walls, cpus;
+  // As the agent does: after each cycle the new snapshot is rendered once and the body (in
+  // pieces, plus its gzip) is kept until the next render, which first lets the old one go.
+  // So the RSS peak below is that of the agent's steady state: collector state, two
+  // snapshots at the publish, one cached body, one render in progress.
+  std::shared_ptr<const Rendered> body;
   for (int cycle = 0; cycle <= a.cycles; ++cycle) {
     if (cycle > 0) sent_before = requests_sent(collector.client());
     const double cpu_before = cpu_seconds();
@@ -371,48 +405,43 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
       walls.push_back(wall);
       cpus.push_back(cpu);
     }
+    body.reset();
+    body = render(*latest.get());
   }
   std::sort(walls.begin(), walls.end());
   std::sort(cpus.begin(), cpus.end());
   const auto median = [](const std::vector<double>& v) { return v.empty() ? 0.0 : v[v.size() / 2]; };
 
+  const long rss_peak_cycles = status_kib("VmHWM:");
+  body.reset();
   const double heap_after_cycles = heap_mib();
-  const long rss_peak_before_render = status_kib("VmHWM:");
-  const auto snapshot = latest.get();
-  ks::prom::ExpositionWriter w;
-  const double render_cpu_before = cpu_seconds();
-  const auto render_started = Clock::now();
-  ks::prom::render_groups(*snapshot, w);
-  const std::size_t series = w.sample_count();
-  const double heap_writer = heap_mib();
-  const std::string text = w.finish();
-  const double render_ms = std::chrono::duration<double, std::milli>(Clock::now() - render_started).count();
-  const double render_cpu_ms = (cpu_seconds() - render_cpu_before) * 1e3;
-  const auto gzip_started = Clock::now();
-  const std::string gz = ks::prom::gzip_compress(text);
-  const double gzip_ms = std::chrono::duration<double, std::milli>(Clock::now() - gzip_started).count();
+  body = render(*latest.get());
+  const Rendered& r = *body;
 
   std::printf("median cycle: %.1f ms wall, %.1f ms CPU (%.2f ms wall and %.3f ms CPU per group)\n",
               median(walls) * 1e3, median(cpus) * 1e3, median(walls) * 1e3 / a.groups,
               median(cpus) * 1e3 / a.groups);
   std::printf("render: %zu series, %.1f KiB (gzip %.1f KiB), %.1f ms wall, %.1f ms CPU, gzip %.1f ms\n",
-              series, static_cast<double>(text.size()) / 1024, static_cast<double>(gz.size()) / 1024,
-              render_ms, render_cpu_ms, gzip_ms);
-  std::printf("memory: RSS %ld KiB now, %ld KiB peak (VmHWM), %ld KiB peak before the render; "
-              "%zu partition histories\n",
-              status_kib("VmRSS:"), status_kib("VmHWM:"), rss_peak_before_render,
+              r.series, static_cast<double>(r.plain.size()) / 1024,
+              static_cast<double>(r.gzip.size()) / 1024, r.render_ms, r.render_cpu_ms, r.gzip_ms);
+  std::printf("memory: RSS %ld KiB now, %ld KiB peak (VmHWM), %ld KiB peak over the cycles "
+              "and their renders; %zu partition histories\n",
+              status_kib("VmRSS:"), status_kib("VmHWM:"), rss_peak_cycles,
               collector.last_cycle().partitions_tracked);
-  std::printf("heap in use: %.1f MiB after the cycles (collector state + snapshot + "
-              "librdkafka), %.1f MiB with the writer's families filled, %.1f MiB with the "
-              "body and its gzip\n",
-              heap_after_cycles, heap_writer, heap_mib());
-  if (a.print_metrics) std::fwrite(text.data(), 1, text.size(), stdout);
+  std::printf("heap in use: %.1f MiB after the cycles without a body (collector state + "
+              "snapshot + librdkafka), %.1f MiB with the writer's families filled, %.1f MiB "
+              "with the body and its gzip\n",
+              heap_after_cycles, r.heap_writer_mib, heap_mib());
+  if (a.print_metrics) {
+    for (const std::string& piece : r.plain.pieces()) std::fwrite(piece.data(), 1, piece.size(), stdout);
+  }
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  ks::tune_allocator();  // as the agent does, so the RSS figures are the agent's
   const Args args = parse(argc, argv);
   spdlog::set_level(spdlog::level::warn);
   ks::KafkaConfig kafka;

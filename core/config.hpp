@@ -136,6 +136,24 @@ struct EventsConfig {
   bool operator==(const EventsConfig&) const = default;
 };
 
+// A fleet of agents (docs/fleet.md): one agent per Kafka node, coordinated through a Kafka
+// consumer group on a small topic, so that cluster-wide work is done once.
+struct FleetConfig {
+  bool enabled = false;  // off: this agent alone does everything
+  std::string group;     // "" = "kafka-sentinel-fleet.<cluster id>"
+  std::string topic = "kafka-sentinel-fleet";
+  int partitions = 12;          // when the agent creates the topic: shards of the group work
+  int replication_factor = -1;  // -1: the brokers' default.replication.factor
+  // How long a silent agent keeps its roles in the group's eyes; it drops them itself after
+  // half of it. Within the brokers' group.{min,max}.session.timeout.ms (6s..30m by default).
+  Duration session_timeout{std::chrono::seconds(10)};
+  // Labels of this agent's host metrics; "" = the host name; -1 = no broker_id label.
+  std::string node_name;
+  int broker_id = -1;
+
+  bool operator==(const FleetConfig&) const = default;
+};
+
 struct Config {
   std::string source;  // file the config came from, "" for built-in defaults
   LogConfig log;
@@ -143,6 +161,7 @@ struct Config {
   KafkaConfig kafka;
   CollectorsConfig collectors;
   EventsConfig events;
+  FleetConfig fleet;
 
   bool operator==(const Config&) const = default;
 };

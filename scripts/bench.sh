@@ -6,17 +6,20 @@
 #    1,000 topics x 10 partitions, RF 1 (to keep the local cluster light). Cost should grow
 #    linearly with partitions; requests should follow brokers, not partitions.
 # 3. Consumer-groups cycle on a local 1-node cluster: 100, 500 and 1,000 groups (one process
-#    each, so its RSS is that size's alone).
+#    each, so its RSS is that size's alone), 100 topics x 24 partitions. Then the real agent
+#    on the same cluster at 1,000 groups (groups and brokers every 5 s, scraped after every
+#    cycle): its RSS and peak RSS (target: under 60 MB), render time and size
+#    (scripts/bench-agent-rss.sh).
 # Each cluster is started in a fresh temporary directory and stopped (by PID) on exit.
-# BENCH_QUICK=1 runs only the render benchmark.
+# BENCH_QUICK=1 runs only the render benchmark; BENCH_ONLY=render|brokers|groups runs one
+# section. A section that fails (e.g. a cluster too slow to start on a busy machine) is
+# reported and the next one still runs; the exit status is then 1.
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 cluster="$here/kafka-cluster.sh"
-
-echo "== /metrics render (synthetic snapshots)"
-"$build/bench/bench_render"
-[[ "${BENCH_QUICK:-0}" == 1 ]] && exit 0
+only=${BENCH_ONLY:-}
+[[ "${BENCH_QUICK:-0}" == 1 ]] && only=render
 
 dirs=()
 cleanup() {
@@ -24,26 +27,58 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo
-echo "== broker-metadata cycle, 3-node cluster"
-k3=$(mktemp -d /tmp/ks-bench-k3.XXXXXX)
-dirs+=("$k3")
-b3=$("$cluster" up --nodes 3 --dir "$k3" --port-base 29100 | tail -n1)
-echo "-- 200 topics x 10 partitions, replication factor 3"
-"$build/bench/bench_broker_cycle" --bootstrap "$b3" --create-topics 200 --partitions 10 \
-  --replication-factor 3 --prefix bench200- --cycles 5
-echo "-- 1,000 topics x 10 partitions, replication factor 1"
-"$build/bench/bench_broker_cycle" --bootstrap "$b3" --create-topics 1000 --partitions 10 \
-  --replication-factor 1 --prefix bench1000- --cycles 5
-"$cluster" down --dir "$k3" --purge >/dev/null
+render_section() {
+  echo "== /metrics render (synthetic snapshots)"
+  "$build/bench/bench_render"
+}
 
-echo
-echo "== consumer-groups cycle, 1-node cluster"
-k1=$(mktemp -d /tmp/ks-bench-k1.XXXXXX)
-dirs+=("$k1")
-b1=$("$cluster" up --nodes 1 --dir "$k1" --port-base 29200 | tail -n1)
-"$build/bench/bench_groups_cycle" --bootstrap "$b1" --setup 1000 --topics 100 --partitions 24
-for n in 100 500 1000; do
-  echo "-- $n groups"
-  "$build/bench/bench_groups_cycle" --bootstrap "$b1" --groups "$n" --cycles 3
+brokers_section() {
+  echo "== broker-metadata cycle, 3-node cluster"
+  local k3 b3
+  k3=$(mktemp -d /tmp/ks-bench-k3.XXXXXX)
+  dirs+=("$k3")
+  b3=$("$cluster" up --nodes 3 --dir "$k3" --port-base 29100 | tail -n1)
+  echo "-- 200 topics x 10 partitions, replication factor 3"
+  "$build/bench/bench_broker_cycle" --bootstrap "$b3" --create-topics 200 --partitions 10 \
+    --replication-factor 3 --prefix bench200- --cycles 5
+  echo "-- 1,000 topics x 10 partitions, replication factor 1"
+  "$build/bench/bench_broker_cycle" --bootstrap "$b3" --create-topics 1000 --partitions 10 \
+    --replication-factor 1 --prefix bench1000- --cycles 5
+  "$cluster" down --dir "$k3" --purge >/dev/null
+}
+
+groups_section() {
+  echo "== consumer-groups cycle, 1-node cluster"
+  local k1 b1 n
+  k1=$(mktemp -d /tmp/ks-bench-k1.XXXXXX)
+  dirs+=("$k1")
+  b1=$("$cluster" up --nodes 1 --dir "$k1" --port-base 29200 | tail -n1)
+  "$build/bench/bench_groups_cycle" --bootstrap "$b1" --setup 1000 --topics 100 --partitions 24
+  for n in 100 500 1000; do
+    echo "-- $n groups"
+    "$build/bench/bench_groups_cycle" --bootstrap "$b1" --groups "$n" --cycles 3
+  done
+  echo "-- the agent, 1,000 groups"
+  "$here/bench-agent-rss.sh" "$build" "$b1" 'gbench-g[0-9]+' 4 5s
+  "$cluster" down --dir "$k1" --purge >/dev/null
+}
+
+failed=()
+for section in render brokers groups; do
+  [[ -n "$only" && "$only" != "$section" ]] && continue
+  # A subshell, so that set -e stops the section, not the whole benchmark; its clusters
+  # are stopped by its own trap. (Not inside `if`: there bash would ignore set -e.)
+  set +e
+  ( set -e; trap cleanup EXIT; "${section}_section" )
+  rc=$?
+  set -e
+  if (( rc != 0 )); then
+    echo "!! $section section failed (exit $rc)"
+    failed+=("$section")
+  fi
+  echo
 done
+if (( ${#failed[@]} > 0 )); then
+  echo "failed sections: ${failed[*]}"
+  exit 1
+fi

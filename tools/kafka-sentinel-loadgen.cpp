@@ -35,6 +35,8 @@
 #include <utility>
 #include <vector>
 
+#include "tools/commit_retry.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -919,7 +921,14 @@ class Consumer {
 
   void commit_sync(const char* why) {
     const std::uint64_t snapshot = processed_;
-    const auto err = rd_kafka_commit(rk_, nullptr, 0);
+    // The coordinator may be moving (a node was just stopped): retried, bounded, so the final
+    // and the rebalance commits are not lost.
+    const auto err = ks::loadgen::commit_with_retry(
+        [&] { return rd_kafka_commit(rk_, nullptr, 0); }, ks::loadgen::CommitRetryPolicy{},
+        [&](rd_kafka_resp_err_t e, int attempt, std::chrono::milliseconds backoff) {
+          log("{} commit of group {} failed ({}, attempt {}): coordinator moving, retrying in {} ms", why,
+              group_, rd_kafka_err2name(e), attempt, backoff.count());
+        });
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
       committed_ = std::max<std::uint64_t>(committed_, snapshot);
       commit_requested_ = std::max(commit_requested_, snapshot);
@@ -946,8 +955,13 @@ class Consumer {
         }
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !partition_error) {
           committed_ = std::max(committed_, snapshot);
-        } else if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-          g_ratelog("commit", fmt::format("commit of group {} failed: {}", group_, rd_kafka_err2str(err)));
+        } else {
+          if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            g_ratelog("commit", fmt::format("commit of group {} failed: {}", group_, rd_kafka_err2str(err)));
+          }
+          // Not committed (e.g. the coordinator moved): the next commit interval commits the
+          // stored offsets again even if nothing new was processed meanwhile.
+          commit_requested_ = std::min(commit_requested_, committed_);
         }
       }
       rd_kafka_event_destroy(ev);
@@ -993,6 +1007,7 @@ class Consumer {
 
 struct CommitResult {
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_resp_err_t first_partition_err = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::vector<std::string> partition_errors;
   bool called = false;
 };
@@ -1002,6 +1017,7 @@ extern "C" void commit_result_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_
   auto* r = static_cast<CommitResult*>(opaque);
   r->called = true;
   r->err = err;
+  r->first_partition_err = ks::loadgen::commit_error(RD_KAFKA_RESP_ERR_NO_ERROR, offsets);
   if (offsets) {
     for (int i = 0; i < offsets->cnt; ++i) {
       if (offsets->elems[i].err)
@@ -1039,8 +1055,20 @@ int cmd_commit(const Args& a, Watchdog& watchdog) {
   for (const auto& [p, o] : offsets) rd_kafka_topic_partition_list_add(list.list, topic.c_str(), p)->offset = o;
 
   CommitResult result;
-  // A NULL queue makes this call synchronous; the callback reports per-partition errors.
-  const auto err = rd_kafka_commit_queue(rk, list.list, nullptr, commit_result_cb, &result);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  // The coordinator may be moving (a node was just stopped): retried, bounded.
+  ks::loadgen::commit_with_retry(
+      [&] {
+        result = CommitResult{};
+        // A NULL queue makes this call synchronous; the callback reports per-partition errors.
+        err = rd_kafka_commit_queue(rk, list.list, nullptr, commit_result_cb, &result);
+        return err ? err : result.err ? result.err : result.first_partition_err;
+      },
+      ks::loadgen::CommitRetryPolicy{},
+      [&](rd_kafka_resp_err_t e, int attempt, std::chrono::milliseconds backoff) {
+        log("commit of group {} failed ({}, attempt {}): coordinator moving, retrying in {} ms", group,
+            rd_kafka_err2name(e), attempt, backoff.count());
+      });
   int rc = 0;
   if (err || result.err || !result.partition_errors.empty()) {
     log("ERROR: committing {} for group {} failed: {}", describe(list.list, true), group,
@@ -1054,7 +1082,9 @@ int cmd_commit(const Args& a, Watchdog& watchdog) {
     // Read them back.
     TopicPartitionList check(static_cast<int>(offsets.size()));
     for (const auto& [p, o] : offsets) rd_kafka_topic_partition_list_add(check.list, topic.c_str(), p);
-    const auto cerr = rd_kafka_committed(rk, check.list, std::max(1000, (timeout - 1) * 1000));
+    const auto cerr = ks::loadgen::commit_with_retry(
+        [&] { return rd_kafka_committed(rk, check.list, std::max(1000, (timeout - 1) * 1000)); },
+        ks::loadgen::CommitRetryPolicy{}, [](rd_kafka_resp_err_t, int, std::chrono::milliseconds) {});
     if (cerr) {
       log("ERROR: reading back committed offsets of group {}: {}", group, rd_kafka_err2str(cerr));
       rc = 1;

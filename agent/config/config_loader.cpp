@@ -447,6 +447,17 @@ void read_events(Reader& r, const Value& v, EventsConfig& e) {
         }}});
 }
 
+void read_fleet(Reader& r, const Value& v, FleetConfig& f) {
+  r.mapping(v, {{"enabled", [&](const Value& x) { r.boolean(x, f.enabled); }},
+                {"group", [&](const Value& x) { r.string(x, f.group); }},
+                {"topic", [&](const Value& x) { r.string(x, f.topic); }},
+                {"partitions", [&](const Value& x) { r.integer(x, f.partitions); }},
+                {"replication_factor", [&](const Value& x) { r.integer(x, f.replication_factor); }},
+                {"session_timeout", [&](const Value& x) { r.duration(x, f.session_timeout); }},
+                {"node_name", [&](const Value& x) { r.string(x, f.node_name); }},
+                {"broker_id", [&](const Value& x) { r.integer(x, f.broker_id); }}});
+}
+
 void read_config(Reader& r, const YAML::Node& root, Config& c) {
   const auto filter = [&r](NameFilter& f) {
     return [&r, &f](const Value& v) {
@@ -522,6 +533,7 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
                    }}});
            }},
           {"events", [&](const Value& v) { read_events(r, v, c.events); }},
+          {"fleet", [&](const Value& v) { read_fleet(r, v, c.fleet); }},
       });
 }
 
@@ -655,6 +667,36 @@ void validate_events(const EventsConfig& e, Validator& v) {
   v.between("events.agent.collector_failure_cycles", e.collector_failure_cycles, 1, 1000);
 }
 
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; });
+}
+
+void validate_fleet(const FleetConfig& f, Validator& v) {
+  v.check("fleet.topic", check_topic_name(f.topic));
+  // Kafka allows any group id up to 32767 bytes; control characters only make logs unreadable.
+  if (f.group.size() > 249 || has_control_character(f.group)) {
+    v.check("fleet.group", "must be at most 249 characters without control characters");
+  }
+  v.between("fleet.partitions", f.partitions, 1, 10000);
+  if (f.replication_factor != -1 && (f.replication_factor < 1 || f.replication_factor > 32767)) {
+    v.check("fleet.replication_factor",
+            fmt::format("must be -1 (the brokers' default) or between 1 and 32767, got {}",
+                        f.replication_factor));
+  }
+  // The brokers refuse session timeouts outside group.{min,max}.session.timeout.ms
+  // (6s..30m unless changed); below 1s the agent's own lease checks could not keep up.
+  v.between("fleet.session_timeout", f.session_timeout, Duration(std::chrono::seconds(1)),
+            Duration(std::chrono::minutes(30)));
+  if (has_control_character(f.node_name) || f.node_name.size() > 253) {
+    v.check("fleet.node_name", "must be at most 253 characters without control characters");
+  }
+  if (f.broker_id < -1) {
+    v.check("fleet.broker_id", fmt::format("must be -1 (none) or a broker id (0 or more), got {}",
+                                           f.broker_id));
+  }
+}
+
 void validate(const Config& c, Validator& v) {
   v.check("log.level", check_log_level(c.log.level));
   v.check("log.format", check_log_format(c.log.format));
@@ -691,6 +733,7 @@ void validate(const Config& c, Validator& v) {
   v.between("collectors.groups.lag_history_points", groups.lag_history_points, 2, 10000);
 
   validate_events(c.events, v);
+  validate_fleet(c.fleet, v);
 }
 
 void sort_in_file_order(std::vector<ConfigProblem>& problems) {

@@ -386,7 +386,9 @@ void GroupCollector::collect_once() {
   listed.erase(std::unique(listed.begin(), listed.end(),
                            [](const Listing& a, const Listing& b) { return a.name == b.name; }),
                listed.end());
-  std::erase_if(listed, [&](const Listing& l) { return !filter_.matches(l.name); });
+  std::erase_if(listed, [&](const Listing& l) {
+    return !filter_.matches(l.name) || (options_.owns_group && !options_.owns_group(l.name));
+  });
   stats.groups_monitored = listed.size();
   last_monitored_.clear();
   observations.groups.reserve(listed.size());

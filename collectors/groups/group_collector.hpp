@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ class GroupCollector final : public Collector {
     // Added to the client's properties (benchmarks: statistics.interval.ms).
     std::map<std::string, std::string> extra_properties;
     int describe_groups_per_call = 10;  // groups per DescribeConsumerGroups call
+    // When set, only groups it accepts are monitored (a fleet's shard of the groups,
+    // agent/fleet/); asked once per listed group per cycle, so ownership may change.
+    std::function<bool(std::string_view)> owns_group;
   };
 
   GroupCollector(const KafkaConfig& kafka, const GroupsCollectorConfig& config,

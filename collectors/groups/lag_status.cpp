@@ -6,14 +6,20 @@ namespace ks::groups {
 
 PartitionStatus::PartitionStatus(const StatusParams& params) : params_(params) {
   params_.window = std::max<std::size_t>(params_.window, 2);
-  commits_.reserve(params_.window);
+  // No reserve(window) here: one state per group partition (24,000 at 1,000 groups), most of
+  // them idle with one commit in their window; a full window up front was 5.8 MB of 13.
 }
 
 LagStatus PartitionStatus::observe(std::int64_t committed, std::int64_t lag, Liveness liveness,
                                    TimePoint now) {
   const bool moved = commits_.empty() || commits_.back().offset != committed;
   if (moved) {
-    if (commits_.size() == params_.window) commits_.erase(commits_.begin());
+    if (commits_.size() == params_.window) {
+      commits_.erase(commits_.begin());
+    } else if (commits_.size() == commits_.capacity()) {
+      // Grow by doubling, but never past the window.
+      commits_.reserve(std::min(params_.window, std::max<std::size_t>(1, commits_.size() * 2)));
+    }
     commits_.push_back({committed, lag, now});
     // A consumer that just committed is working: the no-progress clock restarts.
     waiting_since_.reset();

@@ -163,7 +163,8 @@ std::map<std::string, std::string> offset_fetch_consumer_properties(const std::s
 }
 
 Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
-                   const std::map<std::string, std::string>& extra, std::string name) {
+                   const std::map<std::string, std::string>& extra, std::string name,
+                   const std::function<void(rd_kafka_conf_t*)>& configure) {
   ConfPtr conf(rd_kafka_conf_new());
   // Defaults of the agent, before the user's properties so that they can be overridden.
   set_or_throw(conf.get(), "log.connection.close", "false", "default");
@@ -180,6 +181,7 @@ Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
   rd_kafka_conf_set_log_cb(conf.get(), log_callback);
   rd_kafka_conf_set_error_cb(conf.get(), error_callback);
   rd_kafka_conf_set_stats_cb(conf.get(), stats_callback);
+  if (configure) configure(conf.get());
 
   std::array<char, 512> error{};
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), error.data(), error.size());

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -71,8 +72,14 @@ class ClientContext {
   void on_error(int code, const char* reason);
   void on_stats(std::string_view json);
 
+  // Whatever the handle's owner needs in callbacks this context is the opaque of (the fleet
+  // coordinator's rebalance callback). Set before the first poll.
+  void set_user(void* user) { user_.store(user, std::memory_order_release); }
+  void* user() const { return user_.load(std::memory_order_acquire); }
+
  private:
   std::string name_;
+  std::atomic<void*> user_{nullptr};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> stats_count_{0};
   mutable std::mutex mutex_;  // guards throttle_ and stats_
@@ -103,10 +110,12 @@ class Client {
 // kafka.properties entry, then `extra` (which wins: the caller's needs, such as
 // isolation.level for watermarks). Throws KafkaError naming a property librdkafka refuses.
 // A consumer made here has no group.id and never subscribes: it is only for metadata,
-// offsets_for_times and admin calls.
+// offsets_for_times and admin calls (the fleet coordinator's consumer is the exception: it
+// sets group.id and a rebalance callback through `configure`, called last on the conf).
 Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
                    const std::map<std::string, std::string>& extra = {},
-                   std::string name = "kafka");
+                   std::string name = "kafka",
+                   const std::function<void(rd_kafka_conf_t*)>& configure = {});
 
 // Properties for a consumer handle that reads watermarks: high watermark, not the last
 // stable offset.

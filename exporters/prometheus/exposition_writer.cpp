@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
 
 namespace ks::prom {
@@ -68,8 +69,8 @@ void ExpositionWriter::family(std::string_view name, std::string_view help, Metr
 void ExpositionWriter::sample(std::span<const Label> labels, double value,
                               std::string_view suffix) {
   if (!current_) return;  // a sample without family is a programming error; drop it
-  std::string& text = current_->text;
-  const auto begin = static_cast<std::uint32_t>(text.size());
+  std::string& text = line_;
+  text.clear();
   text += current_name_;
   text += suffix;
   std::uint32_t key_begin = static_cast<std::uint32_t>(text.size());
@@ -93,41 +94,107 @@ void ExpositionWriter::sample(std::span<const Label> labels, double value,
   text += ' ';
   append_value(text, value);
   text += '\n';
-  current_->lines.push_back(Line{begin, static_cast<std::uint32_t>(text.size()) - begin,
-                                 key_begin, key_end - key_begin});
+  Family& family = *current_;
+  const Line line{family.text.append(text), key_begin, key_end - key_begin};
+  if (family.in_order && family.samples > 0 && key(family, line) < key(family, family.last)) {
+    // The first line out of order: from now on every line is indexed for the sort.
+    family.in_order = false;
+    family.lines = index_lines(family.text);  // this line included
+  } else if (!family.in_order) {
+    family.lines.push_back(line);
+  }
+  family.last = line;
+  ++family.samples;
   ++samples_;
 }
 
+std::string_view ExpositionWriter::key(const Family& family, const Line& line) {
+  return family.text.view(line.text).substr(line.key_begin, line.key_length);
+}
+
+std::pair<std::uint32_t, std::uint32_t> ExpositionWriter::sort_key_of(std::string_view line) {
+  // The rule of sample(), read back from the text: from '{' to the end of the last label
+  // that is not le/quantile; empty without labels. Label names have no '=' or '"'; a '"' in
+  // a value is escaped.
+  const std::size_t open = line.find_first_of("{ ");
+  if (open == std::string_view::npos) return {0, 0};
+  std::size_t key_end = open;
+  if (line[open] == '{') {
+    std::size_t i = open + 1;
+    while (i < line.size() && line[i] != '}') {
+      const std::size_t eq = line.find('=', i);
+      if (eq == std::string_view::npos) break;
+      const std::string_view name = line.substr(i, eq - i);
+      std::size_t j = eq + 2;  // after ="
+      while (j < line.size() && line[j] != '"') j += line[j] == '\\' ? 2 : 1;
+      ++j;  // after the closing quote
+      if (name != "le" && name != "quantile") key_end = j;
+      i = j < line.size() && line[j] == ',' ? j + 1 : j;
+    }
+  }
+  return {static_cast<std::uint32_t>(open), static_cast<std::uint32_t>(key_end - open)};
+}
+
+std::vector<ExpositionWriter::Line> ExpositionWriter::index_lines(const TextBlocks& text) {
+  std::vector<Line> lines;
+  for (std::uint32_t b = 0; b < text.block_count(); ++b) {
+    const std::string_view block = text.block(b);
+    for (std::size_t begin = 0; begin < block.size();) {
+      const std::size_t end = block.find('\n', begin) + 1;  // every line ends with '\n'
+      const auto [key_begin, key_length] = sort_key_of(block.substr(begin, end - begin));
+      lines.push_back(Line{{b, static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end - begin)},
+                           key_begin, key_length});
+      begin = end;
+    }
+  }
+  return lines;
+}
+
+std::vector<std::string> ExpositionWriter::finish_pieces() {
+  std::vector<std::string> pieces;
+  for (auto it = families_.begin(); it != families_.end(); it = families_.erase(it)) {
+    const std::string& name = it->first;
+    Family& family = it->second;
+    if (family.samples == 0) continue;
+    std::string header = "# HELP ";
+    header += name;
+    header += ' ';
+    append_escaped_help(header, family.help);
+    header += "\n# TYPE ";
+    header += name;
+    header += ' ';
+    header += type_name(family.type);
+    header += '\n';
+    pieces.push_back(std::move(header));
+
+    std::vector<std::string> blocks;
+    if (family.in_order) {
+      // The lines fill the blocks in write order: the blocks are the pieces as they are.
+      blocks = family.text.take();
+    } else {
+      std::stable_sort(family.lines.begin(), family.lines.end(),
+                       [&](const Line& a, const Line& b) { return key(family, a) < key(family, b); });
+      TextBlocks sorted;
+      for (const Line& line : family.lines) sorted.append(family.text.view(line.text));
+      blocks = sorted.take();
+    }
+    pieces.insert(pieces.end(), std::make_move_iterator(blocks.begin()),
+                  std::make_move_iterator(blocks.end()));
+    // Erasing the family (the loop's increment) frees what is left of it before the next one.
+  }
+  current_ = nullptr;
+  current_name_.clear();
+  samples_ = 0;
+  return pieces;
+}
+
 std::string ExpositionWriter::finish() {
+  const std::vector<std::string> pieces = finish_pieces();
   std::size_t total = 0;
-  for (const auto& [name, family] : families_) total += family.text.size() + name.size() * 2 + 64;
+  for (const std::string& piece : pieces) total += piece.size();
   std::string out;
   out.reserve(total);
-  for (auto& [name, family] : families_) {
-    if (family.lines.empty()) continue;
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    append_escaped_help(out, family.help);
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type_name(family.type);
-    out += '\n';
-    const std::string& text = family.text;
-    auto key = [&text](const Line& l) {
-      return std::string_view(text).substr(l.key_begin, l.key_length);
-    };
-    auto less = [&](const Line& a, const Line& b) { return key(a) < key(b); };
-    // Renderers usually write in order already; only sort when they did not.
-    if (!std::is_sorted(family.lines.begin(), family.lines.end(), less)) {
-      std::stable_sort(family.lines.begin(), family.lines.end(), less);
-    }
-    for (const Line& line : family.lines) out.append(text, line.begin, line.length);
-  }
-  families_.clear();
-  current_ = nullptr;
-  samples_ = 0;
+  for (const std::string& piece : pieces) out += piece;
   return out;
 }
 

@@ -1,10 +1,15 @@
 // A small, exact writer of the Prometheus text exposition format (version 0.0.4) for the
 // large snapshot-derived families. Why not prometheus-cpp's serializer: at 100k series it
 // spends ~400 ms and ~100 MB building ClientMetric objects (DESIGN.md); this writes the
-// lines directly into one buffer per family.
+// lines directly into each family's text blocks.
 //
 // Output is sorted by family name, then by label set (so it is diffable); HELP and TYPE
 // are written once per family; label values and HELP text are escaped.
+//
+// Memory: the family buffers ARE the output. Each family's lines are kept in TextBlocks
+// (never copied to grow); finish_pieces() hands the blocks over as pieces of the body (moved,
+// not copied, when the samples were written in order, which the renderers do), so a body
+// costs its size once, not two to three times (doubling buffers + a joined copy).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +18,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "exporters/prometheus/text_blocks.hpp"
 
 namespace ks::prom {
 
@@ -39,23 +47,38 @@ class ExpositionWriter {
 
   std::size_t sample_count() const { return samples_; }
 
-  // The whole exposition, sorted. Families without samples are left out.
+  // The whole exposition, sorted, as pieces to send one after the other: per family, its
+  // HELP/TYPE lines, then its samples. Families without samples are left out. Resets the
+  // writer. Each family's buffer is released as soon as it is handed over or sorted.
+  std::vector<std::string> finish_pieces();
+  // The same, joined into one string (tests, small bodies).
   std::string finish();
 
  private:
   struct Line {
-    std::uint32_t begin, length;          // the whole line in Family::text
-    std::uint32_t key_begin, key_length;  // the label set used for sorting (without le/quantile)
+    TextBlocks::Span text;                // the whole line
+    std::uint32_t key_begin, key_length;  // in the line: the label set used for sorting
+                                          // (without le/quantile)
   };
   struct Family {
     std::string help;
     MetricType type = MetricType::untyped;
-    std::string text;
+    TextBlocks text;
+    std::size_t samples = 0;
+    Line last{};  // the newest line: do the lines still come in order?
+    bool in_order = true;
+    // Every line, for the sort; kept only once a line came out of order (renderers write in
+    // order: an index of 20 B per series would be ~20% on top of the body for nothing).
     std::vector<Line> lines;
   };
+  static std::string_view key(const Family& family, const Line& line);
+  // The sort key of a written line, as sample() computed it: (begin, length) in the line.
+  static std::pair<std::uint32_t, std::uint32_t> sort_key_of(std::string_view line);
+  static std::vector<Line> index_lines(const TextBlocks& text);
   std::map<std::string, Family, std::less<>> families_;
   Family* current_ = nullptr;
   std::string current_name_;
+  std::string line_;  // the sample being written, before it goes into its family's blocks
   std::size_t samples_ = 0;
 };
 

@@ -240,8 +240,8 @@ void render_cycle(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
   out.sample({{"kind", "watermarks"}}, static_cast<double>(c.watermark_errors_total));
 
   out.family("kafka_sentinel_groups_cycle_requests",
-             "Kafka requests the last groups cycle sent, by API (FindCoordinator lookups, "
-             "cached by the client, not counted).",
+             "Kafka requests the last groups cycle sent, by API (librdkafka's FindCoordinator "
+             "lookups, not counted, add up to one per DescribeGroups and OffsetFetch).",
              G::gauge);
   out.sample({{"request", "DescribeGroups"}}, static_cast<double>(c.describe_groups_requests));
   out.sample({{"request", "ListGroups"}}, static_cast<double>(c.list_groups_requests));

@@ -1,13 +1,40 @@
 #include "exporters/prometheus/host_metrics.hpp"
 
+#include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace ks::prom {
 namespace {
 
-void render_cpu(const CpuStat& cpu, ExpositionWriter& out) {
+// Forwards to the writer, adding the node's labels (if any) after each sample's own.
+class NodeWriter {
+ public:
+  NodeWriter(ExpositionWriter& out, std::span<const Label> node) : out_(out), node_(node) {}
+
+  void family(std::string_view name, std::string_view help, MetricType type) {
+    out_.family(name, help, type);
+  }
+  void sample(std::initializer_list<Label> own, double value) {
+    if (node_.empty()) {
+      out_.sample(own, value);
+      return;
+    }
+    labels_.assign(own.begin(), own.end());
+    labels_.insert(labels_.end(), node_.begin(), node_.end());
+    out_.sample(std::span<const Label>(labels_), value);
+  }
+
+ private:
+  ExpositionWriter& out_;
+  std::span<const Label> node_;
+  std::vector<Label> labels_;
+};
+
+void render_cpu(const CpuStat& cpu, NodeWriter& out) {
   // node_exporter exports only the per-CPU lines, not the aggregate one.
   if (cpu.per_cpu.empty()) return;
   out.family("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.",
@@ -23,7 +50,7 @@ void render_cpu(const CpuStat& cpu, ExpositionWriter& out) {
   }
 }
 
-void render_memory(const std::vector<MeminfoField>& memory, ExpositionWriter& out) {
+void render_memory(const std::vector<MeminfoField>& memory, NodeWriter& out) {
   std::string key;
   std::string name;
   std::string help;
@@ -39,7 +66,7 @@ void render_memory(const std::vector<MeminfoField>& memory, ExpositionWriter& ou
   }
 }
 
-void render_load(const LoadAverage& load, ExpositionWriter& out) {
+void render_load(const LoadAverage& load, NodeWriter& out) {
   out.family("node_load1", "1m load average.", MetricType::gauge);
   out.sample({}, load.load1);
   out.family("node_load5", "5m load average.", MetricType::gauge);
@@ -69,7 +96,7 @@ constexpr PressureNames kPressure[] = {
      "Total time in seconds no process could make progress due to IO congestion"},
 };
 
-void render_pressure(const std::vector<PressureStall>& pressure, ExpositionWriter& out) {
+void render_pressure(const std::vector<PressureStall>& pressure, NodeWriter& out) {
   for (const PressureStall& stall : pressure) {
     for (const PressureNames& names : kPressure) {
       if (names.resource != stall.resource) continue;
@@ -87,7 +114,9 @@ void render_pressure(const std::vector<PressureStall>& pressure, ExpositionWrite
 
 }  // namespace
 
-void render_host(const HostSnapshot& snapshot, ExpositionWriter& out) {
+void render_host(const HostSnapshot& snapshot, ExpositionWriter& writer,
+                 std::span<const Label> node_labels) {
+  NodeWriter out(writer, node_labels);
   render_cpu(snapshot.cpu, out);
   render_memory(snapshot.memory, out);
   render_load(snapshot.load, out);

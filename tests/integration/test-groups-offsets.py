@@ -16,8 +16,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, finish, log, series, value,  # noqa: E402
-                       wait_until)
+from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, finish, log,  # noqa: E402
+                       promtool_check_metrics, series, value, wait_until)
 
 LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 TOPICS = {"grp-a": 6, "grp-b": 4, "grp-c": 3, "grp-d": 1}
@@ -176,6 +176,9 @@ collectors:
                  topic=topic) != sum(r[2] for _, r in rows):
             bad_sums.append((group, topic, "lag"))
     check(not bad_sums, f"current_offset_sum and lag_sum per group and topic ({bad_sums[:5]})")
+    # The whole body, every group family included, passes promtool (its only accepted lints:
+    # kafka_exporter's _sum gauge names, node_exporter's CamelCase).
+    promtool_check_metrics(agent.metrics_text())
 
     # Caught up means lag in seconds exactly 0; groups are Empty with 0 members.
     caught_up = [(d, v) for d, v in series(metrics, "kafka_consumergroup_lag_seconds")

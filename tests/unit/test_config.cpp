@@ -113,6 +113,14 @@ const std::vector<std::string> kAllKeys = {
     "events.host.memory_available",
     "events.host.cycles",
     "events.agent.collector_failure_cycles",
+    "fleet.enabled",
+    "fleet.group",
+    "fleet.topic",
+    "fleet.partitions",
+    "fleet.replication_factor",
+    "fleet.session_timeout",
+    "fleet.node_name",
+    "fleet.broker_id",
 };
 
 }  // namespace
@@ -459,7 +467,7 @@ TEST_CASE("unknown keys are errors, with a suggestion when one is close", "[conf
         "enabled, interval, procfs)");
   CHECK(only_problem("metrics:\n  port: 1\n") ==
         "test.yaml:1: metrics: unknown key \"metrics\" (valid keys: log, http, kafka, collectors, "
-        "events)");
+        "events, fleet)");
   CHECK(only_problem("kafka:\n  security.protocol: SSL\n") ==
         "test.yaml:2: kafka.security.protocol: unknown key \"security.protocol\" (librdkafka "
         "properties go under kafka.properties)");
@@ -731,4 +739,50 @@ TEST_CASE("command-line overrides are validated like the keys they replace", "[c
               "critical, off, got \"loud\""});
     CHECK(config == ks::Config{});
   }
+}
+
+TEST_CASE("fleet: keys, defaults and range errors with their lines", "[config][fleet]") {
+  const ks::FleetConfig defaults;
+  CHECK_FALSE(defaults.enabled);
+  CHECK(defaults.group.empty());
+  CHECK(defaults.topic == "kafka-sentinel-fleet");
+  CHECK(defaults.partitions == 12);
+
+  const LoadResult full = load(R"(fleet:
+  enabled: true
+  group: my-fleet
+  topic: my.fleet
+  partitions: 6
+  replication_factor: 3
+  session_timeout: 6s
+  node_name: kafka-1
+  broker_id: 1
+)");
+  INFO(joined(full));
+  REQUIRE(full.ok());
+  const ks::FleetConfig& f = full.config.fleet;
+  CHECK(f.enabled);
+  CHECK(f.group == "my-fleet");
+  CHECK(f.topic == "my.fleet");
+  CHECK(f.partitions == 6);
+  CHECK(f.replication_factor == 3);
+  CHECK(f.session_timeout == 6s);
+  CHECK(f.node_name == "kafka-1");
+  CHECK(f.broker_id == 1);
+
+  CHECK(only_problem("fleet:\n  partitions: 0\n") ==
+        "test.yaml:2: fleet.partitions: must be between 1 and 10000, got 0");
+  CHECK(only_problem("fleet:\n  enabled: true\n  session_timeout: 500ms\n") ==
+        "test.yaml:3: fleet.session_timeout: must be between 1s and 30m, got 500ms");
+  CHECK(only_problem("fleet:\n  replication_factor: 0\n") ==
+        "test.yaml:2: fleet.replication_factor: must be -1 (the brokers' default) or between 1 "
+        "and 32767, got 0");
+  CHECK(only_problem("fleet:\n  topic: \"a b\"\n") ==
+        "test.yaml:2: fleet.topic: may only contain letters, digits, '.', '_' and '-', got \"a b\"");
+  CHECK(only_problem("fleet:\n  broker_id: -2\n") ==
+        "test.yaml:2: fleet.broker_id: must be -1 (none) or a broker id (0 or more), got -2");
+  CHECK(only_problem("fleet:\n  session_timeout: fast\n") ==
+        "test.yaml:2: fleet.session_timeout: expected a duration like \"15s\", got \"fast\"");
+  CHECK(only_problem("fleet:\n  enabeld: true\n") ==
+        "test.yaml:2: fleet.enabeld: unknown key \"enabeld\" (did you mean \"enabled\"?)");
 }

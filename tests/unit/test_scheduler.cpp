@@ -70,3 +70,31 @@ TEST_CASE("stop wakes collectors waiting for their next interval at once", "[sch
   for (int i = 0; i < 200 && cycles < 1; ++i) std::this_thread::sleep_for(5ms);
   CHECK(scheduler.stop(2s).empty());
 }
+
+TEST_CASE("wake starts the named collector's next cycle at once", "[scheduler]") {
+  ks::SelfMetrics self;
+  ks::Scheduler scheduler(self, {});
+  std::atomic<int> slow{0}, other{0};
+  // A collector with a long interval: only a wake can run it twice in this test.
+  class Slow final : public ks::Collector {
+   public:
+    Slow(std::string name, std::atomic<int>& cycles) : name_(std::move(name)), cycles_(cycles) {}
+    std::string_view name() const override { return name_; }
+    std::chrono::milliseconds interval() const override { return 60s; }
+    void collect_once() override { ++cycles_; }
+
+   private:
+    std::string name_;
+    std::atomic<int>& cycles_;
+  };
+  scheduler.add(std::make_unique<Slow>("brokers", slow));
+  scheduler.add(std::make_unique<Slow>("groups", other));
+  scheduler.start();
+  for (int i = 0; i < 200 && (slow < 1 || other < 1); ++i) std::this_thread::sleep_for(5ms);
+  REQUIRE(slow == 1);
+  scheduler.wake("brokers");
+  for (int i = 0; i < 200 && slow < 2; ++i) std::this_thread::sleep_for(5ms);
+  CHECK(slow == 2);
+  CHECK(other == 1);
+  CHECK(scheduler.stop(2s).empty());
+}
