@@ -248,7 +248,24 @@ class Reader {
   template <class T>
   void mapping_list(const Value& value, std::vector<T>& out,
                     const std::function<void(const Value&, const std::string&, T&)>& item) {
-    if (value.node.IsNull()) {
+    each_list_item(value, out, [&](const Value& element_value, const std::string& config_path) {
+      if (!element_value.node.IsMap()) {
+        add(element_value.key, element_value.path,
+            "expected a mapping, got " + describe(element_value.node));
+        return;
+      }
+      T element{};
+      item(element_value, config_path, element);
+      out.push_back(std::move(element));
+    });
+  }
+
+  // The walk shared by every list: null is an empty list, anything but a sequence is an
+  // error; otherwise `out` is cleared and `item` gets each element, named by its index in the
+  // file (its Value's path) and by the index it would take in `out` (config_path).
+  template <class T, class Item>
+  void each_list_item(const Value& value, std::vector<T>& out, Item item) {
+    if (value.node.IsNull()) {  // "include:" with nothing: an empty list
       out.clear();
       return;
     }
@@ -262,13 +279,7 @@ class Reader {
       const std::string file_path = fmt::format("{}[{}]", value.path, i);
       const std::string config_path = fmt::format("{}[{}]", value.path, out.size());
       const Location at = location_of(node).line > 0 ? location_of(node) : value.key;
-      if (!node.IsMap()) {
-        add(at, file_path, "expected a mapping, got " + describe(node));
-        continue;
-      }
-      T element{};
-      item(Value{node, file_path, at}, config_path, element);
-      out.push_back(std::move(element));
+      item(Value{node, file_path, at}, config_path);
     }
   }
 
@@ -290,23 +301,9 @@ class Reader {
   }
 
   void string_list(const Value& value, std::vector<std::string>& out) {
-    if (value.node.IsNull()) {  // "include:" with nothing: an empty list
-      out.clear();
-      return;
-    }
-    if (!value.node.IsSequence()) {
-      add(where(value), value.path, "expected a list, got " + describe(value.node));
-      return;
-    }
-    out.clear();
-    for (std::size_t i = 0; i < value.node.size(); ++i) {
-      const YAML::Node item = value.node[i];
-      const std::string file_path = fmt::format("{}[{}]", value.path, i);
-      const std::string config_path = fmt::format("{}[{}]", value.path, out.size());
-      const Location at = location_of(item).line > 0 ? location_of(item) : value.key;
-      auto text = scalar(Value{item, file_path, at}, "a string", config_path);
-      if (text) out.push_back(std::move(*text));
-    }
+    each_list_item(value, out, [&](const Value& item, const std::string& config_path) {
+      if (auto text = scalar(item, "a string", config_path)) out.push_back(std::move(*text));
+    });
   }
 
   void properties(const Value& value, std::map<std::string, std::string>& out) {
