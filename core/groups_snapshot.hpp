@@ -73,6 +73,8 @@ struct GroupsCycleStats {
   std::size_t groups_listed = 0;     // by ListConsumerGroups
   std::size_t groups_monitored = 0;  // after the include/exclude filter
   bool list_complete = true;         // false: some broker did not answer ListGroups
+  // Listed, then gone before they could be described (deleted or expired meanwhile).
+  std::size_t groups_vanished = 0;
   // Failures of this cycle.
   std::size_t describe_errors = 0;     // groups that could not be described
   std::size_t offsets_errors = 0;      // groups whose committed offsets could not be fetched
@@ -97,6 +99,7 @@ struct GroupsCycleStats {
   // Since the collector started.
   std::uint64_t describe_errors_total = 0;
   std::uint64_t offsets_errors_total = 0;
+  std::uint64_t groups_vanished_total = 0;
   std::uint64_t watermark_errors_total = 0;
 };
 

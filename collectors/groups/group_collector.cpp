@@ -209,10 +209,13 @@ void GroupCollector::describe_groups(std::vector<GroupObservation>& groups,
             if (const rd_kafka_error_t* error =
                     rd_kafka_ConsumerGroupDescription_error(descriptions[d])) {
               group.describe_error = error_text(error);
+              group.described_as_gone =
+                  rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND;
               continue;
             }
             GroupDescription description = read_description(descriptions[d]);
             if (groups::description_contradicts_listing(description, group.listed_state)) {
+              group.described_as_gone = true;
               group.describe_error = fmt::format(
                   "DescribeGroups answered Dead for a group listed as {} (a KIP-848 group?)",
                   group.listed_state);
@@ -228,9 +231,6 @@ void GroupCollector::describe_groups(std::vector<GroupObservation>& groups,
         });
   }
   pipeline.run(Clock::now() + kafka_.request_timeout + kGrace);
-  for (const GroupObservation& group : groups) {
-    if (!group.description) ++stats.describe_errors;
-  }
   stats.describe_seconds = seconds_since(started);
 }
 
@@ -265,6 +265,8 @@ Clock::time_point GroupCollector::fetch_offsets(std::vector<GroupObservation>& g
           }
           if (const rd_kafka_error_t* error = rd_kafka_group_result_error(results[0])) {
             group.offsets_error = error_text(error);
+            group.offsets_group_not_found =
+                rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND;
             return;
           }
           if (const rd_kafka_topic_partition_list_t* partitions =
@@ -281,9 +283,6 @@ Clock::time_point GroupCollector::fetch_offsets(std::vector<GroupObservation>& g
         });
   }
   const AdminPipeline::Result result = pipeline.run(Clock::now() + kafka_.request_timeout + kGrace);
-  for (const GroupObservation& group : groups) {
-    if (!group.offsets_fetched) ++stats.offsets_errors;
-  }
   stats.offsets_seconds = seconds_since(started);
   return result.first_started == Clock::time_point{} ? started : result.first_started;
 }
@@ -406,6 +405,20 @@ void GroupCollector::collect_once() {
   fetch_watermarks(topology, observations, stats);
   stats.offsets_watermarks_gap_seconds =
       std::chrono::duration<double>(observations.watermarks_at - offsets_started).count();
+
+  // A group deleted since the listing is gone, not an error; the rest are counted.
+  stats.groups_vanished = groups::drop_vanished_groups(observations.groups);
+  stats.groups_monitored -= stats.groups_vanished;
+  if (stats.groups_vanished > 0) {
+    last_monitored_.clear();
+    for (const GroupObservation& group : observations.groups) last_monitored_.push_back(group.name);
+  }
+  for (const GroupObservation& group : observations.groups) {
+    if (!group.description) ++stats.describe_errors;
+    if (!group.offsets_fetched) ++stats.offsets_errors;
+  }
+  groups_vanished_total_ += stats.groups_vanished;
+  stats.groups_vanished_total = groups_vanished_total_;
 
   // 6. Join and evaluate.
   const auto evaluate_started = Clock::now();

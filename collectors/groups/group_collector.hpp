@@ -81,6 +81,7 @@ class GroupCollector final : public Collector {
   bool list_was_complete_ = true;
   std::uint64_t describe_errors_total_ = 0;
   std::uint64_t offsets_errors_total_ = 0;
+  std::uint64_t groups_vanished_total_ = 0;
   std::uint64_t watermark_errors_total_ = 0;
   GroupsCycleStats last_cycle_;
 };

@@ -42,6 +42,15 @@ bool description_contradicts_listing(const GroupDescription& description,
          listed_state != "Unknown";
 }
 
+bool vanished_since_listing(const GroupObservation& group) {
+  if (!group.described_as_gone || group.description) return false;
+  return group.offsets_group_not_found || (group.offsets_fetched && group.committed.empty());
+}
+
+std::size_t drop_vanished_groups(std::vector<GroupObservation>& groups) {
+  return static_cast<std::size_t>(std::erase_if(groups, vanished_since_listing));
+}
+
 GroupEvaluator::GroupEvaluator(const EvaluatorParams& params)
     : params_(params), status_params_{params.status_window, params.collect_interval} {}
 

@@ -65,10 +65,21 @@ struct GroupObservation {
   std::string listed_state;  // the state ListGroups gave ("" when unknown)
   std::optional<GroupDescription> description;  // absent: DescribeGroups failed
   std::string describe_error;
+  // DescribeGroups said the group does not exist (Dead, or GROUP_ID_NOT_FOUND).
+  bool described_as_gone = false;
   bool offsets_fetched = false;
   std::string offsets_error;
+  bool offsets_group_not_found = false;  // OffsetFetch answered GROUP_ID_NOT_FOUND
   std::vector<CommittedOffset> committed;  // only partitions with a commit
 };
+
+// A group deleted (or expired) between ListGroups and DescribeGroups describes as Dead and
+// has no committed offsets: it is gone, not failing, and must not count as an error. A
+// KIP-848 group, which librdkafka 2.0.2 also describes as Dead, still has its commits.
+bool vanished_since_listing(const GroupObservation& group);
+
+// Drops the groups that vanished since the listing; returns how many.
+std::size_t drop_vanished_groups(std::vector<GroupObservation>& groups);
 
 struct CycleObservations {
   std::vector<GroupObservation> groups;

@@ -225,6 +225,11 @@ void render_cycle(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
              "(groups known before are then kept).",
              G::gauge);
   out.sample({}, c.list_complete ? 1 : 0);
+  out.family("kafka_sentinel_groups_vanished_total",
+             "Groups listed by ListConsumerGroups but deleted or expired before they could be "
+             "described (not counted as errors).",
+             G::counter);
+  out.sample({}, static_cast<double>(c.groups_vanished_total));
 
   out.family("kafka_sentinel_groups_cycle_errors",
              "Failures of the last groups cycle: groups not described, groups without "

@@ -227,9 +227,14 @@ collectors:
           "monitored groups drop by one")
 
     errors = agent.metrics()
-    check(value(errors, "kafka_sentinel_groups_errors_total", kind="offsets") == 0 and
-          value(errors, "kafka_sentinel_groups_errors_total", kind="describe") == 0,
-          "no describe or offsets errors on a healthy cluster")
+    offsets_errors = value(errors, "kafka_sentinel_groups_errors_total", kind="offsets")
+    describe_errors = value(errors, "kafka_sentinel_groups_errors_total", kind="describe")
+    # A cycle may list g-11 just before the delete and describe it just after: that group
+    # vanished, which is counted on its own, never as an error.
+    check(offsets_errors == 0 and describe_errors == 0,
+          f"no describe or offsets errors on a healthy cluster (offsets {offsets_errors}, "
+          f"describe {describe_errors}, vanished "
+          f"{value(errors, 'kafka_sentinel_groups_vanished_total')})")
     agent.stop()
     finish()
 

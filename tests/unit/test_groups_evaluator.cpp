@@ -215,3 +215,39 @@ TEST_CASE("evaluator: a KIP-848 group described as Dead but listed alive", "[gro
   CHECK(s.groups[0].state == "Stable");
   CHECK_FALSE(s.groups[0].described);
 }
+
+TEST_CASE("a group deleted between listing and describing vanishes, not an error", "[groups]") {
+  const TopicPartition p0{"orders", 0};
+  // Deleted after ListGroups: DescribeGroups says Dead, OffsetFetch has no commits.
+  auto deleted = group("deleted", {}, std::nullopt);
+  deleted.described_as_gone = true;
+  // Newer coordinators answer OffsetFetch for a missing group with GROUP_ID_NOT_FOUND.
+  auto not_found = group("not-found", {}, std::nullopt);
+  not_found.described_as_gone = true;
+  not_found.offsets_fetched = false;
+  not_found.offsets_group_not_found = true;
+  // A KIP-848 group: described Dead too, but it has commits, so it is alive.
+  auto kip848 = group("kip848", {{p0, 5}}, std::nullopt);
+  kip848.described_as_gone = true;
+  // Describe failed for another reason (timeout): an error, kept.
+  auto timed_out = group("timed-out", {}, std::nullopt);
+  timed_out.describe_error = "timed out";
+  // Described Dead but offsets failed too: cannot tell, kept (and counted as errors).
+  auto unknown = group("unknown", {}, std::nullopt);
+  unknown.described_as_gone = true;
+  unknown.offsets_fetched = false;
+
+  CHECK(vanished_since_listing(deleted));
+  CHECK(vanished_since_listing(not_found));
+  CHECK_FALSE(vanished_since_listing(kip848));
+  CHECK_FALSE(vanished_since_listing(timed_out));
+  CHECK_FALSE(vanished_since_listing(unknown));
+  CHECK_FALSE(vanished_since_listing(group("alive", {})));
+
+  std::vector<GroupObservation> groups{deleted, kip848, not_found, timed_out, unknown};
+  CHECK(drop_vanished_groups(groups) == 2);
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0].name == "kip848");
+  CHECK(groups[1].name == "timed-out");
+  CHECK(groups[2].name == "unknown");
+}
