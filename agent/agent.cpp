@@ -77,7 +77,7 @@ int run_agent(const Config& config) {
     // Runs on the coordinator's thread, inside the rebalance callback when roles are lost:
     // /metrics is re-rendered before it returns, so what was lost is gone before anyone
     // else can take it; a role taken starts its collector now, not at its next interval.
-    auto on_change = [&metrics, &scheduler, &snapshots, &ownership, had_leader = false,
+    auto on_change = [&metrics, &scheduler, &snapshots, &ownership, &events, had_leader = false,
                       had_shards = 0]() mutable {
       const fleet::OwnedShards owned = ownership.view();
       if (!owned.leader()) snapshots.cluster.publish(nullptr);
@@ -87,6 +87,7 @@ int run_agent(const Config& config) {
       if (owned.count() > had_shards) scheduler.wake("groups");
       had_leader = owned.leader();
       had_shards = owned.count();
+      if (events) events->notify();  // hand conditions over / take them over now
     };
     coordinator = std::make_unique<fleet::Coordinator>(config.kafka, config.fleet, node, ownership,
                                                        std::move(on_change));
@@ -104,7 +105,13 @@ int run_agent(const Config& config) {
   spdlog::info("serving http://{}:{}/metrics", config.http.listen_host, http.bound_port());
   scheduler.start();
   if (coordinator) coordinator->start();
-  if (events) events->start([&scheduler] { return scheduler.statuses(); });
+  if (events) {
+    events::EventsPipeline::RoleSource roles;
+    if (config.fleet.enabled) {
+      roles = [&ownership] { return events::Roles{ownership.view(), ownership.leader_since()}; };
+    }
+    events->start([&scheduler] { return scheduler.statuses(); }, std::move(roles));
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

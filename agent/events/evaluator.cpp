@@ -298,13 +298,15 @@ std::vector<HealthEvent> Evaluator::on_cluster(const ClusterSnapshot& snapshot) 
                  frozen, now);
 }
 
-std::vector<HealthEvent> Evaluator::on_groups(const GroupsSnapshot& snapshot) {
+std::vector<HealthEvent> Evaluator::on_groups(const GroupsSnapshot& snapshot,
+                                              const GroupOwnership& owns) {
   const TimePoint now = snapshot.taken_at;
   std::vector<Observation> obs;
   std::set<std::string> listed, unjudged_status, unjudged_state, unjudged_topics;
   std::set<std::pair<std::string, std::string>> unjudged_lag_seconds;
 
   for (const GroupLag& g : snapshot.groups) {
+    if (owns && !owns(g.name)) continue;  // another agent's (a cycle from before a handover)
     listed.insert(g.name);
     const std::string group_subject = "group/" + g.name;
     const TimePoint first_seen = group_first_seen_.try_emplace(g.name, now).first->second;
@@ -473,6 +475,7 @@ std::vector<HealthEvent> Evaluator::on_groups(const GroupsSnapshot& snapshot) {
   }
   const Frozen frozen = [&](const HealthEvent& base) {
     const std::string group = json_string(base.observed, "group");
+    if (owns && !owns(group)) return true;  // not ours to judge
     // Not listed: deleted (resolve), unless some broker did not answer the listing.
     if (!listed.contains(group)) return !complete;
     const std::string type = short_type(base.type);
@@ -572,6 +575,11 @@ std::vector<HealthEvent> Evaluator::on_collector_cycle(const std::string& collec
     return !judged || base.subject != subject;
   };
   return process(Domain::agent, {1, 1}, std::move(obs), frozen, now);
+}
+
+std::size_t Evaluator::forget(const std::function<bool(const HealthEvent&)>& which) {
+  return static_cast<std::size_t>(
+      std::erase_if(conditions_, [&which](const auto& kv) { return which(kv.second.base); }));
 }
 
 std::size_t Evaluator::firing_count() const {

@@ -60,7 +60,9 @@ class Evaluator {
 
   // One cycle of each collector. Return the transitions detected, in a stable order.
   std::vector<HealthEvent> on_cluster(const ClusterSnapshot& snapshot);
-  std::vector<HealthEvent> on_groups(const GroupsSnapshot& snapshot);
+  // `owns` (fleet): the groups this agent judges; the others' conditions are left alone.
+  using GroupOwnership = std::function<bool(std::string_view group)>;
+  std::vector<HealthEvent> on_groups(const GroupsSnapshot& snapshot, const GroupOwnership& owns = {});
   std::vector<HealthEvent> on_host(const HostSnapshot& snapshot);
   std::vector<HealthEvent> on_collector_cycle(const std::string& collector, bool ok,
                                               const std::string& error, TimePoint now);
@@ -78,6 +80,10 @@ class Evaluator {
   // Applies an event emitted earlier (e.g. read back from the spool after a crash) to the
   // firing set, as if this evaluator had emitted it.
   void replay(const HealthEvent& event);
+
+  // Drops the conditions (firing or on their way) `which` selects, without any event: their
+  // role moved to another agent (agent/events/role_handoff.hpp).
+  std::size_t forget(const std::function<bool(const HealthEvent&)>& which);
 
   std::size_t firing_count() const;
 

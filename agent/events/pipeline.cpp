@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "exporters/kafka_events/cloudevent.hpp"
+#include "exporters/kafka_events/events_topic_reader.hpp"
 
 namespace ks::events {
 namespace {
@@ -66,6 +67,7 @@ std::string agent_node_name(const EventsConfig& config) {
 
 EventsPipeline::EventsPipeline(const Config& config, Snapshots& snapshots, SelfMetrics& self_metrics)
     : config_(config.events),
+      kafka_(config.kafka),
       snapshots_(snapshots),
       metrics_(self_metrics.registry()),
       evaluator_(config.events, agent_node_name(config.events),
@@ -124,8 +126,21 @@ void EventsPipeline::restore() {
   if (replayed > 0) spdlog::info("events: replayed {} spooled event(s) into the evaluator", replayed);
 }
 
-void EventsPipeline::start(StatusSource statuses) {
+void EventsPipeline::start(StatusSource statuses, RoleSource roles) {
   statuses_ = std::move(statuses);
+  roles_ = std::move(roles);
+  if (roles_) {
+    // A fleet agent starts owning nothing: cluster and group conditions restored from its
+    // state file belong to whoever holds those roles now (seeded again if it gains them).
+    const std::size_t dropped = evaluator_.forget([](const HealthEvent& e) {
+      const Domain d = domain_of(e.type);
+      return d == Domain::cluster || d == Domain::groups;
+    });
+    if (dropped > 0) {
+      spdlog::info("events: fleet: {} restored cluster/group condition(s) wait for their role",
+                   dropped);
+    }
+  }
   producer_->start();
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }
@@ -166,20 +181,88 @@ void EventsPipeline::run(std::stop_token stop) {
   }
 }
 
+std::vector<HealthEvent> EventsPipeline::spooled_events() const {
+  std::vector<HealthEvent> events;
+  for (const SpoolRecord& r : spool_->pending()) {
+    if (ParsedEvent parsed = parse_cloudevent(r.value); parsed.event) {
+      events.push_back(std::move(*parsed.event));
+    }
+  }
+  return events;
+}
+
+bool EventsPipeline::apply_roles(const Roles& roles) {
+  RoleHandoff::Change change = handoff_.update(roles.shards);
+  if (const std::size_t n = evaluator_.forget(change.lost); n > 0) {
+    spdlog::info("events: fleet: role lost, {} condition(s) handed over unresolved", n);
+  }
+  if (change.any_gained) {
+    // Gained again before an earlier gain was seeded: seed both.
+    if (unseeded_) {
+      change.gained = [earlier = unseeded_, now = change.gained](const HealthEvent& e) {
+        return earlier(e) || now(e);
+      };
+    }
+    unseeded_ = change.gained;
+  }
+  if (unseeded_) {
+    // Only what is still ours: a role lost meanwhile is not seeded.
+    const RoleHandoff::Predicate gained = [pending = unseeded_, shards = roles.shards](
+                                              const HealthEvent& e) {
+      return pending(e) && owns_condition(shards, e);
+    };
+    std::vector<HealthEvent> topic;
+    try {
+      topic = read_all_events(kafka_, config_.topic, "events-handoff",
+                              std::chrono::steady_clock::now() + kafka_.request_timeout * 2);
+    } catch (const EventsTopicError& e) {
+      if (e.kind() != EventsTopicError::Kind::no_topic) {
+        spdlog::warn("events: fleet: cannot read {} to take over the conditions of a new role "
+                     "({}); not judging it until then",
+                     config_.topic, e.what());
+        return false;
+      }
+      // No topic: no event was ever published, nothing is firing.
+    }
+    evaluator_.forget(gained);
+    const std::vector<HealthEvent> firing = firing_to_seed(topic, spooled_events(), gained);
+    for (const HealthEvent& e : firing) evaluator_.replay(e);
+    spdlog::info("events: fleet: took over a role: read {} event(s) of {}, {} condition(s) "
+                 "firing",
+                 topic.size(), config_.topic, firing.size());
+    unseeded_ = nullptr;
+  }
+  return true;
+}
+
 void EventsPipeline::evaluate_once() {
   std::vector<HealthEvent> events = std::move(unspooled_);
   unspooled_.clear();
   const auto take = [&events](std::vector<HealthEvent> more) {
     for (HealthEvent& e : more) events.push_back(std::move(e));
   };
+  std::optional<Roles> roles;
+  if (roles_) roles = roles_();
+  const bool seeded = !roles || apply_roles(*roles);
   // The cluster first: it names the cluster in every event's source.
-  if (const auto v = snapshots_.cluster.version(); v != cluster_version_) {
+  if (const auto v = snapshots_.cluster.version(); seeded && v != cluster_version_) {
     cluster_version_ = v;
-    if (const auto s = snapshots_.cluster.get()) take(evaluator_.on_cluster(*s));
+    const auto s = snapshots_.cluster.get();
+    // Fleet: only the leader judges the cluster, on snapshots of its current term.
+    if (s && (!roles || (roles->shards.leader() && s->taken_at >= roles->leader_since))) {
+      take(evaluator_.on_cluster(*s));
+    }
   }
-  if (const auto v = snapshots_.groups.version(); v != groups_version_) {
+  if (const auto v = snapshots_.groups.version(); seeded && v != groups_version_) {
     groups_version_ = v;
-    if (const auto s = snapshots_.groups.get()) take(evaluator_.on_groups(*s));
+    if (const auto s = snapshots_.groups.get()) {
+      if (roles) {
+        const fleet::OwnedShards shards = roles->shards;
+        take(evaluator_.on_groups(*s, [&shards](std::string_view g) { return shards.owns_group(g); }));
+      } else {
+        take(evaluator_.on_groups(*s));
+      }
+    }
   }
   if (const auto v = snapshots_.host.version(); v != host_version_) {
     host_version_ = v;
@@ -206,6 +289,18 @@ void EventsPipeline::evaluate_once() {
 }
 
 void EventsPipeline::emit(std::vector<HealthEvent> events) {
+  if (roles_ && !events.empty()) {
+    // Spooled only under the role that produced them, checked now: an agent whose lease
+    // lapsed during the evaluation publishes nothing for the role (the new owner takes the
+    // condition over from the topic).
+    const fleet::OwnedShards shards = roles_().shards;
+    std::erase_if(events, [&](const HealthEvent& e) {
+      if (owns_condition(shards, e)) return false;
+      spdlog::info("events: fleet: not publishing {} {} {}: its role was lost", state_name(e.state),
+                   short_type(e.type), e.subject);
+      return true;
+    });
+  }
   if (events.empty()) return;
   std::vector<std::pair<std::string, std::string>> records;
   records.reserve(events.size());

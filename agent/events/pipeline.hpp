@@ -20,6 +20,7 @@
 
 #include "agent/builtin_modules.hpp"
 #include "agent/events/evaluator.hpp"
+#include "agent/events/role_handoff.hpp"
 #include "agent/scheduler.hpp"
 #include "agent/self_metrics.hpp"
 #include "core/config.hpp"
@@ -32,6 +33,8 @@ namespace ks::events {
 class EventsPipeline {
  public:
   using StatusSource = std::function<std::vector<CollectorStatus>()>;
+  // Fleet: the roles this agent holds now (agent/events/role_handoff.hpp).
+  using RoleSource = std::function<Roles()>;
 
   // Opens and recovers the spool, restores the evaluator, creates the producer. Throws
   // (SpoolError, ProducerError) when events cannot be made durable or deliverable.
@@ -40,7 +43,9 @@ class EventsPipeline {
   EventsPipeline(const EventsPipeline&) = delete;
   EventsPipeline& operator=(const EventsPipeline&) = delete;
 
-  void start(StatusSource statuses);
+  // `roles`: given in fleet mode only; cluster and group conditions are then judged and
+  // published only under the role that covers them, and move with it.
+  void start(StatusSource statuses, RoleSource roles = {});
   // A collector finished a cycle: evaluate soon.
   void notify();
   void request_stop();  // returns at once
@@ -54,14 +59,23 @@ class EventsPipeline {
   void emit(std::vector<HealthEvent> events);
   void write_state(std::uint64_t spool_seq);
   void restore();
+  // Fleet: forgets the conditions of roles lost, seeds those of roles gained from the events
+  // topic. False while a gained role could not be seeded yet (Kafka unreachable): its
+  // domain is not judged until it is.
+  bool apply_roles(const Roles& roles);
+  std::vector<HealthEvent> spooled_events() const;
 
   EventsConfig config_;
+  KafkaConfig kafka_;
   Snapshots& snapshots_;
   EventMetrics metrics_;
   std::unique_ptr<Spool> spool_;
   Evaluator evaluator_;
   std::unique_ptr<EventProducer> producer_;
   StatusSource statuses_;
+  RoleSource roles_;
+  RoleHandoff handoff_;
+  RoleHandoff::Predicate unseeded_;  // gained, not seeded yet (null: nothing pending)
   std::uint64_t host_version_ = 0, cluster_version_ = 0, groups_version_ = 0;
   struct Seen {
     std::uint64_t runs = 0, errors = 0;

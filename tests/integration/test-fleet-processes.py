@@ -15,6 +15,11 @@ straddles a handover does not.
    interval: the group is left, not timed out).
 4. Both started again: still each series exactly once, and every agent holds a role.
 The monitor's verdict: no duplicate at any time.
+5. Health events (every agent publishes into one topic): each of the 16 lagging groups fired
+   group.lag_messages exactly once through all the takeovers above (the new owner of a shard
+   continues the old owner's conditions from the topic instead of firing them again); then
+   every group catches up and each condition resolves exactly once; for every condition in
+   the topic, firing and resolved alternate (never two firings or two resolves in a row).
 """
 import os
 import signal
@@ -26,6 +31,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
                        finish, log, parse_metrics, series, wait_until)
+from ksevents import read_topic, short  # noqa: E402
 
 LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 INTERVAL_S = 3
@@ -41,7 +47,12 @@ def loadgen(*args, timeout=90):
     return r.stdout
 
 
+WORK = os.path.join("/tmp", f"ks-fleet-{os.getpid()}")
+
+
 def agent_config(bootstrap, node):
+    # The spool lives with the node: an agent restarted on it finds its undelivered events.
+    spool = os.path.join(WORK, node, "spool")
     return f"""
 kafka:
   bootstrap_servers: "{bootstrap}"
@@ -58,6 +69,15 @@ fleet:
   partitions: 12
   replication_factor: 3
   node_name: {node}
+events:
+  enabled: true
+  partitions: 3
+  replication_factor: 3
+  cluster_name: fleet-itest
+  node_name: {node}
+  spool: {{dir: {spool}}}
+  hysteresis: {{fire_cycles: 2, resolve_cycles: 2}}
+  groups: {{lag_messages: 50, states: []}}
 """
 
 
@@ -141,6 +161,8 @@ def main():
     b = kafka.bootstrap
     loadgen("create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:4:3")
     loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--count", "400")
+    ends = {int(p): int(o) for p, o in (line.split(":")[-2:] for line in kafka.tool(
+        "kafka-get-offsets", "--bootstrap-server", b, "--topic", TOPIC).split())}
     for g in GROUPS:
         loadgen("commit", "--bootstrap", b, "--group", g, "--topic", TOPIC,
                 "--offsets", "0:10,1:10,2:10,3:10")
@@ -171,6 +193,12 @@ def main():
         m = scrape(a) or {}
         check(len(series(m, "node_load1", node=f"a{i}")) == 1,
               f"agent a{i} exports its own host metrics labelled node=a{i}")
+    # Every lagging group's condition fires before the takeovers, so they have to hand it on.
+    fired = wait_until(
+        lambda: len({e["subject"] for _, e in read_topic(kafka, timeout_ms=4000)
+                     if lag_event(e) and e["data"]["state"] == "firing"}) >= len(GROUPS),
+        60, 1, "group.lag_messages fired for every group")
+    check(bool(fired), f"group.lag_messages fired for all {len(GROUPS)} groups before the takeovers")
     roles = {}
     for i, a in enumerate(agents):
         m = scrape(a) or {}
@@ -238,11 +266,54 @@ def main():
     check(not monitor.confirmed,
           f"no cluster-wide series exported by two agents at once "
           f"({len(monitor.confirmed)} found, first: {monitor.confirmed[:3]})")
+    # 5. Events: every group caught up, then count what the topic holds.
+    for g in GROUPS:
+        loadgen("commit", "--bootstrap", b, "--group", g, "--topic", TOPIC,
+                "--offsets", ",".join(f"{p}:{ends[p]}" for p in range(4)))
+    resolved = wait_until(
+        lambda: (lambda ev: ev if sum(1 for e in ev if lag_event(e) and
+                                      e["data"]["state"] == "resolved") >= len(GROUPS) else None)(
+            [e for _, e in read_topic(kafka, timeout_ms=4000)]),
+        12 * INTERVAL_S, 1, "every group's lag condition resolved")
+    events = resolved or [e for _, e in read_topic(kafka)]
+    check_events_exactly_once(events)
     for a in agents:
         code, took = a.stop(signal.SIGTERM)
         check(code == 0, f"{os.path.basename(a.config_path)}: SIGTERM exits 0 in {took:.1f}s")
     kafka.down()
     finish()
+
+
+def lag_event(e):
+    return short(e) == "group.lag_messages"
+
+
+def check_events_exactly_once(events):
+    """Each lagging group: one firing, one resolved; every condition alternates."""
+    by_condition = {}
+    for e in events:  # per partition in offset order; one subject is in one partition
+        data = e.get("data") or {}
+        key = (short(e), e.get("subject"), data.get("condition", ""))
+        by_condition.setdefault(key, []).append((data.get("state"), e.get("source"), e.get("id")))
+    for key, seq in sorted(by_condition.items()):
+        log(f"  {key[0]} {key[1]} {key[2]}: " +
+            " ".join(f"{state}@{source.rsplit('/', 1)[-1]}" for state, source, _ in seq))
+    not_alternating = {k: [s for s, _, _ in seq] for k, seq in by_condition.items()
+                       if any(seq[i][0] == seq[i + 1][0] for i in range(len(seq) - 1))
+                       or (seq and seq[0][0] != "firing")}
+    check(not not_alternating,
+          f"every condition in the topic alternates firing/resolved, starting with firing, "
+          f"across the takeovers ({len(by_condition)} conditions; not: {not_alternating})")
+    lag = {k[1]: [s for s, _, _ in seq] for k, seq in by_condition.items() if k[0] == "group.lag_messages"}
+    expected = {f"group/{g}/topic/{TOPIC}" for g in GROUPS}
+    wrong = {subject: states for subject, states in lag.items() if states != ["firing", "resolved"]}
+    check(set(lag) == expected and not wrong,
+          f"each of the {len(GROUPS)} lagging groups fired once and resolved once, whoever owned "
+          f"it meanwhile (missing: {sorted(expected - set(lag))}; otherwise: {wrong})")
+    ids = [i for seq in by_condition.values() for _, _, i in seq]
+    check(len(ids) == len(set(ids)), f"no event id twice in the topic ({len(ids)} events)")
+    cluster = [k for k in by_condition if k[0].startswith(("broker.", "cluster.", "topic."))]
+    check(not cluster, f"no cluster event on a healthy cluster through the takeovers ({cluster})")
 
 
 if __name__ == "__main__":
