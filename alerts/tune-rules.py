@@ -9,8 +9,9 @@ Usage:
 RULE_FILE defaults to every alerts/*.rules.yml. Each is copied to DIR under the same name,
 line by line (comments and layout kept), with these changes:
 
-  --for-scale F         every `for:` multiplied by F (0.01 turns 5m into 3s), at least
-                        --min-for (default 1s). Tests use it to see alerts fire in seconds.
+  --for-scale F         every `for:` and `keep_firing_for:` multiplied by F (0.01 turns 5m
+                        into 3s), at least --min-for (default 1s). Tests use it to see
+                        alerts fire (and resolve) in seconds.
   --for ALERT=DURATION  `for:` of one alert set to DURATION (applied after --for-scale).
   --runbook-base URL    runbook_url "docs/runbooks.md#x" becomes "URL/docs/runbooks.md#x":
                         point alerts at where your copy of the runbooks is published.
@@ -40,6 +41,7 @@ _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000,
 _ALERT_LINE = re.compile(r"^\s*-\s+alert:\s*(\S+)\s*$")
 _RECORD_LINE = re.compile(r"^\s*-\s+record:\s*(\S+)\s*$")
 _FOR_LINE = re.compile(r"^(\s*)for:\s*(\S+)\s*(#.*)?$")
+_KEEP_FIRING_LINE = re.compile(r"^(\s*)keep_firing_for:\s*(\S+)\s*(#.*)?$")
 _RUNBOOK_LINE = re.compile(r'^(\s*runbook_url:\s*)"?(docs/runbooks\.md[^"\s]*)"?\s*$')
 _THRESHOLD_NAME = re.compile(re.escape(THRESHOLD_PREFIX) + r"[a-zA-Z0-9_]+")
 
@@ -85,6 +87,10 @@ def tune_file(text, for_scale, min_for_ms, for_overrides, runbook_base, seen_ale
             if alert in for_overrides:
                 ms = for_overrides[alert]
             line = f"{m.group(1)}for: {format_duration(ms)}\n"
+        m = _KEEP_FIRING_LINE.match(line.rstrip("\n"))
+        if m and alert and for_scale is not None:
+            ms = max(min_for_ms, round(parse_duration(m.group(2)) * for_scale))
+            line = f"{m.group(1)}keep_firing_for: {format_duration(ms)}\n"
         m = _RUNBOOK_LINE.match(line.rstrip("\n"))
         if m and runbook_base:
             line = f'{m.group(1)}"{runbook_base.rstrip("/")}/{m.group(2)}"\n'
@@ -111,7 +117,8 @@ def main(argv=None):
         description="Write tuned copies of kafka-sentinel rule files (shipped files untouched).")
     p.add_argument("files", nargs="*", help="rule files (default: alerts/*.rules.yml)")
     p.add_argument("--out", required=True, help="directory to write the copies to")
-    p.add_argument("--for-scale", type=float, help="multiply every for: by this factor")
+    p.add_argument("--for-scale", type=float,
+                   help="multiply every for: and keep_firing_for: by this factor")
     p.add_argument("--min-for", default="1s", help="smallest scaled for: (default 1s)")
     p.add_argument("--for", dest="for_overrides", action="append", default=[],
                    metavar="ALERT=DURATION", help="set the for: of one alert")

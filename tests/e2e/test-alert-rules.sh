@@ -82,6 +82,8 @@ route_is kafka-oncall alertname=KafkaBrokerDown severity=critical cluster=prod
 route_is consumer-owners alertname=KafkaConsumerGroupLagHigh severity=warning cluster=prod consumergroup=billing
 route_is monitoring-team alertname=KafkaSentinelCollectorFailing severity=warning cluster=prod
 route_is kafka-team alertname=KafkaUnderReplicatedPartitions severity=warning cluster=prod
+route_is kafka-oncall alertname=KafkaSentinelFleetNoLeader severity=critical cluster=prod
+route_is monitoring-team alertname=KafkaSentinelFleetLeaseLost severity=warning cluster=prod
 
 # 3, 6, 7: Python checks (one "ok:"/"FAIL:" line per check)
 python3 - "$TMP" >"$TMP/py.out" 2>&1 <<'PY'
@@ -112,7 +114,8 @@ required = {"KafkaBrokerDown", "KafkaClusterUnreachable", "KafkaOfflinePartition
             "KafkaConsumerGroupStopped", "KafkaConsumerGroupStalled",
             "KafkaConsumerGroupLagGrowing", "KafkaConsumerGroupMessagesExpired",
             "KafkaNodeCpuHigh", "KafkaNodeMemoryLow", "KafkaSentinelAgentDown",
-            "KafkaSentinelCollectorFailing"}
+            "KafkaSentinelCollectorFailing", "KafkaSentinelFleetNoLeader",
+            "KafkaSentinelFleetLeaseLost"}
 check(required <= set(names), f"every required alert exists (missing: {sorted(required - set(names))})")
 tested = set()
 for f in sorted(os.listdir(os.path.join(km.ALERTS_DIR, "tests"))):

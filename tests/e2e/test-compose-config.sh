@@ -4,13 +4,15 @@
 #     which validates against the compose schema and resolves anchors and variables);
 #  2. the resolved stack: 3 KRaft nodes from the official apache/kafka image, a quorum of
 #     the three, one kafka-sentinel sidecar per broker sharing its network namespace and
-#     reading the node's /proc, Prometheus with the alerts/ rules and the compose scrape
+#     reading the node's /proc, the three sidecars one fleet (fleet.enabled, each with its
+#     node's NODE_NAME and BROKER_ID = the broker's node id), Prometheus with the alerts/ rules and the compose scrape
 #     config, Alertmanager with the example config, Grafana with the provisioned
 #     dashboards and data source, and the demo workload (topics, producer, 3 groups);
 #     every bind-mounted file of the repository exists;
 #  3. compose/prometheus/prometheus.yml passes `promtool check config` (with its rule_files
 #     pointed at alerts/), scrapes every sidecar and adds the `cluster` label;
-#  4. compose/agent/kafka-sentinel.yaml passes `kafka-sentinel check-config`;
+#  4. compose/agent/kafka-sentinel.yaml passes `kafka-sentinel check-config`, alone and with
+#     each agent's environment as compose resolves it;
 #  5. compose/Dockerfile: multi-stage on Debian bookworm, --no-install-recommends, the build
 #     stage has every library -dev package of scripts/install-deps.sh and the runtime stage
 #     the Debian package of every shared library the built agent and loadgen link
@@ -83,11 +85,11 @@ for bin in "$BUILD_DIR/agent/kafka-sentinel" "$BUILD_DIR/tools/kafka-sentinel-lo
     NEEDED_PKGS+="$lib=$pkg "
   done
 done
-python3 - "$TMP/resolved.yml" "$NEEDED_PKGS" >"$TMP/py.out" 2>&1 <<'PY'
-import os, re, sys
+python3 - "$TMP/resolved.yml" "$NEEDED_PKGS" "$BUILD_DIR/agent/kafka-sentinel" >"$TMP/py.out" 2>&1 <<'PY'
+import os, re, subprocess, sys
 import yaml  # python3-yaml (a dependency of Debian's docker-compose)
 
-resolved, needed = sys.argv[1], sys.argv[2].split()
+resolved, needed, agent_bin = sys.argv[1], sys.argv[2].split(), sys.argv[3]
 doc = yaml.safe_load(open(resolved))
 services = doc.get("services", {})
 
@@ -136,7 +138,22 @@ for n in (1, 2, 3):
     check(s.get("build", {}).get("dockerfile") == "compose/Dockerfile", f"{a}: built from compose/Dockerfile")
     targets = {t for _, t in mounts(a)}
     check("/host/proc" in targets, f"{a}: mounts the node's /proc at /host/proc")
-    check("/etc/kafka-sentinel/kafka-sentinel.yaml" in targets, f"{a}: mounts compose/agent/kafka-sentinel.yaml")
+    config_src = [src for src, t in mounts(a) if t == "/etc/kafka-sentinel/kafka-sentinel.yaml"]
+    check(config_src == [os.path.join(os.getcwd(), "compose", "agent", "kafka-sentinel.yaml")],
+          f"{a}: mounts compose/agent/kafka-sentinel.yaml ({config_src})")
+    e = env(a)
+    check(e.get("NODE_NAME") == f"kafka-{n}" and e.get("BROKER_ID") == env(f"kafka-{n}").get("KAFKA_NODE_ID"),
+          f"{a}: NODE_NAME kafka-{n} and BROKER_ID = kafka-{n}'s KAFKA_NODE_ID ({e})")
+    if os.access(agent_bin, os.X_OK):
+        run_env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP", "NODE_NAME", "BROKER_ID")}
+        r = subprocess.run([agent_bin, "check-config", "compose/agent/kafka-sentinel.yaml"],
+                           env={**run_env, **e}, capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, f"{a}: check-config passes with its environment {e} {r.stdout.strip()} {r.stderr.strip()}")
+agent_config = yaml.safe_load(open("compose/agent/kafka-sentinel.yaml"))
+fleet = agent_config.get("fleet", {})
+check(fleet.get("enabled") is True and "${NODE_NAME" in str(fleet.get("node_name"))
+      and "${BROKER_ID" in str(fleet.get("broker_id")),
+      f"the sidecars are one fleet: fleet.enabled, node_name and broker_id from the environment ({fleet})")
 for g in ("producer", "consumer-fast", "consumer-slow", "consumer-delayed", "topics"):
     s = services[g]
     check(s.get("entrypoint") == ["kafka-sentinel-loadgen"], f"{g}: runs kafka-sentinel-loadgen")

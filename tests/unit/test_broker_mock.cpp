@@ -210,7 +210,18 @@ TEST_CASE("broker collector on the mock cluster: snapshot, a broker down, recove
   ks::BrokerCollector collector(mock.kafka_config(), config, latest);
   CHECK(collector.name() == "brokers");
 
-  collector.collect_once();
+  // The first cycle opens every connection; on a machine loaded by parallel builds the
+  // mock's threads can miss the 2 s request timeout once (seen in CI). The agent simply
+  // retries at its next interval; so does the test, a bounded number of times.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      collector.collect_once();
+      break;
+    } catch (const ks::CollectError& e) {
+      INFO("first cycle, attempt " << attempt << ": " << e.what());
+      REQUIRE(attempt < 3);
+    }
+  }
   auto s = latest.get();
   REQUIRE(s);
   CHECK(s->up);
