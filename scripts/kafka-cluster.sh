@@ -4,7 +4,7 @@
 #
 # Usage:
 #   scripts/kafka-cluster.sh fetch
-#   scripts/kafka-cluster.sh up [--nodes 1|3] [--dir DIR] [--port-base P] [--prop key=value]... [--fresh]
+#   scripts/kafka-cluster.sh up [--nodes 1|3] [--dir DIR] [--port-base P] [--host ADDR] [--prop key=value]... [--fresh]
 #   scripts/kafka-cluster.sh status     [--dir DIR]
 #   scripts/kafka-cluster.sh bootstrap  [--dir DIR]
 #   scripts/kafka-cluster.sh stop-node  K [--dir DIR]
@@ -20,8 +20,12 @@
 # `tool` passes ARGS through unchanged (pass --bootstrap-server yourself); NAME is the usual
 # script name (kafka-topics, kafka-console-producer, ... with or without .sh) or a main class.
 #
-# Node K (1-based) listens on PLAINTEXT 127.0.0.1:(P+K-1) and CONTROLLER 127.0.0.1:(P+100+K-1).
-# DIR/cluster.env records BOOTSTRAP, NODES, PORT_BASE, ... so later commands need only --dir.
+# Node K (1-based) listens on PLAINTEXT ADDR:(P+K-1) and CONTROLLER ADDR:(P+100+K-1), ADDR being
+# --host (default 127.0.0.1; an IPv4 address of this machine or network namespace, e.g. a
+# bridge's, for clients in other namespaces): listeners, advertised listeners, controller quorum
+# voters, the bootstrap list and the readiness checks all use it.
+# DIR/cluster.env records BOOTSTRAP, NODES, PORT_BASE, ... (and HOST when not the default) so
+# later commands need only --dir.
 # Per node: DIR/node-K/{server.properties,server.log,pid,data/}.
 #
 # Environment:
@@ -55,6 +59,8 @@ TOOLS_LOG4J="$KAFKA_CACHE/config/tools-log4j.properties"
 
 DEFAULT_DIR="${TMPDIR:-/tmp}/kafka-sentinel-kafka"
 DEFAULT_PORT_BASE=19092
+DEFAULT_HOST=127.0.0.1
+HOST=$DEFAULT_HOST
 CONTROLLER_OFFSET=100
 
 UP_TIMEOUT=${KAFKA_UP_TIMEOUT:-120}
@@ -171,7 +177,7 @@ cds_train() {
   [[ -f "$archive" || -f "$failed" ]] && return 0
   mkdir -p "$CDS_DIR"
   log "building a class-data-sharing archive (one-off; KAFKA_CDS=0 to skip) ..."
-  local t0 tdir base try k ok=0
+  local t0 tdir base try k ok=0 HOST=$DEFAULT_HOST
   t0=$(now)
   tdir=$(mktemp -d "$CDS_DIR/train.XXXXXX")
   for (( try = 0; try < 30; try++ )); do
@@ -260,7 +266,7 @@ controller_port() { echo $(( PORT_BASE + CONTROLLER_OFFSET + $1 - 1 )); }
 
 bootstrap_list() {
   local k out=""
-  for (( k = 1; k <= NODES; k++ )); do out+="${out:+,}127.0.0.1:$(broker_port "$k")"; done
+  for (( k = 1; k <= NODES; k++ )); do out+="${out:+,}$HOST:$(broker_port "$k")"; done
   echo "$out"
 }
 
@@ -272,7 +278,9 @@ load_env() {
   [[ -f "$DIR/cluster.env" ]] || die "no cluster in $DIR (missing cluster.env; run 'up' first)"
   NODES=$(env_get NODES)
   PORT_BASE=$(env_get PORT_BASE)
+  HOST=$(env_get HOST); HOST=${HOST:-$DEFAULT_HOST}
   [[ "$NODES" =~ ^[0-9]+$ && "$PORT_BASE" =~ ^[0-9]+$ ]] || die "corrupt $DIR/cluster.env"
+  valid_host "$HOST" || die "corrupt $DIR/cluster.env (HOST=$HOST)"
 }
 
 write_env() {
@@ -282,6 +290,7 @@ write_env() {
     printf 'BOOTSTRAP=%s\n' "$(bootstrap_list)"
     printf 'NODES=%s\n' "$NODES"
     printf 'PORT_BASE=%s\n' "$PORT_BASE"
+    if [[ "$HOST" != "$DEFAULT_HOST" ]]; then printf 'HOST=%s\n' "$HOST"; fi
     printf 'CONTROLLER_PORT_BASE=%s\n' "$(( PORT_BASE + CONTROLLER_OFFSET ))"
     printf 'CLUSTER_ID=%s\n' "$CLUSTER_ID"
     printf 'KAFKA_VERSION=%s\n' "$KAFKA_VERSION"
@@ -304,7 +313,13 @@ node_pid() {
   echo "$pid"
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+valid_host() {  # a dotted IPv4 address (what listeners, voters and /dev/tcp all accept)
+  [[ "$1" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || return 1
+  local i
+  for i in 1 2 3 4; do (( 10#${BASH_REMATCH[i]} <= 255 )) || return 1; done
+}
 
 tail_log() {  # tail_log K [why]
   local f
@@ -348,7 +363,7 @@ write_node_config() {  # write_node_config K EXTRA_PROPS...
   local nd voters="" i rf isr
   nd=$(node_dir "$k")
   mkdir -p "$nd/data"
-  for (( i = 1; i <= NODES; i++ )); do voters+="${voters:+,}$i@127.0.0.1:$(controller_port "$i")"; done
+  for (( i = 1; i <= NODES; i++ )); do voters+="${voters:+,}$i@$HOST:$(controller_port "$i")"; done
   rf=$(( NODES < 3 ? NODES : 3 ))
   isr=$(( NODES >= 3 ? 2 : 1 ))
   {
@@ -357,8 +372,8 @@ write_node_config() {  # write_node_config K EXTRA_PROPS...
 process.roles=broker,controller
 node.id=$k
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$(broker_port "$k"),CONTROLLER://127.0.0.1:$(controller_port "$k")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$k")
+listeners=PLAINTEXT://$HOST:$(broker_port "$k"),CONTROLLER://$HOST:$(controller_port "$k")
+advertised.listeners=PLAINTEXT://$HOST:$(broker_port "$k")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -526,12 +541,13 @@ wait_ready() {
 
 # --------------------------------------------------------------------------------- commands
 cmd_up() {
-  local fresh=0 nodes_set=0 port_set=0 props=() k
-  NODES=1; PORT_BASE=$DEFAULT_PORT_BASE
+  local fresh=0 nodes_set=0 port_set=0 host_set=0 props=() k
+  NODES=1; PORT_BASE=$DEFAULT_PORT_BASE; HOST=$DEFAULT_HOST
   while (( $# > 0 )); do
     case "$1" in
       --nodes) NODES=${2:?--nodes needs a value}; nodes_set=1; shift 2 ;;
       --port-base) PORT_BASE=${2:?--port-base needs a value}; port_set=1; shift 2 ;;
+      --host) HOST=${2:?--host needs a value}; host_set=1; shift 2 ;;
       --prop) [[ "${2:-}" == *=* ]] || die "--prop needs key=value"; props+=("$2"); shift 2 ;;
       --fresh) fresh=1; shift ;;
       *) die "up: unknown argument '$1'" ;;
@@ -540,6 +556,7 @@ cmd_up() {
   [[ "$NODES" =~ ^[1-9]$ ]] || die "--nodes must be 1..9 (1 or 3 are the tested sizes)"
   [[ "$PORT_BASE" =~ ^[0-9]+$ ]] && (( PORT_BASE >= 1024 && PORT_BASE + CONTROLLER_OFFSET + NODES <= 65535 )) \
     || die "--port-base must be 1024..$(( 65535 - CONTROLLER_OFFSET - NODES ))"
+  valid_host "$HOST" || die "--host must be an IPv4 address (got '$HOST')"
 
   local t0; t0=$(now)
   fetch
@@ -548,8 +565,9 @@ cmd_up() {
 
   local reuse=0
   if [[ -f "$DIR/cluster.env" ]]; then
-    local old_nodes old_port
+    local old_nodes old_port old_host
     old_nodes=$(env_get NODES); old_port=$(env_get PORT_BASE)
+    old_host=$(env_get HOST); old_host=${old_host:-$DEFAULT_HOST}
     for (( k = 1; k <= ${old_nodes:-0}; k++ )); do
       [[ -z "$(node_pid "$k")" ]] || die "cluster in $DIR is already running (node-$k); use 'status' or 'down'"
     done
@@ -559,8 +577,9 @@ cmd_up() {
     else
       (( nodes_set )) || NODES=$old_nodes
       (( port_set )) || PORT_BASE=$old_port
-      [[ "$NODES" == "$old_nodes" && "$PORT_BASE" == "$old_port" ]] \
-        || die "$DIR holds a $old_nodes-node cluster on port base $old_port; use --fresh or 'down --purge'"
+      (( host_set )) || HOST=$old_host
+      [[ "$NODES" == "$old_nodes" && "$PORT_BASE" == "$old_port" && "$HOST" == "$old_host" ]] \
+        || die "$DIR holds a $old_nodes-node cluster on $old_host, port base $old_port; use --fresh or 'down --purge'"
       (( ${#props[@]} == 0 )) || die "--prop only applies when creating a cluster (add --fresh)"
       reuse=1
     fi
@@ -612,7 +631,7 @@ cmd_up() {
     offs+="$(log_size "$k") "; ks+="$k "
     start_proc "$k"
     UP_STARTED+=("$k")
-    log "node-$k: started pid $(cat "$(node_dir "$k")/pid") (broker 127.0.0.1:$(broker_port "$k"), controller 127.0.0.1:$(controller_port "$k"))"
+    log "node-$k: started pid $(cat "$(node_dir "$k")/pid") (broker $HOST:$(broker_port "$k"), controller $HOST:$(controller_port "$k"))"
   done
 
   if ! wait_ready $(( $(now) + UP_TIMEOUT )) "$ks" "$offs"; then
@@ -676,7 +695,11 @@ cmd_down() {
   local purge=$1 ks=() k
   if [[ ! -d "$DIR" ]]; then log "nothing at $DIR"; return 0; fi
   local n=0
-  if [[ -f "$DIR/cluster.env" ]]; then n=$(env_get NODES); PORT_BASE=$(env_get PORT_BASE); fi
+  if [[ -f "$DIR/cluster.env" ]]; then
+    n=$(env_get NODES); PORT_BASE=$(env_get PORT_BASE)
+    HOST=$(env_get HOST); HOST=${HOST:-$DEFAULT_HOST}
+    valid_host "$HOST" || HOST=$DEFAULT_HOST
+  fi
   # Also cover node dirs cluster.env does not know about (interrupted first 'up').
   local d
   for d in "$DIR"/node-*; do
@@ -714,9 +737,9 @@ cmd_status() {
     pid=$(node_pid "$k")
     if [[ -n "$pid" ]]; then
       rss=$(ps -o rss= -p "$pid" 2>/dev/null | tr -d ' ' || true)
-      echo "node-$k running pid=$pid rss_kb=${rss:-?} broker=127.0.0.1:$(broker_port "$k") controller=127.0.0.1:$(controller_port "$k")"
+      echo "node-$k running pid=$pid rss_kb=${rss:-?} broker=$HOST:$(broker_port "$k") controller=$HOST:$(controller_port "$k")"
     else
-      echo "node-$k stopped broker=127.0.0.1:$(broker_port "$k") controller=127.0.0.1:$(controller_port "$k")"
+      echo "node-$k stopped broker=$HOST:$(broker_port "$k") controller=$HOST:$(controller_port "$k")"
     fi
   done
 }
@@ -759,7 +782,7 @@ while (( $# > 0 )); do
   case "$1" in
     --dir) DIR=${2:?--dir needs a value}; shift 2 ;;
     --purge) PURGE=1; shift ;;
-    --nodes|--port-base|--prop) UP_ARGS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --nodes|--port-base|--host|--prop) UP_ARGS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     --fresh) UP_ARGS+=("$1"); shift ;;
     -h|--help) usage; exit 0 ;;
     -*) die "unknown option '$1'" ;;

@@ -59,8 +59,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def free_port_block(count, start=20000, end=32000):
-    """A base port P such that P..P+count-1 and P+100..P+100+count-1 are free now.
+def free_port_block(count, start=20000, end=32000, host="127.0.0.1"):
+    """A base port P such that P..P+count-1 and P+100..P+100+count-1 are free now (on `host`).
 
     Below Linux's ephemeral range (32768-60999 by default): tests stop and restart nodes,
     and while a node is down any outgoing connection on the machine may be given its port
@@ -73,7 +73,7 @@ def free_port_block(count, start=20000, end=32000):
         for p in ports:
             with socket.socket() as s:
                 try:
-                    s.bind(("127.0.0.1", p))
+                    s.bind((host, p))
                 except OSError:
                     ok = False
                     break
@@ -146,11 +146,19 @@ def value(metrics, name, **match):
 
 
 class Agent:
-    """The real kafka-sentinel binary, started with a config file written for the test."""
+    """The real kafka-sentinel binary, started with a config file written for the test.
 
-    def __init__(self, config_text, name="agent", workdir=None, extra_args=()):
+    `wrap`: a command prefix that execs the agent (e.g. `ip netns exec NS`: the PID stays the
+    agent's); `listen_host`: the address it listens on (--listen); `host`: the address the
+    test reaches it at; `port`: its port (default: one free on 127.0.0.1 here)."""
+
+    def __init__(self, config_text, name="agent", workdir=None, extra_args=(), wrap=(),
+                 listen_host="127.0.0.1", host="127.0.0.1", port=None):
         self.workdir = workdir or tempfile.mkdtemp(prefix="ks-agent-")
-        self.port = free_port()
+        self.port = port or free_port()
+        self.wrap = list(wrap)
+        self.listen_host = listen_host
+        self.host = host
         self.config_path = os.path.join(self.workdir, f"{name}.yaml")
         with open(self.config_path, "w") as f:
             f.write(config_text)
@@ -160,13 +168,13 @@ class Agent:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self):
         self.log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [AGENT, "run", "--config", self.config_path, "--listen", f"127.0.0.1:{self.port}",
-             *self.extra_args],
+            [*self.wrap, AGENT, "run", "--config", self.config_path,
+             "--listen", f"{self.listen_host}:{self.port}", *self.extra_args],
             stdout=self.log_file, stderr=subprocess.STDOUT)
         atexit.register(self.kill)
         if not wait_until(lambda: self.alive() and http_get(self.url + "/healthz")[0] == 200,
@@ -212,12 +220,16 @@ class Agent:
 
 
 class KafkaCluster:
-    """A real local Apache Kafka (KRaft) through scripts/kafka-cluster.sh; stopped by PID."""
+    """A real local Apache Kafka (KRaft) through scripts/kafka-cluster.sh; stopped by PID.
 
-    def __init__(self, nodes=1, props=()):
+    `host`: the IPv4 address the nodes listen on and advertise (kafka-cluster.sh --host), e.g.
+    a bridge's address for agents in other network namespaces."""
+
+    def __init__(self, nodes=1, props=(), host="127.0.0.1"):
         self.nodes = nodes
+        self.host = host
         self.dir = tempfile.mkdtemp(prefix=f"ks-kafka{nodes}-")
-        self.port_base = free_port_block(nodes)
+        self.port_base = free_port_block(nodes, host=host)
         self.bootstrap = None
         self.props = list(props)  # broker properties, "key=value" (kafka-cluster.sh --prop)
 
@@ -232,14 +244,15 @@ class KafkaCluster:
     def up(self):
         atexit.register(self.down)
         props = [arg for p in self.props for arg in ("--prop", p)]
+        host = ["--host", self.host] if self.host != "127.0.0.1" else []
         r = self._run("up", "--nodes", str(self.nodes), "--dir", self.dir,
-                      "--port-base", str(self.port_base), *props, timeout=300)
+                      "--port-base", str(self.port_base), *host, *props, timeout=300)
         self.bootstrap = r.stdout.strip().splitlines()[-1]
         log(f"kafka up: {self.bootstrap}")
         return self
 
     def node_address(self, k):
-        return f"127.0.0.1:{self.port_base + k - 1}"
+        return f"{self.host}:{self.port_base + k - 1}"
 
     def stop_node(self, k):
         self._run("stop-node", str(k), "--dir", self.dir)
