@@ -25,19 +25,21 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from ksevents import read_topic, short  # noqa: E402
+from ksfleet import (GROUPS, INTERVAL_S, SESSION_S, TOPIC, DuplicateMonitor,  # noqa: E402
+                     agent_config, check_alternation, check_no_cluster_events, event_sequences,
+                     gauge, states_of)
+from ksfleet import groups_exactly_once as groups_once_by  # noqa: E402
+from ksfleet import leader_of as leader_by  # noqa: E402
 from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
                        finish, log, parse_metrics, series, wait_until)
-from ksevents import read_topic, short  # noqa: E402
 
 LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
-INTERVAL_S = 3
-SESSION_S = 3
-GROUPS = [f"fleet-g{i:02d}" for i in range(16)]
-TOPIC = "fleet-data"
+# The spool lives with the node: an agent restarted on it finds its undelivered events.
+WORK = os.path.join("/tmp", f"ks-fleet-{os.getpid()}")
 
 
 def loadgen(*args, timeout=90):
@@ -47,48 +49,8 @@ def loadgen(*args, timeout=90):
     return r.stdout
 
 
-WORK = os.path.join("/tmp", f"ks-fleet-{os.getpid()}")
-
-
-def agent_config(bootstrap, node):
-    # The spool lives with the node: an agent restarted on it finds its undelivered events.
-    spool = os.path.join(WORK, node, "spool")
-    return f"""
-kafka:
-  bootstrap_servers: "{bootstrap}"
-  request_timeout: 5s
-collectors:
-  host: {{interval: {INTERVAL_S}s}}
-  brokers: {{interval: {INTERVAL_S}s}}
-  groups:
-    interval: {INTERVAL_S}s
-    groups: {{include: ["fleet-g.*"]}}
-fleet:
-  enabled: true
-  session_timeout: {SESSION_S}s
-  partitions: 12
-  replication_factor: 3
-  node_name: {node}
-events:
-  enabled: true
-  partitions: 3
-  replication_factor: 3
-  cluster_name: fleet-itest
-  node_name: {node}
-  spool: {{dir: {spool}}}
-  hysteresis: {{fire_cycles: 2, resolve_cycles: 2}}
-  groups: {{lag_messages: 50, states: []}}
-"""
-
-
-def cluster_series(metrics):
-    """{(family, labels)} of the cluster-wide series in one scrape."""
-    out = set()
-    for family, samples in metrics.items():
-        if family.startswith("kafka_") and not family.startswith("kafka_sentinel_"):
-            for labels in samples:
-                out.add((family, labels))
-    return out
+def config_for(bootstrap, node):
+    return agent_config(bootstrap, node, os.path.join(WORK, node, "spool"), "fleet-itest")
 
 
 def scrape(agent):
@@ -100,60 +62,20 @@ def scrape(agent):
         return None
 
 
-class DuplicateMonitor(threading.Thread):
-    def __init__(self, agents):
-        super().__init__(daemon=True)
-        self.agents = agents  # list, replaced entries allowed (restarts)
-        self.stop_event = threading.Event()
-        self.rounds = 0
-        self.confirmed = []   # (time, series, agents)
-        self.previous = {}
-
-    def run(self):
-        while not self.stop_event.is_set():
-            exporters = {}
-            for i, agent in enumerate(list(self.agents)):
-                m = scrape(agent)
-                if m is None:
-                    continue
-                for s in cluster_series(m):
-                    exporters.setdefault(s, set()).add(i)
-            dups = {s: a for s, a in exporters.items() if len(a) > 1}
-            for s, a in dups.items():
-                before = self.previous.get(s, set())
-                if len(a & before) > 1:
-                    self.confirmed.append((time.strftime("%H:%M:%S"), s, sorted(a & before)))
-            self.previous = dups
-            self.rounds += 1
-            time.sleep(0.3)
-
-
-def owners(agents, family, label=None):
-    """{label value or family: [agent indexes exporting it]} from one scrape of each."""
-    out = {}
-    for i, agent in enumerate(agents):
-        m = scrape(agent)
-        if m is None:
-            continue
-        for labels, _ in series(m, family):
-            key = dict(labels).get(label) if label else family
-            out.setdefault(key, []).append(i)
-    return out
-
-
 def owned(agent):
-    return sum(v for _, v in series(scrape(agent) or {}, "kafka_sentinel_fleet_owned_partitions"))
+    return gauge(scrape(agent), "kafka_sentinel_fleet_owned_partitions")
 
 
 def leader_of(agents):
-    o = owners(agents, "kafka_brokers")
-    return o.get("kafka_brokers", [])
+    return leader_by(agents, scrape)
 
 
 def groups_exactly_once(agents):
-    o = owners(agents, "kafka_consumergroup_current_offset_sum", "consumergroup")
-    ok = all(len(o.get(g, [])) == 1 for g in GROUPS)
-    return o if ok else None
+    return groups_once_by(agents, scrape)
+
+
+def lag_event(e):
+    return short(e) == "group.lag_messages"
 
 
 def main():
@@ -167,10 +89,10 @@ def main():
         loadgen("commit", "--bootstrap", b, "--group", g, "--topic", TOPIC,
                 "--offsets", "0:10,1:10,2:10,3:10")
 
-    agents = [Agent(agent_config(b, f"a{i}"), name=f"a{i}") for i in range(3)]
+    agents = [Agent(config_for(b, f"a{i}"), name=f"a{i}") for i in range(3)]
     for a in agents:
         a.start()
-    monitor = DuplicateMonitor(agents)
+    monitor = DuplicateMonitor(agents, scrape)
     monitor.start()
 
     # 1. Steady state: every agent a member with partitions (the topic has 12).
@@ -248,10 +170,9 @@ def main():
     # 4. All three back.
     for i, a in enumerate(agents):
         if not a.alive():
-            fresh = Agent(agent_config(b, f"a{i}"), name=f"a{i}-again")
+            fresh = Agent(config_for(b, f"a{i}"), name=f"a{i}-again")
             fresh.start()
-            agents[i] = fresh
-            monitor.agents[i] = fresh
+            agents[i] = fresh  # the monitor watches this list
     settled = wait_until(
         lambda: len(leader_of(agents)) == 1 and groups_exactly_once(agents) and all(
             owned(a) > 0 for a in agents) and sum(owned(a) for a in agents) == 12,
@@ -259,24 +180,18 @@ def main():
     check(settled is not None, "all three back: exactly one leader, every group once, every agent "
                                "owns partitions")
     time.sleep(4 * INTERVAL_S)  # let the monitor watch the settled fleet for a while
-    monitor.stop_event.set()
-    monitor.join(10)
-    log(f"duplicate monitor: {monitor.rounds} rounds")
-    check(monitor.rounds > 20, f"the duplicate monitor ran ({monitor.rounds} rounds)")
-    check(not monitor.confirmed,
-          f"no cluster-wide series exported by two agents at once "
-          f"({len(monitor.confirmed)} found, first: {monitor.confirmed[:3]})")
+    monitor.verdict()
+
     # 5. Events: every group caught up, then count what the topic holds.
     for g in GROUPS:
         loadgen("commit", "--bootstrap", b, "--group", g, "--topic", TOPIC,
                 "--offsets", ",".join(f"{p}:{ends[p]}" for p in range(4)))
     resolved = wait_until(
-        lambda: (lambda ev: ev if sum(1 for e in ev if lag_event(e) and
+        lambda: (lambda ev: ev if sum(1 for _, e in ev if lag_event(e) and
                                       e["data"]["state"] == "resolved") >= len(GROUPS) else None)(
-            [e for _, e in read_topic(kafka, timeout_ms=4000)]),
+            read_topic(kafka, timeout_ms=4000)),
         12 * INTERVAL_S, 1, "every group's lag condition resolved")
-    events = resolved or [e for _, e in read_topic(kafka)]
-    check_events_exactly_once(events)
+    check_events_exactly_once(resolved or read_topic(kafka))
     for a in agents:
         code, took = a.stop(signal.SIGTERM)
         check(code == 0, f"{os.path.basename(a.config_path)}: SIGTERM exits 0 in {took:.1f}s")
@@ -284,36 +199,20 @@ def main():
     finish()
 
 
-def lag_event(e):
-    return short(e) == "group.lag_messages"
-
-
 def check_events_exactly_once(events):
     """Each lagging group: one firing, one resolved; every condition alternates."""
-    by_condition = {}
-    for e in events:  # per partition in offset order; one subject is in one partition
-        data = e.get("data") or {}
-        key = (short(e), e.get("subject"), data.get("condition", ""))
-        by_condition.setdefault(key, []).append((data.get("state"), e.get("source"), e.get("id")))
-    for key, seq in sorted(by_condition.items()):
-        log(f"  {key[0]} {key[1]} {key[2]}: " +
-            " ".join(f"{state}@{source.rsplit('/', 1)[-1]}" for state, source, _ in seq))
-    not_alternating = {k: [s for s, _, _ in seq] for k, seq in by_condition.items()
-                       if any(seq[i][0] == seq[i + 1][0] for i in range(len(seq) - 1))
-                       or (seq and seq[0][0] != "firing")}
-    check(not not_alternating,
-          f"every condition in the topic alternates firing/resolved, starting with firing, "
-          f"across the takeovers ({len(by_condition)} conditions; not: {not_alternating})")
-    lag = {k[1]: [s for s, _, _ in seq] for k, seq in by_condition.items() if k[0] == "group.lag_messages"}
-    expected = {f"group/{g}/topic/{TOPIC}" for g in GROUPS}
-    wrong = {subject: states for subject, states in lag.items() if states != ["firing", "resolved"]}
-    check(set(lag) == expected and not wrong,
-          f"each of the {len(GROUPS)} lagging groups fired once and resolved once, whoever owned "
-          f"it meanwhile (missing: {sorted(expected - set(lag))}; otherwise: {wrong})")
-    ids = [i for seq in by_condition.values() for _, _, i in seq]
-    check(len(ids) == len(set(ids)), f"no event id twice in the topic ({len(ids)} events)")
-    cluster = [k for k in by_condition if k[0].startswith(("broker.", "cluster.", "topic."))]
-    check(not cluster, f"no cluster event on a healthy cluster through the takeovers ({cluster})")
+    seqs = event_sequences(events)
+    check_alternation(seqs)
+    wrong = {g: states_of(seqs, ("group.lag_messages", f"group/{g}/topic/{TOPIC}", "", ""))
+             for g in GROUPS}
+    wrong = {g: states for g, states in wrong.items() if states != ["firing", "resolved"]}
+    check(not wrong, f"each of the {len(GROUPS)} lagging groups fired once and resolved once, "
+                     f"whoever owned it meanwhile (otherwise: {wrong})")
+    empty = {g: states_of(seqs, ("group.state", f"group/{g}", "Empty", "")) for g in GROUPS}
+    empty = {g: states for g, states in empty.items() if states != ["firing"]}
+    check(not empty, f"each group, Empty throughout, fired group.state Empty once and never "
+                     f"resolved it (otherwise: {empty})")
+    check_no_cluster_events(seqs)
 
 
 if __name__ == "__main__":
