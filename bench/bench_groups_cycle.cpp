@@ -22,28 +22,24 @@
 //   build/bench/bench_groups_cycle --bootstrap $B --setup 1000 --topics 100 --partitions 24
 //   for n in 100 500 1000; do build/bench/bench_groups_cycle --bootstrap $B --groups $n; done
 #include <malloc.h>
-#include <sys/resource.h>
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "agent/allocator_tuning.hpp"
+#include "bench/bench_common.hpp"
 #include "collectors/groups/group_collector.hpp"
 #include "collectors/kafka/kafka_client.hpp"
 #include "exporters/prometheus/exposition_body.hpp"
@@ -69,39 +65,27 @@ struct Args {
   bool print_metrics = false;
 };
 
-[[noreturn]] void usage(const char* error) {
-  std::fprintf(stderr,
-               "error: %s\nusage: bench_groups_cycle --bootstrap HOST:PORT (--setup GROUPS "
-               "[--topics T] [--partitions P] [--messages M] | --groups N [--cycles C] "
-               "[--concurrency K] [--print-metrics]) [--prefix NAME]\n",
-               error);
-  std::exit(2);
-}
-
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage("missing value");
-      return argv[++i];
-    };
-    if (arg == "--bootstrap") a.bootstrap = next();
-    else if (arg == "--setup") a.setup = std::stoi(next());
-    else if (arg == "--topics") a.topics = std::stoi(next());
-    else if (arg == "--partitions") a.partitions = std::stoi(next());
-    else if (arg == "--messages") a.messages = std::stoi(next());
-    else if (arg == "--groups") a.groups = std::stoi(next());
-    else if (arg == "--cycles") a.cycles = std::stoi(next());
-    else if (arg == "--concurrency") a.concurrency = std::stoi(next());
-    else if (arg == "--prefix") a.prefix = next();
-    else if (arg == "--print-metrics") a.print_metrics = true;
-    else usage(("unknown argument " + std::string(arg)).c_str());
-  }
-  if (a.bootstrap.empty()) usage("--bootstrap is required");
-  if ((a.setup > 0) == (a.groups > 0)) usage("give exactly one of --setup and --groups");
+  ks::bench::Options options(
+      "bench_groups_cycle --bootstrap HOST:PORT (--setup GROUPS [--topics T] [--partitions P] "
+      "[--messages M] | --groups N [--cycles C] [--concurrency K] [--print-metrics]) "
+      "[--prefix NAME]");
+  options.value("--bootstrap", a.bootstrap)
+      .value("--setup", a.setup)
+      .value("--topics", a.topics)
+      .value("--partitions", a.partitions)
+      .value("--messages", a.messages)
+      .value("--groups", a.groups)
+      .value("--cycles", a.cycles)
+      .value("--concurrency", a.concurrency)
+      .value("--prefix", a.prefix)
+      .flag("--print-metrics", a.print_metrics)
+      .parse(argc, argv);
+  if (a.bootstrap.empty()) options.fail("--bootstrap is required");
+  if ((a.setup > 0) == (a.groups > 0)) options.fail("give exactly one of --setup and --groups");
   if (a.groups > 0 && (a.groups % 100 != 0 || a.groups > 10000)) {
-    usage("--groups must be a multiple of 100, at most 10000");
+    options.fail("--groups must be a multiple of 100, at most 10000");
   }
   return a;
 }
@@ -118,63 +102,11 @@ std::string group_name(const Args& a, int i) {
   return a.prefix + "-g" + digits;
 }
 
-ks::kafka::EventPtr wait_event(rd_kafka_queue_t* queue, const char* what) {
-  ks::kafka::EventPtr ev(rd_kafka_queue_poll(queue, 120000));
-  if (!ev || rd_kafka_event_error(ev.get())) {
-    std::fprintf(stderr, "%s failed: %s\n", what, ev ? rd_kafka_event_error_string(ev.get()) : "timeout");
-    std::exit(1);
-  }
-  return ev;
-}
-
 void create_topics(const Client& admin, const Args& a) {
-  ks::kafka::QueuePtr queue(rd_kafka_queue_new(admin.get()));
-  int created = 0;
-  for (int begin = 0; begin < a.topics; begin += 100) {
-    const int end = std::min(a.topics, begin + 100);
-    std::vector<rd_kafka_NewTopic_t*> topics;
-    std::array<char, 256> err{};
-    for (int i = begin; i < end; ++i) {
-      topics.push_back(rd_kafka_NewTopic_new(topic_name(a, i).c_str(), a.partitions, 1,
-                                             err.data(), err.size()));
-    }
-    ks::kafka::AdminOptionsPtr options(rd_kafka_AdminOptions_new(admin.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
-    rd_kafka_AdminOptions_set_operation_timeout(options.get(), 60000, err.data(), err.size());
-    rd_kafka_CreateTopics(admin.get(), topics.data(), topics.size(), options.get(), queue.get());
-    rd_kafka_NewTopic_destroy_array(topics.data(), topics.size());
-    const auto ev = wait_event(queue.get(), "CreateTopics");
-    size_t n = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
-    for (size_t i = 0; i < n; ++i) {
-      const rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
-      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ++created;
-      } else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        std::fprintf(stderr, "cannot create %s: %s\n", rd_kafka_topic_result_name(results[i]),
-                     rd_kafka_err2str(e));
-        std::exit(1);
-      }
-    }
-  }
-  // Wait until every partition has a leader.
-  for (int attempt = 0;; ++attempt) {
-    const ks::kafka::MetadataPtr md = ks::kafka::fetch_metadata(admin.get(), 30s);
-    int ready = 0;
-    for (int t = 0; t < md->topic_cnt; ++t) {
-      const auto& topic = md->topics[t];
-      if (!std::string_view(topic.topic).starts_with(a.prefix + "-t")) continue;
-      bool led = topic.partition_cnt == a.partitions;
-      for (int p = 0; p < topic.partition_cnt; ++p) led = led && topic.partitions[p].leader >= 0;
-      ready += led;
-    }
-    if (ready >= a.topics) break;
-    if (attempt > 240) {
-      std::fprintf(stderr, "only %d of %d topics ready\n", ready, a.topics);
-      std::exit(1);
-    }
-    std::this_thread::sleep_for(500ms);
-  }
+  std::vector<std::string> names;
+  for (int i = 0; i < a.topics; ++i) names.push_back(topic_name(a, i));
+  const int created = ks::bench::create_topics(admin, names, a.partitions, 1).created;
+  ks::bench::wait_for_leaders(admin, a.prefix + "-t", a.topics, a.partitions, 240);
   std::printf("topics: %d created (%d x %d partitions)\n", created, a.topics, a.partitions);
 }
 
@@ -272,41 +204,9 @@ void commit_groups(const Client& admin, const Args& a) {
               std::chrono::duration<double>(Clock::now() - started).count());
 }
 
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-long status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with(field)) return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
-  }
-  return -1;
-}
-
 double heap_mib() {
   const struct mallinfo2 info = mallinfo2();
   return static_cast<double>(info.uordblks + info.hblkhd) / (1024.0 * 1024.0);
-}
-
-// Requests sent so far, by request type, from the latest statistics of the handle.
-std::map<std::string, std::int64_t> requests_sent(const Client& client) {
-  const std::uint64_t before = client.context().stats_count();
-  for (int i = 0; i < 100 && client.context().stats_count() < before + 2; ++i) client.poll(20ms);
-  std::map<std::string, std::int64_t> out;
-  const nlohmann::json stats = nlohmann::json::parse(client.context().latest_stats(), nullptr, false);
-  if (stats.is_discarded() || !stats.contains("brokers")) return out;
-  for (const auto& [name, broker] : stats["brokers"].items()) {
-    out["total"] += broker.value("tx", std::int64_t{0});
-    if (broker.contains("req")) {
-      for (const auto& [type, n] : broker["req"].items()) out[type] += n.get<std::int64_t>();
-    }
-  }
-  return out;
 }
 
 // Groups NAME-g0000 .. NAME-g(N-1): the first two digits of the index are the hundreds.
@@ -330,14 +230,14 @@ struct Rendered {
 std::shared_ptr<const Rendered> render(const ks::GroupsSnapshot& snapshot) {
   auto r = std::make_shared<Rendered>();
   ks::prom::ExpositionWriter w;
-  const double cpu_before = cpu_seconds();
+  const double cpu_before = ks::bench::cpu_seconds();
   const auto started = Clock::now();
   ks::prom::render_groups(snapshot, w);
   r->series = w.sample_count();
   r->heap_writer_mib = heap_mib();
   r->plain = ks::prom::ExpositionBody(w.finish_pieces());
   r->render_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  r->render_cpu_ms = (cpu_seconds() - cpu_before) * 1e3;
+  r->render_cpu_ms = (ks::bench::cpu_seconds() - cpu_before) * 1e3;
   const auto gzip_started = Clock::now();
   r->gzip = ks::prom::gzip_compress(r->plain.pieces());
   r->gzip_ms = std::chrono::duration<double, std::milli>(Clock::now() - gzip_started).count();
@@ -367,8 +267,8 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
   // snapshots at the publish, one cached body, one render in progress.
   std::shared_ptr<const Rendered> body;
   for (int cycle = 0; cycle <= a.cycles; ++cycle) {
-    if (cycle > 0) sent_before = requests_sent(collector.client());
-    const double cpu_before = cpu_seconds();
+    if (cycle > 0) sent_before = ks::bench::requests_sent(collector.client(), 2);
+    const double cpu_before = ks::bench::cpu_seconds();
     const auto started = Clock::now();
     try {
       collector.collect_once();
@@ -377,9 +277,9 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
       return 1;
     }
     const double wall = std::chrono::duration<double>(Clock::now() - started).count();
-    const double cpu = cpu_seconds() - cpu_before;
+    const double cpu = ks::bench::cpu_seconds() - cpu_before;
     const ks::GroupsCycleStats& c = collector.last_cycle();
-    const auto sent_after = requests_sent(collector.client());
+    const auto sent_after = ks::bench::requests_sent(collector.client(), 2);
     std::string by_type;
     for (const auto& [type, n] : sent_after) {
       const auto d = n - (sent_before.contains(type) ? sent_before.at(type) : 0);
@@ -412,7 +312,7 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
   std::sort(cpus.begin(), cpus.end());
   const auto median = [](const std::vector<double>& v) { return v.empty() ? 0.0 : v[v.size() / 2]; };
 
-  const long rss_peak_cycles = status_kib("VmHWM:");
+  const long rss_peak_cycles = ks::bench::status_kib("VmHWM:");
   body.reset();
   const double heap_after_cycles = heap_mib();
   body = render(*latest.get());
@@ -426,7 +326,7 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
               static_cast<double>(r.gzip.size()) / 1024, r.render_ms, r.render_cpu_ms, r.gzip_ms);
   std::printf("memory: RSS %ld KiB now, %ld KiB peak (VmHWM), %ld KiB peak over the cycles "
               "and their renders; %zu partition histories\n",
-              status_kib("VmRSS:"), status_kib("VmHWM:"), rss_peak_cycles,
+              ks::bench::status_kib("VmRSS:"), ks::bench::status_kib("VmHWM:"), rss_peak_cycles,
               collector.last_cycle().partitions_tracked);
   std::printf("heap in use: %.1f MiB after the cycles without a body (collector state + "
               "snapshot + librdkafka), %.1f MiB with the writer's families filled, %.1f MiB "
@@ -444,10 +344,7 @@ int main(int argc, char** argv) {
   ks::tune_allocator();  // as the agent does, so the RSS figures are the agent's
   const Args args = parse(argc, argv);
   spdlog::set_level(spdlog::level::warn);
-  ks::KafkaConfig kafka;
-  kafka.bootstrap_servers = args.bootstrap;
-  kafka.client_id = "kafka-sentinel-bench";
-  kafka.request_timeout = 30s;
+  const ks::KafkaConfig kafka = ks::bench::kafka_config(args.bootstrap);
   if (args.setup > 0) {
     Client admin = ks::kafka::make_client(kafka, RD_KAFKA_PRODUCER, {}, "bench-admin");
     create_topics(admin, args);

@@ -19,20 +19,10 @@
 # Prints "N passed, M failed"; exits 1 when anything failed.
 set -uo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 SOURCE_DIR=${KS_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 cd "$SOURCE_DIR" || exit 2
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ks-alert-rules.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-
-PASSED=0
-FAILED=0
-FAILURES=()
-ok()   { PASSED=$((PASSED + 1)); echo "ok: $*"; }
-fail() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); echo "FAIL: $*"; }
-run_check() {  # run_check "what" CMD...: passes when CMD exits 0; shows its output if not
-  local what=$1; shift
-  if out=$("$@" 2>&1); then ok "$what"; else fail "$what"; echo "$out" | sed 's/^/    /' | tail -n 60; fi
-}
+use_tmpdir ks-alert-rules
 
 for tool in promtool amtool python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
@@ -247,14 +237,8 @@ for m, where in sorted(users.items()):
 check(True, f"{len(users)} metric names checked against docs/metrics.md")
 PY
 cat "$TMP/py.out"
-PASSED=$((PASSED + $(grep -c '^ok: ' "$TMP/py.out")))
-py_failed=$(grep -c '^FAIL: ' "$TMP/py.out")
-FAILED=$((FAILED + py_failed))
-while IFS= read -r line; do FAILURES+=("${line#FAIL: }"); done < <(grep '^FAIL: ' "$TMP/py.out")
+count_results "$TMP/py.out"
 if ! grep -q "metric names checked against" "$TMP/py.out"; then
   fail "the Python checks did not run to the end"
 fi
-
-echo "$PASSED passed, $FAILED failed"
-for f in ${FAILURES[@]+"${FAILURES[@]}"}; do echo "  failed: $f"; done
-(( FAILED == 0 ))
+finish

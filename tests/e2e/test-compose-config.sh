@@ -20,22 +20,11 @@
 # Prints "N passed, M failed"; exits 1 when anything failed.
 set -uo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 SOURCE_DIR=${KS_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD_DIR=${KS_BUILD_DIR:-$SOURCE_DIR/build}
 cd "$SOURCE_DIR" || exit 2
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ks-compose.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-
-PASSED=0
-FAILED=0
-FAILURES=()
-ok()   { PASSED=$((PASSED + 1)); echo "ok: $*"; }
-fail() { FAILED=$((FAILED + 1)); FAILURES+=("$*"); echo "FAIL: $*"; }
-finish() {
-  echo "$PASSED passed, $FAILED failed"
-  for f in ${FAILURES[@]+"${FAILURES[@]}"}; do echo "  failed: $f"; done
-  (( FAILED == 0 )); exit $?
-}
+use_tmpdir ks-compose
 
 COMPOSE=compose/docker-compose.yml
 if ! command -v docker-compose >/dev/null; then
@@ -215,8 +204,6 @@ di = open(".dockerignore").read().split()
 check({".git", "build"} <= set(di), ".dockerignore keeps .git and build out of the context")
 PY
 cat "$TMP/py.out"
-PASSED=$((PASSED + $(grep -c '^ok: ' "$TMP/py.out")))
-FAILED=$((FAILED + $(grep -c '^FAIL: ' "$TMP/py.out")))
-while IFS= read -r line; do FAILURES+=("${line#FAIL: }"); done < <(grep '^FAIL: ' "$TMP/py.out")
+count_results "$TMP/py.out"
 grep -q "^ok: .dockerignore\|^FAIL: .dockerignore" "$TMP/py.out" || fail "the Python checks did not run to the end"
 finish

@@ -10,43 +10,20 @@ kafka_topic_messages_in_per_second while a producer runs at a known rate, then 0
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, finish, http_get, log,  # noqa: E402
+from ksharness import (Agent, KafkaCluster, check, finish, http_get, log,  # noqa: E402
                        series, value, wait_until)
+from kskafkatools import get_offsets, partition_values  # noqa: E402
+from ksloadgen import loadgen, start_loadgen  # noqa: E402
 
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 TOPICS = {"bk-orders": 6, "bk-payments": 3, "bk-empty": 2}
 EXCLUDED = "bk-ignored"  # matches the exclude regex of the config
 MESSAGES = 3000          # produced round-robin over bk-orders and bk-payments
 INTERVAL_S = 1
-
-
-def loadgen(*args, timeout=90):
-    r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
-    return r.stdout
-
-
-def get_offsets(kafka, time_spec):
-    """{(topic, partition): offset} from Kafka's GetOffsetShell for the bk-* topics."""
-    out = kafka.tool("kafka-get-offsets", "--bootstrap-server", kafka.bootstrap,
-                     "--topic-partitions", "bk-.*", "--time", str(time_spec))
-    offsets = {}
-    for line in out.split():
-        topic, partition, offset = line.rsplit(":", 2)
-        offsets[(topic, int(partition))] = int(offset)
-    return offsets
-
-
-def agent_offsets(metrics, family):
-    return {(labels["topic"], int(labels["partition"])): int(v)
-            for labels, v in series(metrics, family)}
 
 
 def main():
@@ -88,12 +65,12 @@ collectors:
     # --- topics with known partition counts, messages, a moved log-start offset.
     specs = ",".join(f"{t}:{n}:1" for t, n in TOPICS.items()) + f",{EXCLUDED}:1:1"
     loadgen("create-topics", "--bootstrap", kafka.bootstrap, "--topics", specs,
-            "--config", "min.insync.replicas=1")
+            "--config", "min.insync.replicas=1", timeout=90)
     out = loadgen("produce", "--bootstrap", kafka.bootstrap, "--topics",
                   "bk-orders,bk-payments", "--count", str(MESSAGES), "--rate", "0",
-                  "--key-space", "97", "--status-interval", "0")
+                  "--key-space", "97", "--status-interval", "0", timeout=90)
     log(out.strip())
-    highs = get_offsets(kafka, -1)
+    highs = get_offsets(kafka, "bk-.*", -1)
     check(sum(highs.values()) == MESSAGES,
           f"Kafka holds the {MESSAGES} produced messages (sum of end offsets {sum(highs.values())})")
     # DeleteRecords on the fullest partition: its oldest offset moves to half its end.
@@ -104,8 +81,8 @@ collectors:
             {"topic": fullest[0], "partition": fullest[1], "offset": cut}]}, f)
     kafka.tool("kafka-delete-records", "--bootstrap-server", kafka.bootstrap,
                "--offset-json-file", f.name)
-    highs = get_offsets(kafka, -1)
-    lows = get_offsets(kafka, -2)
+    highs = get_offsets(kafka, "bk-.*", -1)
+    lows = get_offsets(kafka, "bk-.*", -2)
     check(lows[fullest] == cut, f"Kafka's oldest offset of {fullest} is {cut} after DeleteRecords")
     expected_keys = {(t, p) for t, n in TOPICS.items() for p in range(n)}
     check(set(highs) == expected_keys | {(EXCLUDED, 0)}, "GetOffsetShell lists every partition")
@@ -113,8 +90,8 @@ collectors:
     # --- the agent's view equals Kafka's, for every partition (after its next cycle).
     def agent_matches():
         m = agent.metrics()
-        cur = agent_offsets(m, "kafka_topic_partition_current_offset")
-        old = agent_offsets(m, "kafka_topic_partition_oldest_offset")
+        cur = partition_values(m, "kafka_topic_partition_current_offset")
+        old = partition_values(m, "kafka_topic_partition_oldest_offset")
         want_cur = {k: v for k, v in highs.items() if k[0] != EXCLUDED}
         want_old = {k: v for k, v in lows.items() if k[0] != EXCLUDED}
         return m if cur == want_cur and old == want_old else None
@@ -123,9 +100,9 @@ collectors:
           "--time -1 / -2, and no other partition is exported")
     if m is None:
         m = agent.metrics()
-        log(f"agent current: {agent_offsets(m, 'kafka_topic_partition_current_offset')}")
+        log(f"agent current: {partition_values(m, 'kafka_topic_partition_current_offset')}")
         log(f"kafka current: {highs}")
-        log(f"agent oldest: {agent_offsets(m, 'kafka_topic_partition_oldest_offset')}")
+        log(f"agent oldest: {partition_values(m, 'kafka_topic_partition_oldest_offset')}")
         log(f"kafka oldest: {lows}")
 
     # --- topology, filters, cluster (topic configs are read alongside, maybe a cycle later).
@@ -166,10 +143,9 @@ collectors:
 
     # --- messages in per second while a producer runs at a known rate, then 0.
     rate = 200
-    producer = subprocess.Popen([LOADGEN, "produce", "--bootstrap", kafka.bootstrap, "--topics",
-                                 "bk-payments", "--rate", str(rate), "--duration", "10",
-                                 "--status-interval", "0"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    producer = start_loadgen("produce", "--bootstrap", kafka.bootstrap, "--topics",
+                             "bk-payments", "--rate", str(rate), "--duration", "10",
+                             "--status-interval", "0")
     seen = []
     deadline = time.monotonic() + 20
     while producer.poll() is None and time.monotonic() < deadline:

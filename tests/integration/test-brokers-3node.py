@@ -19,26 +19,19 @@ that moment: then the machine, not the agent, was slow; such answers are logged)
 """
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, finish, http_get, log,  # noqa: E402
+from ksharness import (Agent, KafkaCluster, check, finish, http_get, log,  # noqa: E402
                        series, value, wait_until)
+from kskafkatools import partition_values  # noqa: E402
+from ksloadgen import loadgen  # noqa: E402
 
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 INTERVAL_S = 2
 TOPIC_PATTERN = "hb-.*"
-
-
-def loadgen(*args, timeout=90):
-    r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
-    return r.stdout
 
 
 class Canary(threading.Thread):
@@ -105,8 +98,7 @@ def describe(kafka, flag):
 
 
 def flagged(metrics, family):
-    return {(labels["topic"], int(labels["partition"]))
-            for labels, v in series(metrics, family) if v == 1}
+    return {k for k, v in partition_values(metrics, family).items() if v == 1}
 
 
 def agent_agrees(agent, family, expected, timeout=15):
@@ -143,9 +135,9 @@ def main():
     for name, (partitions, rf) in topics.items():
         loadgen("create-topics", "--bootstrap", kafka.bootstrap, "--topics",
                 f"{name}:{partitions}:{rf}", "--config",
-                f"min.insync.replicas={2 if rf == 3 else 1}")
+                f"min.insync.replicas={2 if rf == 3 else 1}", timeout=90)
     loadgen("produce", "--bootstrap", kafka.bootstrap, "--topics", ",".join(topics),
-            "--count", "600", "--rate", "0", "--status-interval", "0")
+            "--count", "600", "--rate", "0", "--status-interval", "0", timeout=90)
 
     config = f"""
 kafka:
@@ -238,8 +230,7 @@ collectors:
           "cluster totals of under-min-ISR and offline partitions match")
     check(value(m, "kafka_up") == 1 and value(m, "kafka_brokers") == 1,
           "kafka_up stays 1 and kafka_brokers is 1 with one node left")
-    with_offsets = {(l["topic"], int(l["partition"]))
-                    for l, _ in series(m, "kafka_topic_partition_current_offset")}
+    with_offsets = set(partition_values(m, "kafka_topic_partition_current_offset"))
     check(with_offsets == all_partitions - offline,
           "offsets are exported for every partition with a leader, none for offline ones")
 

@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
 from ksevents import (EVENTS_TOPIC, check_cloudevent, coordinator_partition,  # noqa: E402
-                      has_logged, loadgen, logged_events, offsets_topic_leaders, read_topic)
+                      has_logged, logged_events, offsets_topic_leaders, read_topic)
+from ksloadgen import loadgen  # noqa: E402
 
 
 def main():

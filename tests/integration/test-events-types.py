@@ -34,8 +34,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (AGENT, SOURCE_DIR, Agent, KafkaCluster, check,  # noqa: E402
                        check_families_documented, finish, log, series, value, wait_until)
-from ksevents import (EVENTS_TOPIC, LOADGEN, FakeProcfs, check_cloudevent,  # noqa: E402
-                      has_logged, loadgen, logged_events, read_topic, short)
+from ksevents import (EVENTS_TOPIC, FakeProcfs, check_cloudevent, has_logged,  # noqa: E402
+                      logged_events, read_topic, short)
+from ksloadgen import loadgen, start_loadgen, stop  # noqa: E402
 
 
 def main():
@@ -93,6 +94,17 @@ events:
   agent:
     collector_failure_cycles: 2
 """
+    # Before any agent ran: no events topic. The reader (the CLI here; a fleet agent taking
+    # over a role too) must tell a missing topic from an unreachable cluster.
+    cfg = os.path.join(work, "before-any-event.yaml")
+    with open(cfg, "w") as f:
+        f.write(config)
+    r = subprocess.run([AGENT, "events", "--config", cfg], capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 1 and "no event published yet" in r.stderr and
+          "cannot reach" not in r.stderr,
+          f"events before the topic exists: a missing topic, not an unreachable cluster "
+          f"(exit {r.returncode}: {r.stderr.strip()[:200]})")
     agent = Agent(config, name="events-types", workdir=work).start()
 
     def wait_logged(state, short_type, subject, timeout=60):
@@ -210,10 +222,9 @@ events:
     wait_logged("firing", "group.messages_expired", "group/ev-lagging/topic/ev-lag")
 
     log("a real consumer catches up")
-    consumer = subprocess.Popen([LOADGEN, "consume", "--bootstrap", B, "--group", "ev-lagging",
-                                 "--topics", "ev-lag", "--duration", "60", "--from", "earliest",
-                                 "--commit-interval-ms", "300"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    consumer = start_loadgen("consume", "--bootstrap", B, "--group", "ev-lagging",
+                             "--topics", "ev-lag", "--duration", "60", "--from", "earliest",
+                             "--commit-interval-ms", "300")
     try:
         wait_logged("resolved", "group.lag_messages", "group/ev-lagging/topic/ev-lag")
         wait_logged("resolved", "group.lag_seconds", "group/ev-lagging/topic/ev-lag")
@@ -221,12 +232,7 @@ events:
         wait_logged("resolved", "group.lag_status", "group/ev-lagging")
         wait_logged("resolved", "group.state", "group/ev-lagging")
     finally:
-        consumer.terminate()
-        try:
-            consumer.wait(15)
-        except subprocess.TimeoutExpired:
-            consumer.kill()
-            consumer.wait(5)
+        stop(consumer, timeout=15)
     # By now ev-loose has lagged for far more than the default 4 s: only its override of
     # 1 h keeps group.lag_seconds from firing.
     check(not has_logged(agent, "firing", "group.lag_seconds", "group/ev-loose/topic/ev-small"),

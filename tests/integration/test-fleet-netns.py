@@ -49,11 +49,11 @@ from ksfleet import (GROUPS, INTERVAL_S, SESSION_S, TOPIC, DuplicateMonitor,  # 
                      states_of)
 from ksfleet import groups_exactly_once as groups_once_by  # noqa: E402
 from ksfleet import leader_of as leader_by  # noqa: E402
+from ksloadgen import loadgen  # noqa: E402
 from ksharness import (BUILD_DIR, KAFKA_SCRIPT, Agent, KafkaCluster, check,  # noqa: E402
                        finish, http_get, log, parse_metrics, series, wait_until)
 
 SKIP = 77
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 AGENT_PORT = 9464
 INNER_LIMIT_S = 240          # the test itself (80-100 s measured on a busy 2-core machine)
 OUTER_GRACE_S = 60           # then SIGTERM to the inner process; cleanup after that
@@ -229,13 +229,6 @@ def outer():
 # ------------------------------------------------------------------------------ inner process
 class Stop(BaseException):
     """A signal or the time limit (not an Exception: no probe's `except Exception` eats it)."""
-
-
-def loadgen(*args, timeout=90):
-    r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
-    return r.stdout
 
 
 class Node:

@@ -34,19 +34,12 @@ from ksfleet import (GROUPS, INTERVAL_S, SESSION_S, TOPIC, DuplicateMonitor,  # 
                      gauge, states_of)
 from ksfleet import groups_exactly_once as groups_once_by  # noqa: E402
 from ksfleet import leader_of as leader_by  # noqa: E402
-from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
+from ksloadgen import loadgen  # noqa: E402
+from ksharness import (Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
                        finish, log, parse_metrics, series, wait_until)
 
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 # The spool lives with the node: an agent restarted on it finds its undelivered events.
 WORK = os.path.join("/tmp", f"ks-fleet-{os.getpid()}")
-
-
-def loadgen(*args, timeout=90):
-    r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
-    return r.stdout
 
 
 def config_for(bootstrap, node):

@@ -7,13 +7,12 @@ are reported, its state comes from ListGroups, members are absent (unknown), and
 description is counted.
 """
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import BUILD_DIR, Agent, KafkaCluster, check, finish, log, series, value, wait_until  # noqa: E402
-
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
+from ksharness import Agent, KafkaCluster, check, finish, log, series, value, wait_until  # noqa: E402
+from kskafkatools import describe_groups  # noqa: E402
+from ksloadgen import loadgen  # noqa: E402
 
 
 class NewProtocolCluster(KafkaCluster):
@@ -33,21 +32,16 @@ class NewProtocolCluster(KafkaCluster):
 def main():
     kafka = NewProtocolCluster().up()
     b = kafka.bootstrap
-    subprocess.run([LOADGEN, "create-topics", "--bootstrap", b, "--topics", "kip848:2:1"],
-                   check=True, capture_output=True, timeout=60)
-    subprocess.run([LOADGEN, "produce", "--bootstrap", b, "--topics", "kip848", "--count", "100",
-                    "--rate", "0"], check=True, capture_output=True, timeout=60)
+    loadgen("create-topics", "--bootstrap", b, "--topics", "kip848:2:1", timeout=60)
+    loadgen("produce", "--bootstrap", b, "--topics", "kip848", "--count", "100", "--rate", "0",
+            timeout=60)
     kafka.tool("kafka-console-consumer", "--bootstrap-server", b, "--topic", "kip848",
                "--group", "new-protocol", "--from-beginning", "--max-messages", "30",
                "--consumer-property", "group.protocol=consumer", "--timeout-ms", "20000",
                timeout=90)
-    described = kafka.tool("kafka-consumer-groups", "--bootstrap-server", b, "--describe",
-                           "--group", "new-protocol")
-    tool = {}
-    for line in described.splitlines():
-        f = line.split()
-        if len(f) >= 6 and f[0] == "new-protocol" and f[2].isdigit() and f[3] != "-":
-            tool[int(f[2])] = (int(f[3]), int(f[5]))
+    tool = {partition: (current, lag) for (group, _, partition), (current, _, lag)
+            in describe_groups(kafka, "--group", "new-protocol").items()
+            if group == "new-protocol" and current is not None}
     check(tool, f"the group committed offsets ({tool})")
 
     agent = Agent(f"""

@@ -13,35 +13,16 @@ trails the log end by ~20 s. The agent starts after the consumer is already behi
     the topic is idle (kafka-lag-exporter reads idle topics as ever-growing lag).
 """
 import os
-import signal
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import BUILD_DIR, Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksharness import Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksloadgen import loadgen, start_loadgen, stop, stop_all  # noqa: E402
 
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 TOPIC, GROUP = "age-topic", "age-group"
 INTERVAL = 3.0
 BEHIND = 20
-_procs = []
-
-
-def start_loadgen(*args):
-    p = subprocess.Popen([LOADGEN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _procs.append(p)
-    return p
-
-
-def stop(p, timeout=20):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
 
 
 def message_timestamp(kafka, partition, offset):
@@ -70,8 +51,7 @@ def group_rows(metrics):
 def main():
     kafka = KafkaCluster(nodes=1).up()
     b = kafka.bootstrap
-    subprocess.run([LOADGEN, "create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:2:1"],
-                   check=True, capture_output=True, timeout=60)
+    loadgen("create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:2:1", timeout=60)
     producer = start_loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--rate", "50",
                              "--key-space", "0", "--duration", "75", "--status-interval", "0")
     consumer = start_loadgen("consume", "--bootstrap", b, "--group", GROUP, "--topics", TOPIC,
@@ -150,8 +130,7 @@ collectors:
               "max_lag_seconds 0")
         agent.stop()
     finally:
-        for p in _procs:
-            stop(p)
+        stop_all()
     finish()
 
 

@@ -10,55 +10,18 @@ retention does) turns unread messages into kafka_consumergroup_lag_expired_messa
 deleted group disappears from /metrics.
 """
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, finish, log,  # noqa: E402
+from ksharness import (Agent, KafkaCluster, check, finish, log,  # noqa: E402
                        promtool_check_metrics, series, value, wait_until)
+from kskafkatools import describe_groups, get_offsets  # noqa: E402
+from ksloadgen import loadgen  # noqa: E402
 
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 TOPICS = {"grp-a": 6, "grp-b": 4, "grp-c": 3, "grp-d": 1}
 GROUPS = 40  # committed by loadgen: g-00 .. g-39
-
-
-def loadgen(*args, timeout=60, attempts=1):
-    """Runs the loadgen; `attempts` > 1 retries failures (the first commits of a new cluster
-    can race the creation of __consumer_offsets: "Not coordinator", "load in progress")."""
-    for attempt in range(attempts):
-        r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
-        if r.returncode == 0:
-            return r.stdout
-        if attempt + 1 < attempts:
-            time.sleep(1)
-    raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
-
-
-def high_watermarks(kafka):
-    out = kafka.tool("kafka-get-offsets", "--bootstrap-server", kafka.bootstrap,
-                     "--topic-partitions", "grp-.*")
-    hw = {}
-    for line in out.split():
-        topic, partition, offset = line.rsplit(":", 2)
-        hw[(topic, int(partition))] = int(offset)
-    return hw
-
-
-def describe_all(kafka):
-    """{(group, topic, partition): (current offset or None, log end offset, lag or None)}."""
-    out = kafka.tool("kafka-consumer-groups", "--bootstrap-server", kafka.bootstrap,
-                     "--describe", "--all-groups", timeout=120)
-    rows = {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) < 6 or f[0] == "GROUP" or not f[2].isdigit():
-            continue
-        current = None if f[3] == "-" else int(f[3])
-        lag = None if f[5] == "-" else int(f[5])
-        rows[(f[0], f[1], int(f[2]))] = (current, int(f[4]), lag)
-    return rows
 
 
 def plan_commits(hw):
@@ -86,10 +49,10 @@ def main():
     kafka = KafkaCluster(nodes=1).up()
     b = kafka.bootstrap
     loadgen("create-topics", "--bootstrap", b, "--topics",
-            ",".join(f"{t}:{n}:1" for t, n in TOPICS.items()))
+            ",".join(f"{t}:{n}:1" for t, n in TOPICS.items()), timeout=60)
     loadgen("produce", "--bootstrap", b, "--topics", ",".join(TOPICS), "--count", "4000",
             "--rate", "0", "--key-space", "997", timeout=120)
-    hw = high_watermarks(kafka)
+    hw = get_offsets(kafka, "grp-.*")
     check(all(hw[(t, p)] > 0 for t, n in TOPICS.items() for p in range(n)),
           f"every partition has messages ({len(hw)} partitions)")
 
@@ -99,8 +62,10 @@ def main():
     def commit(item):
         (group, topic), offsets = item
         spec = ",".join(f"{p}:{o}" for p, o in sorted(offsets.items()))
+        # attempts: the first commits of a new cluster can race the creation of
+        # __consumer_offsets ("Not coordinator", "load in progress").
         loadgen("commit", "--bootstrap", b, "--group", group, "--topic", topic, "--offsets", spec,
-                attempts=10)
+                timeout=60, attempts=10)
 
     first = next(iter(plan.items()))
     commit(first)  # alone first: it waits out the creation of __consumer_offsets
@@ -116,7 +81,7 @@ def main():
                "--timeout-ms", "20000", check=False, timeout=60)
     # Retention: a group at offset 5 of grp-d, then the log start moves to 40.
     loadgen("commit", "--bootstrap", b, "--group", "x-expired", "--topic", "grp-d",
-            "--offsets", "0:5", attempts=10)
+            "--offsets", "0:5", timeout=60, attempts=10)
     log(f"committed {len(plan)} (group, topic) offset sets in {time.monotonic() - started:.1f}s")
 
     expected_groups = GROUPS + 4 + 1 + 1
@@ -137,7 +102,7 @@ collectors:
     check(wait_until(monitored, 30, 0.5, "all groups monitored") is not None,
           f"agent monitors all {expected_groups} groups")
     time.sleep(1.5)  # one more full cycle of a quiet cluster
-    described = describe_all(kafka)
+    described = describe_groups(kafka, "--all-groups")
     metrics = agent.metrics()
 
     # Every partition the tool shows, the agent shows identically; no extra series.
@@ -212,7 +177,7 @@ collectors:
     lag = value(metrics, "kafka_consumergroup_lag", consumergroup="x-expired", topic="grp-d",
                 partition=0)
     check(lag == hw_d - 40, f"lag counts only messages that still exist: {lag} == {hw_d} - 40")
-    tool_lag = describe_all(kafka)[("x-expired", "grp-d", 0)][2]
+    tool_lag = describe_groups(kafka, "--all-groups")[("x-expired", "grp-d", 0)][2]
     check(lag + expired == tool_lag,
           f"lag + expired equals the tool's lag, which counts deleted messages ({tool_lag})")
 

@@ -12,34 +12,15 @@ is swapped to drive each state:
   REWIND  kafka-consumer-groups --reset-offsets --to-earliest.
 """
 import os
-import signal
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import BUILD_DIR, Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksharness import Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksloadgen import loadgen, start_loadgen, stop, stop_all  # noqa: E402
 
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 TOPIC, GROUP = "status-topic", "status-group"
 CODES = {0: "NOTFOUND", 1: "OK", 2: "WARN", 3: "ERR", 4: "STOP", 5: "STALL", 6: "REWIND"}
-_procs = []
-
-
-def start_loadgen(*args):
-    p = subprocess.Popen([LOADGEN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _procs.append(p)
-    return p
-
-
-def stop(p, timeout=20):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
 
 
 def statuses(agent):
@@ -70,10 +51,9 @@ def reach(agent, want_partition, want_group, timeout, what):
 def main():
     kafka = KafkaCluster(nodes=1).up()
     b = kafka.bootstrap
-    subprocess.run([LOADGEN, "create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:1:1"],
-                   check=True, capture_output=True, timeout=60)
-    producer = start_loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--rate", "40",
-                             "--duration", "300", "--status-interval", "0")
+    loadgen("create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:1:1", timeout=60)
+    start_loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--rate", "40",
+                  "--duration", "300", "--status-interval", "0")
     agent = Agent(f"""
 kafka:
   bootstrap_servers: "{b}"
@@ -127,9 +107,7 @@ collectors:
         check(value(m, "kafka_consumergroup_lag_seconds_lower_bound_partitions",
                     consumergroup=GROUP) == 1, "and flagged as a lower bound")
     finally:
-        for p in _procs:
-            stop(p)
-    stop(producer)
+        stop_all()
     agent.stop()
     finish()
 

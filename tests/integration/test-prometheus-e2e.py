@@ -54,7 +54,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -63,12 +62,13 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (BUILD_DIR, SOURCE_DIR, Agent, KafkaCluster, check, finish,  # noqa: E402
+from ksharness import (SOURCE_DIR, Agent, KafkaCluster, check, finish,  # noqa: E402
                        free_port, http_get, log, series, wait_until)
 import ksharness  # noqa: E402
+import ksloadgen  # noqa: E402
 import ksmonitoring as km  # noqa: E402
+from ksloadgen import loadgen, start_loadgen, stop  # noqa: E402
 
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 TUNE_RULES = os.path.join(SOURCE_DIR, "alerts", "tune-rules.py")
 JOB = "kafka-sentinel"
 CLUSTER = "e2e"
@@ -112,36 +112,7 @@ HEALTHY_EMPTY_OK = {
 # accept them; their firing and silent cases are proven by alerts/tests/fleet.test.yml.
 FLEET_ONLY = {"rule KafkaSentinelFleetNoLeader", "rule KafkaSentinelFleetLeaseLost"}
 
-_procs = []
-
-
-def start(*args, name):
-    p = subprocess.Popen(list(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    p.ks_name = name
-    _procs.append(p)
-    return p
-
-
-def stop(p, timeout=20):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
-
-
-def loadgen(*args, timeout=120, attempts=1):
-    """Runs a one-shot loadgen command; retries (e.g. a group coordinator not ready yet)."""
-    for attempt in range(1, attempts + 1):
-        r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
-        if r.returncode == 0:
-            return r.stdout
-        if attempt < attempts:
-            log(f"loadgen {args[0]} failed ({r.stderr.strip().splitlines()[-1:]}); retrying")
-            time.sleep(2)
-    raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
+_procs = []  # started here besides the loadgens (Prometheus)
 
 
 class Prometheus:
@@ -262,6 +233,7 @@ def stop_all():
     """Stops every process this test started itself (agents and Kafka: by their own atexit)."""
     for p in reversed(_procs):
         stop(p)
+    ksloadgen.stop_all()
 
 
 def setup_and_check(t0, work):
@@ -276,20 +248,20 @@ def setup_and_check(t0, work):
     loadgen("create-topics", "--bootstrap", b, "--topics", "e2e-single:3:1")
     for group, topic in (("e2e-stalled", "e2e-stall"), ("e2e-expired", "e2e-expire")):
         loadgen("commit", "--bootstrap", b, "--group", group, "--topic", topic, "--offsets", "0:0",
-                "--timeout", "20", attempts=10)
+                "--timeout", "20", attempts=10, retry_delay=2)
     quiet = ("--status-interval", "0")
-    start(LOADGEN, "produce", "--bootstrap", b, "--topics", "e2e-orders", "--rate", "60",
-          "--size", "100", *quiet, name="producer-orders")
-    start(LOADGEN, "produce", "--bootstrap", b, "--topics", "e2e-stall,e2e-expire",
-          "--rate", "10", "--size", "100", *quiet, name="producer-side")
-    start(LOADGEN, "consume", "--bootstrap", b, "--group", "e2e-fast", "--topics", "e2e-orders",
-          "--commit-interval-ms", "500", *quiet, name="consumer-fast")
-    lagging = start(LOADGEN, "consume", "--bootstrap", b, "--group", "e2e-lagging", "--topics",
-                    "e2e-orders", "--lag-seconds", "3", "--commit-interval-ms", "500", *quiet,
-                    name="consumer-lagging")
-    start(LOADGEN, "consume", "--bootstrap", b, "--group", "e2e-stalled", "--topics", "e2e-stall",
-          "--lag-seconds", "100000", "--commit-interval-ms", "500", *quiet,
-          name="consumer-stalled")
+    start_loadgen("produce", "--bootstrap", b, "--topics", "e2e-orders", "--rate", "60",
+                  "--size", "100", *quiet, name="producer-orders")
+    start_loadgen("produce", "--bootstrap", b, "--topics", "e2e-stall,e2e-expire",
+                  "--rate", "10", "--size", "100", *quiet, name="producer-side")
+    start_loadgen("consume", "--bootstrap", b, "--group", "e2e-fast", "--topics", "e2e-orders",
+                  "--commit-interval-ms", "500", *quiet, name="consumer-fast")
+    lagging = start_loadgen("consume", "--bootstrap", b, "--group", "e2e-lagging", "--topics",
+                            "e2e-orders", "--lag-seconds", "3", "--commit-interval-ms", "500",
+                            *quiet, name="consumer-lagging")
+    start_loadgen("consume", "--bootstrap", b, "--group", "e2e-stalled", "--topics",
+                  "e2e-stall", "--lag-seconds", "100000", "--commit-interval-ms", "500", *quiet,
+                  name="consumer-stalled")
 
     agent_config = f"""
 kafka:

@@ -7,25 +7,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import threading
-import time
 
-from ksharness import BUILD_DIR, FIXTURES, log
+from ksharness import FIXTURES, log
 
-LOADGEN = os.path.join(BUILD_DIR, "tools", "kafka-sentinel-loadgen")
 EVENTS_TOPIC = "kafka-sentinel-health"
 PREFIX = "io.kafka-sentinel."
 
 _LOG_EVENT = re.compile(
     r"event (firing|resolved) (\S+) (.+?) \[(\w+)\] id=([0-9a-f]{32}): (.*)$")
-
-
-def loadgen(*args, timeout=120):
-    r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
-    if r.returncode != 0:
-        raise RuntimeError(f"loadgen {' '.join(args)} failed ({r.returncode}):\n{r.stderr[-2000:]}")
-    return r.stdout
 
 
 def logged_events(agent):
