@@ -18,7 +18,9 @@ Setup (everything on 127.0.0.1, stopped by PID at the end):
   B without the consumer-group collector, so broker-level results do not depend on A's)
   and a third whose bootstrap address answers nothing (cluster unreachable, failing
   collectors), scraped with `cluster` labels e2e / e2e-down added by the scrape config;
-  A and the third publish health events (A to Kafka, the third only to its spool);
+  A and the third publish health events (A to Kafka, the third only to its spool); and a
+  fourth with the fleet enabled that reaches no Kafka (cluster e2e-fleet-down): it holds no
+  lease and no role, so nobody exports its cluster's kafka_up;
 - the Debian `prometheus` binary with a temporary config and TSDB dir (scrape and rule
   evaluation every 1 s), loading copies of alerts/*.rules.yml written by
   alerts/tune-rules.py, the documented mechanism (docs/runbooks.md#thresholds): `for:`
@@ -40,14 +42,15 @@ Checks:
        (CPU busy > 0, memory available < 101%, last success older than 0 s);
      - cluster unreachable and collector failing hold from the start (third agent).
    A query that never returns data fails the test, named ("dashboard / panel [refId]" or
-   "rule NAME"), with the metrics it uses that no agent exported. The rules on fleet-only
-   series (FLEET_ONLY below: these agents run without the fleet) need only be accepted.
+   "rule NAME"), with the metrics it uses that no agent exported.
 2. a fleet of two agents does not double cluster-wide figures (brokers, partitions), and the
    dashboards' template variables (label_values queries) list the expected values.
 3. stopping the lagging consumer takes KafkaConsumerGroupLagHigh{consumergroup=e2e-lagging}
    from absent to pending to firing in /api/v1/alerts (and KafkaConsumerGroupLagSecondsHigh
    to firing); stopping node 3 takes KafkaBrokerDown{id=3} from absent to pending to firing.
-4. KafkaClusterUnreachable fires for the unreachable agent, never for A or B.
+4. KafkaClusterUnreachable fires for the unreachable agent, never for A or B;
+   KafkaSentinelFleetNoLeader fires for the fleet agent's cluster and KafkaSentinelFleetLeaseLost
+   for that agent, neither for the agents without the fleet.
 """
 import atexit
 import json
@@ -82,6 +85,7 @@ THRESHOLDS = {
     "host_memory_available_ratio": 1.01,
     "collector_stale_seconds": 0,
 }
+FLEET_CLUSTER = "e2e-fleet-down"
 FOR_SCALE = 0.02
 FOR_OVERRIDES = {"KafkaConsumerGroupLagHigh": "8s", "KafkaBrokerDown": "8s"}
 VARIABLES = {"cluster": CLUSTER, "job": JOB, "instance": ".*", "consumergroup": ".*",
@@ -107,11 +111,6 @@ HEALTHY_EMPTY_OK = {
     "rule KafkaConsumerGroupLagGrowing": STOP_CONSUMER,
     "rule KafkaSentinelAgentDown": STOP_AGENT,
 }
-# Alert expressions on series only agents with fleet.enabled export (kafka_sentinel_fleet_*):
-# the agents here run without the fleet, so these return no data. Prometheus must still
-# accept them; their firing and silent cases are proven by alerts/tests/fleet.test.yml.
-FLEET_ONLY = {"rule KafkaSentinelFleetNoLeader", "rule KafkaSentinelFleetLeaseLost"}
-
 _procs = []  # started here besides the loadgens (Prometheus)
 
 
@@ -307,7 +306,23 @@ collectors:
     interval: 1s
 """ + events.format(cluster="e2e-down", dir=os.path.join(work, "spool-c")),
         name="agent-unreachable", workdir=work).start()
-    agents = [agent_a, agent_b, agent_c]
+    # D: a fleet agent cut off from Kafka (no lease, no role): only the fleet rules see it.
+    agent_d = Agent(f"""
+kafka:
+  bootstrap_servers: "127.0.0.1:{free_port()}"
+  request_timeout: 1s
+collectors:
+  host:
+    enabled: false
+  brokers:
+    interval: 1s
+  groups:
+    interval: 1s
+fleet:
+  enabled: true
+  node_name: e2e-fleet-cut
+""", name="agent-fleet-cut", workdir=work).start()
+    agents = [agent_a, agent_b, agent_c, agent_d]
 
     rules_dir = os.path.join(work, "rules")
     tune = [sys.executable, TUNE_RULES, "--out", rules_dir, "--for-scale", str(FOR_SCALE),
@@ -341,6 +356,11 @@ scrape_configs:
       - targets: ["{target(agent_c)}"]
         labels:
           cluster: e2e-down
+  - job_name: {JOB}-fleet
+    static_configs:
+      - targets: ["{target(agent_d)}"]
+        labels:
+          cluster: {FLEET_CLUSTER}
 """).start()
     prom_started = time.monotonic()
     log(f"prometheus on {prom.url}, agents A {agent_a.url}, B {agent_b.url}, "
@@ -374,7 +394,7 @@ def agents_alive(agents, phase):
 
 
 def run_checks(kafka, prom, agents, lagging, prom_started):
-    agent_a, agent_b, agent_c = agents
+    agent_a, agent_b, agent_c, fleet_agent = agents
 
     # Warm up: targets up, lag in seconds known, 35 s of samples for [30s] ranges.
     ready = wait_until(lambda: len(prom.query(f'up{{job="{JOB}"}} == 1')[0] or []) == 2
@@ -416,7 +436,7 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
 
     def unexpected(names):
         return [n for n in names
-                if n not in HEALTHY_EMPTY_OK and n not in FLEET_ONLY]
+                if n not in HEALTHY_EMPTY_OK]
     late = unexpected(run_all("start"))
     # Some series appear only after a slower first step (topic configs, rates over a window):
     # give the empty ones a little more time before calling them broken.
@@ -461,6 +481,19 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
     check(seen[-1:] == ["firing"], f"KafkaClusterUnreachable fires for the unreachable agent ({seen})")
     others = [a for a in prom.alerts("KafkaClusterUnreachable") if a["labels"].get("cluster") == CLUSTER]
     check(not others, f"KafkaClusterUnreachable silent for the agents that reach Kafka ({others})")
+    # In a fleet nobody exports kafka_up when Kafka is unreachable: the fleet rules take over.
+    seen = watch_alert(prom, "KafkaSentinelFleetNoLeader", {"cluster": FLEET_CLUSTER}, 30,
+                       "fleet agent cut off")
+    check(seen[-1:] == ["firing"], f"KafkaSentinelFleetNoLeader fires for {FLEET_CLUSTER} ({seen})")
+    seen = watch_alert(prom, "KafkaSentinelFleetLeaseLost",
+                       {"instance": f"127.0.0.1:{fleet_agent.port}"}, 30, "fleet agent cut off")
+    check(seen[-1:] == ["firing"], f"KafkaSentinelFleetLeaseLost fires for the cut-off agent ({seen})")
+    wrong = [a["labels"] for name in ("KafkaSentinelFleetNoLeader", "KafkaSentinelFleetLeaseLost")
+             for a in prom.alerts(name) if a["labels"].get("cluster") != FLEET_CLUSTER]
+    check(not wrong, f"the fleet rules are silent for agents without the fleet ({wrong})")
+    check(not [a for a in prom.alerts("KafkaClusterUnreachable")
+               if a["labels"].get("cluster") == FLEET_CLUSTER],
+          "KafkaClusterUnreachable has nothing to say about the fleet's cluster (no kafka_up)")
 
     # 3a. lag alert: silent while the group keeps up, pending then firing once it stops
     lag_labels = {"consumergroup": "e2e-lagging", "topic": "e2e-orders"}
@@ -516,9 +549,6 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
             check(True, f"{name}: data (phase: {phase}{how})")
         elif name in errors:
             check(False, f"{name}: Prometheus rejects it: {errors[name]}")
-        elif name in FLEET_ONLY:
-            check(True, f"{name}: accepted (no data expected: fleet-only series, and the "
-                        f"agents here run without the fleet)")
         else:
             how = f" even after '{HEALTHY_EMPTY_OK[name]}'" if name in HEALTHY_EMPTY_OK else ""
             check(False, f"{name}: never returned data{how} ({missing_text(name, queries, exported)})")
