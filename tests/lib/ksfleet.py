@@ -1,11 +1,12 @@
 """Helpers of the fleet integration tests (test-fleet-processes.py, test-fleet-netns.py):
 the agents' configuration, who exports what, a monitor of duplicate exports, and the checks
 of the health events the fleet published (Python standard library only)."""
+import signal
 import threading
 import time
 
 from ksevents import short
-from ksharness import check, log, series
+from ksharness import check, log, series, wait_until
 
 GROUPS = [f"fleet-g{i:02d}" for i in range(16)]
 TOPIC = "fleet-data"
@@ -118,6 +119,29 @@ def leader_of(members, scrape):
 def groups_exactly_once(members, scrape):
     o = owners(members, scrape, "kafka_consumergroup_current_offset_sum", "consumergroup")
     return o if all(len(o.get(g, [])) == 1 for g in GROUPS) else None
+
+
+def sigkill_takeover(proc, survivors, scrape):
+    """SIGKILLs the leader's process and checks that the survivors take its work over within
+    two collection intervals: the cluster series, then every group exactly once. Returns
+    the new leader's position in `survivors` ([i]), or None."""
+    killed_at = time.monotonic()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    new = wait_until(lambda: leader_of(survivors, scrape), 4 * INTERVAL_S + 10, 0.1,
+                     "a new leader after SIGKILL")
+    took = time.monotonic() - killed_at
+    log(f"takeover after SIGKILL: {took:.1f}s (session {SESSION_S}s, interval {INTERVAL_S}s)")
+    check(new is not None and took <= 2 * INTERVAL_S,
+          f"another agent exports the cluster series {took:.1f}s after SIGKILL of the leader "
+          f"(bound: two intervals, {2 * INTERVAL_S}s)")
+    placement = wait_until(lambda: groups_exactly_once(survivors, scrape), 4 * INTERVAL_S, 0.2,
+                           "every group exported exactly once by the survivors")
+    took_groups = time.monotonic() - killed_at
+    log(f"groups exported again {took_groups:.1f}s after SIGKILL")
+    check(placement is not None and took_groups <= 2 * INTERVAL_S + 1,
+          f"every group exported exactly once again {took_groups:.1f}s after the kill")
+    return new
 
 
 def event_sequences(events):
