@@ -30,12 +30,15 @@ std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots,
   if (config.collectors.host.enabled) {
     // The node's own: every agent of a fleet collects and exports its host.
     auto labels = fleet::host_labels(config.fleet);
+    const bool node_metrics = config.collectors.host.node_metrics;
     modules.push_back(
         {std::make_unique<HostCollector>(config.collectors.host, snapshots.host),
-         [&snapshots, labels = std::move(labels)](prom::ExpositionWriter& out) {
+         [&snapshots, labels = std::move(labels), node_metrics](prom::ExpositionWriter& out) {
            std::vector<prom::Label> node;
            for (const auto& [name, value] : labels) node.push_back({name, value});
-           if (auto snapshot = snapshots.host.get()) prom::render_host(*snapshot, out, node);
+           if (auto snapshot = snapshots.host.get()) {
+             prom::render_host(*snapshot, out, node, node_metrics);
+           }
          }});
   }
   if (config.collectors.brokers.enabled) {

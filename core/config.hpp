@@ -53,6 +53,10 @@ struct HostCollectorConfig {
   bool enabled = true;
   Duration interval{std::chrono::seconds(15)};
   std::string procfs = "/proc";
+  // Export the node_* families under node_exporter's names. Off where node_exporter already
+  // runs on the host (its series would be duplicated); the derived kafka_sentinel_host_*
+  // ratios, the host events and alerts keep working either way.
+  bool node_metrics = true;
 
   bool operator==(const HostCollectorConfig&) const = default;
 };

@@ -496,7 +496,9 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
                    [&](const Value& s) {
                      r.mapping(s, {{"enabled", [&](const Value& x) { r.boolean(x, host.enabled); }},
                                    {"interval", [&](const Value& x) { r.duration(x, host.interval); }},
-                                   {"procfs", [&](const Value& x) { r.string(x, host.procfs); }}});
+                                   {"procfs", [&](const Value& x) { r.string(x, host.procfs); }},
+                                   {"node_metrics",
+                                    [&](const Value& x) { r.boolean(x, host.node_metrics); }}});
                    }},
                   {"brokers",
                    [&](const Value& s) {

@@ -23,14 +23,18 @@ struct Family {
 
 constexpr Family kCurrentOffset{"kafka_consumergroup_current_offset",
                                 "Current Offset of a ConsumerGroup at Topic/Partition", G::gauge};
+// kafka_exporter's two per-topic sums keep its names (dashboards and alert rules query them),
+// but are declared untyped, not gauge: the exposition format reserves a _sum suffix for
+// summaries and histograms, so a gauge of that name is a lint (promtool check metrics) and
+// ambiguous to tools. PromQL treats untyped samples exactly as gauges.
 constexpr Family kCurrentOffsetSum{
     "kafka_consumergroup_current_offset_sum",
-    "Current Offset of a ConsumerGroup at Topic for all partitions", G::gauge};
+    "Current Offset of a ConsumerGroup at Topic for all partitions", G::untyped};
 constexpr Family kLag{"kafka_consumergroup_lag",
                       "Current Approximate Lag of a ConsumerGroup at Topic/Partition", G::gauge};
 constexpr Family kLagSum{"kafka_consumergroup_lag_sum",
                          "Current Approximate Lag of a ConsumerGroup at Topic for all partitions",
-                         G::gauge};
+                         G::untyped};
 constexpr Family kMembers{"kafka_consumergroup_members", "Amount of members in a consumer group",
                           G::gauge};
 constexpr Family kInfo{"kafka_consumergroup_info",

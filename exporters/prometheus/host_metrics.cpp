@@ -115,12 +115,14 @@ void render_pressure(const std::vector<PressureStall>& pressure, NodeWriter& out
 }  // namespace
 
 void render_host(const HostSnapshot& snapshot, ExpositionWriter& writer,
-                 std::span<const Label> node_labels) {
+                 std::span<const Label> node_labels, bool node_families) {
   NodeWriter out(writer, node_labels);
-  render_cpu(snapshot.cpu, out);
-  render_memory(snapshot.memory, out);
-  render_load(snapshot.load, out);
-  render_pressure(snapshot.pressure, out);
+  if (node_families) {
+    render_cpu(snapshot.cpu, out);
+    render_memory(snapshot.memory, out);
+    render_load(snapshot.load, out);
+    render_pressure(snapshot.pressure, out);
+  }
   if (snapshot.cpu_utilization_ratio) {
     out.family("kafka_sentinel_host_cpu_utilization_ratio",
                "Fraction of CPU time of all CPUs spent busy (not idle or iowait) over the last "

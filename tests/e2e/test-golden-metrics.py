@@ -1,6 +1,7 @@
 """The real binary on fixture procfs, Kafka unreachable: /metrics over HTTP equals the golden
-file (volatile sample lines filtered), passes `promtool check metrics`, and lists only
-documented families.
+file (volatile sample lines filtered), passes `promtool check metrics` (node_exporter's
+CamelCase node_memory_ names its only lints), and lists only documented families. Then on the
+machine's real /proc with collectors.host.node_metrics: false: promtool prints nothing.
 
 Regenerate the golden file after an intended change of the output:
     KS_UPDATE_GOLDEN=1 ctest --test-dir build -R golden
@@ -11,8 +12,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (Agent, FIXTURES, check, check_families_documented, finish, http_get,  # noqa: E402
-                       log, promtool_check_metrics, wait_until)
+from ksharness import (Agent, FIXTURES, check, check_families_documented, exposed_families,
+                       finish, http_get,  # noqa: E402
+                       log, promtool_check_metrics, promtool_check_metrics_silent, wait_until)
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "metrics-no-kafka.txt")
 
@@ -73,4 +75,22 @@ status, gz_body, gz_headers = http_get(agent.url + "/metrics", headers={"Accept-
 check(gz_headers.get("Content-Encoding") == "gzip", "gzip served on Accept-Encoding: gzip")
 check(stable(gz_body) == got, "gzip body has the same content")
 agent.stop()
+
+# Without node_exporter's families (for hosts where node_exporter already runs), on the real
+# /proc of this machine (every meminfo field the kernel has): promtool prints nothing at all.
+quiet = Agent(config.replace(f"procfs: {FIXTURES}/procfs/normal",
+                             "procfs: /proc\n    node_metrics: false"), name="node-off").start()
+# Two host cycles (the CPU ratio needs two) and the first, failed, cluster cycle (kafka_up 0).
+body = wait_until(lambda: (lambda t: t if "kafka_sentinel_host_cpu_utilization_ratio " in t
+                           and "\nkafka_up 0\n" in t else None)(quiet.metrics_text()),
+                  30, 0.2, "two host cycles on /proc and a failed cluster cycle")
+check(body is not None and "kafka_sentinel_host_memory_available_ratio " in body,
+      "node_metrics: false keeps the derived host ratios")
+families = exposed_families(body or "")
+check(not [f for f in families if f.startswith("node_")],
+      f"node_metrics: false exports no node_* family ({sorted(f for f in families if f.startswith('node_'))[:5]})")
+check("kafka_up" in families and "kafka_sentinel_collector_success" in families,
+      "the Kafka and self families are still there")
+promtool_check_metrics_silent(body or "")
+quiet.stop()
 finish()

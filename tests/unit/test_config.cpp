@@ -78,6 +78,7 @@ const std::vector<std::string> kAllKeys = {
     "collectors.host.enabled",
     "collectors.host.interval",
     "collectors.host.procfs",
+    "collectors.host.node_metrics",
     "collectors.brokers.enabled",
     "collectors.brokers.interval",
     "collectors.brokers.topics.include",
@@ -147,6 +148,7 @@ collectors:
     enabled: false
     interval: 500ms
     procfs: /host/proc
+    node_metrics: false
   brokers:
     enabled: true
     interval: 1m
@@ -186,7 +188,7 @@ collectors:
                                {"sasl.password", "s3cret"},
                                {"linger.ms", "5"},
                                {"enable.ssl.certificate.verification", "false"}};
-  expected.collectors.host = {false, 500ms, "/host/proc"};
+  expected.collectors.host = {false, 500ms, "/host/proc", false};
   auto& brokers = expected.collectors.brokers;
   brokers.enabled = true;
   brokers.interval = 1min;
@@ -295,6 +297,8 @@ TEST_CASE("type errors name the key, the line and what was expected", "[config]"
         "test.yaml:2: kafka.request_timeout: expected a duration like \"15s\", got \"-5s\"");
   CHECK(only_problem("collectors:\n  host:\n    enabled: yes please\n") ==
         "test.yaml:3: collectors.host.enabled: expected true or false, got \"yes please\"");
+  CHECK(only_problem("collectors:\n  host:\n    node_metrics: node_exporter\n") ==
+        "test.yaml:3: collectors.host.node_metrics: expected true or false, got \"node_exporter\"");
   CHECK(only_problem("collectors:\n  brokers:\n    expected_brokers: many\n") ==
         "test.yaml:3: collectors.brokers.expected_brokers: expected an integer, got \"many\"");
   CHECK(only_problem("collectors:\n  brokers:\n    expected_brokers: +-2\n") ==
@@ -464,7 +468,7 @@ TEST_CASE("unknown keys are errors, with a suggestion when one is close", "[conf
         "test.yaml:4: collectors.brokers.topics.inclde: unknown key \"inclde\" (did you mean \"include\"?)");
   CHECK(only_problem("collectors:\n  host:\n    cpu: true\n") ==
         "test.yaml:3: collectors.host.cpu: unknown key \"cpu\" (valid keys under collectors.host: "
-        "enabled, interval, procfs)");
+        "enabled, interval, procfs, node_metrics)");
   CHECK(only_problem("metrics:\n  port: 1\n") ==
         "test.yaml:1: metrics: unknown key \"metrics\" (valid keys: log, http, kafka, collectors, "
         "events, fleet)");

@@ -75,6 +75,9 @@ TEST_CASE("group families keep kafka_exporter's names and labels", "[groups]") {
   CHECK(contains(text, "kafka_consumergroup_lag_sum{consumergroup=\"orders-app\",topic=\"orders\"} 30\n"));
   CHECK(contains(text, "kafka_consumergroup_members{consumergroup=\"orders-app\"} 2\n"));
   CHECK(contains(text, "# TYPE kafka_consumergroup_lag gauge\n"));
+  // kafka_exporter's _sum names are declared untyped: _sum is reserved for summaries.
+  CHECK(contains(text, "# TYPE kafka_consumergroup_lag_sum untyped\n"));
+  CHECK(contains(text, "# TYPE kafka_consumergroup_current_offset_sum untyped\n"));
 }
 
 TEST_CASE("group families: state, seconds, expired, status, rates", "[groups]") {

@@ -176,6 +176,31 @@ TEST_CASE("render_host leaves out what the snapshot lacks", "[host][prometheus]"
   CHECK_THAT(render(s), !Contains("node_pressure_"));
 }
 
+TEST_CASE("render_host without node families: only the derived ratios", "[host][prometheus]") {
+  ks::HostSnapshot s;
+  s.cpu.per_cpu = {cpu_times("0", 1, 0, 0, 1, 0, 0, 0, 0)};
+  s.memory = {{"MemTotal", 2048, true}, {"MemAvailable", 512, true}};
+  s.pressure = {stall("cpu", 1.5, 0.25)};
+  s.cpu_utilization_ratio = 0.5;
+  s.memory_available_ratio = 0.25;
+  ks::prom::ExpositionWriter writer;
+  const std::vector<ks::prom::Label> node = {{"node", "n1"}};
+  ks::prom::render_host(s, writer, node, /*node_families=*/false);
+  const std::string text = writer.finish();
+  CHECK(text ==
+        "# HELP kafka_sentinel_host_cpu_utilization_ratio Fraction of CPU time of all CPUs spent "
+        "busy (not idle or iowait) over the last host collection interval.\n"
+        "# TYPE kafka_sentinel_host_cpu_utilization_ratio gauge\n"
+        "kafka_sentinel_host_cpu_utilization_ratio{node=\"n1\"} 0.5\n"
+        "# HELP kafka_sentinel_host_memory_available_ratio MemAvailable / MemTotal of "
+        "/proc/meminfo: the fraction of memory available for new work without swapping.\n"
+        "# TYPE kafka_sentinel_host_memory_available_ratio gauge\n"
+        "kafka_sentinel_host_memory_available_ratio{node=\"n1\"} 0.25\n");
+  // The same snapshot with them: node_exporter's families come first, then the ratios.
+  CHECK_THAT(render(s), Contains("node_memory_MemTotal_bytes 2048\n"));
+  CHECK_THAT(render(s), Contains("node_pressure_cpu_stalled_seconds_total 0.25\n"));
+}
+
 TEST_CASE("render_host of a collected fixture host", "[host][prometheus]") {
   ks::Latest<ks::HostSnapshot> latest;
   ks::HostCollectorConfig config;
