@@ -745,6 +745,59 @@ struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
+// 1-based number of the last line of `text` that holds YAML content (not blank, not only a
+// comment); 0 when there is none.
+int last_content_line(std::string_view text) {
+  int line = 0;
+  int last = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    ++line;
+    const std::string_view content = text.substr(start, end - start);
+    const std::size_t first = content.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && content[first] != '#') last = line;
+    start = end + 1;
+  }
+  return last;
+}
+
+// A YAML syntax error stops the parse, but the lines before it are usually sound: so that one
+// run reports every problem, read the longest prefix of whole lines before `error_line` that
+// parses, and keep what the key-by-key reading finds there (type errors, unknown keys, unset
+// variables). Problems on the prefix's last content line are dropped (its value may continue
+// on the lines cut off), and so are the cross-key validations (keys after the error are
+// unknown).
+std::vector<ConfigProblem> problems_before_syntax_error(std::string_view yaml, int error_line,
+                                                        const std::string& source_name,
+                                                        const EnvLookup& env) {
+  std::vector<std::size_t> line_ends;  // offset just past each line's '\n'
+  for (std::size_t i = 0; i < yaml.size() && static_cast<int>(line_ends.size()) < error_line - 1;
+       ++i) {
+    if (yaml[i] == '\n') line_ends.push_back(i + 1);
+  }
+  for (auto cut = line_ends.rbegin(); cut != line_ends.rend(); ++cut) {
+    const std::string prefix(yaml.substr(0, *cut));
+    YAML::Node root;
+    try {
+      root = YAML::Load(prefix);
+    } catch (const YAML::Exception&) {
+      continue;  // the broken construct started earlier: cut more
+    }
+    std::vector<ConfigProblem> problems;
+    Origins origins;
+    Config ignored;
+    Reader reader(source_name, env, problems, origins);
+    read_config(reader, root, ignored);
+    const int complete_before = last_content_line(prefix);
+    std::erase_if(problems, [&](const ConfigProblem& p) {
+      return p.line <= 0 || p.line >= complete_before;
+    });
+    return problems;
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string ConfigProblem::to_string() const {
@@ -768,7 +821,9 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source_nam
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
     const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
+    result.problems = problems_before_syntax_error(yaml, line, source_name, env);
     result.problems.push_back({source_name, line, column, "", "yaml syntax error: " + e.msg});
+    sort_in_file_order(result.problems);
     return result;
   }
   if (documents.size() > 1) {

@@ -33,6 +33,21 @@ check(code == 2, f"YAML syntax error: exit 2 (got {code})")
 check(err.startswith("tests/fixtures/config/syntax-error.yaml:5:4: yaml syntax error:"),
       f"YAML syntax error names line and column: {err.strip()}")
 
+# All four kinds in one file: the problems before the syntax error are reported with it.
+code, out, err = run("check-config", "tests/fixtures/config/all-problems.yaml")
+check(code == 2, f"all problems: exit 2 (got {code})")
+f = "tests/fixtures/config/all-problems.yaml"
+expected_all = [
+    f'{f}:8: kafka.properties.sasl.password: environment variable "KS_TEST_UNSET_PASSWORD" '
+    'is not set',
+    f'{f}:11: collectors.host.interval: expected a duration like "15s", got "fast"',
+    f'{f}:13: collectors.brokers.intervall: unknown key "intervall" (did you mean "interval"?)',
+    f'{f}:16:4: yaml syntax error: end of map not found',
+]
+check(err.splitlines() == expected_all,
+      f"a type error, an unknown key, an unset variable and a syntax error in one file: "
+      f"each on its line\n{err}")
+
 code, out, err = run("check-config", "config/kafka-sentinel.yaml")
 check(code == 0 and err == "", f"the reference config is valid (exit {code}) {err}")
 

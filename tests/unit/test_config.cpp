@@ -65,6 +65,7 @@ std::string read_text(const std::string& path) {
 const std::string kReferenceConfig = std::string(KS_SOURCE_DIR) + "/config/kafka-sentinel.yaml";
 const std::string kBrokenFixture = std::string(KS_FIXTURES_DIR) + "/config/broken.yaml";
 const std::string kSyntaxErrorFixture = std::string(KS_FIXTURES_DIR) + "/config/syntax-error.yaml";
+const std::string kAllProblemsFixture = std::string(KS_FIXTURES_DIR) + "/config/all-problems.yaml";
 
 // Every key of the schema: each is in the reference config and in docs/config.md.
 const std::vector<std::string> kAllKeys = {
@@ -689,6 +690,38 @@ TEST_CASE("fixture syntax-error.yaml: a YAML syntax error", "[config]") {
   const LoadResult result = ks::config::load_config_file(kSyntaxErrorFixture, env_of({}));
   CHECK(messages(result.problems) ==
         std::vector<std::string>{kSyntaxErrorFixture + ":5:4: yaml syntax error: end of map not found"});
+}
+
+TEST_CASE("fixture all-problems.yaml: the problems before a syntax error are reported too",
+          "[config]") {
+  const LoadResult result = ks::config::load_config_file(kAllProblemsFixture, env_of({}));
+  const std::string f = kAllProblemsFixture;
+  CHECK(messages(result.problems) ==
+        std::vector<std::string>{
+            f + ":8: kafka.properties.sasl.password: environment variable "
+                "\"KS_TEST_UNSET_PASSWORD\" is not set",
+            f + ":11: collectors.host.interval: expected a duration like \"15s\", got \"fast\"",
+            f + ":13: collectors.brokers.intervall: unknown key \"intervall\" (did you mean "
+                "\"interval\"?)",
+            f + ":16:4: yaml syntax error: end of map not found"});
+}
+
+TEST_CASE("before a syntax error, nothing is reported that the cut-off lines could complete",
+          "[config]") {
+  // The value of interval may be on the lines after the cut: no "empty value" error.
+  CHECK(only_problem("collectors:\n  host:\n    interval:\n  brokers: {a\n") ==
+        "test.yaml:5:1: yaml syntax error: end of map flow not found");
+  // An unclosed flow sequence: the prefix is cut before it starts; log.level is fine.
+  CHECK(only_problem("log:\n  level: info\nhttp:\n  listen: [0.0.0.0:9742\n") ==
+        "test.yaml:5:1: yaml syntax error: end of sequence flow not found");
+  // Validation (ranges, cross-key rules such as this empty topic) needs the whole file: it
+  // runs once the file parses, never on a half-read one.
+  const LoadResult r = load("events:\n  enabled: true\n  topic: \"\"\nlog:\n  level: [x\n");
+  REQUIRE(r.problems.size() == 1);
+  CHECK(r.problems.front().message.starts_with("yaml syntax error"));
+  // An error on the first line: nothing before it.
+  CHECK(only_problem("log: {level: info\n") ==
+        "test.yaml:2:1: yaml syntax error: end of map flow not found");
 }
 
 TEST_CASE("an unreadable file is one problem without a line", "[config]") {
