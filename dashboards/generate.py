@@ -206,6 +206,8 @@ def value_map(pairs):
 UP_MAP = value_map([(0, "DOWN", "red"), (1, "UP", "green")])
 REACHABLE_MAP = value_map([(0, "Unreachable", "red"), (1, "Reachable", "green")])
 OK_MAP = value_map([(0, "FAILING", "red"), (1, "OK", "green")])
+ROLE_MAP = value_map([(0, "-", "transparent"), (1, "HOLDS", "green")])
+LEASE_MAP = value_map([(0, "NO LEASE", "red"), (1, "VALID", "green")])
 GROUP_STATUS_MAP = value_map([(0, "NOTFOUND", "text"), (1, "OK", "green"), (2, "WARN", "yellow"),
                               (3, "ERR", "red")])
 PARTITION_STATUS_MAP = value_map([(1, "OK", "green"), (2, "WARN", "yellow"), (4, "STOP", "red"),
@@ -538,6 +540,47 @@ def agent_health():
         state_timeline("Scrape up", "Prometheus's scrape of each agent.",
                        f"up{{{S}}}", "{{instance}}", mappings=UP_MAP, w=24, h=6,
                        steps=(("red", None), ("green", 1))),
+
+        row("Fleet (fleet.enabled: one agent per Kafka node)"),
+        stat("Fleet leaders", "Agents holding the leader role (the cluster-wide work) under a "
+             "valid lease: exactly 1 in a healthy fleet. 0 = nobody exports the cluster-wide "
+             "series (KafkaSentinelFleetNoLeader).",
+             f"sum by (cluster) (kafka_sentinel_fleet_role{{{S}, role=\"leader\"}})",
+             steps=(("red", None), ("green", 1), ("red", 2)), decimals=0),
+        stat("Fleet agents", "Agents with the fleet enabled that Prometheus scrapes.",
+             f"count by (cluster) (kafka_sentinel_fleet_info{{{S}}})", decimals=0),
+        stat("Unowned group shards", "Partitions of the coordination topic (shards of the "
+             "consumer groups) no agent owns under a valid lease: their groups are not "
+             "monitored until a rebalance gives them out (seconds).",
+             f"max by (cluster) (kafka_sentinel_fleet_partitions{{{S}}}) - "
+             f"sum by (cluster) (kafka_sentinel_fleet_owned_partitions{{{S}}})",
+             steps=WARN_ABOVE_0, decimals=0),
+        table("Fleet members", "Each fleet agent's node, local broker, coordination group "
+              "and state (starting, joining, member, stopped).",
+              [(f"max by (instance, node, broker_id, group, state) "
+                f"(kafka_sentinel_fleet_info{{{S}}})", "info")],
+              w=12, hide=("info",)),
+        state_timeline("Fleet roles", "Who does what: the leader (broker metadata, cluster "
+                       "series and events) and the group shards, per agent. A failover shows "
+                       "as the role moving from one agent to another.",
+                       f"kafka_sentinel_fleet_role{{{S}}}", "{{instance}} {{role}}",
+                       mappings=ROLE_MAP, steps=(("transparent", None), ("green", 1))),
+        state_timeline("Fleet lease", "Whether the group coordinator accepted each agent's "
+                       "last lease renewal in time. NO LEASE while owning shards: the agent is "
+                       "cut off and exports no cluster-wide series.",
+                       f"kafka_sentinel_fleet_lease_valid{{{S}}}", "{{instance}}",
+                       mappings=LEASE_MAP, steps=(("red", None), ("green", 1))),
+        timeseries("Group shards per agent", "Partitions of the coordination topic each agent "
+                   "owns (its share of the consumer groups), and the total.",
+                   [target(f"kafka_sentinel_fleet_owned_partitions{{{S}}}", "{{instance}}"),
+                    target(f"max by (cluster) (kafka_sentinel_fleet_partitions{{{S}}})",
+                           "shards")], decimals=0),
+        timeseries("Rebalances and lease expirations", "Changes of each agent's assignment "
+                   "(assigned, revoked, lost) and leases that lapsed, per interval.",
+                   [target(f"sum by (instance, event) (increase(kafka_sentinel_fleet_rebalances_total{{{S}}}[$__rate_interval]))",
+                           "{{instance}} {{event}}"),
+                    target(f"increase(kafka_sentinel_fleet_lease_expirations_total{{{S}}}[$__rate_interval])",
+                           "{{instance}} lease expired")], decimals=0),
 
         row("Collectors"),
         state_timeline("Collector success", "Each collector's last cycle: OK or FAILING.",

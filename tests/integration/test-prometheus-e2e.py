@@ -42,7 +42,10 @@ Checks:
        (CPU busy > 0, memory available < 101%, last success older than 0 s);
      - cluster unreachable and collector failing hold from the start (third agent).
    A query that never returns data fails the test, named ("dashboard / panel [refId]" or
-   "rule NAME"), with the metrics it uses that no agent exported.
+   "rule NAME"), with the metrics it uses that no agent exported. The Fleet row's queries
+   (kafka_sentinel_fleet_* series) run with cluster=e2e-fleet-down, job=kafka-sentinel-fleet:
+   the only fleet agent's (A and B run without the fleet); its values are checked too (no
+   leader, one fleet agent, the roles at 0, the lease NO LEASE).
 2. a fleet of two agents does not double cluster-wide figures (brokers, partitions), and the
    dashboards' template variables (label_values queries) list the expected values.
 3. stopping the lagging consumer takes KafkaConsumerGroupLagHigh{consumergroup=e2e-lagging}
@@ -90,6 +93,12 @@ FOR_SCALE = 0.02
 FOR_OVERRIDES = {"KafkaConsumerGroupLagHigh": "8s", "KafkaBrokerDown": "8s"}
 VARIABLES = {"cluster": CLUSTER, "job": JOB, "instance": ".*", "consumergroup": ".*",
              "topic": ".*", "__rate_interval": "30s", "__interval": "5s", "__range": "5m"}
+# The dashboards' Fleet row shows fleet agents; the only one here is the fourth agent's.
+FLEET_VARIABLES = dict(VARIABLES, cluster=FLEET_CLUSTER, job=f"{JOB}-fleet")
+
+
+def is_fleet_query(expr):
+    return "kafka_sentinel_fleet_" in expr
 
 # Queries allowed to be empty at the start (all nodes and consumers running), and what the test
 # does to make them return data. Every other query must return data at once.
@@ -407,7 +416,12 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
             log(f"target {t['scrapeUrl']}: {t['health']} {t.get('lastError', '')}")
     time.sleep(max(0.0, 35 - (time.monotonic() - prom_started)))
 
-    queries = [(name, km.substitute(expr, VARIABLES)) for name, expr in km.panel_queries()]
+    panel_queries = km.panel_queries()
+    queries = [(name, km.substitute(expr, FLEET_VARIABLES if is_fleet_query(expr) else VARIABLES))
+               for name, expr in panel_queries]
+    fleet_queries = [(n, e) for (n, e), (_, raw) in zip(queries, panel_queries) if is_fleet_query(raw)]
+    check(len(fleet_queries) >= 8, f"the Fleet row's queries run for the fleet agent's cluster "
+                                   f"({len(fleet_queries)})")
     rules = {r["alert"]: r for _, _, r in km.alert_rules()}
     queries += [(f"rule {name}", r["expr"]) for name, r in rules.items()]
     log(f"{len(queries)} queries: {len(queries) - len(rules)} panel queries, {len(rules)} alert expressions")
@@ -448,6 +462,24 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
     for name in late:
         check(False, f"{name}: no data at the start ({missing_text(name, queries, exported)})")
     check(not errors, f"Prometheus accepts every query (errors: {errors})")
+
+    # 1a'. the Fleet row shows the cut-off fleet agent as it is: no leader, no role, no lease
+    def fleet_panel(title):
+        expr = dict(fleet_queries)[f"kafka-sentinel agents / {title} [A]"]
+        result, error = prom.query(expr)
+        return [(r["metric"], float(r["value"][1])) for r in result or []]
+    fleet_view = {t: fleet_panel(t) for t in ("Fleet leaders", "Fleet agents", "Fleet roles",
+                                              "Fleet lease", "Fleet members")}
+    log(f"Fleet row: {fleet_view}")
+    check([v for _, v in fleet_view["Fleet leaders"]] == [0.0]
+          and [v for _, v in fleet_view["Fleet agents"]] == [1.0],
+          "Fleet row: no leader among the one fleet agent of the cut-off cluster")
+    check(sorted((m.get("role"), v) for m, v in fleet_view["Fleet roles"]) ==
+          [("groups_shard", 0.0), ("leader", 0.0)]
+          and [v for _, v in fleet_view["Fleet lease"]] == [0.0],
+          "Fleet row: both roles at 0 and NO LEASE for the cut-off agent")
+    check([m.get("node") for m, _ in fleet_view["Fleet members"]] == ["e2e-fleet-cut"],
+          "Fleet row: the members table names the agent's node")
 
     # 1b. the template variables' queries (label_values) list the expected values
     expected_values = {"cluster": CLUSTER, "job": JOB, "instance": f"127.0.0.1:{agent_a.port}",
