@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 
 namespace ks {
@@ -51,6 +53,13 @@ std::string readiness_json(const std::vector<CollectorStatus>& statuses, bool& r
 
 HttpServer::HttpServer(MetricsEndpoint& metrics, StatusSource statuses)
     : metrics_(metrics), statuses_(std::move(statuses)), server_(std::make_unique<httplib::Server>()) {
+  // cpp-httplib's default also sets SO_REUSEPORT, with which a second agent (or anything)
+  // started on the same port binds without error and the kernel splits the scrapes between
+  // the two. SO_REUSEADDR alone still allows a restart while old connections linger.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     std::shared_ptr<const RenderedMetrics> body;
     try {

@@ -331,6 +331,18 @@ class Reader {
     });
   }
 
+  // The field `key`, read into `out` by out's type (bool, duration, integer, number, string,
+  // list of strings, librdkafka properties).
+  template <class T>
+  Field field(std::string_view key, T& out) {
+    return {key, [this, &out](const Value& x) { read(x, out); }};
+  }
+
+  // The field `key`: a mapping of `fields`.
+  Field section(std::string_view key, std::vector<Field> fields) {
+    return {key, [this, fields = std::move(fields)](const Value& x) { mapping(x, fields); }};
+  }
+
  private:
   // The scalar's text after ${VAR} interpolation, or nullopt with the problem recorded.
   std::optional<std::string> scalar(const Value& value, std::string_view expected,
@@ -370,6 +382,15 @@ class Reader {
     }
   }
 
+  void read(const Value& x, bool& out) { boolean(x, out); }
+  void read(const Value& x, Duration& out) { duration(x, out); }
+  void read(const Value& x, int& out) { integer(x, out); }
+  void read(const Value& x, std::int64_t& out) { integer64(x, out); }
+  void read(const Value& x, double& out) { number(x, out); }
+  void read(const Value& x, std::string& out) { string(x, out); }
+  void read(const Value& x, std::vector<std::string>& out) { string_list(x, out); }
+  void read(const Value& x, std::map<std::string, std::string>& out) { properties(x, out); }
+
   std::string file_;
   const EnvLookup& env_;
   std::vector<ConfigProblem>& problems_;
@@ -399,141 +420,83 @@ void read_events(Reader& r, const Value& v, EventsConfig& e) {
                       }}});
     if (o.group.empty()) r.add(item.key, item.path, "missing key \"group\" (a regular expression)");
   };
-  r.mapping(
-      v,
-      {{"enabled", [&](const Value& x) { r.boolean(x, e.enabled); }},
-       {"topic", [&](const Value& x) { r.string(x, e.topic); }},
-       {"partitions", [&](const Value& x) { r.integer(x, e.partitions); }},
-       {"replication_factor", [&](const Value& x) { r.integer(x, e.replication_factor); }},
-       {"topic_config", [&](const Value& x) { r.properties(x, e.topic_config); }},
-       {"cluster_name", [&](const Value& x) { r.string(x, e.cluster_name); }},
-       {"node_name", [&](const Value& x) { r.string(x, e.node_name); }},
-       {"spool",
-        [&](const Value& s) {
-          r.mapping(s, {{"dir", [&](const Value& x) { r.string(x, e.spool_dir); }},
-                        {"max_bytes", [&](const Value& x) { r.integer64(x, e.spool_max_bytes); }},
-                        {"max_events", [&](const Value& x) { r.integer(x, e.spool_max_events); }}});
-        }},
-       {"hysteresis",
-        [&](const Value& s) {
-          r.mapping(s, {{"fire_cycles", [&](const Value& x) { r.integer(x, e.fire_cycles); }},
-                        {"resolve_cycles", [&](const Value& x) { r.integer(x, e.resolve_cycles); }}});
-        }},
-       {"groups",
-        [&](const Value& s) {
-          r.mapping(
-              s, {{"lag_messages",
-                   [&](const Value& x) { r.integer64(x, e.group_thresholds.lag_messages); }},
-                  {"lag_seconds",
-                   [&](const Value& x) { r.duration(x, e.group_thresholds.lag_seconds); }},
-                  {"states", [&](const Value& x) { r.string_list(x, e.group_states); }},
-                  {"overrides", [&](const Value& x) {
-                     r.mapping_list<GroupEventOverride>(x, e.group_overrides, group_override);
-                   }}});
-        }},
-       {"host",
-        [&](const Value& s) {
-          r.mapping(s, {{"cpu_utilization", [&](const Value& x) { r.number(x, e.host_cpu_utilization); }},
-                        {"memory_available",
-                         [&](const Value& x) { r.number(x, e.host_memory_available); }},
-                        {"cycles", [&](const Value& x) { r.integer(x, e.host_cycles); }}});
-        }},
-       {"agent", [&](const Value& s) {
-          r.mapping(s, {{"collector_failure_cycles",
-                         [&](const Value& x) { r.integer(x, e.collector_failure_cycles); }}});
-        }}});
+  r.mapping(v, {r.field("enabled", e.enabled),
+                r.field("topic", e.topic),
+                r.field("partitions", e.partitions),
+                r.field("replication_factor", e.replication_factor),
+                r.field("topic_config", e.topic_config),
+                r.field("cluster_name", e.cluster_name),
+                r.field("node_name", e.node_name),
+                r.section("spool", {r.field("dir", e.spool_dir),
+                                    r.field("max_bytes", e.spool_max_bytes),
+                                    r.field("max_events", e.spool_max_events)}),
+                r.section("hysteresis", {r.field("fire_cycles", e.fire_cycles),
+                                         r.field("resolve_cycles", e.resolve_cycles)}),
+                r.section("groups",
+                          {r.field("lag_messages", e.group_thresholds.lag_messages),
+                           r.field("lag_seconds", e.group_thresholds.lag_seconds),
+                           r.field("states", e.group_states),
+                           {"overrides",
+                            [&](const Value& x) {
+                              r.mapping_list<GroupEventOverride>(x, e.group_overrides,
+                                                                 group_override);
+                            }}}),
+                r.section("host", {r.field("cpu_utilization", e.host_cpu_utilization),
+                                   r.field("memory_available", e.host_memory_available),
+                                   r.field("cycles", e.host_cycles)}),
+                r.section("agent",
+                          {r.field("collector_failure_cycles", e.collector_failure_cycles)})});
 }
 
 void read_fleet(Reader& r, const Value& v, FleetConfig& f) {
-  r.mapping(v, {{"enabled", [&](const Value& x) { r.boolean(x, f.enabled); }},
-                {"group", [&](const Value& x) { r.string(x, f.group); }},
-                {"topic", [&](const Value& x) { r.string(x, f.topic); }},
-                {"partitions", [&](const Value& x) { r.integer(x, f.partitions); }},
-                {"replication_factor", [&](const Value& x) { r.integer(x, f.replication_factor); }},
-                {"session_timeout", [&](const Value& x) { r.duration(x, f.session_timeout); }},
-                {"node_name", [&](const Value& x) { r.string(x, f.node_name); }},
-                {"broker_id", [&](const Value& x) { r.integer(x, f.broker_id); }}});
+  r.mapping(v, {r.field("enabled", f.enabled),
+                r.field("group", f.group),
+                r.field("topic", f.topic),
+                r.field("partitions", f.partitions),
+                r.field("replication_factor", f.replication_factor),
+                r.field("session_timeout", f.session_timeout),
+                r.field("node_name", f.node_name),
+                r.field("broker_id", f.broker_id)});
 }
 
 void read_config(Reader& r, const YAML::Node& root, Config& c) {
-  const auto filter = [&r](NameFilter& f) {
-    return [&r, &f](const Value& v) {
-      r.mapping(v, {{"include", [&](const Value& x) { r.string_list(x, f.include); }},
-                    {"exclude", [&](const Value& x) { r.string_list(x, f.exclude); }}});
-    };
+  const auto filter = [&r](std::string_view key, NameFilter& f) {
+    return r.section(key, {r.field("include", f.include), r.field("exclude", f.exclude)});
   };
   auto& host = c.collectors.host;
   auto& brokers = c.collectors.brokers;
   auto& groups = c.collectors.groups;
   r.mapping(
       Value{root, "", location_of(root)},
-      {
-          {"log",
-           [&](const Value& v) {
-             r.mapping(v, {{"level", [&](const Value& x) { r.string(x, c.log.level); }},
-                           {"format", [&](const Value& x) { r.string(x, c.log.format); }}});
-           }},
-          {"http",
-           [&](const Value& v) {
-             r.mapping(v, {{"listen", [&](const Value& x) { r.listen(x, c.http); }}});
-           }},
-          {"kafka",
-           [&](const Value& v) {
-             r.mapping(
-                 v, {{"bootstrap_servers",
-                      [&](const Value& x) { r.string(x, c.kafka.bootstrap_servers); }},
-                     {"client_id", [&](const Value& x) { r.string(x, c.kafka.client_id); }},
-                     {"request_timeout",
-                      [&](const Value& x) { r.duration(x, c.kafka.request_timeout); }},
-                     {"properties",
-                      [&](const Value& x) { r.properties(x, c.kafka.properties); }}});
-           }},
-          {"collectors",
-           [&](const Value& v) {
-             r.mapping(
-                 v,
-                 {{"host",
-                   [&](const Value& s) {
-                     r.mapping(s, {{"enabled", [&](const Value& x) { r.boolean(x, host.enabled); }},
-                                   {"interval", [&](const Value& x) { r.duration(x, host.interval); }},
-                                   {"procfs", [&](const Value& x) { r.string(x, host.procfs); }},
-                                   {"node_metrics",
-                                    [&](const Value& x) { r.boolean(x, host.node_metrics); }}});
-                   }},
-                  {"brokers",
-                   [&](const Value& s) {
-                     r.mapping(
-                         s,
-                         {{"enabled", [&](const Value& x) { r.boolean(x, brokers.enabled); }},
-                          {"interval", [&](const Value& x) { r.duration(x, brokers.interval); }},
-                          {"topics", filter(brokers.topics)},
-                          {"include_internal_topics",
-                           [&](const Value& x) { r.boolean(x, brokers.include_internal_topics); }},
-                          {"broker_down_retention",
-                           [&](const Value& x) { r.duration(x, brokers.broker_down_retention); }},
-                          {"expected_brokers",
-                           [&](const Value& x) { r.integer(x, brokers.expected_brokers); }},
-                          {"topic_config_refresh",
-                           [&](const Value& x) { r.duration(x, brokers.topic_config_refresh); }}});
-                   }},
-                  {"groups",
-                   [&](const Value& s) {
-                     r.mapping(
-                         s,
-                         {{"enabled", [&](const Value& x) { r.boolean(x, groups.enabled); }},
-                          {"interval", [&](const Value& x) { r.duration(x, groups.interval); }},
-                          {"groups", filter(groups.groups)},
-                          {"max_concurrent_requests",
-                           [&](const Value& x) { r.integer(x, groups.max_concurrent_requests); }},
-                          {"status_window_commits",
-                           [&](const Value& x) { r.integer(x, groups.status_window_commits); }},
-                          {"lag_history_points",
-                           [&](const Value& x) { r.integer(x, groups.lag_history_points); }}});
-                   }}});
-           }},
-          {"events", [&](const Value& v) { read_events(r, v, c.events); }},
-          {"fleet", [&](const Value& v) { read_fleet(r, v, c.fleet); }},
-      });
+      {r.section("log", {r.field("level", c.log.level), r.field("format", c.log.format)}),
+       r.section("http", {{"listen", [&](const Value& x) { r.listen(x, c.http); }}}),
+       r.section("kafka", {r.field("bootstrap_servers", c.kafka.bootstrap_servers),
+                           r.field("client_id", c.kafka.client_id),
+                           r.field("request_timeout", c.kafka.request_timeout),
+                           r.field("properties", c.kafka.properties)}),
+       r.section(
+           "collectors",
+           {r.section("host", {r.field("enabled", host.enabled),
+                               r.field("interval", host.interval),
+                               r.field("procfs", host.procfs),
+                               r.field("node_metrics", host.node_metrics)}),
+            r.section("brokers",
+                      {r.field("enabled", brokers.enabled),
+                       r.field("interval", brokers.interval),
+                       filter("topics", brokers.topics),
+                       r.field("include_internal_topics", brokers.include_internal_topics),
+                       r.field("broker_down_retention", brokers.broker_down_retention),
+                       r.field("expected_brokers", brokers.expected_brokers),
+                       r.field("topic_config_refresh", brokers.topic_config_refresh)}),
+            r.section("groups",
+                      {r.field("enabled", groups.enabled),
+                       r.field("interval", groups.interval),
+                       filter("groups", groups.groups),
+                       r.field("max_concurrent_requests", groups.max_concurrent_requests),
+                       r.field("status_window_commits", groups.status_window_commits),
+                       r.field("lag_history_points", groups.lag_history_points)})}),
+       {"events", [&](const Value& v) { read_events(r, v, c.events); }},
+       {"fleet", [&](const Value& v) { read_fleet(r, v, c.fleet); }}});
 }
 
 // Checks values against each other and their allowed ranges: the same for a loaded file,

@@ -61,10 +61,11 @@ class Coordinator::Session {
     }
     std::string group = fleet_.group;
     while (group.empty()) {
-      if (char* id = rd_kafka_clusterid(admin_.get(), ms(owner_.kafka_.request_timeout))) {
+      if (char* id = cluster_id(stop)) {
         group = Coordinator::default_group(id);
         rd_kafka_mem_free(admin_.get(), id);
       } else {
+        if (stop.stop_requested()) return false;
         spdlog::warn("fleet: cluster id not known yet (Kafka unreachable?); asking again");
         if (!sleep_unless_stopped(stop, kBootstrapRetry)) return false;
       }
@@ -326,19 +327,32 @@ class Coordinator::Session {
     }
   }
 
+  // The cluster id (rd_kafka_mem_free it), waited for up to the request timeout in slices
+  // that a stop interrupts (it only waits for librdkafka's own metadata: nothing is sent
+  // per slice); nullptr when stopped or not known in time.
+  char* cluster_id(const std::stop_token& stop) {
+    const auto deadline = Clock::now() + owner_.kafka_.request_timeout;
+    while (!stop.stop_requested()) {
+      const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (remaining <= 0ms) return nullptr;
+      const auto wait = std::min<std::chrono::milliseconds>(remaining, kafka::kBrokerWaitSlice);
+      if (char* id = rd_kafka_clusterid(admin_.get(), static_cast<int>(wait.count()))) return id;
+    }
+    return nullptr;
+  }
+
   // Partitions of the coordination topic in the metadata; 0 when it does not exist (yet).
   int topic_partitions() {
     rd_kafka_topic_t* topic = rd_kafka_topic_new(admin_.get(), fleet_.topic.c_str(), nullptr);
     if (!topic) return 0;
-    const rd_kafka_metadata_t* md = nullptr;
-    const auto err = rd_kafka_metadata(admin_.get(), 0, topic, &md, ms(owner_.kafka_.request_timeout));
-    rd_kafka_topic_destroy(topic);
-    if (err) {
-      spdlog::debug("fleet: metadata of \"{}\": {}", fleet_.topic, kafka::error_name(err));
-      return 0;
+    kafka::MetadataPtr md;
+    try {
+      md = kafka::fetch_metadata(admin_.get(), owner_.kafka_.request_timeout, topic);
+    } catch (const kafka::KafkaError& e) {
+      spdlog::debug("fleet: metadata of \"{}\": {}", fleet_.topic, e.what());
     }
-    const kafka::MetadataPtr metadata(md);
-    if (md->topic_cnt != 1 || md->topics[0].err) return 0;
+    rd_kafka_topic_destroy(topic);
+    if (!md || md->topic_cnt != 1 || md->topics[0].err) return 0;
     return md->topics[0].partition_cnt;
   }
 

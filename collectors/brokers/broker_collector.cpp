@@ -69,7 +69,7 @@ kafka::MetadataPtr BrokerCollector::fetch_metadata_with_retry(CycleReport& repor
     try {
       return kafka::fetch_metadata(client_.get(), std::max(remaining, 1ms));
     } catch (const kafka::KafkaError& e) {
-      if (Clock::now() + 200ms >= deadline) throw;
+      if (kafka::broker_waits_abandoned() || Clock::now() + 200ms >= deadline) throw;
       spdlog::debug("brokers: {}; asking again", e.what());
       std::this_thread::sleep_for(100ms);
     }

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 namespace ks::kafka {
 namespace {
@@ -193,15 +196,53 @@ Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
   return Client(std::move(context), HandlePtr(rk));
 }
 
-MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout) {
-  const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t err =
-      rd_kafka_metadata(rk, 1, nullptr, &md, static_cast<int>(timeout.count()));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+namespace {
+std::atomic<bool> g_broker_waits_abandoned{false};
+}  // namespace
+
+void abandon_broker_waits(bool abandon) {
+  g_broker_waits_abandoned.store(abandon, std::memory_order_release);
+}
+
+bool broker_waits_abandoned() { return g_broker_waits_abandoned.load(std::memory_order_acquire); }
+
+MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
+                           rd_kafka_topic_t* only) {
+  // While no broker is usable, rd_kafka_metadata sends nothing: it waits for one (then
+  // answers _TRANSPORT). After a failure (or before the first success) that wait is made in
+  // slices, so that a stopping agent can give up on it. Slices are not used while brokers
+  // answer: a request that outlives its slice times out in flight, and librdkafka then
+  // drops the connection (socket.max.fails); so after one _TIMED_OUT slice the rest of the
+  // timeout is waited in one piece.
+  using Clock = std::chrono::steady_clock;
+  auto* context = static_cast<ClientContext*>(rd_kafka_opaque(rk));
+  const auto deadline = Clock::now() + timeout;
+  bool sliced = context == nullptr || !context->metadata_ok();
+  for (;;) {
+    const auto started = Clock::now();
+    const auto remaining = std::max(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started),
+        std::chrono::milliseconds(1));
+    const auto wait = sliced ? std::min(remaining, kBrokerWaitSlice) : remaining;
+    const rd_kafka_metadata_t* md = nullptr;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk, only ? 0 : 1, only, &md, static_cast<int>(wait.count()));
+    if (context) context->set_metadata_ok(err == RD_KAFKA_RESP_ERR_NO_ERROR);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return MetadataPtr(md);
     if (md) rd_kafka_metadata_destroy(md);
+    const bool time_left = wait < remaining;
+    if (time_left && broker_waits_abandoned()) {
+      throw KafkaError(err, "metadata request abandoned, the agent is stopping: " +
+                                error_name(err));
+    }
+    if (time_left && (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT)) {
+      if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) sliced = false;
+      // A connection refused at once must not turn this into a busy loop.
+      if (Clock::now() - started < wait / 2) std::this_thread::sleep_for(wait / 2);
+      continue;
+    }
     throw KafkaError(err, "metadata request failed: " + error_name(err));
   }
-  return MetadataPtr(md);
 }
 
 std::string error_name(rd_kafka_resp_err_t code) {

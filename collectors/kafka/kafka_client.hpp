@@ -77,8 +77,14 @@ class ClientContext {
   void set_user(void* user) { user_.store(user, std::memory_order_release); }
   void* user() const { return user_.load(std::memory_order_acquire); }
 
+  // Whether this handle's last metadata request succeeded (false until the first): then a
+  // broker is known to answer, and fetch_metadata waits in one piece (see there).
+  void set_metadata_ok(bool ok) { metadata_ok_.store(ok, std::memory_order_relaxed); }
+  bool metadata_ok() const { return metadata_ok_.load(std::memory_order_relaxed); }
+
  private:
   std::string name_;
+  std::atomic<bool> metadata_ok_{false};
   std::atomic<void*> user_{nullptr};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> stats_count_{0};
@@ -131,8 +137,19 @@ std::map<std::string, std::string> watermark_consumer_properties();
 // never shows up in ListGroups; at most its coordinator is looked up.
 std::map<std::string, std::string> offset_fetch_consumer_properties(const std::string& client_id);
 
-// Metadata of the whole cluster (all topics), or KafkaError after at most `timeout`.
-MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout);
+// Metadata of the whole cluster (all topics), or of the one topic `only`; KafkaError after
+// at most `timeout`, or sooner once broker waits are abandoned (below).
+MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
+                           rd_kafka_topic_t* only = nullptr);
+
+// Process-wide switch, set when the agent stops: a wait for a usable broker (Kafka
+// unreachable: librdkafka would otherwise wait out the whole request timeout, 10 s by
+// default) gives up within kBrokerWaitSlice, so that SIGTERM can join every thread within
+// 5 s. A request already sent to an answering broker is still waited for. false again only
+// in tests.
+void abandon_broker_waits(bool abandon = true);
+bool broker_waits_abandoned();
+inline constexpr std::chrono::milliseconds kBrokerWaitSlice{500};
 
 std::string error_name(rd_kafka_resp_err_t code);  // "Local: Timed out (_TIMED_OUT)"
 
