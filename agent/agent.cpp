@@ -17,6 +17,7 @@
 #include "agent/scheduler.hpp"
 #include "agent/self_metrics.hpp"
 #include "collectors/kafka/kafka_client.hpp"
+#include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace ks {
 namespace {

@@ -2,12 +2,13 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
 
-#include <sys/socket.h>
-
 #include <algorithm>
+
+#include "agent/accept_encoding.hpp"
 
 namespace ks {
 namespace {
@@ -21,11 +22,6 @@ constexpr const char* kIndex =
     "/healthz  200 while the process is alive\n"
     "/readyz   200 once every enabled collector has succeeded once; 503 with a JSON\n"
     "          body naming what is not ready and its last error\n";
-
-bool accepts_gzip(const httplib::Request& req) {
-  const std::string accept = req.get_header_value("Accept-Encoding");
-  return accept.find("gzip") != std::string::npos;
-}
 
 }  // namespace
 
@@ -70,7 +66,7 @@ HttpServer::HttpServer(MetricsEndpoint& metrics, StatusSource statuses)
       res.set_content(std::string("rendering failed: ") + e.what() + "\n", "text/plain");
       return;
     }
-    const bool gzip = accepts_gzip(req);
+    const bool gzip = accepts_gzip(req.get_header_value("Accept-Encoding"));
     // httplib compresses every text/* response itself, per request, after this handler,
     // deciding from the request's Accept-Encoding. The body is compressed once per render
     // already, so hide that header from it. (The Request object is httplib's own non-const
@@ -78,6 +74,7 @@ HttpServer::HttpServer(MetricsEndpoint& metrics, StatusSource statuses)
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
     // Sent straight from the cached body (the provider holds a reference to it): no copy of
     // a body of megabytes per scrape in flight.
+    res.set_header("Vary", "Accept-Encoding");  // caches must not mix the two bodies
     if (gzip) {
       res.set_header("Content-Encoding", "gzip");
       res.set_content_provider(

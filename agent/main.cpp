@@ -9,6 +9,7 @@
 #include "agent/cli.hpp"
 #include "agent/config/config_loader.hpp"
 #include "agent/events/events_command.hpp"
+#include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace {
 

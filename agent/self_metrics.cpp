@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "agent/process_stats.hpp"
+#include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace ks {
 

@@ -81,20 +81,44 @@ void run(std::size_t series, bool renderer_order) {
       return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
     });
   }
+  // Several renders: the machine is shared, one sample says little. Memory is the peak of
+  // the process over all of them (each render's body is freed before the next).
+  constexpr int kRuns = 7;
   const long rss_before = rss_kb();
-  const auto t0 = std::chrono::steady_clock::now();
-  ks::prom::ExpositionWriter writer;
-  render(partitions, renderer_order, writer);
-  const std::size_t samples = writer.sample_count();
-  const std::string text = writer.finish();
+  std::vector<double> render_ms;
+  std::size_t samples = 0;
+  std::string text;
+  auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  for (int run = 0; run < kRuns; ++run) {
+    text.clear();
+    text.shrink_to_fit();
+    const auto t0 = std::chrono::steady_clock::now();
+    ks::prom::ExpositionWriter writer;
+    render(partitions, renderer_order, writer);
+    samples = writer.sample_count();
+    text = writer.finish();
+    render_ms.push_back(ms(std::chrono::steady_clock::now() - t0));
+  }
   const auto t1 = std::chrono::steady_clock::now();
   const std::string gz = ks::prom::gzip_compress(text);
-  const auto t2 = std::chrono::steady_clock::now();
-  auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  std::printf("%-16s %7zu series: render %7.1f ms, gzip %6.1f ms, %9zu bytes (%8zu gzip), "
-              "RSS before %6ld KB, peak %6ld KB (+%ld KB)\n",
-              renderer_order ? "renderer order" : "out of order", samples, ms(t1 - t0), ms(t2 - t1), text.size(), gz.size(), rss_before, peak_kb(),
-              peak_kb() - rss_before);
+  const double gzip_ms = ms(std::chrono::steady_clock::now() - t1);
+  std::sort(render_ms.begin(), render_ms.end());
+  const double median = render_ms[render_ms.size() / 2];
+  const long added_kb = peak_kb() - rss_before;
+  std::printf("%-16s %7zu series: render median %6.1f ms (min %6.1f, max %6.1f; %d runs), "
+              "gzip %6.1f ms, %9zu bytes (%8zu gzip), RSS before %6ld KB, peak +%ld KB\n",
+              renderer_order ? "renderer order" : "out of order", samples, median,
+              render_ms.front(), render_ms.back(), kRuns, gzip_ms, text.size(), gz.size(),
+              rss_before, added_kb);
+  if (renderer_order && samples >= 100'000) {
+    // The foundation's target for the agent's own (renderer-order) rendering at 100k series.
+    const bool time_ok = median <= 50.0;
+    const bool memory_ok = added_kb <= 40 * 1024;
+    std::printf("target at 100k series: render <= 50 ms (median %.1f ms: %s), "
+                "memory <= 40 MB (+%.1f MB: %s)\n",
+                median, time_ok ? "met" : "NOT met", static_cast<double>(added_kb) / 1024,
+                memory_ok ? "met" : "NOT met");
+  }
 }
 
 }  // namespace

@@ -708,6 +708,22 @@ struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
+// yaml-cpp reports "not found" errors (an unclosed bracket or quote) at the position after
+// the last character, a line past the end of a file that ends in a newline: point at the end
+// of the last line instead, a place the user can find in the file.
+void clamp_to_text(std::string_view text, int& line, int& column) {
+  if (line <= 0 || text.empty()) return;
+  std::string_view body = text;
+  if (body.back() == '\n') body.remove_suffix(1);
+  const int lines = static_cast<int>(std::count(body.begin(), body.end(), '\n')) + 1;
+  if (line <= lines) return;
+  const std::size_t last_start = body.rfind('\n') == std::string_view::npos ? 0 : body.rfind('\n') + 1;
+  std::string_view last = body.substr(last_start);
+  if (!last.empty() && last.back() == '\r') last.remove_suffix(1);
+  line = lines;
+  column = static_cast<int>(last.size()) + 1;
+}
+
 // 1-based number of the last line of `text` that holds YAML content (not blank, not only a
 // comment); 0 when there is none.
 int last_content_line(std::string_view text) {
@@ -782,8 +798,9 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source_nam
   try {
     documents = YAML::LoadAll(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
-    const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
+    int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+    int column = e.mark.is_null() ? 0 : e.mark.column + 1;
+    clamp_to_text(yaml, line, column);
     result.problems = problems_before_syntax_error(yaml, line, source_name, env);
     result.problems.push_back({source_name, line, column, "", "yaml syntax error: " + e.msg});
     sort_in_file_order(result.problems);

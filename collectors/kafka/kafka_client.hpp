@@ -138,7 +138,8 @@ std::map<std::string, std::string> watermark_consumer_properties();
 std::map<std::string, std::string> offset_fetch_consumer_properties(const std::string& client_id);
 
 // Metadata of the whole cluster (all topics), or of the one topic `only`; KafkaError after
-// at most `timeout`, or sooner once broker waits are abandoned (below).
+// at most `timeout`, or sooner once broker waits are abandoned (below). `rk` comes from
+// make_client (its opaque is the ClientContext).
 MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
                            rd_kafka_topic_t* only = nullptr);
 

@@ -9,6 +9,7 @@ and review the diff (git diff tests/e2e/golden/).
 """
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -70,10 +71,33 @@ check(got == want, "stable /metrics lines equal the golden file")
 promtool_check_metrics(body)
 check_families_documented(body)
 
+# build_info names the commit the binary was built from (written at build time, not at
+# configure time): "-dirty" when tracked files differ from it.
+source = os.environ.get("KS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+git = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=source, capture_output=True,
+                     text=True)
+if git.returncode == 0:
+    want_revision = git.stdout.strip()
+    if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
+                      capture_output=True, text=True).stdout.strip():
+        want_revision += "-dirty"
+else:
+    want_revision = "unknown"
+build_info = re.search(r'^kafka_sentinel_build_info\{[^}]*revision="([^"]*)"', body, re.M)
+check(build_info is not None and build_info.group(1) == want_revision,
+      f"build_info revision is the source's ({build_info.group(1) if build_info else None} vs "
+      f"{want_revision})")
+
 # gzip is served from the cache: same content.
 status, gz_body, gz_headers = http_get(agent.url + "/metrics", headers={"Accept-Encoding": "gzip"})
 check(gz_headers.get("Content-Encoding") == "gzip", "gzip served on Accept-Encoding: gzip")
 check(stable(gz_body) == got, "gzip body has the same content")
+check(gz_headers.get("Vary") == "Accept-Encoding" and headers.get("Vary") == "Accept-Encoding",
+      "Vary: Accept-Encoding on both bodies (caches keep them apart)")
+status, refused, refused_headers = http_get(agent.url + "/metrics",
+                                            headers={"Accept-Encoding": "gzip;q=0, identity"})
+check(status == 200 and "Content-Encoding" not in refused_headers and stable(refused) == got,
+      "gzip;q=0 (the client refuses gzip) gets the plain body")
 agent.stop()
 
 # Without node_exporter's families (for hosts where node_exporter already runs), on the real
