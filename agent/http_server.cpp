@@ -36,7 +36,14 @@ std::string readiness_json(const std::vector<CollectorStatus>& statuses, bool& r
     collectors[st.name] = entry;
     if (!st.ever_succeeded) {
       nlohmann::json missing{{"collector", st.name}};
-      missing["last_error"] = st.runs == 0 ? "no cycle finished yet" : st.last_error;
+      if (st.runs > 0) {
+        missing["last_error"] = st.last_error;
+      } else if (st.cycle_problem.empty()) {
+        missing["last_error"] = "no cycle finished yet";
+      } else {
+        // The first cycle can wait up to kafka.request_timeout: say what it waits on.
+        missing["last_error"] = "no cycle finished yet; last failure: " + st.cycle_problem;
+      }
       not_ready.push_back(missing);
     }
   }

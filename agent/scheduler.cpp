@@ -123,7 +123,10 @@ void Scheduler::wake(std::string_view name) {
 std::vector<CollectorStatus> Scheduler::statuses() const {
   std::lock_guard lock(status_mutex_);
   std::vector<CollectorStatus> out;
-  for (const auto& slot : slots_) out.push_back(slot->status);
+  for (const auto& slot : slots_) {
+    out.push_back(slot->status);
+    out.back().cycle_problem = slot->collector->cycle_problem();
+  }
   return out;
 }
 

@@ -26,6 +26,7 @@ struct CollectorStatus {
   std::string last_error;  // of the last failed cycle; cleared by a success
   std::uint64_t runs = 0;
   std::uint64_t errors = 0;
+  std::string cycle_problem;  // what the cycle in progress waits on, if known (Collector)
 };
 
 class Scheduler {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace ks {
@@ -16,6 +17,9 @@ class Collector {
   // Publishes a new snapshot, or throws CollectError (or any std::exception) saying why
   // not; the last good snapshot then stays published.
   virtual void collect_once() = 0;
+  // What the cycle in progress is waiting on, when the collector knows (e.g. the last
+  // connection failure of its Kafka client); "" otherwise. Called from other threads.
+  virtual std::string cycle_problem() const { return {}; }
 };
 
 struct CollectError : std::runtime_error {

@@ -56,7 +56,8 @@ void BrokerCollector::ensure_client() {
   if (client_) return;
   auto properties = kafka::watermark_consumer_properties();
   for (const auto& [key, value] : options_.extra_properties) properties[key] = value;
-  client_ = kafka::make_client(kafka_, RD_KAFKA_CONSUMER, properties, "brokers");
+  client_ = kafka::make_client(kafka_, RD_KAFKA_CONSUMER, properties, "brokers", {},
+                               failure_note_);
 }
 
 kafka::MetadataPtr BrokerCollector::fetch_metadata_with_retry(CycleReport& report) {

@@ -54,6 +54,7 @@ class BrokerCollector final : public Collector {
                   Latest<ClusterSnapshot>& out, Options options);
 
   std::string_view name() const override { return "brokers"; }
+  std::string cycle_problem() const override { return failure_note_->describe(); }
   std::chrono::milliseconds interval() const override { return config_.interval; }
 
   // Publishes a snapshot every cycle. When the metadata request fails it publishes one with
@@ -78,6 +79,8 @@ class BrokerCollector final : public Collector {
   BrokersCollectorConfig config_;
   Latest<ClusterSnapshot>& out_;
   Options options_;
+  // Shared with the client's context (created later, on the collector's thread).
+  std::shared_ptr<kafka::FailureNote> failure_note_ = std::make_shared<kafka::FailureNote>();
   kafka::Client client_;
   brokers::TopicFilter filter_;
   brokers::BrokerTracker tracker_;

@@ -116,7 +116,8 @@ void GroupCollector::ensure_client() {
   if (client_) return;
   auto properties = kafka::offset_fetch_consumer_properties(kafka_.client_id);
   for (const auto& [key, value] : options_.extra_properties) properties[key] = value;
-  client_ = kafka::make_client(kafka_, RD_KAFKA_CONSUMER, properties, "groups");
+  client_ = kafka::make_client(kafka_, RD_KAFKA_CONSUMER, properties, "groups", {},
+                               failure_note_);
 }
 
 std::vector<GroupCollector::Listing> GroupCollector::list_groups(GroupsCycleStats& stats) {

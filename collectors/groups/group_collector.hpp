@@ -46,6 +46,7 @@ class GroupCollector final : public Collector {
                  Latest<GroupsSnapshot>& out, Options options);
 
   std::string_view name() const override { return "groups"; }
+  std::string cycle_problem() const override { return failure_note_->describe(); }
   std::chrono::milliseconds interval() const override { return config_.interval; }
 
   // Called from one thread at a time (the scheduler's thread for this collector).
@@ -74,6 +75,8 @@ class GroupCollector final : public Collector {
   GroupsCollectorConfig config_;
   Latest<GroupsSnapshot>& out_;
   Options options_;
+  // Shared with the client's context (created later, on the collector's thread).
+  std::shared_ptr<kafka::FailureNote> failure_note_ = std::make_shared<kafka::FailureNote>();
   kafka::Client client_;
   groups::GroupFilter filter_;
   groups::GroupEvaluator evaluator_;

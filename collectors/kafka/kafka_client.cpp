@@ -86,7 +86,23 @@ std::string ClientContext::latest_stats() const {
   return stats_;
 }
 
+void FailureNote::record(std::string_view text) {
+  std::lock_guard lock(mutex_);
+  text_.assign(text);
+  at_ = std::chrono::steady_clock::now();
+}
+
+std::string FailureNote::describe() const {
+  std::lock_guard lock(mutex_);
+  if (text_.empty()) return {};
+  const auto age = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - at_);
+  return fmt::format("{} ({} s ago)", text_, age.count());
+}
+
 void ClientContext::on_log(int level, const char* facility, const char* message) {
+  // librdkafka's errors (level <= 3) are noted whatever the log level: /readyz shows them.
+  if (level <= 3 && failure_note_ && message) failure_note_->record(message);
   // A reduced level: librdkafka's errors are the agent's warnings (the agent reports them
   // in its metrics), its warnings are information, everything else is debug detail.
   spdlog::level::level_enum target = spdlog::level::debug;
@@ -167,7 +183,8 @@ std::map<std::string, std::string> offset_fetch_consumer_properties(const std::s
 
 Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
                    const std::map<std::string, std::string>& extra, std::string name,
-                   const std::function<void(rd_kafka_conf_t*)>& configure) {
+                   const std::function<void(rd_kafka_conf_t*)>& configure,
+                   std::shared_ptr<FailureNote> failure_note) {
   ConfPtr conf(rd_kafka_conf_new());
   // Defaults of the agent, before the user's properties so that they can be overridden.
   set_or_throw(conf.get(), "log.connection.close", "false", "default");
@@ -180,6 +197,7 @@ Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
   for (const auto& [key, value] : extra) set_or_throw(conf.get(), key, value, "property");
 
   auto context = std::make_unique<ClientContext>(std::move(name));
+  context->set_failure_note(std::move(failure_note));
   rd_kafka_conf_set_opaque(conf.get(), context.get());
   rd_kafka_conf_set_log_cb(conf.get(), log_callback);
   rd_kafka_conf_set_error_cb(conf.get(), error_callback);
@@ -206,43 +224,55 @@ void abandon_broker_waits(bool abandon) {
 
 bool broker_waits_abandoned() { return g_broker_waits_abandoned.load(std::memory_order_acquire); }
 
-MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
-                           rd_kafka_topic_t* only) {
-  // While no broker is usable, rd_kafka_metadata sends nothing: it waits for one (then
-  // answers _TRANSPORT). After a failure (or before the first success) that wait is made in
-  // slices, so that a stopping agent can give up on it. Slices are not used while brokers
-  // answer: a request that outlives its slice times out in flight, and librdkafka then
-  // drops the connection (socket.max.fails); so after one _TIMED_OUT slice the rest of the
-  // timeout is waited in one piece.
+namespace {
+
+// Waits until the handle has received metadata at least once, in slices that a stopping
+// agent cuts short. rd_kafka_clusterid sends nothing: librdkafka asks a broker for metadata
+// by itself as soon as one connects, and the id then stays cached, so on a handle that ever
+// reached Kafka this returns at once. Returns at the deadline too (the caller's request then
+// fails with librdkafka's own error).
+void wait_for_first_metadata(rd_kafka_t* rk, std::chrono::steady_clock::time_point deadline) {
   using Clock = std::chrono::steady_clock;
-  auto* context = static_cast<ClientContext*>(rd_kafka_opaque(rk));
-  const auto deadline = Clock::now() + timeout;
-  bool sliced = context == nullptr || !context->metadata_ok();
   for (;;) {
     const auto started = Clock::now();
-    const auto remaining = std::max(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started),
-        std::chrono::milliseconds(1));
-    const auto wait = sliced ? std::min(remaining, kBrokerWaitSlice) : remaining;
-    const rd_kafka_metadata_t* md = nullptr;
-    const rd_kafka_resp_err_t err =
-        rd_kafka_metadata(rk, only ? 0 : 1, only, &md, static_cast<int>(wait.count()));
-    if (context) context->set_metadata_ok(err == RD_KAFKA_RESP_ERR_NO_ERROR);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return MetadataPtr(md);
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started);
+    if (remaining <= std::chrono::milliseconds(0)) return;
+    const auto wait = std::min(remaining, kBrokerWaitSlice);
+    if (char* id = rd_kafka_clusterid(rk, static_cast<int>(wait.count()))) {
+      rd_kafka_mem_free(rk, id);
+      return;
+    }
+    // An early nullptr: metadata came, from a broker too old to send a cluster id.
+    if (Clock::now() - started < wait / 2) return;
+    if (broker_waits_abandoned()) {
+      throw KafkaError(RD_KAFKA_RESP_ERR__TRANSPORT,
+                       "metadata request abandoned, the agent is stopping: no broker reachable "
+                       "yet (" + error_name(RD_KAFKA_RESP_ERR__TRANSPORT) + ")");
+    }
+  }
+}
+
+}  // namespace
+
+MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
+                           rd_kafka_topic_t* only) {
+  // rd_kafka_metadata itself cannot be interrupted: while no broker is usable it waits for
+  // one up to the whole timeout. So first wait for a broker (interruptibly), then send one
+  // request with the rest of the timeout. (Not a request per slice: a request that outlives
+  // its timeout in flight makes librdkafka drop the connection.)
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  wait_for_first_metadata(rk, deadline);
+  const auto remaining = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      deadline - std::chrono::steady_clock::now()),
+                                  std::chrono::milliseconds(1));
+  const rd_kafka_metadata_t* md = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk, only ? 0 : 1, only, &md, static_cast<int>(remaining.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (md) rd_kafka_metadata_destroy(md);
-    const bool time_left = wait < remaining;
-    if (time_left && broker_waits_abandoned()) {
-      throw KafkaError(err, "metadata request abandoned, the agent is stopping: " +
-                                error_name(err));
-    }
-    if (time_left && (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__TIMED_OUT)) {
-      if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) sliced = false;
-      // A connection refused at once must not turn this into a busy loop.
-      if (Clock::now() - started < wait / 2) std::this_thread::sleep_for(wait / 2);
-      continue;
-    }
     throw KafkaError(err, "metadata request failed: " + error_name(err));
   }
+  return MetadataPtr(md);
 }
 
 std::string error_name(rd_kafka_resp_err_t code) {

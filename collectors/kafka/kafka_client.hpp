@@ -54,6 +54,22 @@ class LogThrottle {
   std::unordered_map<std::string, State> keys_;
 };
 
+// The latest failure librdkafka logged for a handle (a broker refusing connections, a name
+// that does not resolve, an authentication failure): what a cycle that has not finished yet
+// is waiting on, for /readyz. Written by librdkafka's threads, read by the HTTP server's.
+class FailureNote {
+ public:
+  void record(std::string_view text);
+  // "" when nothing was recorded, else the text and how long ago, e.g.
+  // "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (2 s ago)".
+  std::string describe() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::string text_;
+  std::chrono::steady_clock::time_point at_;
+};
+
 // The opaque of a handle: log policy, error counters and the latest statistics. Callbacks
 // come from librdkafka's threads (log) and from poll() (error, statistics).
 class ClientContext {
@@ -75,16 +91,13 @@ class ClientContext {
   // Whatever the handle's owner needs in callbacks this context is the opaque of (the fleet
   // coordinator's rebalance callback). Set before the first poll.
   void set_user(void* user) { user_.store(user, std::memory_order_release); }
+  // Where librdkafka's failures are noted (optional; set before the handle exists).
+  void set_failure_note(std::shared_ptr<FailureNote> note) { failure_note_ = std::move(note); }
   void* user() const { return user_.load(std::memory_order_acquire); }
-
-  // Whether this handle's last metadata request succeeded (false until the first): then a
-  // broker is known to answer, and fetch_metadata waits in one piece (see there).
-  void set_metadata_ok(bool ok) { metadata_ok_.store(ok, std::memory_order_relaxed); }
-  bool metadata_ok() const { return metadata_ok_.load(std::memory_order_relaxed); }
 
  private:
   std::string name_;
-  std::atomic<bool> metadata_ok_{false};
+  std::shared_ptr<FailureNote> failure_note_;
   std::atomic<void*> user_{nullptr};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> stats_count_{0};
@@ -121,7 +134,8 @@ class Client {
 Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
                    const std::map<std::string, std::string>& extra = {},
                    std::string name = "kafka",
-                   const std::function<void(rd_kafka_conf_t*)>& configure = {});
+                   const std::function<void(rd_kafka_conf_t*)>& configure = {},
+                   std::shared_ptr<FailureNote> failure_note = nullptr);
 
 // Properties for a consumer handle that reads watermarks: high watermark, not the last
 // stable offset.
@@ -138,16 +152,15 @@ std::map<std::string, std::string> watermark_consumer_properties();
 std::map<std::string, std::string> offset_fetch_consumer_properties(const std::string& client_id);
 
 // Metadata of the whole cluster (all topics), or of the one topic `only`; KafkaError after
-// at most `timeout`, or sooner once broker waits are abandoned (below). `rk` comes from
-// make_client (its opaque is the ClientContext).
+// at most `timeout`, or sooner once broker waits are abandoned (below).
 MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
                            rd_kafka_topic_t* only = nullptr);
 
-// Process-wide switch, set when the agent stops: a wait for a usable broker (Kafka
-// unreachable: librdkafka would otherwise wait out the whole request timeout, 10 s by
-// default) gives up within kBrokerWaitSlice, so that SIGTERM can join every thread within
-// 5 s. A request already sent to an answering broker is still waited for. false again only
-// in tests.
+// Process-wide switch, set when the agent stops: fetch_metadata's wait for a handle's first
+// metadata (Kafka never reached yet: librdkafka would otherwise wait out the whole request
+// timeout, 10 s by default) gives up within kBrokerWaitSlice, so that SIGTERM can join every
+// thread within 5 s. A request already sent to a broker is still waited for. false again
+// only in tests.
 void abandon_broker_waits(bool abandon = true);
 bool broker_waits_abandoned();
 inline constexpr std::chrono::milliseconds kBrokerWaitSlice{500};

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import AGENT, Agent, FIXTURES, check, finish, http_get, value, wait_until  # noqa: E402
+from ksharness import AGENT, Agent, FIXTURES, base_config, check, finish, http_get, value, wait_until  # noqa: E402
 
 # A host whose /proc/stat is truncated: the host collector fails on every cycle.
 broken = f"""
@@ -74,19 +74,17 @@ code, took = agent2.stop(signal.SIGINT, timeout=10)
 check(code == 0 and took < 5, f"SIGINT: exit code {code} after {took:.2f} s (want 0 within 5 s)")
 
 # Kafka unreachable: the Kafka collectors fail, the host collector is unaffected.
-config = """
-kafka:
-  bootstrap_servers: 127.0.0.1:1
-collectors:
-  host:
-    interval: 1s
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
-"""
+config = base_config()
 
 agent3 = Agent(config, name="no-kafka").start()
+
+# Before the first Kafka cycle ends (it waits up to kafka.request_timeout, 10 s here),
+# /readyz already says why: librdkafka's last failure, not only "no cycle finished yet".
+time.sleep(2)
+status, body, _ = http_get(agent3.url + "/readyz")
+early = {e["collector"]: e["last_error"] for e in json.loads(body)["not_ready"]}
+check(status == 503 and all("Connection refused" in early.get(c, "") for c in ("brokers", "groups")),
+      f"/readyz during the first cycle names the connection failure: {early}")
 
 m = wait_until(lambda: (lambda m: m if value(m, "node_load1") is not None else None)(agent3.metrics()),
                15, 0.3, "host metrics")

@@ -8,20 +8,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, check, finish, log  # noqa: E402
+from ksharness import Agent, base_config, check, finish, log  # noqa: E402
 
-BASE = """
-kafka:
-  bootstrap_servers: 127.0.0.1:1
-  request_timeout: 1s
-collectors:
-  host:
-    interval: 1s
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
-"""
+BASE = base_config(request_timeout="1s")
 
 
 def run(config, name, seconds=3.5, extra_args=()):

@@ -16,7 +16,7 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, KafkaCluster, check, finish, http_get, log, value, wait_until  # noqa: E402
+from ksharness import Agent, KafkaCluster, base_config, check, finish, http_get, log, value, wait_until  # noqa: E402
 from ksevents import EVENTS_TOPIC, has_logged, read_topic  # noqa: E402
 
 RECORD_MAGIC = 0x3152534B
@@ -56,17 +56,7 @@ def main():
     kafka = KafkaCluster(nodes=1).up()
     work = tempfile.mkdtemp(prefix="ks-events-corrupt-")
     spool = os.path.join(work, "spool")
-    config = f"""
-kafka:
-  bootstrap_servers: {kafka.bootstrap}
-  request_timeout: 2s
-collectors:
-  host:
-    enabled: false
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
+    config = base_config(kafka.bootstrap, "2s", host=False) + f"""
 events:
   enabled: true
   partitions: 1

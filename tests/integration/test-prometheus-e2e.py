@@ -68,7 +68,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (SOURCE_DIR, Agent, KafkaCluster, check, finish,  # noqa: E402
+from ksharness import (SOURCE_DIR, Agent, KafkaCluster, base_config, check, finish,  # noqa: E402
                        free_port, http_get, log, series, wait_until)
 import ksharness  # noqa: E402
 import ksloadgen  # noqa: E402
@@ -302,31 +302,11 @@ events:
     agent_b = Agent(agent_config.replace("  groups:\n    interval: 1s\n",
                                          "  groups:\n    enabled: false\n    interval: 1s\n"),
                     name="agent-b", workdir=work).start()
-    agent_c = Agent(f"""
-kafka:
-  bootstrap_servers: "127.0.0.1:{free_port()}"
-  request_timeout: 1s
-collectors:
-  host:
-    enabled: false
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
-""" + events.format(cluster="e2e-down", dir=os.path.join(work, "spool-c")),
-        name="agent-unreachable", workdir=work).start()
+    agent_c = Agent(base_config(f"127.0.0.1:{free_port()}", "1s", host=False) +
+                    events.format(cluster="e2e-down", dir=os.path.join(work, "spool-c")),
+                    name="agent-unreachable", workdir=work).start()
     # D: a fleet agent cut off from Kafka (no lease, no role): only the fleet rules see it.
-    agent_d = Agent(f"""
-kafka:
-  bootstrap_servers: "127.0.0.1:{free_port()}"
-  request_timeout: 1s
-collectors:
-  host:
-    enabled: false
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
+    agent_d = Agent(base_config(f"127.0.0.1:{free_port()}", "1s", host=False) + """
 fleet:
   enabled: true
   node_name: e2e-fleet-cut

@@ -59,6 +59,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def base_config(bootstrap="127.0.0.1:1", request_timeout=None, host=True, interval="1s"):
+    """The kafka: and collectors: sections of a test agent's config: every collector every
+    `interval`, the host collector off with host=False. Append other sections (events:,
+    fleet:) to it. The default bootstrap address answers nothing: Kafka unreachable."""
+    timeout = f"  request_timeout: {request_timeout}\n" if request_timeout else ""
+    host_section = f"    interval: {interval}\n" if host else "    enabled: false\n"
+    return (f"kafka:\n  bootstrap_servers: \"{bootstrap}\"\n{timeout}"
+            f"collectors:\n  host:\n{host_section}"
+            f"  brokers:\n    interval: {interval}\n  groups:\n    interval: {interval}\n")
+
+
 def free_port_block(count, start=20000, end=32000, host="127.0.0.1"):
     """A base port P such that P..P+count-1 and P+100..P+100+count-1 are free now (on `host`).
 

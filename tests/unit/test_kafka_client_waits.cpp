@@ -47,11 +47,10 @@ TEST_CASE("fetch_metadata: Kafka unreachable, the wait runs to its timeout", "[k
   ks::kafka::Client client = ks::kafka::make_client(kafka_at("127.0.0.1:1"), RD_KAFKA_PRODUCER,
                                                     {}, "test");
   REQUIRE_FALSE(ks::kafka::broker_waits_abandoned());
-  // 1.6 s = several slices: the first slice's _TRANSPORT is not the answer, the last one's is.
+  // 1.6 s = several slices of waiting for a broker, then librdkafka's own error.
   const std::string error = failure_of(client.get(), 1600ms);
   CHECK_THAT(error, Catch::Matchers::StartsWith("metadata request failed:"));
   CHECK_THAT(error, Catch::Matchers::Contains("_TRANSPORT"));
-  CHECK_FALSE(client.context().metadata_ok());
 }
 
 TEST_CASE("fetch_metadata: a stopping agent abandons the wait for an unreachable Kafka",
@@ -80,7 +79,6 @@ TEST_CASE("fetch_metadata: a broker that answers is waited for, stopping or not"
     const ks::kafka::MetadataPtr md = ks::kafka::fetch_metadata(client.get(), 10s);
     REQUIRE(md);
     CHECK(md->broker_cnt == 1);
-    CHECK(client.context().metadata_ok());
 
     const AbandonedWaits stopping;
     const ks::kafka::MetadataPtr again = ks::kafka::fetch_metadata(client.get(), 10s);
