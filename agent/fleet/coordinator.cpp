@@ -61,9 +61,11 @@ class Coordinator::Session {
     }
     std::string group = fleet_.group;
     while (group.empty()) {
-      if (char* id = cluster_id(stop)) {
-        group = Coordinator::default_group(id);
-        rd_kafka_mem_free(admin_.get(), id);
+      const auto id = kafka::wait_for_cluster_id(admin_.get(),
+                                                 Clock::now() + owner_.kafka_.request_timeout,
+                                                 [&stop] { return stop.stop_requested(); });
+      if (id && !id->empty()) {
+        group = Coordinator::default_group(*id);
       } else {
         if (stop.stop_requested()) return false;
         spdlog::warn("fleet: cluster id not known yet (Kafka unreachable?); asking again");
@@ -325,20 +327,6 @@ class Coordinator::Session {
       const int members = static_cast<int>(rd_kafka_ConsumerGroupDescription_member_count(groups[0]));
       owner_.update([&](CoordinatorStatus& s) { s.members = members; });
     }
-  }
-
-  // The cluster id (rd_kafka_mem_free it), waited for up to the request timeout in slices
-  // that a stop interrupts (it only waits for librdkafka's own metadata: nothing is sent
-  // per slice); nullptr when stopped or not known in time.
-  char* cluster_id(const std::stop_token& stop) {
-    const auto deadline = Clock::now() + owner_.kafka_.request_timeout;
-    while (!stop.stop_requested()) {
-      const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (remaining <= 0ms) return nullptr;
-      const auto wait = std::min<std::chrono::milliseconds>(remaining, kafka::kBrokerWaitSlice);
-      if (char* id = rd_kafka_clusterid(admin_.get(), static_cast<int>(wait.count()))) return id;
-    }
-    return nullptr;
   }
 
   // Partitions of the coordination topic in the metadata; 0 when it does not exist (yet).

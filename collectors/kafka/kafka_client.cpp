@@ -7,7 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstring>
-#include <thread>
+#include <optional>
 
 namespace ks::kafka {
 namespace {
@@ -224,35 +224,25 @@ void abandon_broker_waits(bool abandon) {
 
 bool broker_waits_abandoned() { return g_broker_waits_abandoned.load(std::memory_order_acquire); }
 
-namespace {
-
-// Waits until the handle has received metadata at least once, in slices that a stopping
-// agent cuts short. rd_kafka_clusterid sends nothing: librdkafka asks a broker for metadata
-// by itself as soon as one connects, and the id then stays cached, so on a handle that ever
-// reached Kafka this returns at once. Returns at the deadline too (the caller's request then
-// fails with librdkafka's own error).
-void wait_for_first_metadata(rd_kafka_t* rk, std::chrono::steady_clock::time_point deadline) {
+std::optional<std::string> wait_for_cluster_id(rd_kafka_t* rk,
+                                               std::chrono::steady_clock::time_point deadline,
+                                               const std::function<bool()>& give_up) {
   using Clock = std::chrono::steady_clock;
   for (;;) {
     const auto started = Clock::now();
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started);
-    if (remaining <= std::chrono::milliseconds(0)) return;
+    if (remaining <= std::chrono::milliseconds(0)) return std::nullopt;
     const auto wait = std::min(remaining, kBrokerWaitSlice);
     if (char* id = rd_kafka_clusterid(rk, static_cast<int>(wait.count()))) {
+      std::string out(id);
       rd_kafka_mem_free(rk, id);
-      return;
+      return out;
     }
     // An early nullptr: metadata came, from a broker too old to send a cluster id.
-    if (Clock::now() - started < wait / 2) return;
-    if (broker_waits_abandoned()) {
-      throw KafkaError(RD_KAFKA_RESP_ERR__TRANSPORT,
-                       "metadata request abandoned, the agent is stopping: no broker reachable "
-                       "yet (" + error_name(RD_KAFKA_RESP_ERR__TRANSPORT) + ")");
-    }
+    if (Clock::now() - started < wait / 2) return std::string();
+    if (give_up()) return std::nullopt;
   }
 }
-
-}  // namespace
 
 MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
                            rd_kafka_topic_t* only) {
@@ -261,7 +251,14 @@ MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
   // request with the rest of the timeout. (Not a request per slice: a request that outlives
   // its timeout in flight makes librdkafka drop the connection.)
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  wait_for_first_metadata(rk, deadline);
+  // The cluster id comes with the handle's first metadata (and stays cached), so this waits
+  // for a broker only until one has ever answered. Past the deadline the request below fails
+  // with librdkafka's own error.
+  if (!wait_for_cluster_id(rk, deadline, broker_waits_abandoned) && broker_waits_abandoned()) {
+    throw KafkaError(RD_KAFKA_RESP_ERR__TRANSPORT,
+                     "metadata request abandoned, the agent is stopping: no broker reachable "
+                     "yet (" + error_name(RD_KAFKA_RESP_ERR__TRANSPORT) + ")");
+  }
   const auto remaining = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
                                       deadline - std::chrono::steady_clock::now()),
                                   std::chrono::milliseconds(1));

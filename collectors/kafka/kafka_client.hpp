@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -164,6 +165,15 @@ MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
 void abandon_broker_waits(bool abandon = true);
 bool broker_waits_abandoned();
 inline constexpr std::chrono::milliseconds kBrokerWaitSlice{500};
+
+// The cluster id from the handle's metadata, waited for in kBrokerWaitSlice slices until
+// `deadline`, or until `give_up()` says so between slices. Nothing is sent: librdkafka asks
+// a broker for metadata by itself as soon as one connects, and the id then stays cached.
+// nullopt when not known in time or given up; "" when the metadata came from a broker too
+// old to send one.
+std::optional<std::string> wait_for_cluster_id(rd_kafka_t* rk,
+                                               std::chrono::steady_clock::time_point deadline,
+                                               const std::function<bool()>& give_up);
 
 std::string error_name(rd_kafka_resp_err_t code);  // "Local: Timed out (_TIMED_OUT)"
 
