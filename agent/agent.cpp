@@ -6,17 +6,17 @@
 #include <librdkafka/rdkafka.h>
 
 #include "agent/builtin_modules.hpp"
-#include "agent/events/pipeline.hpp"
-#include "agent/fleet/coordinator.hpp"
-#include "agent/fleet/fleet_metrics.hpp"
-#include "agent/fleet/node_identity.hpp"
-#include "agent/fleet/ownership.hpp"
+#include "events/pipeline.hpp"
+#include "fleet/coordinator.hpp"
+#include "fleet/fleet_metrics.hpp"
+#include "fleet/node_identity.hpp"
+#include "fleet/ownership.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_endpoint.hpp"
 #include "agent/scheduler.hpp"
 #include "agent/self_metrics.hpp"
-#include "collectors/kafka/kafka_client.hpp"
+#include "kafka/client.hpp"
 #include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace ks {
@@ -57,7 +57,7 @@ int run_agent(const Config& config) {
   std::unique_ptr<events::EventsPipeline> events;
   if (config.events.enabled) {
     try {
-      events = std::make_unique<events::EventsPipeline>(config, snapshots, self_metrics);
+      events = std::make_unique<events::EventsPipeline>(config, snapshots, self_metrics.registry());
     } catch (const std::exception& e) {
       spdlog::critical("events: {}", e.what());
       return 1;

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "agent/fleet/node_identity.hpp"
-#include "agent/fleet/owned_groups.hpp"
-#include "agent/fleet/role_gated_collector.hpp"
+#include "fleet/node_identity.hpp"
+#include "fleet/owned_groups.hpp"
+#include "fleet/role_gated_collector.hpp"
 #include "collectors/brokers/broker_collector.hpp"
 #include "collectors/groups/group_collector.hpp"
 #include "collectors/host/host_collector.hpp"

@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "agent/fleet/ownership.hpp"
+#include "fleet/ownership.hpp"
 #include "agent/metrics_endpoint.hpp"
 #include "core/cluster_snapshot.hpp"
 #include "core/collector.hpp"
@@ -13,15 +13,9 @@
 #include "core/groups_snapshot.hpp"
 #include "core/host_snapshot.hpp"
 #include "core/latest.hpp"
+#include "core/snapshots.hpp"
 
 namespace ks {
-
-// The latest snapshot of every collector; read by renderers (and the event evaluator).
-struct Snapshots {
-  Latest<HostSnapshot> host;
-  Latest<ClusterSnapshot> cluster;
-  Latest<GroupsSnapshot> groups;
-};
 
 struct Module {
   std::unique_ptr<Collector> collector;
@@ -30,7 +24,7 @@ struct Module {
 
 // With the fleet enabled, the brokers collector runs (and is exported) on the leader only
 // and the groups collector on the owners of group shards, for their shards' groups
-// (agent/fleet/); `ownership` must outlive the modules.
+// (fleet/); `ownership` must outlive the modules.
 std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots,
                                     const fleet::Ownership& ownership);
 

@@ -8,7 +8,7 @@
 #include "agent/allocator_tuning.hpp"
 #include "agent/cli.hpp"
 #include "agent/config/config_loader.hpp"
-#include "agent/events/events_command.hpp"
+#include "events/events_command.hpp"
 #include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace {

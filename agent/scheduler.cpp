@@ -43,7 +43,7 @@ void Scheduler::run(std::stop_token stop, Slot& slot) {
     const auto started = std::chrono::steady_clock::now();
     std::string error;
     try {
-      slot.collector->collect_once();
+      slot.collector->collect_once(stop);
     } catch (const std::exception& e) {
       error = e.what();
       if (error.empty()) error = "unknown error";

@@ -16,18 +16,9 @@
 
 #include "agent/self_metrics.hpp"
 #include "core/collector.hpp"
+#include "core/collector_status.hpp"
 
 namespace ks {
-
-struct CollectorStatus {
-  std::string name;
-  bool ever_succeeded = false;
-  bool last_ok = false;
-  std::string last_error;  // of the last failed cycle; cleared by a success
-  std::uint64_t runs = 0;
-  std::uint64_t errors = 0;
-  std::string cycle_problem;  // what the cycle in progress waits on, if known (Collector)
-};
 
 class Scheduler {
  public:

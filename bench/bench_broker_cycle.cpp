@@ -30,7 +30,7 @@
 
 #include "bench/bench_common.hpp"
 #include "collectors/brokers/broker_collector.hpp"
-#include "collectors/kafka/kafka_client.hpp"
+#include "kafka/client.hpp"
 #include "exporters/prometheus/cluster_metrics.hpp"
 
 namespace {
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
     if (cycle > 1) sent_before = requests_sent(collector.client());
     const double cpu_before = ks::bench::cpu_seconds();
     try {
-      collector.collect_once();
+      collector.collect_once({});
     } catch (const std::exception& e) {
       std::fprintf(stderr, "cycle %d failed: %s\n", cycle, e.what());
       return 1;

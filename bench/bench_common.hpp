@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "collectors/kafka/kafka_client.hpp"
+#include "kafka/client.hpp"
 
 namespace ks::bench {
 

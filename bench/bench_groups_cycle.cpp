@@ -41,7 +41,7 @@
 #include "agent/allocator_tuning.hpp"
 #include "bench/bench_common.hpp"
 #include "collectors/groups/group_collector.hpp"
-#include "collectors/kafka/kafka_client.hpp"
+#include "kafka/client.hpp"
 #include "exporters/prometheus/exposition_body.hpp"
 #include "exporters/prometheus/group_metrics.hpp"
 #include "exporters/prometheus/gzip.hpp"
@@ -271,7 +271,7 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
     const double cpu_before = ks::bench::cpu_seconds();
     const auto started = Clock::now();
     try {
-      collector.collect_once();
+      collector.collect_once({});
     } catch (const std::exception& e) {
       std::fprintf(stderr, "cycle %d failed: %s\n", cycle, e.what());
       return 1;

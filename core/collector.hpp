@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -15,8 +16,9 @@ class Collector {
   virtual std::string_view name() const = 0;  // "host", "brokers", "groups"
   virtual std::chrono::milliseconds interval() const = 0;
   // Publishes a new snapshot, or throws CollectError (or any std::exception) saying why
-  // not; the last good snapshot then stays published.
-  virtual void collect_once() = 0;
+  // not; the last good snapshot then stays published. Every wait inside (for Kafka, ...)
+  // ends soon after `stop` is requested: the agent is shutting down.
+  virtual void collect_once(std::stop_token stop) = 0;
   // What the cycle in progress is waiting on, when the collector knows (e.g. the last
   // connection failure of its Kafka client); "" otherwise. Called from other threads.
   virtual std::string cycle_problem() const { return {}; }

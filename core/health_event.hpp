@@ -1,6 +1,6 @@
 // A health event: one transition (firing or resolved) of one condition of one entity, as
 // the evaluator emits it and the Kafka event producer publishes it (as a CloudEvent,
-// exporters/kafka_events/cloudevent.hpp). Schema and every type: docs/events.md.
+// events/cloudevent.hpp). Schema and every type: docs/events.md.
 #pragma once
 
 #include <nlohmann/json.hpp>

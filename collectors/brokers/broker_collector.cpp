@@ -9,8 +9,8 @@
 #include <thread>
 #include <unordered_set>
 
-#include "collectors/kafka/describe_configs.hpp"
-#include "collectors/kafka/watermarks.hpp"
+#include "kafka/describe_configs.hpp"
+#include "kafka/watermarks.hpp"
 
 namespace ks {
 namespace {
@@ -90,7 +90,7 @@ void BrokerCollector::publish_unreachable(const std::string& error,
   out_.publish(std::move(snapshot));
 }
 
-void BrokerCollector::collect_once() {
+void BrokerCollector::collect_once(std::stop_token /*stop*/) {
   const auto cycle_start = Clock::now();
   const auto now = std::chrono::system_clock::now();
   CycleReport report;

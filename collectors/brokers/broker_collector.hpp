@@ -14,8 +14,8 @@
 #include <unordered_map>
 
 #include "collectors/brokers/cluster_model.hpp"
-#include "collectors/kafka/describe_configs.hpp"
-#include "collectors/kafka/kafka_client.hpp"
+#include "kafka/describe_configs.hpp"
+#include "kafka/client.hpp"
 #include "core/cluster_snapshot.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
@@ -60,7 +60,7 @@ class BrokerCollector final : public Collector {
   // Publishes a snapshot every cycle. When the metadata request fails it publishes one with
   // up false (every known broker down, no topics) and then throws CollectError, so the
   // cycle counts as failed. Missing watermarks of some brokers do not fail the cycle.
-  void collect_once() override;
+  void collect_once(std::stop_token stop) override;
 
   const CycleReport& last_cycle() const { return report_; }
   // The handle (created on the first cycle), e.g. to read librdkafka statistics.

@@ -9,8 +9,8 @@
 #include <unordered_set>
 #include <utility>
 
-#include "collectors/groups/admin_pipeline.hpp"
-#include "collectors/kafka/watermarks.hpp"
+#include "kafka/group_admin.hpp"
+#include "kafka/watermarks.hpp"
 
 namespace ks {
 namespace {
@@ -343,7 +343,7 @@ void GroupCollector::fetch_watermarks(const Topology& topology, CycleObservation
   stats.watermarks_seconds = seconds_since(started);
 }
 
-void GroupCollector::collect_once() {
+void GroupCollector::collect_once(std::stop_token /*stop*/) {
   const auto cycle_start = Clock::now();
   CycleObservations observations;
   GroupsCycleStats stats;

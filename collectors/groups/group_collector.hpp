@@ -21,7 +21,7 @@
 
 #include "collectors/groups/group_evaluator.hpp"
 #include "collectors/groups/group_filter.hpp"
-#include "collectors/kafka/kafka_client.hpp"
+#include "kafka/client.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
 #include "core/groups_snapshot.hpp"
@@ -36,7 +36,7 @@ class GroupCollector final : public Collector {
     std::map<std::string, std::string> extra_properties;
     int describe_groups_per_call = 10;  // groups per DescribeConsumerGroups call
     // When set, only groups it accepts are monitored (a fleet's shard of the groups,
-    // agent/fleet/); asked once per listed group per cycle, so ownership may change.
+    // fleet/); asked once per listed group per cycle, so ownership may change.
     std::function<bool(std::string_view)> owns_group;
   };
 
@@ -50,7 +50,7 @@ class GroupCollector final : public Collector {
   std::chrono::milliseconds interval() const override { return config_.interval; }
 
   // Called from one thread at a time (the scheduler's thread for this collector).
-  void collect_once() override;
+  void collect_once(std::stop_token stop) override;
 
   // The last published cycle's figures (for the benchmark and logs).
   const GroupsCycleStats& last_cycle() const { return last_cycle_; }

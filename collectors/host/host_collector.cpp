@@ -95,7 +95,7 @@ std::optional<double> available_ratio(const std::vector<MeminfoField>& memory) {
 HostCollector::HostCollector(const HostCollectorConfig& config, Latest<HostSnapshot>& out)
     : config_(config), out_(out) {}
 
-void HostCollector::collect_once() {
+void HostCollector::collect_once(std::stop_token /*stop: reads procfs, never waits*/) {
   const fs::path root(config_.procfs);
   const auto path_of = [&root](std::string_view name) { return (root / name).string(); };
 

@@ -26,7 +26,7 @@ class HostCollector final : public Collector {
   // pressure/{cpu,memory,io}; publishes a HostSnapshot. On any failure throws
   // CollectError naming the file and the problem, and publishes nothing.
   // Called from one thread at a time (the scheduler's thread for this collector).
-  void collect_once() override;
+  void collect_once(std::stop_token stop) override;
 
  private:
   // Aggregate CPU time in USER_HZ ticks: integers, so deltas and ratios are exact.

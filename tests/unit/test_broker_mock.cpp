@@ -14,8 +14,8 @@
 #include <string>
 
 #include "collectors/brokers/broker_collector.hpp"
-#include "collectors/kafka/kafka_client.hpp"
-#include "collectors/kafka/watermarks.hpp"
+#include "kafka/client.hpp"
+#include "kafka/watermarks.hpp"
 
 using namespace std::chrono_literals;
 using ks::kafka::BrokerWatermarks;
@@ -208,7 +208,7 @@ static std::chrono::steady_clock::duration collect_tolerating_load(ks::BrokerCol
   for (int attempt = 1;; ++attempt) {
     const auto start = std::chrono::steady_clock::now();
     try {
-      collector.collect_once();
+      collector.collect_once({});
       return std::chrono::steady_clock::now() - start;
     } catch (const ks::CollectError& e) {
       INFO("attempt " << attempt << ": " << e.what());
@@ -300,7 +300,7 @@ TEST_CASE("broker collector: unreachable cluster publishes kafka_up 0 and fails 
   ks::Latest<ks::ClusterSnapshot> latest;
   ks::BrokerCollector collector(kafka, config, latest);
   const auto start = std::chrono::steady_clock::now();
-  CHECK_THROWS_AS(collector.collect_once(), ks::CollectError);
+  CHECK_THROWS_AS(collector.collect_once({}), ks::CollectError);
   CHECK(std::chrono::steady_clock::now() - start < 3s);
   const auto s = latest.get();
   REQUIRE(s);

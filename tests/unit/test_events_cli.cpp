@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "agent/cli.hpp"
-#include "agent/events/events_command.hpp"
-#include "exporters/kafka_events/cloudevent.hpp"
+#include "events/events_command.hpp"
+#include "events/cloudevent.hpp"
 
 TEST_CASE("events subcommand: arguments", "[events]") {
   auto parse = ks::parse_cli({"events", "--follow", "--type", "broker.*", "--json", "--config",

@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "exporters/kafka_events/cloudevent.hpp"
+#include "events/cloudevent.hpp"
 
 using namespace std::chrono_literals;
 using ks::EventState;

@@ -2,14 +2,14 @@
 // the events topic, so a takeover neither fires a condition twice nor loses its resolve.
 #include <catch2/catch.hpp>
 
-#include "agent/events/evaluator.hpp"
-#include "agent/events/role_handoff.hpp"
-#include "agent/fleet/shard_hash.hpp"
+#include "events/transition_detector.hpp"
+#include "events/role_handoff.hpp"
+#include "fleet/shard_hash.hpp"
 
 using namespace std::chrono_literals;
 using ks::EventState;
 using ks::HealthEvent;
-using ks::events::Evaluator;
+using ks::events::TransitionDetector;
 using ks::events::firing_to_seed;
 using ks::events::owns_condition;
 using ks::events::RoleHandoff;
@@ -153,7 +153,7 @@ TEST_CASE("which role covers a condition", "[events][fleet]") {
 TEST_CASE("a new leader continues the old one's conditions: no second firing, one resolve",
           "[events][fleet]") {
   std::vector<HealthEvent> topic;  // what the old leader published
-  Evaluator old_leader(rules(), "node-1");
+  TransitionDetector old_leader(rules(), "node-1");
   RoleHandoff old_roles;
   old_roles.update(shards({0}));
   append(topic, old_leader.on_cluster(cluster(0, true)));
@@ -167,7 +167,7 @@ TEST_CASE("a new leader continues the old one's conditions: no second firing, on
   CHECK(old_leader.firing_count() == 0);
 
   // The new leader seeds from the topic, then sees broker 3 still down: nothing new.
-  Evaluator new_leader(rules(), "node-2");
+  TransitionDetector new_leader(rules(), "node-2");
   RoleHandoff new_roles;
   const auto gained = new_roles.update(shards({0, 1}));
   REQUIRE(gained.any_gained);
@@ -183,7 +183,7 @@ TEST_CASE("a new leader continues the old one's conditions: no second firing, on
   CHECK(new_leader.on_cluster(cluster(10, true)).empty());
 
   // Without the seed the new leader would have fired broker 3 down a second time.
-  Evaluator unseeded(rules(), "node-2");
+  TransitionDetector unseeded(rules(), "node-2");
   unseeded.on_cluster(cluster(3, false));
   CHECK(describe(unseeded.on_cluster(cluster(4, false))) == Lines{"broker.down firing broker/3"});
 }
@@ -191,12 +191,12 @@ TEST_CASE("a new leader continues the old one's conditions: no second firing, on
 TEST_CASE("a condition that cleared while nobody owned it is resolved once by the new owner",
           "[events][fleet]") {
   std::vector<HealthEvent> topic;
-  Evaluator old_leader(rules(), "node-1");
+  TransitionDetector old_leader(rules(), "node-1");
   old_leader.on_cluster(cluster(0, false));
   append(topic, old_leader.on_cluster(cluster(1, false)));
   REQUIRE(topic.size() == 1);
   // The old leader dies; broker 3 comes back before the new leader's first cycle.
-  Evaluator new_leader(rules(), "node-2");
+  TransitionDetector new_leader(rules(), "node-2");
   RoleHandoff roles;
   for (const auto& e : firing_to_seed(topic, {}, roles.update(shards({0})).gained)) {
     new_leader.replay(e);
@@ -212,7 +212,7 @@ TEST_CASE("a group changing shard owner: handed over, not resolved, not fired ag
   const int shard_b = ks::fleet::shard_of(b, kPartitions);
   std::vector<HealthEvent> topic;
 
-  Evaluator first(rules(), "node-1");
+  TransitionDetector first(rules(), "node-1");
   RoleHandoff first_roles;
   first_roles.update(shards({shard_a, shard_b}));
   const OwnedShards both = shards({shard_a, shard_b});
@@ -230,7 +230,7 @@ TEST_CASE("a group changing shard owner: handed over, not resolved, not fired ag
   CHECK(first.on_groups(groups(2, {{a, 0}, {b, 5000}}), owns_b).empty());
   CHECK(first.on_groups(groups(3, {{b, 5000}}), owns_b).empty());  // `a` absent: not "gone"
 
-  Evaluator second(rules(), "node-2");
+  TransitionDetector second(rules(), "node-2");
   RoleHandoff second_roles;
   const OwnedShards only_a = shards({shard_a});
   const auto gained = second_roles.update(only_a);
@@ -246,7 +246,7 @@ TEST_CASE("a group changing shard owner: handed over, not resolved, not fired ag
 }
 
 TEST_CASE("the new owner's own undelivered spool is newer than the topic", "[events][fleet]") {
-  Evaluator ev(rules(), "node-1");
+  TransitionDetector ev(rules(), "node-1");
   ev.on_cluster(cluster(0, false));
   const auto fired = ev.on_cluster(cluster(1, false));
   ev.on_cluster(cluster(2, true));

@@ -8,7 +8,7 @@
 #include <iterator>
 #include <random>
 
-#include "exporters/kafka_events/spool.hpp"
+#include "events/spool.hpp"
 
 namespace fs = std::filesystem;
 using ks::events::Spool;

@@ -4,11 +4,11 @@
 // restarts the agent to see clearly.
 #include <catch2/catch.hpp>
 
-#include "agent/events/evaluator.hpp"
+#include "events/transition_detector.hpp"
 
 using namespace std::chrono_literals;
 using ks::HealthEvent;
-using ks::events::Evaluator;
+using ks::events::TransitionDetector;
 
 namespace {
 
@@ -107,7 +107,7 @@ ks::GroupsSnapshot group_at(TimePoint at, std::int64_t lag, ks::LagStatus status
 
 TEST_CASE("startup: before a first successful collection only a real outage fires",
           "[events]") {
-  Evaluator ev(rules(1), "n");  // hysteresis 1: anything judged would fire at once
+  TransitionDetector ev(rules(1), "n");  // hysteresis 1: anything judged would fire at once
   // The cluster was never reached: no broker, no topic is known, so none is "down"; the
   // unreachable cluster itself is an observation, and fires.
   CHECK(describe(ev.on_cluster(never_reached(0))) ==
@@ -120,7 +120,7 @@ TEST_CASE("startup: before a first successful collection only a real outage fire
 }
 
 TEST_CASE("startup: a broker slow to answer its first requests is not down", "[events]") {
-  Evaluator ev(rules(2), "n");
+  TransitionDetector ev(rules(2), "n");
   // In the metadata, but its first offset requests time out (a new connection to a broker
   // whose JVM is still cold): not judged while it has never answered, in the first cycles.
   auto slow = [](int c) {
@@ -138,7 +138,7 @@ TEST_CASE("startup: a broker slow to answer its first requests is not down", "[e
 }
 
 TEST_CASE("startup: a broker that never answers is down after the startup grace", "[events]") {
-  Evaluator ev(rules(2), "n");
+  TransitionDetector ev(rules(2), "n");
   auto hung = [](int c) {
     ks::ClusterSnapshot s = healthy(c);
     s.brokers[0].up = false;
@@ -152,7 +152,7 @@ TEST_CASE("startup: a broker that never answers is down after the startup grace"
 }
 
 TEST_CASE("startup: the first cycles' missing figures judge nothing", "[events]") {
-  Evaluator ev(rules(1), "n");
+  TransitionDetector ev(rules(1), "n");
   // Host: no CPU ratio on the first cycle (it needs two /proc/stat samples).
   ks::HostSnapshot host;
   host.taken_at = kT0;
@@ -171,7 +171,7 @@ TEST_CASE("startup: the first cycles' missing figures judge nothing", "[events]"
 TEST_CASE("after a restart, a restored STOP is neither resolved by an empty window nor fired again",
           "[events]") {
   const auto warmup = 10 * 15s;  // status_window_commits 10, groups every 15 s
-  Evaluator before(rules(2), "n", warmup);
+  TransitionDetector before(rules(2), "n", warmup);
   TimePoint t = kT0;
   for (int c = 0; c < 3; ++c, t += 15s) before.on_groups(group_at(t, 500, ks::LagStatus::ok));
   before.on_groups(group_at(t, 500, ks::LagStatus::stop));
@@ -179,7 +179,7 @@ TEST_CASE("after a restart, a restored STOP is neither resolved by an empty wind
   const auto fired = before.on_groups(group_at(t, 500, ks::LagStatus::stop));
   REQUIRE(describe(fired) == Lines{"group.lag_status firing group/billing STOP"});
 
-  Evaluator after(rules(2), "n", warmup);
+  TransitionDetector after(rules(2), "n", warmup);
   REQUIRE(after.restore_state(before.save_state()) == 1);
   // The restarted collector's window is empty: OK with lag for a whole window, then STOP
   // again. Same condition throughout: no event at all.
@@ -201,10 +201,10 @@ TEST_CASE("after a restart, a restored STOP is neither resolved by an empty wind
 
 TEST_CASE("after a restart, no lag at all resolves a restored STOP at once", "[events]") {
   const auto warmup = 10 * 15s;
-  Evaluator before(rules(1), "n", warmup);
+  TransitionDetector before(rules(1), "n", warmup);
   before.on_groups(group_at(kT0, 500, ks::LagStatus::stop));
   REQUIRE(before.firing_count() == 1);
-  Evaluator after(rules(1), "n", warmup);
+  TransitionDetector after(rules(1), "n", warmup);
   after.restore_state(before.save_state());
   // OK with zero lag needs no history: nothing can be stopped with nothing to consume.
   CHECK(describe(after.on_groups(group_at(kT0 + 60s, 0, ks::LagStatus::ok))) ==

@@ -11,9 +11,9 @@
 #include <chrono>
 #include <string>
 
-#include "collectors/kafka/kafka_client.hpp"
-#include "exporters/kafka_events/cloudevent.hpp"
-#include "exporters/kafka_events/events_topic_reader.hpp"
+#include "kafka/client.hpp"
+#include "events/cloudevent.hpp"
+#include "events/events_topic_reader.hpp"
 
 using namespace std::chrono_literals;
 using ks::HealthEvent;

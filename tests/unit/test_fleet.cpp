@@ -6,11 +6,11 @@
 #include <string>
 #include <thread>
 
-#include "agent/fleet/node_identity.hpp"
-#include "agent/fleet/owned_groups.hpp"
-#include "agent/fleet/ownership.hpp"
-#include "agent/fleet/role_gated_collector.hpp"
-#include "agent/fleet/shard_hash.hpp"
+#include "fleet/node_identity.hpp"
+#include "fleet/owned_groups.hpp"
+#include "fleet/ownership.hpp"
+#include "fleet/role_gated_collector.hpp"
+#include "fleet/shard_hash.hpp"
 
 using namespace std::chrono_literals;
 using ks::fleet::Ownership;
@@ -141,7 +141,7 @@ class CountingCollector final : public ks::Collector {
   explicit CountingCollector(std::atomic<int>& cycles) : cycles_(cycles) {}
   std::string_view name() const override { return "inner"; }
   std::chrono::milliseconds interval() const override { return 10ms; }
-  void collect_once() override { ++cycles_; }
+  void collect_once(std::stop_token) override { ++cycles_; }
 
  private:
   std::atomic<int>& cycles_;
@@ -161,30 +161,30 @@ TEST_CASE("a role-gated collector runs only with its role and rebuilds its state
         return std::make_unique<CountingCollector>(cycles);
       },
       30ms);
-  gated.collect_once();
+  gated.collect_once({});
   CHECK(created == 0);
   CHECK(cycles == 0);
   role = true;
-  gated.collect_once();
-  gated.collect_once();
+  gated.collect_once({});
+  gated.collect_once({});
   CHECK(created == 1);
   CHECK(cycles == 2);
   // Lost briefly (an eager rebalance): no cycle, state kept.
   role = false;
-  gated.collect_once();
+  gated.collect_once({});
   CHECK(gated.active());
   role = true;
-  gated.collect_once();
+  gated.collect_once({});
   CHECK(created == 1);
   CHECK(cycles == 3);
   // Lost for longer than the retention: state dropped, a new collector on the next term.
   role = false;
-  gated.collect_once();
+  gated.collect_once({});
   std::this_thread::sleep_for(40ms);
-  gated.collect_once();
+  gated.collect_once({});
   CHECK_FALSE(gated.active());
   role = true;
-  gated.collect_once();
+  gated.collect_once({});
   CHECK(created == 2);
   CHECK(cycles == 4);
 }

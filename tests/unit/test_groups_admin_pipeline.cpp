@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "collectors/groups/admin_pipeline.hpp"
-#include "collectors/kafka/kafka_client.hpp"
+#include "kafka/group_admin.hpp"
+#include "kafka/client.hpp"
 
 using ks::groups::AdminPipeline;
 using namespace std::chrono_literals;

@@ -58,7 +58,7 @@ TEST_CASE("HostCollector publishes a snapshot of a normal host", "[host][collect
   CHECK(collector.interval() == std::chrono::seconds(15));
 
   const auto before = std::chrono::system_clock::now();
-  collector.collect_once();
+  collector.collect_once({});
   const auto snapshot = latest.get();
   REQUIRE(snapshot);
   CHECK(latest.version() == 1);
@@ -88,7 +88,7 @@ TEST_CASE("HostCollector computes CPU utilisation between two cycles exactly",
   ks::HostCollector collector(config_for(procfs.path()), latest);
 
   procfs.load("normal");
-  collector.collect_once();
+  collector.collect_once({});
   REQUIRE(latest.get());
   CHECK_FALSE(latest.get()->cpu_utilization_ratio);
 
@@ -97,7 +97,7 @@ TEST_CASE("HostCollector computes CPU utilisation between two cycles exactly",
   // 60 are not. guest grew by 30, already inside user: counting it again would give
   // 1080/3030.
   procfs.load("normal-later");
-  collector.collect_once();
+  collector.collect_once({});
   const auto later = latest.get();
   REQUIRE(later);
   REQUIRE(later->cpu_utilization_ratio);
@@ -107,7 +107,7 @@ TEST_CASE("HostCollector computes CPU utilisation between two cycles exactly",
   CHECK(later->load.load1 == 0.71);
 
   // Nothing changed since: no time passed on the CPUs, so no ratio.
-  collector.collect_once();
+  collector.collect_once({});
   REQUIRE(latest.get());
   CHECK_FALSE(latest.get()->cpu_utilization_ratio);
   CHECK(latest.version() == 3);
@@ -116,7 +116,7 @@ TEST_CASE("HostCollector computes CPU utilisation between two cycles exactly",
 TEST_CASE("HostCollector works on a host without /proc/pressure", "[host][collector]") {
   ks::Latest<ks::HostSnapshot> latest;
   ks::HostCollector collector(config_for(kProcfs + "/no-pressure"), latest);
-  collector.collect_once();
+  collector.collect_once({});
   const auto snapshot = latest.get();
   REQUIRE(snapshot);
   CHECK(snapshot->pressure.empty());
@@ -149,8 +149,8 @@ TEST_CASE("HostCollector reports malformed or missing files and publishes nothin
 
     ks::Latest<ks::HostSnapshot> latest;
     ks::HostCollector collector(config_for(root), latest);
-    CHECK_THROWS_AS(collector.collect_once(), ks::CollectError);
-    CHECK_THROWS_WITH(collector.collect_once(), Equals(expected));
+    CHECK_THROWS_AS(collector.collect_once({}), ks::CollectError);
+    CHECK_THROWS_WITH(collector.collect_once({}), Equals(expected));
     CHECK_FALSE(latest.get());
     CHECK(latest.version() == 0);
   }
@@ -159,7 +159,7 @@ TEST_CASE("HostCollector reports malformed or missing files and publishes nothin
 TEST_CASE("HostCollector reports a missing procfs root", "[host][collector]") {
   ks::Latest<ks::HostSnapshot> latest;
   ks::HostCollector collector(config_for(kProcfs + "/does-not-exist"), latest);
-  CHECK_THROWS_WITH(collector.collect_once(),
+  CHECK_THROWS_WITH(collector.collect_once({}),
                     Equals("cannot read " + kProcfs +
                            "/does-not-exist/stat: No such file or directory"));
   CHECK_FALSE(latest.get());
@@ -171,7 +171,7 @@ TEST_CASE("HostCollector keeps the last good snapshot when a cycle fails", "[hos
   ks::HostCollector collector(config_for(procfs.path()), latest);
 
   procfs.load("normal");
-  collector.collect_once();
+  collector.collect_once({});
   const auto good = latest.get();
   REQUIRE(good);
 
@@ -179,14 +179,14 @@ TEST_CASE("HostCollector keeps the last good snapshot when a cycle fails", "[hos
                              "missing-pressure-file"}) {
     INFO("fixture " << broken);
     procfs.load(broken);
-    CHECK_THROWS_AS(collector.collect_once(), ks::CollectError);
+    CHECK_THROWS_AS(collector.collect_once({}), ks::CollectError);
     CHECK(latest.get() == good);
     CHECK(latest.version() == 1);
   }
 
   // Recovery: utilisation is measured against the last successful cycle ("normal").
   procfs.load("normal-later");
-  collector.collect_once();
+  collector.collect_once({});
   REQUIRE(latest.get() != good);
   REQUIRE(latest.get()->cpu_utilization_ratio);
   CHECK(*latest.get()->cpu_utilization_ratio == 0.35);
@@ -197,6 +197,6 @@ TEST_CASE("HostCollector error messages name the scratch file too", "[host][coll
   ks::Latest<ks::HostSnapshot> latest;
   ks::HostCollector collector(config_for(procfs.path()), latest);
   procfs.load("bad-pressure");
-  CHECK_THROWS_WITH(collector.collect_once(),
+  CHECK_THROWS_WITH(collector.collect_once({}),
                     Contains(procfs.path() + "/pressure/memory line 1:"));
 }

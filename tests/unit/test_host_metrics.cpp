@@ -206,7 +206,7 @@ TEST_CASE("render_host of a collected fixture host", "[host][prometheus]") {
   ks::HostCollectorConfig config;
   config.procfs = kProcfs + "/normal";
   ks::HostCollector collector(config, latest);
-  collector.collect_once();
+  collector.collect_once({});
   REQUIRE(latest.get());
   const std::string text = render(*latest.get());
 

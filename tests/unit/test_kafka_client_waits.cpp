@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "collectors/kafka/kafka_client.hpp"
+#include "kafka/client.hpp"
 
 using namespace std::chrono_literals;
 

@@ -18,7 +18,7 @@ class FakeCollector final : public ks::Collector {
       : name_(std::move(name)), mode_(mode), cycles_(cycles) {}
   std::string_view name() const override { return name_; }
   std::chrono::milliseconds interval() const override { return 20ms; }
-  void collect_once() override {
+  void collect_once(std::stop_token) override {
     ++cycles_;
     if (mode_ == Mode::fail) throw ks::CollectError("broker unreachable");
     if (mode_ == Mode::hang) std::this_thread::sleep_for(3s);
@@ -81,7 +81,7 @@ TEST_CASE("wake starts the named collector's next cycle at once", "[scheduler]")
     Slow(std::string name, std::atomic<int>& cycles) : name_(std::move(name)), cycles_(cycles) {}
     std::string_view name() const override { return name_; }
     std::chrono::milliseconds interval() const override { return 60s; }
-    void collect_once() override { ++cycles_; }
+    void collect_once(std::stop_token) override { ++cycles_; }
 
    private:
     std::string name_;

@@ -1,0 +1,18 @@
+// The latest snapshot of every built-in collector: written by the collectors, read by the
+// renderers, the events pipeline and the HTTP handlers (never waiting on a collector).
+#pragma once
+
+#include "core/cluster_snapshot.hpp"
+#include "core/groups_snapshot.hpp"
+#include "core/host_snapshot.hpp"
+#include "core/latest.hpp"
+
+namespace ks {
+
+struct Snapshots {
+  Latest<HostSnapshot> host;
+  Latest<ClusterSnapshot> cluster;
+  Latest<GroupsSnapshot> groups;
+};
+
+}  // namespace ks

@@ -1,0 +1,34 @@
+#include "fleet/role_gated_collector.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace ks::fleet {
+
+RoleGatedCollector::RoleGatedCollector(std::string name, std::chrono::milliseconds interval,
+                                       std::function<bool()> holds_role, Factory factory,
+                                       std::chrono::milliseconds retain)
+    : name_(std::move(name)),
+      interval_(interval),
+      holds_role_(std::move(holds_role)),
+      factory_(std::move(factory)),
+      retain_(retain) {}
+
+void RoleGatedCollector::collect_once(std::stop_token stop) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!holds_role_()) {
+    if (inner_ && now - role_seen_ >= retain_) {
+      spdlog::info("fleet: {} collector stopped (role gone for {} s); its state is dropped",
+                   name_, std::chrono::duration_cast<std::chrono::seconds>(now - role_seen_).count());
+      inner_.reset();
+    }
+    return;
+  }
+  role_seen_ = now;
+  if (!inner_) {
+    spdlog::info("fleet: {} collector started (role taken)", name_);
+    inner_ = factory_();
+  }
+  inner_->collect_once(stop);
+}
+
+}  // namespace ks::fleet

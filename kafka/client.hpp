@@ -1,0 +1,180 @@
+// Kafka client handles shared by the collectors: created once from the agent's KafkaConfig
+// and reused every cycle (a handle per cycle is slow and leaks sockets), with librdkafka's
+// logs routed into spdlog at a reduced, rate-limited level and its errors counted.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "kafka/handles.hpp"
+#include "core/collector.hpp"
+#include "core/config.hpp"
+
+namespace ks::kafka {
+
+// A Kafka call that failed as a whole (not one partition of it).
+struct KafkaError : CollectError {
+  KafkaError(rd_kafka_resp_err_t code, const std::string& what)
+      : CollectError(what), code(code) {}
+  rd_kafka_resp_err_t code;
+};
+
+// At most `burst` lines per key per `window`; the rest are counted and reported with the
+// next line that is let through. Keeps a down broker (which librdkafka reports on every
+// reconnect attempt) from writing a log line per second.
+class LogThrottle {
+ public:
+  LogThrottle(std::chrono::steady_clock::duration window, int burst)
+      : window_(window), burst_(burst) {}
+
+  // True when a line with this key may be written now; `suppressed` is then the number of
+  // lines of this key dropped since the last one written.
+  bool allow(std::string_view key, std::chrono::steady_clock::time_point now,
+             std::uint64_t& suppressed);
+
+ private:
+  struct State {
+    std::chrono::steady_clock::time_point window_start;
+    int written = 0;
+    std::uint64_t suppressed = 0;
+  };
+  std::chrono::steady_clock::duration window_;
+  int burst_;
+  std::unordered_map<std::string, State> keys_;
+};
+
+// The latest failure librdkafka logged for a handle (a broker refusing connections, a name
+// that does not resolve, an authentication failure): what a cycle that has not finished yet
+// is waiting on, for /readyz. Written by librdkafka's threads, read by the HTTP server's.
+class FailureNote {
+ public:
+  void record(std::string_view text);
+  // "" when nothing was recorded, else the text and how long ago, e.g.
+  // "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (2 s ago)".
+  std::string describe() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::string text_;
+  std::chrono::steady_clock::time_point at_;
+};
+
+// The opaque of a handle: log policy, error counters and the latest statistics. Callbacks
+// come from librdkafka's threads (log) and from poll() (error, statistics).
+class ClientContext {
+ public:
+  explicit ClientContext(std::string name);
+
+  const std::string& name() const { return name_; }
+  // Errors reported by librdkafka's error callback (connection failures, all brokers down,
+  // ...) since the handle was created.
+  std::uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+  // The last statistics JSON (only with statistics.interval.ms > 0; delivered by poll()).
+  std::string latest_stats() const;
+  std::uint64_t stats_count() const { return stats_count_.load(std::memory_order_relaxed); }
+
+  void on_log(int level, const char* facility, const char* message);
+  void on_error(int code, const char* reason);
+  void on_stats(std::string_view json);
+
+  // Whatever the handle's owner needs in callbacks this context is the opaque of (the fleet
+  // coordinator's rebalance callback). Set before the first poll.
+  void set_user(void* user) { user_.store(user, std::memory_order_release); }
+  // Where librdkafka's failures are noted (optional; set before the handle exists).
+  void set_failure_note(std::shared_ptr<FailureNote> note) { failure_note_ = std::move(note); }
+  void* user() const { return user_.load(std::memory_order_acquire); }
+
+ private:
+  std::string name_;
+  std::shared_ptr<FailureNote> failure_note_;
+  std::atomic<void*> user_{nullptr};
+  std::atomic<std::uint64_t> errors_{0};
+  std::atomic<std::uint64_t> stats_count_{0};
+  mutable std::mutex mutex_;  // guards throttle_ and stats_
+  LogThrottle throttle_;
+  std::string stats_;
+};
+
+// A librdkafka handle with its context. Move-only; the handle is destroyed before the
+// context it points to.
+class Client {
+ public:
+  Client() = default;
+  Client(std::unique_ptr<ClientContext> context, HandlePtr handle)
+      : context_(std::move(context)), handle_(std::move(handle)) {}
+
+  rd_kafka_t* get() const { return handle_.get(); }
+  explicit operator bool() const { return static_cast<bool>(handle_); }
+  ClientContext& context() const { return *context_; }
+  // Serves the callbacks librdkafka delivers only from rd_kafka_poll (error, statistics).
+  void poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const;
+
+ private:
+  std::unique_ptr<ClientContext> context_;  // declared first: destroyed after handle_
+  HandlePtr handle_;
+};
+
+// A handle of `type` configured with kafka.bootstrap_servers, kafka.client_id, every
+// kafka.properties entry, then `extra` (which wins: the caller's needs, such as
+// isolation.level for watermarks). Throws KafkaError naming a property librdkafka refuses.
+// A consumer made here has no group.id and never subscribes: it is only for metadata,
+// offsets_for_times and admin calls (the fleet coordinator's consumer is the exception: it
+// sets group.id and a rebalance callback through `configure`, called last on the conf).
+Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
+                   const std::map<std::string, std::string>& extra = {},
+                   std::string name = "kafka",
+                   const std::function<void(rd_kafka_conf_t*)>& configure = {},
+                   std::shared_ptr<FailureNote> failure_note = nullptr);
+
+// Properties for a consumer handle that reads watermarks: high watermark, not the last
+// stable offset.
+std::map<std::string, std::string> watermark_consumer_properties();
+
+// Properties for a consumer handle that issues ListConsumerGroupOffsets. librdkafka 2.0.2
+// answers an OffsetFetch error that asks for a coordinator refresh (NOT_COORDINATOR,
+// COORDINATOR_NOT_AVAILABLE: every time a group's coordinator moves, e.g. when a broker
+// stops) by posting an op to the handle's own consumer group, which a handle without
+// group.id does not have: a NULL dereference on librdkafka's main thread (the crash of
+// confluent-kafka-javascript#374). A group.id gives the handle that group object. The
+// handle never subscribes or commits, so this group never joins, holds no offsets and
+// never shows up in ListGroups; at most its coordinator is looked up.
+std::map<std::string, std::string> offset_fetch_consumer_properties(const std::string& client_id);
+
+// Metadata of the whole cluster (all topics), or of the one topic `only`; KafkaError after
+// at most `timeout`, or sooner once broker waits are abandoned (below).
+MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
+                           rd_kafka_topic_t* only = nullptr);
+
+// Process-wide switch, set when the agent stops: fetch_metadata's wait for a handle's first
+// metadata (Kafka never reached yet: librdkafka would otherwise wait out the whole request
+// timeout, 10 s by default) gives up within kBrokerWaitSlice, so that SIGTERM can join every
+// thread within 5 s. A request already sent to a broker is still waited for. false again
+// only in tests.
+void abandon_broker_waits(bool abandon = true);
+bool broker_waits_abandoned();
+inline constexpr std::chrono::milliseconds kBrokerWaitSlice{500};
+
+// The cluster id from the handle's metadata, waited for in kBrokerWaitSlice slices until
+// `deadline`, or until `give_up()` says so between slices. Nothing is sent: librdkafka asks
+// a broker for metadata by itself as soon as one connects, and the id then stays cached.
+// nullopt when not known in time or given up; "" when the metadata came from a broker too
+// old to send one.
+std::optional<std::string> wait_for_cluster_id(rd_kafka_t* rk,
+                                               std::chrono::steady_clock::time_point deadline,
+                                               const std::function<bool()>& give_up);
+
+std::string error_name(rd_kafka_resp_err_t code);  // "Local: Timed out (_TIMED_OUT)"
+
+}  // namespace ks::kafka
