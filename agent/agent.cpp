@@ -6,27 +6,30 @@
 #include <librdkafka/rdkafka.h>
 
 #include "agent/builtin_modules.hpp"
-#include "events/pipeline.hpp"
-#include "fleet/coordinator.hpp"
-#include "fleet/fleet_metrics.hpp"
-#include "fleet/node_identity.hpp"
-#include "fleet/ownership.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_endpoint.hpp"
+#include "agent/part_list.hpp"
 #include "agent/scheduler.hpp"
 #include "agent/self_metrics.hpp"
-#include "kafka/client.hpp"
+#include "events/pipeline_part.hpp"
+#include "fleet/coordinator.hpp"
+#include "fleet/coordinator_part.hpp"
+#include "fleet/fleet_metrics.hpp"
+#include "fleet/node_identity.hpp"
+#include "fleet/ownership.hpp"
 #include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace ks {
 namespace {
 
 // Shutdown must finish within 5 s of SIGTERM (Kubernetes and systemd escalate to SIGKILL
-// soon after). A collector blocked in a Kafka call (up to kafka.request_timeout) is
-// abandoned after 2 s: its result would be discarded anyway, and the event spool's flush
-// needs the rest of the budget.
-constexpr std::chrono::milliseconds kCollectorStopDeadline{2000};
+// soon after): every part is stopped by one deadline, kStopBudget after the signal, which
+// leaves a margin for the exit itself. A collector blocked in a Kafka call (up to
+// kafka.request_timeout) is abandoned after 2 s of it: its result would be discarded
+// anyway, and the event spool's flush needs the rest of the budget.
+constexpr std::chrono::milliseconds kStopBudget{4500};
+constexpr std::chrono::milliseconds kCollectorStopBudget{2000};
 
 sigset_t termination_signals() {
   sigset_t set;
@@ -34,6 +37,134 @@ sigset_t termination_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   return set;
+}
+
+// Everything the running agent is made of. Its long-lived parts are in `parts_`, in
+// dependency order (a part after those its threads need running), so they start in that
+// order and stop in reverse:
+//   http        binds first, so a port in use fails startup before any spool or Kafka I/O;
+//               it only reads the others (the metrics cache, the collectors' statuses)
+//   events      (events.enabled) running before anything that notifies it
+//   collectors  the scheduler: every collector on its thread; notifies events, /metrics
+//   fleet       (fleet.enabled) last in, first out: on stop it leaves the group before
+//               anything else winds down, so the other agents take over at once
+class Agent {
+ public:
+  explicit Agent(const Config& config);
+  // Throws, saying which part failed and why; the parts started are stopped again.
+  void start() { parts_.start(kStopBudget); }
+  // Stops every part by one deadline and logs those that missed it; returns the collectors
+  // left running (hung in a call).
+  std::vector<std::string> stop();
+
+ private:
+  void add_modules();
+  void add_events();
+  void add_fleet();
+  fleet::Coordinator::OnChange on_fleet_change();
+
+  const Config& config_;
+  SelfMetrics self_metrics_;
+  MetricsEndpoint metrics_{self_metrics_};
+  Snapshots snapshots_;
+  fleet::Ownership ownership_{config_.fleet.enabled};
+  std::vector<std::pair<std::string, FleetRole>> roles_;  // of the collectors, by name
+  std::unique_ptr<events::PipelinePart> events_;
+  Scheduler scheduler_;
+  std::unique_ptr<fleet::Coordinator> coordinator_;
+  std::unique_ptr<fleet::CoordinatorPart> fleet_;
+  HttpServer http_;
+  PartList parts_;
+};
+
+Agent::Agent(const Config& config)
+    : config_(config),
+      scheduler_(self_metrics_,
+                 [this] {
+                   metrics_.invalidate();
+                   if (events_) events_->notify();
+                 },
+                 kCollectorStopBudget),
+      http_(config.http, metrics_, [this] { return scheduler_.statuses(); }) {
+  add_modules();
+  parts_.add(http_);
+  add_events();
+  parts_.add(scheduler_);
+  add_fleet();
+}
+
+std::vector<std::string> Agent::stop() {
+  for (const auto& name : parts_.stop(kStopBudget)) {
+    if (name != scheduler_.name()) spdlog::error("{} did not stop in time", name);
+  }
+  const std::vector<std::string> hung = scheduler_.abandoned();
+  for (const auto& name : hung) {
+    spdlog::error("collector {} did not stop in time; exiting without waiting for it", name);
+  }
+  return hung;
+}
+
+void Agent::add_modules() {
+  for (Module& module : builtin_modules(config_, snapshots_, ownership_)) {
+    roles_.emplace_back(module.name, module.role);
+    metrics_.add_renderer(std::move(module.renderer));
+    scheduler_.add(std::move(module.collector));
+  }
+}
+
+// Health events (events.enabled): evaluated after every collector cycle, spooled, sent.
+void Agent::add_events() {
+  if (!config_.events.enabled) return;
+  events::EventsPipeline::RoleSource roles;
+  if (config_.fleet.enabled) {
+    roles = [this] { return events::Roles{ownership_.view(), ownership_.leader_since()}; };
+  }
+  events_ = std::make_unique<events::PipelinePart>(
+      config_, snapshots_, self_metrics_.registry(), [this] { return scheduler_.statuses(); },
+      std::move(roles));
+  parts_.add(*events_);
+}
+
+// Fleet (fleet.enabled): what this agent owns; everything when it runs alone.
+void Agent::add_fleet() {
+  if (!config_.fleet.enabled) return;
+  const std::string node = fleet::node_name(config_.fleet);
+  coordinator_ = std::make_unique<fleet::Coordinator>(config_.kafka, config_.fleet, node,
+                                                      ownership_, on_fleet_change());
+  metrics_.add_renderer([this, node](prom::ExpositionWriter& out) {
+    fleet::render_fleet(config_.fleet, node, coordinator_->status(), ownership_.view(), out);
+  });
+  fleet_ = std::make_unique<fleet::CoordinatorPart>(*coordinator_, config_.fleet);
+  parts_.add(*fleet_);
+}
+
+// Runs on the coordinator's thread, inside the rebalance callback when roles are lost:
+// /metrics is re-rendered before it returns, so what was lost is gone before anyone else
+// can take it; a role taken starts its collectors now, not at their next interval.
+fleet::Coordinator::OnChange Agent::on_fleet_change() {
+  return [this, had_leader = false, had_shards = 0]() mutable {
+    const fleet::OwnedShards owned = ownership_.view();
+    if (!owned.leader()) snapshots_.cluster.publish(nullptr);
+    metrics_.invalidate();
+    (void)metrics_.current();
+    const bool leader_gained = owned.leader() && !had_leader;
+    const bool shards_gained = owned.count() > had_shards;
+    for (const auto& [name, role] : roles_) {
+      if ((role == FleetRole::leader && leader_gained) ||
+          (role == FleetRole::group_shards && shards_gained)) {
+        scheduler_.wake(name);
+      }
+    }
+    had_leader = owned.leader();
+    had_shards = owned.count();
+    if (events_) events_->notify();  // hand conditions over / take them over now
+  };
+}
+
+void wait_for_termination(const sigset_t& signals) {
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 }  // namespace
@@ -45,90 +176,19 @@ int run_agent(const Config& config) {
   const sigset_t signals = termination_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
-
   spdlog::info("kafka-sentinel {} (revision {}, librdkafka {}) starting; config: {}", KS_VERSION,
                KS_REVISION, rd_kafka_version_str(),
                config.source.empty() ? "built-in defaults" : config.source);
 
-  SelfMetrics self_metrics;
-  MetricsEndpoint metrics(self_metrics);
-  Snapshots snapshots;
-  // Health events (events.enabled): evaluated after every collector cycle, spooled, sent.
-  std::unique_ptr<events::EventsPipeline> events;
-  if (config.events.enabled) {
-    try {
-      events = std::make_unique<events::EventsPipeline>(config, snapshots, self_metrics.registry());
-    } catch (const std::exception& e) {
-      spdlog::critical("events: {}", e.what());
-      return 1;
-    }
-  }
-  Scheduler scheduler(self_metrics, [&metrics, &events] {
-    metrics.invalidate();
-    if (events) events->notify();
-  });
-  // Fleet (fleet.enabled): what this agent owns; everything when it runs alone.
-  fleet::Ownership ownership(config.fleet.enabled);
-  for (Module& module : builtin_modules(config, snapshots, ownership)) {
-    metrics.add_renderer(std::move(module.renderer));
-    scheduler.add(std::move(module.collector));
-  }
-  std::unique_ptr<fleet::Coordinator> coordinator;
-  if (config.fleet.enabled) {
-    const std::string node = fleet::node_name(config.fleet);
-    // Runs on the coordinator's thread, inside the rebalance callback when roles are lost:
-    // /metrics is re-rendered before it returns, so what was lost is gone before anyone
-    // else can take it; a role taken starts its collector now, not at its next interval.
-    auto on_change = [&metrics, &scheduler, &snapshots, &ownership, &events, had_leader = false,
-                      had_shards = 0]() mutable {
-      const fleet::OwnedShards owned = ownership.view();
-      if (!owned.leader()) snapshots.cluster.publish(nullptr);
-      metrics.invalidate();
-      (void)metrics.current();
-      if (owned.leader() && !had_leader) scheduler.wake("brokers");
-      if (owned.count() > had_shards) scheduler.wake("groups");
-      had_leader = owned.leader();
-      had_shards = owned.count();
-      if (events) events->notify();  // hand conditions over / take them over now
-    };
-    coordinator = std::make_unique<fleet::Coordinator>(config.kafka, config.fleet, node, ownership,
-                                                       std::move(on_change));
-    metrics.add_renderer([&config, node, &coordinator, &ownership](prom::ExpositionWriter& out) {
-      fleet::render_fleet(config.fleet, node, coordinator->status(), ownership.view(), out);
-    });
-  }
-
-  HttpServer http(metrics, [&scheduler] { return scheduler.statuses(); });
-  std::string error;
-  if (!http.start(config.http.listen_host, config.http.listen_port, error)) {
-    spdlog::critical("{}", error);
+  Agent agent(config);
+  try {
+    agent.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
     return 1;
   }
-  spdlog::info("serving http://{}:{}/metrics", config.http.listen_host, http.bound_port());
-  scheduler.start();
-  if (coordinator) coordinator->start();
-  if (events) {
-    events::EventsPipeline::RoleSource roles;
-    if (config.fleet.enabled) {
-      roles = [&ownership] { return events::Roles{ownership.view(), ownership.leader_since()}; };
-    }
-    events->start([&scheduler] { return scheduler.statuses(); }, std::move(roles));
-  }
-
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-  http.stop();
-  // Leave the fleet first, so that the others take over while this agent winds down.
-  if (coordinator) coordinator->request_stop();
-  if (events) events->request_stop();
-  kafka::abandon_broker_waits();  // a collector waiting for an unreachable Kafka returns now
-  const auto hung = scheduler.stop(kCollectorStopDeadline);
-  if (coordinator) coordinator->stop();
-  if (events) events->stop();
-  for (const auto& name : hung) {
-    spdlog::error("collector {} did not stop in time; exiting without waiting for it", name);
-  }
+  wait_for_termination(signals);
+  const std::vector<std::string> hung = agent.stop();
   spdlog::info("stopped");
   spdlog::shutdown();
   if (!hung.empty()) std::_Exit(0);  // don't run destructors under a thread still running

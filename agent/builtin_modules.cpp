@@ -2,18 +2,29 @@
 
 #include <algorithm>
 
-#include "fleet/node_identity.hpp"
-#include "fleet/owned_groups.hpp"
 #include "fleet/role_gated_collector.hpp"
-#include "collectors/brokers/broker_collector.hpp"
-#include "collectors/groups/group_collector.hpp"
-#include "collectors/host/host_collector.hpp"
-#include "exporters/prometheus/cluster_metrics.hpp"
-#include "exporters/prometheus/group_metrics.hpp"
-#include "exporters/prometheus/host_metrics.hpp"
+
+// Where the built-in collectors are registered: one line each, naming its module, a
+// function ks::modules::NAME(const ModuleContext&) in agent/modules/NAME.cpp. Adding a
+// collector = its folder in collectors/, its module file, and its line here
+// (docs/architecture.md, "Adding a collector").
+#define KS_BUILTIN_MODULES(MODULE) \
+  MODULE(host)                     \
+  MODULE(brokers)                  \
+  MODULE(groups)
 
 namespace ks {
+namespace modules {
+#define KS_DECLARE_MODULE(name) CollectorModule name(const ModuleContext& context);
+KS_BUILTIN_MODULES(KS_DECLARE_MODULE)
+#undef KS_DECLARE_MODULE
+}  // namespace modules
+
 namespace {
+
+#define KS_LIST_MODULE(name) &modules::name,
+constexpr ModuleFactory kBuiltinModules[] = {KS_BUILTIN_MODULES(KS_LIST_MODULE)};
+#undef KS_LIST_MODULE
 
 // How long a collector whose fleet role is gone keeps its state, in case the role comes
 // back (an eager rebalance takes every role away for a moment).
@@ -21,70 +32,40 @@ std::chrono::milliseconds role_retention(std::chrono::milliseconds interval) {
   return std::max<std::chrono::milliseconds>(3 * interval, std::chrono::seconds(10));
 }
 
+std::function<bool()> holds(FleetRole role, const fleet::Ownership& ownership) {
+  if (role == FleetRole::leader) return [&ownership] { return ownership.is_leader(); };
+  return [&ownership] { return ownership.owns_any(); };
+}
+
+// The fleet's gate, the same for every collector: the collector runs while this agent holds
+// its role (fleet/role_gated_collector.hpp), and its families are exported only then.
+Module gated(CollectorModule module, const fleet::Ownership& ownership) {
+  auto holds_role = holds(module.role, ownership);
+  auto collector = std::make_unique<fleet::RoleGatedCollector>(
+      module.name, module.interval, holds_role, std::move(module.make),
+      role_retention(module.interval));
+  auto renderer = [holds_role, render = std::move(module.renderer)](prom::ExpositionWriter& out) {
+    if (holds_role()) render(out);
+  };
+  return {std::move(module.name), module.role, std::move(collector), std::move(renderer)};
+}
+
 }  // namespace
 
 std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots,
                                     const fleet::Ownership& ownership) {
+  const ModuleContext context{config, snapshots, ownership};
   std::vector<Module> modules;
-  const bool fleet = ownership.fleet_enabled();
-  if (config.collectors.host.enabled) {
-    // The node's own: every agent of a fleet collects and exports its host.
-    auto labels = fleet::host_labels(config.fleet);
-    const bool node_metrics = config.collectors.host.node_metrics;
-    modules.push_back(
-        {std::make_unique<HostCollector>(config.collectors.host, snapshots.host),
-         [&snapshots, labels = std::move(labels), node_metrics](prom::ExpositionWriter& out) {
-           std::vector<prom::Label> node;
-           for (const auto& [name, value] : labels) node.push_back({name, value});
-           if (auto snapshot = snapshots.host.get()) {
-             prom::render_host(*snapshot, out, node, node_metrics);
-           }
-         }});
-  }
-  if (config.collectors.brokers.enabled) {
-    const auto& kafka = config.kafka;
-    const auto& brokers = config.collectors.brokers;
-    const auto make = [&kafka, &brokers, &snapshots]() -> std::unique_ptr<Collector> {
-      return std::make_unique<BrokerCollector>(kafka, brokers, snapshots.cluster);
-    };
-    modules.push_back(
-        {fleet ? std::make_unique<fleet::RoleGatedCollector>(
-                     "brokers", brokers.interval, [&ownership] { return ownership.is_leader(); },
-                     make, role_retention(brokers.interval))
-               : make(),
-         [&snapshots, &ownership](prom::ExpositionWriter& out) {
-           // Cluster-wide: the leader's alone, and only from its current term.
-           if (!ownership.is_leader()) return;
-           auto snapshot = snapshots.cluster.get();
-           if (snapshot && snapshot->taken_at >= ownership.leader_since()) {
-             prom::render_cluster(*snapshot, out);
-           }
-         }});
-  }
-  if (config.collectors.groups.enabled) {
-    const auto& kafka = config.kafka;
-    const auto& groups = config.collectors.groups;
-    const auto make = [&kafka, &groups, &snapshots, &ownership, fleet]() -> std::unique_ptr<Collector> {
-      GroupCollector::Options options;
-      if (fleet) {
-        options.owns_group = [&ownership](std::string_view g) { return ownership.owns_group(g); };
-      }
-      return std::make_unique<GroupCollector>(kafka, groups, snapshots.groups, std::move(options));
-    };
-    modules.push_back(
-        {fleet ? std::make_unique<fleet::RoleGatedCollector>(
-                     "groups", groups.interval, [&ownership] { return ownership.owns_any(); },
-                     make, role_retention(groups.interval))
-               : make(),
-         [&snapshots, &ownership, fleet](prom::ExpositionWriter& out) {
-           auto snapshot = snapshots.groups.get();
-           if (fleet) {
-             const fleet::OwnedShards owned = ownership.view();
-             if (owned.count() == 0) return;  // no shard: nothing of the groups is ours
-             snapshot = fleet::owned_groups(std::move(snapshot), owned);
-           }
-           if (snapshot) prom::render_groups(*snapshot, out);
-         }});
+  for (const ModuleFactory factory : kBuiltinModules) {
+    CollectorModule module = factory(context);
+    if (!module.enabled) continue;
+    if (ownership.fleet_enabled() && module.role != FleetRole::every_agent) {
+      modules.push_back(gated(std::move(module), ownership));
+    } else {
+      std::unique_ptr<Collector> collector = module.make();
+      modules.push_back({std::move(module.name), module.role, std::move(collector),
+                         std::move(module.renderer)});
+    }
   }
   return modules;
 }

@@ -1,30 +1,30 @@
-// Where the built-in collectors are registered: one line per collector, plus the renderer
-// that turns its snapshots into metric families.
+// The built-in collectors, each with the renderer of its metric families, ready for the
+// scheduler and /metrics: fleet role gating applied (agent/collector_module.hpp).
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "fleet/ownership.hpp"
+#include "agent/collector_module.hpp"
 #include "agent/metrics_endpoint.hpp"
-#include "core/cluster_snapshot.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
-#include "core/groups_snapshot.hpp"
-#include "core/host_snapshot.hpp"
-#include "core/latest.hpp"
 #include "core/snapshots.hpp"
+#include "fleet/ownership.hpp"
 
 namespace ks {
 
 struct Module {
+  std::string name;  // the collector's
+  FleetRole role = FleetRole::every_agent;
   std::unique_ptr<Collector> collector;
   MetricsEndpoint::Renderer renderer;
 };
 
-// With the fleet enabled, the brokers collector runs (and is exported) on the leader only
-// and the groups collector on the owners of group shards, for their shards' groups
-// (fleet/); `ownership` must outlive the modules.
+// The enabled modules, in registration order. With the fleet enabled, a collector whose
+// role is not every_agent runs (and is exported) only while this agent holds its role;
+// `ownership` must outlive the modules.
 std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots,
                                     const fleet::Ownership& ownership);
 

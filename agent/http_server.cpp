@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
 
 #include "agent/accept_encoding.hpp"
 
@@ -54,8 +57,11 @@ std::string readiness_json(const std::vector<CollectorStatus>& statuses, bool& r
   return body.dump() + "\n";
 }
 
-HttpServer::HttpServer(MetricsEndpoint& metrics, StatusSource statuses)
-    : metrics_(metrics), statuses_(std::move(statuses)), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(const HttpConfig& config, MetricsEndpoint& metrics, StatusSource statuses)
+    : config_(config),
+      metrics_(metrics),
+      statuses_(std::move(statuses)),
+      server_(std::make_unique<httplib::Server>()) {
   // cpp-httplib's default also sets SO_REUSEPORT, with which a second agent (or anything)
   // started on the same port binds without error and the kernel splits the scrapes between
   // the two. SO_REUSEADDR alone still allows a restart while old connections linger.
@@ -113,26 +119,51 @@ HttpServer::HttpServer(MetricsEndpoint& metrics, StatusSource statuses)
   });
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() { stop(Deadline::max()); }
 
-bool HttpServer::start(const std::string& host, int port, std::string& error) {
+void HttpServer::validate() const {
+  if (config_.listen_host.empty()) throw PartConfigError("http.listen", "the host must not be empty");
+  if (config_.listen_port < 0 || config_.listen_port > 65535) {
+    throw PartConfigError("http.listen", "the port must be between 0 and 65535, got " +
+                                             std::to_string(config_.listen_port));
+  }
+}
+
+void HttpServer::start() {
+  const std::string& host = config_.listen_host;
+  const int port = config_.listen_port;
   if (port == 0) {
     port_ = server_->bind_to_any_port(host);
   } else {
     port_ = server_->bind_to_port(host, port) ? port : -1;
   }
   if (port_ <= 0) {
-    error = "cannot listen on " + host + ":" + std::to_string(port) +
-            " (address in use, or not an address of this host)";
-    return false;
+    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
+                             " (address in use, or not an address of this host)");
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  return true;
+  // httplib's stop() does nothing until the thread has entered its accept loop: wait for
+  // that, so a stop right after start (another part failed to start) is not lost. (Bounded:
+  // should the loop end at once on its own, there is nothing to stop.)
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  spdlog::info("serving http://{}:{}/metrics", host, port_);
 }
 
-void HttpServer::stop() {
-  if (server_) server_->stop();
+void HttpServer::request_stop() {
+  // Once: httplib asserts that its socket is still open when stop() finds it running.
+  if (thread_.joinable() && !stop_requested_) {
+    stop_requested_ = true;
+    server_->stop();
+  }
+}
+
+bool HttpServer::stop(Deadline deadline) {
+  request_stop();
   if (thread_.joinable()) thread_.join();
+  return std::chrono::steady_clock::now() <= deadline;
 }
 
 }  // namespace ks

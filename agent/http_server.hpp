@@ -1,4 +1,5 @@
-// The agent's HTTP endpoints: /metrics, /healthz, /readyz and an index at /.
+// The agent's HTTP endpoints: /metrics, /healthz, /readyz and an index at /. A Part
+// (core/lifecycle.hpp): start() binds, so a port in use fails the agent's startup.
 #pragma once
 
 #include <functional>
@@ -9,6 +10,8 @@
 
 #include "agent/metrics_endpoint.hpp"
 #include "agent/scheduler.hpp"
+#include "core/config.hpp"
+#include "core/lifecycle.hpp"
 
 namespace httplib {
 class Server;
@@ -16,23 +19,30 @@ class Server;
 
 namespace ks {
 
-class HttpServer {
+class HttpServer final : public Part {
  public:
   using StatusSource = std::function<std::vector<CollectorStatus>()>;
 
-  HttpServer(MetricsEndpoint& metrics, StatusSource statuses);
-  ~HttpServer();
+  HttpServer(const HttpConfig& config, MetricsEndpoint& metrics, StatusSource statuses);
+  ~HttpServer() override;
 
-  // Binds and starts serving on its own thread; false (with `error` set) if it cannot bind.
-  bool start(const std::string& host, int port, std::string& error);
-  void stop();
+  std::string_view name() const override { return "http"; }
+  void validate() const override;
+  // Binds http.listen and serves on its own thread; throws "cannot listen on ..." if it
+  // cannot bind.
+  void start() override;
+  void request_stop() override;
+  // Waits for the requests in progress (not bounded by the deadline: they are short).
+  bool stop(Deadline deadline) override;
   int bound_port() const { return port_; }
 
  private:
+  HttpConfig config_;
   MetricsEndpoint& metrics_;
   StatusSource statuses_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  bool stop_requested_ = false;  // by the thread that owns the server
   int port_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <random>
 
@@ -17,10 +18,23 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds interval, std::mt19
 
 }  // namespace
 
-Scheduler::Scheduler(SelfMetrics& self_metrics, std::function<void()> on_cycle)
-    : self_metrics_(self_metrics), on_cycle_(std::move(on_cycle)) {}
+Scheduler::Scheduler(SelfMetrics& self_metrics, std::function<void()> on_cycle,
+                     std::chrono::milliseconds collector_stop_budget)
+    : self_metrics_(self_metrics),
+      on_cycle_(std::move(on_cycle)),
+      collector_stop_budget_(collector_stop_budget) {}
 
 Scheduler::~Scheduler() { stop(std::chrono::milliseconds(0)); }
+
+void Scheduler::validate() const {
+  for (const auto& slot : slots_) {
+    const auto interval = slot->collector->interval();
+    if (interval <= std::chrono::milliseconds::zero()) {
+      throw PartConfigError("collectors." + slot->status.name + ".interval",
+                            "must be positive, got " + std::to_string(interval.count()) + "ms");
+    }
+  }
+}
 
 void Scheduler::add(std::unique_ptr<Collector> collector) {
   auto slot = std::make_unique<Slot>();
@@ -80,12 +94,21 @@ void Scheduler::run(std::stop_token stop, Slot& slot) {
   slot.finished = true;
 }
 
-std::vector<std::string> Scheduler::stop(std::chrono::milliseconds deadline) {
+void Scheduler::request_stop() {
   for (auto& slot : slots_) {
     if (slot->thread.joinable()) slot->thread.request_stop();
   }
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  std::vector<std::string> hung;
+  // Wakes a collector waiting for its next interval at once: its wait takes the stop token.
+  if (!stop_requested_at_) stop_requested_at_ = std::chrono::steady_clock::now();
+}
+
+bool Scheduler::stop(Deadline deadline) {
+  request_stop();
+  const Deadline until =
+      collector_stop_budget_ == kUnbounded
+          ? deadline
+          : std::min(deadline, *stop_requested_at_ + collector_stop_budget_);
+  bool all_joined = true;
   for (auto& slot : slots_) {
     if (!slot->thread.joinable()) continue;
     while (!slot->finished && std::chrono::steady_clock::now() < until) {
@@ -94,7 +117,8 @@ std::vector<std::string> Scheduler::stop(std::chrono::milliseconds deadline) {
     if (slot->finished) {
       slot->thread.join();
     } else {
-      hung.push_back(slot->status.name);
+      all_joined = false;
+      abandoned_.push_back(slot->status.name);
       // Never block shutdown on a hung call; the process is about to exit. The slot (and
       // its collector) is leaked on purpose so the detached thread never sees it freed.
       slot->thread.detach();
@@ -105,7 +129,13 @@ std::vector<std::string> Scheduler::stop(std::chrono::milliseconds deadline) {
     std::lock_guard lock(status_mutex_);  // statuses() and wake() may run meanwhile
     std::erase(slots_, nullptr);
   }
-  return hung;
+  return all_joined;
+}
+
+std::vector<std::string> Scheduler::stop(std::chrono::milliseconds within) {
+  request_stop();
+  stop(std::chrono::steady_clock::now() + within);
+  return abandoned_;
 }
 
 void Scheduler::wake(std::string_view name) {

@@ -30,6 +30,21 @@ class FakeCollector final : public ks::Collector {
   std::atomic<int>& cycles_;
 };
 
+// A collector with a long interval: after its first cycle it waits a minute for the next,
+// unless woken or stopped.
+class Slow final : public ks::Collector {
+ public:
+  static constexpr std::chrono::milliseconds kInterval = 60s;
+  Slow(std::string name, std::atomic<int>& cycles) : name_(std::move(name)), cycles_(cycles) {}
+  std::string_view name() const override { return name_; }
+  std::chrono::milliseconds interval() const override { return kInterval; }
+  void collect_once(std::stop_token) override { ++cycles_; }
+
+ private:
+  std::string name_;
+  std::atomic<int>& cycles_;
+};
+
 }  // namespace
 
 TEST_CASE("a failing or hung collector neither stops nor delays the others", "[scheduler]") {
@@ -65,28 +80,58 @@ TEST_CASE("stop wakes collectors waiting for their next interval at once", "[sch
   ks::SelfMetrics self;
   ks::Scheduler scheduler(self, {});
   std::atomic<int> cycles{0};
-  scheduler.add(std::make_unique<FakeCollector>("c", FakeCollector::Mode::ok, cycles));
+  scheduler.add(std::make_unique<Slow>("c", cycles));
   scheduler.start();
-  for (int i = 0; i < 200 && cycles < 1; ++i) std::this_thread::sleep_for(5ms);
-  CHECK(scheduler.stop(2s).empty());
+  for (int i = 0; i < 400 && cycles < 1; ++i) std::this_thread::sleep_for(5ms);
+  REQUIRE(cycles == 1);  // now waiting up to a minute for its next cycle
+  // Only the stop can end that wait. Stopping must not wait for the interval, nor for the
+  // deadline (5 s: a stop that did not wake the collector would give up on it then).
+  const auto before = std::chrono::steady_clock::now();
+  CHECK(scheduler.stop(5s).empty());
+  const auto took = std::chrono::steady_clock::now() - before;
+  CHECK(took < Slow::kInterval / 60);
+  CHECK(cycles == 1);
+}
+
+TEST_CASE("a collector hung in a call is given up on after the stop budget", "[scheduler]") {
+  ks::SelfMetrics self;
+  // The part's deadline is far off; the scheduler's own budget (100 ms) ends the wait for
+  // the hung collector (3 s) first.
+  ks::Scheduler scheduler(self, {}, 100ms);
+  std::atomic<int> hung{0}, slow{0};
+  scheduler.add(std::make_unique<FakeCollector>("hung", FakeCollector::Mode::hang, hung));
+  scheduler.add(std::make_unique<Slow>("slow", slow));
+  scheduler.start();
+  for (int i = 0; i < 400 && (hung < 1 || slow < 1); ++i) std::this_thread::sleep_for(5ms);
+  REQUIRE(hung == 1);
+  ks::Part& part = scheduler;
+  part.request_stop();
+  CHECK_FALSE(part.stop(std::chrono::steady_clock::now() + 10s));
+  CHECK(scheduler.abandoned() == std::vector<std::string>{"hung"});
+  CHECK(scheduler.statuses().size() == 1);  // the slow one, joined
+}
+
+TEST_CASE("a collector without a positive interval fails validation, naming its key", "[scheduler]") {
+  class Zero final : public ks::Collector {
+   public:
+    std::string_view name() const override { return "host"; }
+    std::chrono::milliseconds interval() const override { return 0ms; }
+    void collect_once(std::stop_token) override {}
+  };
+  ks::SelfMetrics self;
+  ks::Scheduler scheduler(self, {});
+  std::atomic<int> cycles{0};
+  scheduler.add(std::make_unique<Slow>("brokers", cycles));
+  CHECK_NOTHROW(scheduler.validate());
+  scheduler.add(std::make_unique<Zero>());
+  CHECK_THROWS_WITH(scheduler.validate(), "collectors.host.interval: must be positive, got 0ms");
 }
 
 TEST_CASE("wake starts the named collector's next cycle at once", "[scheduler]") {
   ks::SelfMetrics self;
   ks::Scheduler scheduler(self, {});
   std::atomic<int> slow{0}, other{0};
-  // A collector with a long interval: only a wake can run it twice in this test.
-  class Slow final : public ks::Collector {
-   public:
-    Slow(std::string name, std::atomic<int>& cycles) : name_(std::move(name)), cycles_(cycles) {}
-    std::string_view name() const override { return name_; }
-    std::chrono::milliseconds interval() const override { return 60s; }
-    void collect_once(std::stop_token) override { ++cycles_; }
-
-   private:
-    std::string name_;
-    std::atomic<int>& cycles_;
-  };
+  // Collectors with a long interval: only a wake can run one twice in this test.
   scheduler.add(std::make_unique<Slow>("brokers", slow));
   scheduler.add(std::make_unique<Slow>("groups", other));
   scheduler.start();

@@ -1,0 +1,42 @@
+// The consumer-groups collector (collectors/groups/: offsets, lag, lag in seconds, status)
+// with its kafka_consumergroup_* families (exporters/prometheus/group_metrics). In a fleet,
+// each owner of group shards collects and exports its shards' groups.
+#include "agent/collector_module.hpp"
+#include "collectors/groups/group_collector.hpp"
+#include "exporters/prometheus/group_metrics.hpp"
+#include "fleet/owned_groups.hpp"
+
+namespace ks::modules {
+
+CollectorModule groups(const ModuleContext& context) {
+  const KafkaConfig& kafka = context.config.kafka;
+  const GroupsCollectorConfig& config = context.config.collectors.groups;
+  Snapshots& snapshots = context.snapshots;
+  const fleet::Ownership& ownership = context.ownership;
+  const bool fleet = ownership.fleet_enabled();
+  return {
+      .name = "groups",
+      .enabled = config.enabled,
+      .interval = config.interval,
+      .role = FleetRole::group_shards,
+      .make = [&kafka, &config, &snapshots, &ownership, fleet]() -> std::unique_ptr<Collector> {
+        GroupCollector::Options options;
+        if (fleet) {
+          options.owns_group = [&ownership](std::string_view g) { return ownership.owns_group(g); };
+        }
+        return std::make_unique<GroupCollector>(kafka, config, snapshots.groups, std::move(options));
+      },
+      .renderer =
+          [&snapshots, &ownership, fleet](prom::ExpositionWriter& out) {
+            auto snapshot = snapshots.groups.get();
+            if (fleet) {
+              const fleet::OwnedShards owned = ownership.view();  // one view for the filter
+              if (owned.count() == 0) return;  // lost since the role check: nothing is ours
+              snapshot = fleet::owned_groups(std::move(snapshot), owned);
+            }
+            if (snapshot) prom::render_groups(*snapshot, out);
+          },
+  };
+}
+
+}  // namespace ks::modules
