@@ -23,7 +23,9 @@
 //
 // Every failure is a value: a truncated or garbled record is Malformed, a version outside
 // what Kafka 3.x writes is Unknown; neither ever produces an offset. A record must be
-// consumed exactly: trailing bytes make it Malformed.
+// consumed exactly: trailing bytes make it Malformed. KIP-848 member values (keys 5, 8) are
+// read with the 3.8/3.9 layout; 3.5-3.7 (early access) wrote another layout under the same
+// version 0, which comes out Malformed with a reason that says so.
 #pragma once
 
 #include <array>
@@ -166,8 +168,7 @@ struct Skipped {
   std::string_view reason;  // static text
 };
 
-// A key or value version that is not in Kafka 3.x's schemas (or a layout we cannot tell
-// apart): counted, never guessed.
+// A key or value version that is not in Kafka 3.x's schemas: counted, never guessed.
 struct Unknown {
   std::int16_t key_version = 0;
   std::optional<std::int16_t> value_version;  // set when the key was known, the value not
