@@ -177,6 +177,67 @@ std::string to_cloudevent(const HealthEvent& event) {
   return ce.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+namespace {
+
+// The CloudEvents attributes of `ce` into `event`; false (and `error`) when one is wrong.
+bool read_attributes(const Json& ce, HealthEvent& event, std::string& error) {
+  const auto string_attr = [&](const char* name, std::string& into) {
+    const auto it = ce.find(name);
+    if (it == ce.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+      error = fmt::format("missing or empty \"{}\"", name);
+      return false;
+    }
+    into = it->get<std::string>();
+    return true;
+  };
+  std::string specversion, time;
+  if (!string_attr("specversion", specversion)) return false;
+  if (specversion != kSpecVersion) {
+    error = fmt::format("unsupported specversion \"{}\"", specversion);
+    return false;
+  }
+  if (!string_attr("id", event.id) || !string_attr("source", event.source) ||
+      !string_attr("type", event.type) || !string_attr("subject", event.subject) ||
+      !string_attr("time", time)) {
+    return false;
+  }
+  const auto when = parse_time(time);
+  if (!when) {
+    error = fmt::format("\"time\" is not RFC 3339: \"{}\"", time);
+    return false;
+  }
+  event.time = *when;
+  return true;
+}
+
+// The event's `data` object into `event`; false (and `error`) when it is wrong.
+bool read_data(const Json& data, HealthEvent& event, std::string& error) {
+  const auto text_of = [&](const char* name) -> std::string {
+    const auto it = data.find(name);
+    return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const auto state = state_of(text_of("state"));
+  if (!state) {
+    error = "data.state is neither \"firing\" nor \"resolved\"";
+    return false;
+  }
+  event.state = *state;
+  event.severity = severity_of(text_of("severity")).value_or(Severity::info);
+  event.summary = text_of("summary");
+  event.condition = text_of("condition");
+  event.firing_id = text_of("firing_id");
+  event.since = parse_time(text_of("since")).value_or(event.time);
+  if (const auto it = data.find("observed"); it != data.end() && it->is_object()) {
+    event.observed = *it;
+  }
+  if (const auto it = data.find("thresholds"); it != data.end() && it->is_object()) {
+    event.thresholds = *it;
+  }
+  return true;
+}
+
+}  // namespace
+
 ParsedEvent parse_cloudevent(std::string_view text) {
   ParsedEvent out;
   Json ce = Json::parse(text, nullptr, false);
@@ -188,59 +249,14 @@ ParsedEvent parse_cloudevent(std::string_view text) {
     out.error = "not a JSON object";
     return out;
   }
-  const auto string_attr = [&](const char* name, std::string& into) {
-    const auto it = ce.find(name);
-    if (it == ce.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
-      out.error = fmt::format("missing or empty \"{}\"", name);
-      return false;
-    }
-    into = it->get<std::string>();
-    return true;
-  };
-  std::string specversion, time;
   HealthEvent event;
-  if (!string_attr("specversion", specversion)) return out;
-  if (specversion != kSpecVersion) {
-    out.error = fmt::format("unsupported specversion \"{}\"", specversion);
-    return out;
-  }
-  if (!string_attr("id", event.id) || !string_attr("source", event.source) ||
-      !string_attr("type", event.type) || !string_attr("subject", event.subject) ||
-      !string_attr("time", time)) {
-    return out;
-  }
-  const auto when = parse_time(time);
-  if (!when) {
-    out.error = fmt::format("\"time\" is not RFC 3339: \"{}\"", time);
-    return out;
-  }
-  event.time = *when;
+  if (!read_attributes(ce, event, out.error)) return out;
   const auto data = ce.find("data");
   if (data == ce.end() || !data->is_object()) {
     out.error = "missing \"data\" object";
     return out;
   }
-  const auto text_of = [&](const char* name) -> std::string {
-    const auto it = data->find(name);
-    return it != data->end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  const auto state = state_of(text_of("state"));
-  if (!state) {
-    out.error = "data.state is neither \"firing\" nor \"resolved\"";
-    return out;
-  }
-  event.state = *state;
-  event.severity = severity_of(text_of("severity")).value_or(Severity::info);
-  event.summary = text_of("summary");
-  event.condition = text_of("condition");
-  event.firing_id = text_of("firing_id");
-  event.since = parse_time(text_of("since")).value_or(event.time);
-  if (const auto it = data->find("observed"); it != data->end() && it->is_object()) {
-    event.observed = *it;
-  }
-  if (const auto it = data->find("thresholds"); it != data->end() && it->is_object()) {
-    event.thresholds = *it;
-  }
+  if (!read_data(*data, event, out.error)) return out;
   out.event = std::move(event);
   return out;
 }

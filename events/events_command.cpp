@@ -65,37 +65,58 @@ std::string format_event(const HealthEvent& e) {
                      severity_name(e.severity), state, short_type(e.type), subject, e.summary);
 }
 
-int run_events_command(const Config& config, const EventsCommandOptions& options,
-                       std::ostream& out, std::ostream& err) {
-  const std::string& topic = config.events.topic;
-  std::unique_ptr<EventsTopicReader> reader;
+namespace {
+
+void print_record(const TopicRecord& r, const EventsCommandOptions& options, std::ostream& out) {
+  if (r.event && !type_matches(options.type_glob, r.event->type)) return;
+  if (!r.event && !options.type_glob.empty()) return;
+  if (options.json) {
+    out << r.value << "\n";
+  } else if (r.event) {
+    out << format_event(*r.event) << "\n";
+  } else {
+    out << fmt::format("(partition {} offset {}: not a health event)", r.partition, r.offset) << "\n";
+  }
+  out.flush();
+}
+
+// The backlog in event-time order (across partitions).
+void print_backlog(std::vector<TopicRecord>& backlog, const EventsCommandOptions& options,
+                   std::ostream& out) {
+  const auto when = [](const TopicRecord& t) { return t.event ? t.event->time : HealthEvent::TimePoint{}; };
+  std::stable_sort(backlog.begin(), backlog.end(),
+                   [&when](const TopicRecord& a, const TopicRecord& b) { return when(a) < when(b); });
+  for (const TopicRecord& t : backlog) print_record(t, options, out);
+  backlog.clear();
+}
+
+std::unique_ptr<EventsTopicReader> open_reader(const Config& config, std::ostream& err) {
   try {
-    reader = std::make_unique<EventsTopicReader>(config.kafka, topic, "events-cli");
+    return std::make_unique<EventsTopicReader>(config.kafka, config.events.topic, "events-cli");
   } catch (const EventsTopicError& e) {
     err << "kafka-sentinel events: " << e.what()
         << (e.kind() == EventsTopicError::Kind::no_topic ? " (no event published yet?)" : "")
         << "\n";
-    return 1;
+    return nullptr;
   }
+}
 
+void catch_interrupts() {
   g_interrupted = false;
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+}
 
-  const auto print = [&](const TopicRecord& r) {
-    if (r.event && !type_matches(options.type_glob, r.event->type)) return;
-    if (!r.event && !options.type_glob.empty()) return;
-    if (options.json) {
-      out << r.value << "\n";
-    } else if (r.event) {
-      out << format_event(*r.event) << "\n";
-    } else {
-      out << fmt::format("(partition {} offset {}: not a health event)", r.partition, r.offset) << "\n";
-    }
-    out.flush();
-  };
+}  // namespace
+
+int run_events_command(const Config& config, const EventsCommandOptions& options,
+                       std::ostream& out, std::ostream& err) {
+  const std::string& topic = config.events.topic;
+  const std::unique_ptr<EventsTopicReader> reader = open_reader(config, err);
+  if (!reader) return 1;
+  catch_interrupts();
 
   // First what is there (sorted by event time across partitions), then, with --follow,
   // whatever comes.
@@ -112,24 +133,20 @@ int run_events_command(const Config& config, const EventsCommandOptions& options
     if (!error.empty()) err << "kafka-sentinel events: " << error << "\n";
     if (r) {
       if (caught_up) {
-        print(*r);
+        print_record(*r, options, out);
       } else {
         backlog.push_back(std::move(*r));
       }
     }
     if (!caught_up && reader->caught_up()) {
       caught_up = true;
-      const auto when = [](const TopicRecord& t) { return t.event ? t.event->time : HealthEvent::TimePoint{}; };
-      std::stable_sort(backlog.begin(), backlog.end(),
-                       [&when](const TopicRecord& a, const TopicRecord& b) { return when(a) < when(b); });
-      for (const TopicRecord& t : backlog) print(t);
-      backlog.clear();
+      print_backlog(backlog, options, out);
       if (!options.follow) break;
     }
     if (caught_up && !options.follow) break;
   }
   if (!caught_up) {
-    for (const TopicRecord& t : backlog) print(t);
+    for (const TopicRecord& t : backlog) print_record(t, options, out);
   }
   return 0;
 }

@@ -249,7 +249,7 @@ void Spool::scan_spool(const fs::path& path, std::map<std::uint64_t, Entry>& fou
   end_bad(size);
 }
 
-void Spool::recover() {
+void Spool::lock_directory() {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw SpoolError(fmt::format("cannot create {}: {}", dir_.string(), ec.message()));
@@ -262,7 +262,105 @@ void Spool::recover() {
     }
     fail("cannot lock", lock_path);
   }
+}
 
+void Spool::note_spool_damage(const fs::path& spool_path,
+                              const std::vector<std::pair<std::int64_t, std::int64_t>>& damaged,
+                              std::size_t intact_records) {
+  for (const auto& [from, to] : damaged) {
+    recovery_.discarded_bytes += static_cast<std::uint64_t>(to - from);
+    if (to == spool_size_) recovery_.truncated_tail = true;
+  }
+  recovery_.damaged_regions = damaged.size();
+  if (damaged.empty()) return;
+  std::string where;
+  for (std::size_t i = 0; i < damaged.size() && i < 5; ++i) {
+    where += fmt::format("{}{}..{}", i ? ", " : "", damaged[i].first, damaged[i].second);
+  }
+  recovery_.problems.push_back(fmt::format(
+      "{}: {} damaged region(s), {} bytes discarded (byte offsets {}{}){}; {} intact record(s) kept",
+      spool_path.string(), damaged.size(), recovery_.discarded_bytes, where,
+      damaged.size() > 5 ? ", ..." : "",
+      recovery_.truncated_tail ? ", the last record was cut short (truncated file)" : "",
+      intact_records));
+}
+
+std::uint64_t Spool::apply_acks(const fs::path& acks_path, std::map<std::uint64_t, Entry>& found,
+                                std::uint64_t max_seq) {
+  const Mapping map(acks_path);
+  const unsigned char* data = map.data();
+  const std::size_t size = map.size();
+  std::size_t pos = 0;
+  if (size > 0) {
+    if (size >= static_cast<std::size_t>(kAcksHeader) &&
+        std::memcmp(data, kAcksMagic, sizeof kAcksMagic) == 0) {
+      pos = static_cast<std::size_t>(kAcksHeader);
+    } else {
+      recovery_.problems.push_back(fmt::format("{}: damaged header", acks_path.string()));
+      pos = static_cast<std::size_t>(kAcksHeader);
+    }
+  }
+  std::size_t bad = 0;
+  for (; pos + kAckEntry <= size; pos += kAckEntry) {
+    const unsigned char* p = data + pos;
+    if (crc(p, 20) != get_u32(p + 20)) {
+      ++bad;
+      continue;
+    }
+    const std::uint32_t kind = get_u32(p);
+    const std::uint64_t seq = get_u64(p + 4);
+    const auto time_ms = static_cast<std::int64_t>(get_u64(p + 12));
+    max_seq = std::max(max_seq, seq);
+    const auto it = found.find(seq);
+    if (it == found.end()) continue;
+    if (kind == kAck || kind == kDrop) {
+      found.erase(it);
+    } else if (kind == kAttempt && it->second.first_attempt_ms == 0) {
+      it->second.first_attempt_ms = time_ms;
+    } else if (kind != kAttempt) {
+      ++bad;
+    }
+  }
+  const bool partial = pos < size && size > static_cast<std::size_t>(kAcksHeader);
+  recovery_.discarded_ack_entries = bad + (partial ? 1 : 0);
+  if (recovery_.discarded_ack_entries > 0) {
+    recovery_.problems.push_back(fmt::format(
+        "{}: {} damaged entr{} discarded (an acknowledged event may be sent again; its id "
+        "is unchanged)",
+        acks_path.string(), recovery_.discarded_ack_entries,
+        recovery_.discarded_ack_entries == 1 ? "y" : "ies"));
+  }
+  return max_seq;
+}
+
+void Spool::open_acks(const fs::path& acks_path) {
+  acks_fd_ = open_rw(acks_path);
+  acks_size_ = size_of(acks_fd_, acks_path);
+  if (acks_size_ == 0) {
+    write_all(acks_fd_, std::string(kAcksMagic, sizeof kAcksMagic), 0, acks_path);
+    sync_fd(acks_fd_, acks_path);
+    acks_size_ = kAcksHeader;
+  }
+}
+
+// Keeps the damaged original for a post-mortem (a few at most); compact() then rewrites it.
+void Spool::keep_damaged_copy(const fs::path& spool_path) {
+  std::error_code ec;
+  const fs::path copy = dir_ / fmt::format("{}.damaged-{}", kSpoolFile, std::time(nullptr));
+  fs::copy_file(spool_path, copy, fs::copy_options::overwrite_existing, ec);
+  if (!ec) recovery_.damaged_copy = copy.string();
+  std::vector<fs::path> copies;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    if (entry.path().filename().string().starts_with(std::string(kSpoolFile) + ".damaged-")) {
+      copies.push_back(entry.path());
+    }
+  }
+  std::sort(copies.begin(), copies.end());
+  for (std::size_t i = 0; i + kDamagedCopiesKept < copies.size(); ++i) fs::remove(copies[i], ec);
+}
+
+void Spool::recover() {
+  lock_directory();
   const fs::path spool_path = dir_ / kSpoolFile;
   const fs::path acks_path = dir_ / kAcksFile;
   std::map<std::uint64_t, Entry> found;
@@ -271,78 +369,12 @@ void Spool::recover() {
   scan_spool(spool_path, found, first_seq, damaged);
   spool_fd_ = open_rw(spool_path);
   spool_size_ = size_of(spool_fd_, spool_path);
-  for (const auto& [from, to] : damaged) {
-    recovery_.discarded_bytes += static_cast<std::uint64_t>(to - from);
-    if (to == spool_size_) recovery_.truncated_tail = true;
-  }
-  recovery_.damaged_regions = damaged.size();
-  if (!damaged.empty()) {
-    std::string where;
-    for (std::size_t i = 0; i < damaged.size() && i < 5; ++i) {
-      where += fmt::format("{}{}..{}", i ? ", " : "", damaged[i].first, damaged[i].second);
-    }
-    recovery_.problems.push_back(fmt::format(
-        "{}: {} damaged region(s), {} bytes discarded (byte offsets {}{}){}; {} intact record(s) kept",
-        spool_path.string(), damaged.size(), recovery_.discarded_bytes, where,
-        damaged.size() > 5 ? ", ..." : "",
-        recovery_.truncated_tail ? ", the last record was cut short (truncated file)" : "",
-        found.size()));
-  }
+  note_spool_damage(spool_path, damaged, found.size());
 
   // Acknowledgements, drops and attempts.
-  std::uint64_t max_seq = found.empty() ? 0 : found.rbegin()->first;
-  {
-    const Mapping map(acks_path);
-    const unsigned char* data = map.data();
-    const std::size_t size = map.size();
-    std::size_t pos = 0;
-    if (size > 0) {
-      if (size >= static_cast<std::size_t>(kAcksHeader) &&
-          std::memcmp(data, kAcksMagic, sizeof kAcksMagic) == 0) {
-        pos = static_cast<std::size_t>(kAcksHeader);
-      } else {
-        recovery_.problems.push_back(fmt::format("{}: damaged header", acks_path.string()));
-        pos = static_cast<std::size_t>(kAcksHeader);
-      }
-    }
-    std::size_t bad = 0;
-    for (; pos + kAckEntry <= size; pos += kAckEntry) {
-      const unsigned char* p = data + pos;
-      if (crc(p, 20) != get_u32(p + 20)) {
-        ++bad;
-        continue;
-      }
-      const std::uint32_t kind = get_u32(p);
-      const std::uint64_t seq = get_u64(p + 4);
-      const auto time_ms = static_cast<std::int64_t>(get_u64(p + 12));
-      max_seq = std::max(max_seq, seq);
-      const auto it = found.find(seq);
-      if (it == found.end()) continue;
-      if (kind == kAck || kind == kDrop) {
-        found.erase(it);
-      } else if (kind == kAttempt && it->second.first_attempt_ms == 0) {
-        it->second.first_attempt_ms = time_ms;
-      } else if (kind != kAttempt) {
-        ++bad;
-      }
-    }
-    const bool partial = pos < size && size > static_cast<std::size_t>(kAcksHeader);
-    recovery_.discarded_ack_entries = bad + (partial ? 1 : 0);
-    if (recovery_.discarded_ack_entries > 0) {
-      recovery_.problems.push_back(fmt::format(
-          "{}: {} damaged entr{} discarded (an acknowledged event may be sent again; its id "
-          "is unchanged)",
-          acks_path.string(), recovery_.discarded_ack_entries,
-          recovery_.discarded_ack_entries == 1 ? "y" : "ies"));
-    }
-  }
-  acks_fd_ = open_rw(acks_path);
-  acks_size_ = size_of(acks_fd_, acks_path);
-  if (acks_size_ == 0) {
-    write_all(acks_fd_, std::string(kAcksMagic, sizeof kAcksMagic), 0, acks_path);
-    sync_fd(acks_fd_, acks_path);
-    acks_size_ = kAcksHeader;
-  }
+  const std::uint64_t max_seq =
+      apply_acks(acks_path, found, found.empty() ? 0 : found.rbegin()->first);
+  open_acks(acks_path);
 
   pending_ = std::move(found);
   pending_bytes_ = 0;
@@ -353,20 +385,7 @@ void Spool::recover() {
   recovery_.records = pending_.size();
   next_seq_ = std::max(first_seq, max_seq + 1);
 
-  if (recovery_.damaged()) {
-    // Keep the damaged original for a post-mortem (a few at most), then rewrite cleanly.
-    const fs::path copy = dir_ / fmt::format("{}.damaged-{}", kSpoolFile, std::time(nullptr));
-    fs::copy_file(spool_path, copy, fs::copy_options::overwrite_existing, ec);
-    if (!ec) recovery_.damaged_copy = copy.string();
-    std::vector<fs::path> copies;
-    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
-      if (entry.path().filename().string().starts_with(std::string(kSpoolFile) + ".damaged-")) {
-        copies.push_back(entry.path());
-      }
-    }
-    std::sort(copies.begin(), copies.end());
-    for (std::size_t i = 0; i + kDamagedCopiesKept < copies.size(); ++i) fs::remove(copies[i], ec);
-  }
+  if (recovery_.damaged()) keep_damaged_copy(spool_path);
 
   const auto dropped = drop_for(0, 0);
   recovery_.dropped_over_limits = dropped.size();

@@ -121,6 +121,16 @@ class Spool {
     std::int64_t first_attempt_ms = 0;
   };
   void recover();
+  // Steps of recover().
+  void lock_directory();
+  void note_spool_damage(const std::filesystem::path& spool_path,
+                         const std::vector<std::pair<std::int64_t, std::int64_t>>& damaged,
+                         std::size_t intact_records);
+  // Applies events.acks to the records found; returns the highest sequence number seen.
+  std::uint64_t apply_acks(const std::filesystem::path& acks_path,
+                           std::map<std::uint64_t, Entry>& found, std::uint64_t max_seq);
+  void open_acks(const std::filesystem::path& acks_path);
+  void keep_damaged_copy(const std::filesystem::path& spool_path);
   void scan_spool(const std::filesystem::path& path, std::map<std::uint64_t, Entry>& found,
                   std::uint64_t& first_seq, std::vector<std::pair<std::int64_t, std::int64_t>>& keep);
   void write_ack_entries(std::uint32_t kind, const std::vector<std::uint64_t>& seqs,

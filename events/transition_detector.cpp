@@ -121,51 +121,61 @@ HealthEvent TransitionDetector::make_event(const HealthEvent& base, EventState s
   return e;
 }
 
+void TransitionDetector::clear_condition(std::map<std::string, Condition>::iterator it,
+                                         const HealthEvent& base, std::string summary,
+                                         Hysteresis hysteresis, TimePoint now,
+                                         std::vector<HealthEvent>& out) {
+  Condition& c = it->second;
+  if (!c.firing) {
+    conditions_.erase(it);  // a streak towards firing is broken
+    return;
+  }
+  if (++c.streak < hysteresis.resolve) return;
+  out.push_back(make_event(base, EventState::resolved, std::move(summary), c.fired_since, now,
+                           c.fired_id));
+  conditions_.erase(it);
+}
+
+void TransitionDetector::observe_condition(Domain domain, Hysteresis hysteresis, Observation& obs,
+                                           TimePoint now, std::vector<HealthEvent>& out) {
+  const std::string key = obs.event.condition_key();
+  auto it = conditions_.find(key);
+  if (!obs.holds) {
+    if (it != conditions_.end()) {
+      clear_condition(it, obs.event, std::move(obs.resolved_summary), hysteresis, now, out);
+    }
+    return;
+  }
+  if (it == conditions_.end()) {
+    Condition fresh;
+    fresh.domain = domain;
+    it = conditions_.emplace(key, std::move(fresh)).first;
+  }
+  Condition& c = it->second;
+  c.base = obs.event;
+  if (c.firing) {
+    c.streak = 0;  // a clear streak is broken
+    return;
+  }
+  if (c.streak == 0) c.streak_start = now;
+  if (++c.streak < hysteresis.fire) return;
+  HealthEvent fired =
+      make_event(obs.event, EventState::firing, std::move(obs.firing_summary), c.streak_start, now);
+  c.firing = true;
+  c.streak = 0;
+  c.fired_id = fired.id;
+  c.fired_since = fired.since;
+  out.push_back(std::move(fired));
+}
+
 std::vector<HealthEvent> TransitionDetector::process(Domain domain, Hysteresis hysteresis,
                                             std::vector<Observation> observations,
                                             const Frozen& frozen, TimePoint now) {
   std::vector<HealthEvent> out;
   std::set<std::string> seen;
-  const auto clear = [&](std::map<std::string, Condition>::iterator it, const HealthEvent& base,
-                         std::string summary) {
-    Condition& c = it->second;
-    if (!c.firing) {
-      conditions_.erase(it);  // a streak towards firing is broken
-      return;
-    }
-    if (++c.streak < hysteresis.resolve) return;
-    out.push_back(make_event(base, EventState::resolved, std::move(summary), c.fired_since, now,
-                             c.fired_id));
-    conditions_.erase(it);
-  };
   for (Observation& obs : observations) {
-    const std::string key = obs.event.condition_key();
-    seen.insert(key);
-    auto it = conditions_.find(key);
-    if (!obs.holds) {
-      if (it != conditions_.end()) clear(it, obs.event, std::move(obs.resolved_summary));
-      continue;
-    }
-    if (it == conditions_.end()) {
-      Condition fresh;
-      fresh.domain = domain;
-      it = conditions_.emplace(key, std::move(fresh)).first;
-    }
-    Condition& c = it->second;
-    c.base = obs.event;
-    if (c.firing) {
-      c.streak = 0;  // a clear streak is broken
-      continue;
-    }
-    if (c.streak == 0) c.streak_start = now;
-    if (++c.streak < hysteresis.fire) continue;
-    HealthEvent fired =
-        make_event(obs.event, EventState::firing, std::move(obs.firing_summary), c.streak_start, now);
-    c.firing = true;
-    c.streak = 0;
-    c.fired_id = fired.id;
-    c.fired_since = fired.since;
-    out.push_back(std::move(fired));
+    seen.insert(obs.event.condition_key());
+    observe_condition(domain, hysteresis, obs, now, out);
   }
   // Conditions of this domain nobody observed: their entity is gone (resolve), or cannot be
   // judged this cycle (frozen).
@@ -175,47 +185,43 @@ std::vector<HealthEvent> TransitionDetector::process(Domain domain, Hysteresis h
     if (c.domain == domain && !seen.contains(it->first) && !(frozen && frozen(c.base))) {
       HealthEvent base = c.base;
       base.observed["reason"] = "no longer reported";
-      clear(it, base,
-            fmt::format("{} resolved: {} is no longer reported", short_type(base.type),
-                        base.subject));
+      clear_condition(it, base,
+                      fmt::format("{} resolved: {} is no longer reported", short_type(base.type),
+                                  base.subject),
+                      hysteresis, now, out);
     }
     it = next;
   }
   return out;
 }
 
-std::vector<HealthEvent> TransitionDetector::on_cluster(const ClusterSnapshot& snapshot) {
-  if (config_.cluster_name.empty() && snapshot.up && !snapshot.cluster_id.empty()) {
-    cluster_label_ = snapshot.cluster_id;
+TransitionDetector::Observation TransitionDetector::observe_reachability(
+    const ClusterSnapshot& snapshot) const {
+  Observation o;
+  o.event.type = type_name("cluster.unreachable");
+  o.event.subject = "cluster/" + cluster_label_;
+  // Firing under another name (the cluster id was not known yet): resolve that one.
+  const std::string prefix = o.event.type + "|";
+  for (auto it = conditions_.lower_bound(prefix);
+       it != conditions_.end() && it->first.starts_with(prefix); ++it) {
+    if (it->second.firing) o.event.subject = it->second.base.subject;
   }
-  const TimePoint now = snapshot.taken_at;
-  std::vector<Observation> obs;
+  o.event.severity = Severity::critical;
+  o.event.observed = {{"cluster", cluster_label_},
+                      {"reachable", snapshot.up},
+                      {"error", snapshot.error},
+                      {"known_brokers", snapshot.brokers.size()}};
+  o.holds = !snapshot.up;
+  o.firing_summary = snapshot.error.empty()
+                         ? fmt::format("cluster {} is unreachable", cluster_label_)
+                         : fmt::format("cluster {} is unreachable: {}", cluster_label_, snapshot.error);
+  o.resolved_summary = fmt::format("cluster {} is reachable again", cluster_label_);
+  return o;
+}
 
-  {
-    Observation o;
-    o.event.type = type_name("cluster.unreachable");
-    o.event.subject = "cluster/" + cluster_label_;
-    // Firing under another name (the cluster id was not known yet): resolve that one.
-    const std::string prefix = o.event.type + "|";
-    for (auto it = conditions_.lower_bound(prefix);
-         it != conditions_.end() && it->first.starts_with(prefix); ++it) {
-      if (it->second.firing) o.event.subject = it->second.base.subject;
-    }
-    o.event.severity = Severity::critical;
-    o.event.observed = {{"cluster", cluster_label_},
-                        {"reachable", snapshot.up},
-                        {"error", snapshot.error},
-                        {"known_brokers", snapshot.brokers.size()}};
-    o.holds = !snapshot.up;
-    o.firing_summary = snapshot.error.empty()
-                           ? fmt::format("cluster {} is unreachable", cluster_label_)
-                           : fmt::format("cluster {} is unreachable: {}", cluster_label_, snapshot.error);
-    o.resolved_summary = fmt::format("cluster {} is reachable again", cluster_label_);
-    obs.push_back(std::move(o));
-  }
-
-  ++cluster_cycles_;
-  std::set<std::int32_t> listed, unjudged_brokers;
+void TransitionDetector::observe_brokers(const ClusterSnapshot& snapshot,
+                                         std::vector<Observation>& obs,
+                                         std::set<std::int32_t>& listed) {
   for (const BrokerState& b : snapshot.brokers) {
     if (b.up) brokers_answered_.insert(b.id);
     // In the metadata but not answering, and never answered since the agent started: right
@@ -223,7 +229,6 @@ std::vector<HealthEvent> TransitionDetector::on_cluster(const ClusterSnapshot& s
     // be slow. Judged once it has answered, or after the startup grace.
     if (b.in_metadata && !b.up && !brokers_answered_.contains(b.id) &&
         cluster_cycles_ <= kBrokerStartupGraceCycles) {
-      unjudged_brokers.insert(b.id);
       continue;
     }
     listed.insert(b.id);
@@ -247,39 +252,53 @@ std::vector<HealthEvent> TransitionDetector::on_cluster(const ClusterSnapshot& s
     o.resolved_summary = fmt::format("broker {} ({}) is back up", b.id, b.address());
     obs.push_back(std::move(o));
   }
+}
 
+void TransitionDetector::observe_topic(const TopicState& t, std::vector<Observation>& obs) const {
+  std::vector<std::int32_t> offline, urp, under_min;
+  for (const PartitionState& p : t.partitions) {
+    if (p.offline) offline.push_back(p.id);
+    if (p.under_replicated) urp.push_back(p.id);
+    if (p.under_min_isr) under_min.push_back(p.id);
+  }
+  const auto add = [&](std::string_view name, const std::vector<std::int32_t>& ids,
+                       Severity severity, std::string_view what, Json thresholds) {
+    Observation o;
+    o.event.type = type_name(name);
+    o.event.subject = "topic/" + t.name;
+    o.event.severity = severity;
+    o.holds = !ids.empty();
+    if (!o.holds && !tracked(o.event)) return;
+    o.event.observed = {{"topic", t.name},
+                        {"partitions", t.partitions.size()},
+                        {"affected_partitions", ids.size()},
+                        {"partition_ids", partition_list(ids)}};
+    o.event.thresholds = std::move(thresholds);
+    o.firing_summary = fmt::format("topic {}: {} of {} partitions {}", t.name, ids.size(),
+                                   t.partitions.size(), what);
+    o.resolved_summary = fmt::format("topic {}: no partition {} any more", t.name, what);
+    obs.push_back(std::move(o));
+  };
+  add("topic.partitions_offline", offline, Severity::critical, "offline (no leader)", Json::object());
+  add("topic.under_replicated", urp, Severity::warning, "under-replicated", Json::object());
+  Json min_isr = Json::object();
+  if (t.min_insync_replicas) min_isr["min_insync_replicas"] = *t.min_insync_replicas;
+  add("topic.under_min_isr", under_min, Severity::critical, "under min ISR", std::move(min_isr));
+}
+
+std::vector<HealthEvent> TransitionDetector::on_cluster(const ClusterSnapshot& snapshot) {
+  if (config_.cluster_name.empty() && snapshot.up && !snapshot.cluster_id.empty()) {
+    cluster_label_ = snapshot.cluster_id;
+  }
+  const TimePoint now = snapshot.taken_at;
+  std::vector<Observation> obs;
+  obs.push_back(observe_reachability(snapshot));
+
+  ++cluster_cycles_;
+  std::set<std::int32_t> listed;
+  observe_brokers(snapshot, obs, listed);
   if (snapshot.up) {
-    for (const TopicState& t : snapshot.topics) {
-      std::vector<std::int32_t> offline, urp, under_min;
-      for (const PartitionState& p : t.partitions) {
-        if (p.offline) offline.push_back(p.id);
-        if (p.under_replicated) urp.push_back(p.id);
-        if (p.under_min_isr) under_min.push_back(p.id);
-      }
-      const auto add = [&](std::string_view name, const std::vector<std::int32_t>& ids,
-                           Severity severity, std::string_view what, Json thresholds) {
-        Observation o;
-        o.event.type = type_name(name);
-        o.event.subject = "topic/" + t.name;
-        o.event.severity = severity;
-        o.holds = !ids.empty();
-        if (!o.holds && !tracked(o.event)) return;
-        o.event.observed = {{"topic", t.name},
-                            {"partitions", t.partitions.size()},
-                            {"affected_partitions", ids.size()},
-                            {"partition_ids", partition_list(ids)}};
-        o.event.thresholds = std::move(thresholds);
-        o.firing_summary = fmt::format("topic {}: {} of {} partitions {}", t.name, ids.size(),
-                                       t.partitions.size(), what);
-        o.resolved_summary = fmt::format("topic {}: no partition {} any more", t.name, what);
-        obs.push_back(std::move(o));
-      };
-      add("topic.partitions_offline", offline, Severity::critical, "offline (no leader)", Json::object());
-      add("topic.under_replicated", urp, Severity::warning, "under-replicated", Json::object());
-      Json min_isr = Json::object();
-      if (t.min_insync_replicas) min_isr["min_insync_replicas"] = *t.min_insync_replicas;
-      add("topic.under_min_isr", under_min, Severity::critical, "under min ISR", std::move(min_isr));
-    }
+    for (const TopicState& t : snapshot.topics) observe_topic(t, obs);
   }
 
   const bool up = snapshot.up;
@@ -298,178 +317,190 @@ std::vector<HealthEvent> TransitionDetector::on_cluster(const ClusterSnapshot& s
                  frozen, now);
 }
 
+void TransitionDetector::observe_lag_status(const GroupLag& g, TimePoint now, TimePoint first_seen,
+                                            std::vector<Observation>& obs,
+                                            GroupsUnjudged& unjudged) const {
+  // Lag status: the most severe partition status.
+  std::map<std::string, int> by_status;
+  LagStatus worst = LagStatus::notfound;
+  bool lagging = false;
+  for (const GroupTopicLag& t : g.topics) {
+    for (const GroupPartitionLag& p : t.partitions) {
+      if (p.status == LagStatus::notfound) continue;
+      ++by_status[std::string(status_name(p.status))];
+      if (worst == LagStatus::notfound || rank_of(p.status) < rank_of(worst)) worst = p.status;
+      lagging = lagging || p.lag > 0;
+    }
+  }
+  // STOP and STALL need a window of no progress, WARN a window of commits: until the
+  // collector has watched the group that long (after an agent restart, say), OK with lag
+  // only means "too little history". It must not resolve a condition restored from before
+  // the restart, which would then fire a second time once the window is full.
+  const bool status_warming_up =
+      worst == LagStatus::ok && lagging && now - first_seen < lag_status_warmup_;
+  if (worst == LagStatus::notfound || status_warming_up) {
+    unjudged.status.insert(g.name);
+    return;
+  }
+  for (const LagStatus s : kStatusRank) {
+    Observation o;
+    o.event.type = type_name("group.lag_status");
+    o.event.subject = "group/" + g.name;
+    o.event.condition = std::string(status_name(s));
+    o.event.severity = severity_of(s);
+    o.holds = worst == s;
+    if (!o.holds && !tracked(o.event)) continue;
+    Json counts = Json::object();
+    for (const auto& [name, n] : by_status) counts[name] = n;
+    o.event.observed = {{"group", g.name},
+                        {"status", status_name(worst)},
+                        {"group_status", status_name(g.status)},
+                        {"partitions_by_status", std::move(counts)},
+                        {"state", g.state},
+                        {"members", g.members}};
+    o.firing_summary = fmt::format("group {}: lag status {}", g.name, status_name(s));
+    o.resolved_summary =
+        fmt::format("group {}: lag status no longer {} (now {})", g.name, status_name(s),
+                    status_name(worst));
+    obs.push_back(std::move(o));
+  }
+}
+
+void TransitionDetector::observe_group_state(const GroupLag& g, std::vector<Observation>& obs,
+                                             GroupsUnjudged& unjudged) const {
+  if (!g.described || g.state == "Unknown") {
+    unjudged.state.insert(g.name);
+    return;
+  }
+  for (const std::string& state : config_.group_states) {
+    Observation o;
+    o.event.type = type_name("group.state");
+    o.event.subject = "group/" + g.name;
+    o.event.condition = state;
+    o.event.severity = state == "Dead" ? Severity::critical : Severity::warning;
+    o.holds = g.state == state;
+    if (!o.holds && !tracked(o.event)) continue;
+    o.event.observed = {{"group", g.name},
+                        {"state", g.state},
+                        {"members", g.members},
+                        {"protocol", g.protocol}};
+    o.event.thresholds = {{"states", config_.group_states}};
+    o.firing_summary = fmt::format("group {} is {} ({} members)", g.name, state, g.members);
+    o.resolved_summary = fmt::format("group {} is no longer {} (now {}, {} members)", g.name,
+                                     state, g.state, g.members);
+    obs.push_back(std::move(o));
+  }
+}
+
+void TransitionDetector::observe_lag_messages(const GroupLag& g, const GroupTopicLag& t,
+                                              std::int64_t limit,
+                                              std::vector<Observation>& obs) const {
+  Observation o;
+  o.event.type = type_name("group.lag_messages");
+  o.event.subject = fmt::format("group/{}/topic/{}", g.name, t.topic);
+  o.event.severity = Severity::warning;
+  o.holds = t.lag_sum > limit;
+  if (!o.holds && !tracked(o.event)) return;
+  o.event.observed = {{"group", g.name}, {"topic", t.topic}};
+  o.event.observed["lag_messages"] = t.lag_sum;
+  o.event.observed["partitions_with_lag"] = t.partitions_with_lag;
+  if (t.produced_per_second) o.event.observed["produced_per_second"] = round4(*t.produced_per_second);
+  if (t.consumed_per_second) o.event.observed["consumed_per_second"] = round4(*t.consumed_per_second);
+  o.event.thresholds = {{"lag_messages", limit}};
+  o.firing_summary = fmt::format("group {} on topic {}: lag {} messages, above {}", g.name,
+                                 t.topic, t.lag_sum, limit);
+  o.resolved_summary = fmt::format("group {} on topic {}: lag {} messages, back under {}",
+                                   g.name, t.topic, t.lag_sum, limit);
+  obs.push_back(std::move(o));
+}
+
+void TransitionDetector::observe_lag_seconds(const GroupLag& g, const GroupTopicLag& t,
+                                             double limit, std::vector<Observation>& obs,
+                                             GroupsUnjudged& unjudged) const {
+  std::optional<double> max_seconds;
+  bool lower_bound = false;
+  for (const GroupPartitionLag& p : t.partitions) {
+    if (!p.lag_seconds) continue;
+    if (!max_seconds || *p.lag_seconds > *max_seconds) {
+      max_seconds = *p.lag_seconds;
+      lower_bound = p.lag_seconds_lower_bound;
+    }
+  }
+  if (!max_seconds && t.lag_sum > 0) {
+    unjudged.lag_seconds.emplace(g.name, t.topic);  // lag, but too little history
+    return;
+  }
+  const double seconds = max_seconds.value_or(0.0);
+  Observation o;
+  o.event.type = type_name("group.lag_seconds");
+  o.event.subject = fmt::format("group/{}/topic/{}", g.name, t.topic);
+  o.event.severity = Severity::warning;
+  o.holds = seconds > limit;
+  if (!o.holds && !tracked(o.event)) return;
+  o.event.observed = {{"group", g.name}, {"topic", t.topic}};
+  o.event.observed["lag_seconds"] = round4(seconds);
+  o.event.observed["lag_seconds_lower_bound"] = lower_bound;
+  o.event.observed["lag_messages"] = t.lag_sum;
+  o.event.thresholds = {{"lag_seconds", limit}};
+  o.firing_summary = fmt::format("group {} on topic {}: {}lag {:.0f}s, above {:.0f}s", g.name,
+                                 t.topic, lower_bound ? "at least " : "", seconds, limit);
+  o.resolved_summary = fmt::format("group {} on topic {}: lag {:.0f}s, back under {:.0f}s",
+                                   g.name, t.topic, seconds, limit);
+  obs.push_back(std::move(o));
+}
+
+void TransitionDetector::observe_messages_expired(const GroupLag& g, const GroupTopicLag& t,
+                                                  std::vector<Observation>& obs) const {
+  Observation o;
+  o.event.type = type_name("group.messages_expired");
+  o.event.subject = fmt::format("group/{}/topic/{}", g.name, t.topic);
+  o.event.severity = Severity::critical;
+  o.holds = t.expired_sum > 0;
+  if (!o.holds && !tracked(o.event)) return;
+  std::vector<std::int32_t> ids;
+  for (const GroupPartitionLag& p : t.partitions) {
+    if (p.expired > 0) ids.push_back(p.partition);
+  }
+  o.event.observed = {{"group", g.name}, {"topic", t.topic}};
+  o.event.observed["expired_messages"] = t.expired_sum;
+  o.event.observed["partition_ids"] = partition_list(ids);
+  o.firing_summary =
+      fmt::format("group {} on topic {}: {} messages deleted by retention before being "
+                  "consumed", g.name, t.topic, t.expired_sum);
+  o.resolved_summary = fmt::format(
+      "group {} on topic {}: committed offsets are within the log again", g.name, t.topic);
+  obs.push_back(std::move(o));
+}
+
 std::vector<HealthEvent> TransitionDetector::on_groups(const GroupsSnapshot& snapshot,
                                               const GroupOwnership& owns) {
   const TimePoint now = snapshot.taken_at;
   std::vector<Observation> obs;
-  std::set<std::string> listed, unjudged_status, unjudged_state, unjudged_topics;
-  std::set<std::pair<std::string, std::string>> unjudged_lag_seconds;
-
+  GroupsUnjudged unjudged;
   for (const GroupLag& g : snapshot.groups) {
     if (owns && !owns(g.name)) continue;  // another agent's (a cycle from before a handover)
-    listed.insert(g.name);
-    const std::string group_subject = "group/" + g.name;
+    unjudged.listed.insert(g.name);
     const TimePoint first_seen = group_first_seen_.try_emplace(g.name, now).first->second;
-
-    // Lag status: the most severe partition status.
-    std::map<std::string, int> by_status;
-    LagStatus worst = LagStatus::notfound;
-    bool lagging = false;
-    for (const GroupTopicLag& t : g.topics) {
-      for (const GroupPartitionLag& p : t.partitions) {
-        if (p.status == LagStatus::notfound) continue;
-        ++by_status[std::string(status_name(p.status))];
-        if (worst == LagStatus::notfound || rank_of(p.status) < rank_of(worst)) worst = p.status;
-        lagging = lagging || p.lag > 0;
-      }
-    }
-    // STOP and STALL need a window of no progress, WARN a window of commits: until the
-    // collector has watched the group that long (after an agent restart, say), OK with lag
-    // only means "too little history". It must not resolve a condition restored from before
-    // the restart, which would then fire a second time once the window is full.
-    const bool status_warming_up =
-        worst == LagStatus::ok && lagging && now - first_seen < lag_status_warmup_;
-    if (worst == LagStatus::notfound || status_warming_up) {
-      unjudged_status.insert(g.name);
-    } else {
-      for (const LagStatus s : kStatusRank) {
-        Observation o;
-        o.event.type = type_name("group.lag_status");
-        o.event.subject = group_subject;
-        o.event.condition = std::string(status_name(s));
-        o.event.severity = severity_of(s);
-        o.holds = worst == s;
-        if (!o.holds && !tracked(o.event)) continue;
-        Json counts = Json::object();
-        for (const auto& [name, n] : by_status) counts[name] = n;
-        o.event.observed = {{"group", g.name},
-                            {"status", status_name(worst)},
-                            {"group_status", status_name(g.status)},
-                            {"partitions_by_status", std::move(counts)},
-                            {"state", g.state},
-                            {"members", g.members}};
-        o.firing_summary = fmt::format("group {}: lag status {}", g.name, status_name(s));
-        o.resolved_summary =
-            fmt::format("group {}: lag status no longer {} (now {})", g.name, status_name(s),
-                        status_name(worst));
-        obs.push_back(std::move(o));
-      }
-    }
-
-    // Group state.
-    if (!g.described || g.state == "Unknown") {
-      unjudged_state.insert(g.name);
-    } else {
-      for (const std::string& state : config_.group_states) {
-        Observation o;
-        o.event.type = type_name("group.state");
-        o.event.subject = group_subject;
-        o.event.condition = state;
-        o.event.severity = state == "Dead" ? Severity::critical : Severity::warning;
-        o.holds = g.state == state;
-        if (!o.holds && !tracked(o.event)) continue;
-        o.event.observed = {{"group", g.name},
-                            {"state", g.state},
-                            {"members", g.members},
-                            {"protocol", g.protocol}};
-        o.event.thresholds = {{"states", config_.group_states}};
-        o.firing_summary = fmt::format("group {} is {} ({} members)", g.name, state, g.members);
-        o.resolved_summary = fmt::format("group {} is no longer {} (now {}, {} members)", g.name,
-                                         state, g.state, g.members);
-        obs.push_back(std::move(o));
-      }
-    }
-
+    observe_lag_status(g, now, first_seen, obs, unjudged);
+    observe_group_state(g, obs, unjudged);
     // Per topic: lag thresholds and messages lost to retention.
     if (!g.offsets_fetched) {
-      unjudged_topics.insert(g.name);
+      unjudged.topics.insert(g.name);
       continue;
     }
     const GroupEventThresholds limits = thresholds_for(g.name);
     for (const GroupTopicLag& t : g.topics) {
-      const std::string subject = fmt::format("group/{}/topic/{}", g.name, t.topic);
-      const Json common = {{"group", g.name}, {"topic", t.topic}};
-      if (limits.lag_messages > 0) {
-        Observation o;
-        o.event.type = type_name("group.lag_messages");
-        o.event.subject = subject;
-        o.event.severity = Severity::warning;
-        o.holds = t.lag_sum > limits.lag_messages;
-        if (o.holds || tracked(o.event)) {
-          o.event.observed = common;
-          o.event.observed["lag_messages"] = t.lag_sum;
-          o.event.observed["partitions_with_lag"] = t.partitions_with_lag;
-          if (t.produced_per_second) o.event.observed["produced_per_second"] = round4(*t.produced_per_second);
-          if (t.consumed_per_second) o.event.observed["consumed_per_second"] = round4(*t.consumed_per_second);
-          o.event.thresholds = {{"lag_messages", limits.lag_messages}};
-          o.firing_summary = fmt::format("group {} on topic {}: lag {} messages, above {}", g.name,
-                                         t.topic, t.lag_sum, limits.lag_messages);
-          o.resolved_summary = fmt::format("group {} on topic {}: lag {} messages, back under {}",
-                                           g.name, t.topic, t.lag_sum, limits.lag_messages);
-          obs.push_back(std::move(o));
-        }
-      }
+      if (limits.lag_messages > 0) observe_lag_messages(g, t, limits.lag_messages, obs);
       if (limits.lag_seconds.count() > 0) {
         const double limit = std::chrono::duration<double>(limits.lag_seconds).count();
-        std::optional<double> max_seconds;
-        bool lower_bound = false;
-        for (const GroupPartitionLag& p : t.partitions) {
-          if (!p.lag_seconds) continue;
-          if (!max_seconds || *p.lag_seconds > *max_seconds) {
-            max_seconds = *p.lag_seconds;
-            lower_bound = p.lag_seconds_lower_bound;
-          }
-        }
-        if (!max_seconds && t.lag_sum > 0) {
-          unjudged_lag_seconds.emplace(g.name, t.topic);  // lag, but too little history
-        } else {
-          const double seconds = max_seconds.value_or(0.0);
-          Observation o;
-          o.event.type = type_name("group.lag_seconds");
-          o.event.subject = subject;
-          o.event.severity = Severity::warning;
-          o.holds = seconds > limit;
-          if (o.holds || tracked(o.event)) {
-            o.event.observed = common;
-            o.event.observed["lag_seconds"] = round4(seconds);
-            o.event.observed["lag_seconds_lower_bound"] = lower_bound;
-            o.event.observed["lag_messages"] = t.lag_sum;
-            o.event.thresholds = {{"lag_seconds", limit}};
-            o.firing_summary = fmt::format("group {} on topic {}: {}lag {:.0f}s, above {:.0f}s",
-                                           g.name, t.topic, lower_bound ? "at least " : "",
-                                           seconds, limit);
-            o.resolved_summary = fmt::format("group {} on topic {}: lag {:.0f}s, back under {:.0f}s",
-                                             g.name, t.topic, seconds, limit);
-            obs.push_back(std::move(o));
-          }
-        }
+        observe_lag_seconds(g, t, limit, obs, unjudged);
       }
-      {
-        Observation o;
-        o.event.type = type_name("group.messages_expired");
-        o.event.subject = subject;
-        o.event.severity = Severity::critical;
-        o.holds = t.expired_sum > 0;
-        if (o.holds || tracked(o.event)) {
-          std::vector<std::int32_t> ids;
-          for (const GroupPartitionLag& p : t.partitions) {
-            if (p.expired > 0) ids.push_back(p.partition);
-          }
-          o.event.observed = common;
-          o.event.observed["expired_messages"] = t.expired_sum;
-          o.event.observed["partition_ids"] = partition_list(ids);
-          o.firing_summary =
-              fmt::format("group {} on topic {}: {} messages deleted by retention before being "
-                          "consumed", g.name, t.topic, t.expired_sum);
-          o.resolved_summary = fmt::format(
-              "group {} on topic {}: committed offsets are within the log again", g.name, t.topic);
-          obs.push_back(std::move(o));
-        }
-      }
+      observe_messages_expired(g, t, obs);
     }
   }
 
   const bool complete = snapshot.cycle.list_complete;
+  const std::set<std::string>& listed = unjudged.listed;
   if (complete) {
     std::erase_if(group_first_seen_, [&listed](const auto& kv) { return !listed.contains(kv.first); });
   }
@@ -479,11 +510,11 @@ std::vector<HealthEvent> TransitionDetector::on_groups(const GroupsSnapshot& sna
     // Not listed: deleted (resolve), unless some broker did not answer the listing.
     if (!listed.contains(group)) return !complete;
     const std::string type = short_type(base.type);
-    if (type == "group.lag_status") return unjudged_status.contains(group);
-    if (type == "group.state") return unjudged_state.contains(group);
-    if (unjudged_topics.contains(group)) return true;
+    if (type == "group.lag_status") return unjudged.status.contains(group);
+    if (type == "group.state") return unjudged.state.contains(group);
+    if (unjudged.topics.contains(group)) return true;
     if (type == "group.lag_seconds") {
-      return unjudged_lag_seconds.contains({group, json_string(base.observed, "topic")});
+      return unjudged.lag_seconds.contains({group, json_string(base.observed, "topic")});
     }
     return false;
   };

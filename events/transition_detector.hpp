@@ -112,9 +112,41 @@ class TransitionDetector {
   // last observation.
   using Frozen = std::function<bool(const HealthEvent& base)>;
 
+  // What a groups cycle could not judge, by group (and topic): their conditions are frozen.
+  struct GroupsUnjudged {
+    std::set<std::string> listed;  // the groups of this cycle that this agent judges
+    std::set<std::string> status, state, topics;
+    std::set<std::pair<std::string, std::string>> lag_seconds;  // (group, topic)
+  };
+
   std::vector<HealthEvent> process(Domain domain, Hysteresis hysteresis,
                                    std::vector<Observation> observations, const Frozen& frozen,
                                    TimePoint now);
+  // A condition observed clear (or no longer reported): a streak towards firing is broken; a
+  // firing one resolves after `hysteresis.resolve` such cycles.
+  void clear_condition(std::map<std::string, Condition>::iterator it, const HealthEvent& base,
+                       std::string summary, Hysteresis hysteresis, TimePoint now,
+                       std::vector<HealthEvent>& out);
+  void observe_condition(Domain domain, Hysteresis hysteresis, Observation& obs, TimePoint now,
+                         std::vector<HealthEvent>& out);
+
+  // on_cluster's conditions.
+  Observation observe_reachability(const ClusterSnapshot& snapshot) const;
+  void observe_brokers(const ClusterSnapshot& snapshot, std::vector<Observation>& obs,
+                       std::set<std::int32_t>& listed);
+  void observe_topic(const TopicState& topic, std::vector<Observation>& obs) const;
+
+  // on_groups' conditions.
+  void observe_lag_status(const GroupLag& g, TimePoint now, TimePoint first_seen,
+                          std::vector<Observation>& obs, GroupsUnjudged& unjudged) const;
+  void observe_group_state(const GroupLag& g, std::vector<Observation>& obs,
+                           GroupsUnjudged& unjudged) const;
+  void observe_lag_messages(const GroupLag& g, const GroupTopicLag& t, std::int64_t limit,
+                            std::vector<Observation>& obs) const;
+  void observe_lag_seconds(const GroupLag& g, const GroupTopicLag& t, double limit,
+                           std::vector<Observation>& obs, GroupsUnjudged& unjudged) const;
+  void observe_messages_expired(const GroupLag& g, const GroupTopicLag& t,
+                                std::vector<Observation>& obs) const;
   HealthEvent make_event(const HealthEvent& base, EventState state, std::string summary,
                          TimePoint since, TimePoint now, std::string firing_id = "") const;
   bool tracked(const HealthEvent& probe) const;

@@ -567,6 +567,32 @@ std::string check_topic_name(std::string_view name) {
   return "";
 }
 
+// events.groups: thresholds, states and per-group overrides.
+void validate_events_groups(const EventsConfig& e, Validator& v) {
+  if (e.group_thresholds.lag_messages < 0) {
+    v.check("events.groups.lag_messages",
+            fmt::format("must be 0 (off) or more, got {}", e.group_thresholds.lag_messages));
+  }
+  static const std::vector<std::string> kStates{"Empty", "Stable", "PreparingRebalance",
+                                                "CompletingRebalance", "Dead", "Assigning",
+                                                "Reconciling"};
+  for (std::size_t i = 0; i < e.group_states.size(); ++i) {
+    if (std::find(kStates.begin(), kStates.end(), e.group_states[i]) == kStates.end()) {
+      v.check(fmt::format("events.groups.states[{}]", i),
+              "expected a consumer group state (Empty, Stable, PreparingRebalance, "
+              "CompletingRebalance, Dead, Assigning, Reconciling), got " + quote(e.group_states[i]));
+    }
+  }
+  for (std::size_t i = 0; i < e.group_overrides.size(); ++i) {
+    const GroupEventOverride& o = e.group_overrides[i];
+    const std::string path = fmt::format("events.groups.overrides[{}]", i);
+    if (!o.group.empty()) v.check(path + ".group", check_regex(o.group));
+    if (o.lag_messages && *o.lag_messages < 0) {
+      v.check(path + ".lag_messages", fmt::format("must be 0 (off) or more, got {}", *o.lag_messages));
+    }
+  }
+}
+
 void validate_events(const EventsConfig& e, Validator& v) {
   v.check("events.topic", check_topic_name(e.topic));
   if (e.partitions != -1 && (e.partitions < 1 || e.partitions > 100000)) {
@@ -595,28 +621,7 @@ void validate_events(const EventsConfig& e, Validator& v) {
   v.between("events.spool.max_events", e.spool_max_events, 10, 100000000);
   v.between("events.hysteresis.fire_cycles", e.fire_cycles, 1, 1000);
   v.between("events.hysteresis.resolve_cycles", e.resolve_cycles, 1, 1000);
-  if (e.group_thresholds.lag_messages < 0) {
-    v.check("events.groups.lag_messages",
-            fmt::format("must be 0 (off) or more, got {}", e.group_thresholds.lag_messages));
-  }
-  static const std::vector<std::string> kStates{"Empty", "Stable", "PreparingRebalance",
-                                                "CompletingRebalance", "Dead", "Assigning",
-                                                "Reconciling"};
-  for (std::size_t i = 0; i < e.group_states.size(); ++i) {
-    if (std::find(kStates.begin(), kStates.end(), e.group_states[i]) == kStates.end()) {
-      v.check(fmt::format("events.groups.states[{}]", i),
-              "expected a consumer group state (Empty, Stable, PreparingRebalance, "
-              "CompletingRebalance, Dead, Assigning, Reconciling), got " + quote(e.group_states[i]));
-    }
-  }
-  for (std::size_t i = 0; i < e.group_overrides.size(); ++i) {
-    const GroupEventOverride& o = e.group_overrides[i];
-    const std::string path = fmt::format("events.groups.overrides[{}]", i);
-    if (!o.group.empty()) v.check(path + ".group", check_regex(o.group));
-    if (o.lag_messages && *o.lag_messages < 0) {
-      v.check(path + ".lag_messages", fmt::format("must be 0 (off) or more, got {}", *o.lag_messages));
-    }
-  }
+  validate_events_groups(e, v);
   if (e.host_cpu_utilization < 0 || e.host_cpu_utilization > 1) {
     v.check("events.host.cpu_utilization",
             fmt::format("must be a ratio between 0 (off) and 1, got {}", e.host_cpu_utilization));

@@ -10,6 +10,24 @@ namespace {
 const TopicPartition& key(const TopicPartition& tp) { return tp; }
 const TopicPartition& key(const CommittedOffset& c) { return c.tp; }
 
+// The row of a group before its offsets: what DescribeGroups (or ListGroups) said.
+GroupLag described_row(const GroupObservation& observation) {
+  GroupLag row;
+  row.name = observation.name;
+  if (observation.description) {
+    row.described = true;
+    row.state = observation.description->state;
+    row.protocol = observation.description->protocol;
+    row.members = observation.description->members;
+  } else {
+    row.describe_error = observation.describe_error;
+    if (!observation.listed_state.empty()) row.state = observation.listed_state;
+  }
+  return row;
+}
+
+}  // namespace
+
 // Who consumes what, from the group's description.
 class Assignment {
  public:
@@ -33,8 +51,6 @@ class Assignment {
   bool known_ = false;
   std::vector<TopicPartition> assigned_;
 };
-
-}  // namespace
 
 bool description_contradicts_listing(const GroupDescription& description,
                                      std::string_view listed_state) {
@@ -110,38 +126,149 @@ GroupsSnapshot GroupEvaluator::evaluate(CycleObservations observations,
   return snapshot;
 }
 
+LagStatus GroupEvaluator::last_status(const GroupState& state) {
+  LagStatus status = LagStatus::notfound;
+  for (const auto& [topic, t] : state.topics) {
+    for (const auto& [partition, p] : t.partitions) {
+      if (p.status.status() != LagStatus::notfound) {
+        status = worse_group_status(status, p.status.status());
+      }
+    }
+  }
+  return status;
+}
+
+void GroupEvaluator::estimate_lag_seconds(const TopicPartition& tp, const PartitionLag& lag,
+                                          OffsetHistory::TimePoint now, GroupPartitionLag& prow,
+                                          GroupLag& row) const {
+  if (lag.lag == 0) {
+    prow.lag_seconds = 0.0;
+  } else {
+    const auto history = histories_.find(tp);
+    const AgeEstimate age = history == histories_.end()
+                                ? AgeEstimate{}
+                                : history->second.age_of(lag.oldest_unconsumed, now);
+    switch (age.kind) {
+      case AgeKind::unknown: ++row.lag_seconds_unknown_partitions; break;
+      case AgeKind::zero:
+      case AgeKind::interpolated: prow.lag_seconds = age.seconds; break;
+      case AgeKind::lower_bound:
+        prow.lag_seconds = age.seconds;
+        prow.lag_seconds_lower_bound = true;
+        ++row.lag_seconds_lower_bound_partitions;
+        row.max_lag_seconds_lower_bound = true;
+        break;
+    }
+  }
+  if (prow.lag_seconds) {
+    row.max_lag_seconds = std::max(row.max_lag_seconds.value_or(0.0), *prow.lag_seconds);
+  }
+}
+
+void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState& ps,
+                                        Liveness liveness, const CycleObservations& observations,
+                                        GroupTopicLag& trow, GroupLag& row, Progress& progress,
+                                        std::size_t& watermark_errors) {
+  GroupPartitionLag& prow = trow.partitions.emplace_back();
+  prow.partition = c.tp.partition;
+  prow.committed = c.offset;
+  trow.committed_sum += c.offset;
+  if (ps.last_committed >= 0) progress.consumed += forward_progress(ps.last_committed, c.offset);
+  ps.last_committed = c.offset;
+
+  const auto wm = observations.watermarks.find(c.tp);
+  if (wm == observations.watermarks.end()) {
+    ++watermark_errors;
+    prow.status = ps.status.status();  // unknown this cycle: the last verdict stands
+  } else {
+    const PartitionLag lag = compute_lag(c.offset, wm->second);
+    prow.low_watermark = wm->second.low;
+    prow.high_watermark = wm->second.high;
+    prow.lag = lag.lag;
+    prow.expired = lag.expired;
+    trow.lag_sum += lag.lag;
+    trow.expired_sum += lag.expired;
+    ++trow.partitions_with_lag;
+    if (ps.last_high >= 0) progress.produced += forward_progress(ps.last_high, wm->second.high);
+    ps.last_high = wm->second.high;
+    estimate_lag_seconds(c.tp, lag, observations.watermarks_at, prow, row);
+    prow.status = ps.status.observe(c.offset, lag.lag, liveness, observations.watermarks_at);
+  }
+  if (prow.status != LagStatus::notfound) row.status = worse_group_status(row.status, prow.status);
+}
+
+void GroupEvaluator::evaluate_topic(std::span<const CommittedOffset> commits, TopicState& topic_state,
+                                    const Assignment& assignment,
+                                    const CycleObservations& observations, GroupLag& row,
+                                    std::size_t& watermark_errors) {
+  GroupTopicLag& trow = row.topics.emplace_back();
+  trow.topic = commits.front().tp.topic;
+  trow.partitions.reserve(commits.size());
+  Progress progress;
+  std::vector<std::int32_t> partitions_seen;
+  partitions_seen.reserve(commits.size());
+  for (const CommittedOffset& c : commits) {
+    PartitionState& ps =
+        topic_state.partitions.try_emplace(c.tp.partition, status_params_).first->second;
+    partitions_seen.push_back(c.tp.partition);
+    evaluate_partition(c, ps, assignment.of(c.tp), observations, trow, row, progress,
+                       watermark_errors);
+  }
+
+  std::sort(partitions_seen.begin(), partitions_seen.end());
+  std::erase_if(topic_state.partitions, [&](const auto& entry) {
+    return !std::binary_search(partitions_seen.begin(), partitions_seen.end(), entry.first);
+  });
+  topic_state.rate.add(observations.watermarks_at, progress.consumed, progress.produced);
+  trow.consumed_per_second = topic_state.rate.consumed_per_second();
+  trow.produced_per_second = topic_state.rate.produced_per_second();
+  if (trow.partitions_with_lag > 0) {
+    trow.catch_up_seconds =
+        catch_up_seconds(trow.lag_sum, trow.consumed_per_second, trow.produced_per_second);
+  }
+}
+
+namespace {
+
+// Partitions the group should have an offset on but has not: assigned ones, and every
+// partition of a topic it has commits on. `committed` is sorted.
+int uncommitted_partitions(const GroupLag& row, const Assignment& assignment,
+                           const std::vector<CommittedOffset>& committed,
+                           const CycleObservations& observations) {
+  std::vector<TopicPartition> expected = assignment.partitions();
+  for (const GroupTopicLag& t : row.topics) {
+    const auto count = observations.topic_partitions.find(t.topic);
+    if (count == observations.topic_partitions.end()) continue;
+    for (int p = 0; p < count->second; ++p) expected.push_back({t.topic, p});
+  }
+  std::sort(expected.begin(), expected.end());
+  expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+  int n = 0;
+  for (const TopicPartition& tp : expected) {
+    const bool has_commit =
+        std::binary_search(committed.begin(), committed.end(), tp,
+                           [](const auto& x, const auto& y) { return key(x) < key(y); });
+    if (!has_commit) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
 GroupLag GroupEvaluator::evaluate_group(const GroupObservation& observation,
                                         const CycleObservations& observations,
                                         std::size_t& watermark_errors) {
-  GroupLag row;
-  row.name = observation.name;
-  if (observation.description) {
-    row.described = true;
-    row.state = observation.description->state;
-    row.protocol = observation.description->protocol;
-    row.members = observation.description->members;
-  } else {
-    row.describe_error = observation.describe_error;
-    if (!observation.listed_state.empty()) row.state = observation.listed_state;
-  }
+  GroupLag row = described_row(observation);
   GroupState& state = groups_[observation.name];
-
   if (!observation.offsets_fetched) {
     // Keep every window as it is; the group is listed, its partitions come back next cycle.
     row.offsets_error = observation.offsets_error;
-    for (const auto& [topic, t] : state.topics) {
-      for (const auto& [partition, p] : t.partitions) {
-        if (p.status.status() != LagStatus::notfound) {
-          row.status = worse_group_status(row.status, p.status.status());
-        }
-      }
-    }
+    row.status = last_status(state);
     return row;
   }
   row.offsets_fetched = true;
 
   const Assignment assignment(observation.description);
-  const auto now = observations.watermarks_at;
   std::vector<CommittedOffset> committed = observation.committed;
   std::sort(committed.begin(), committed.end(),
             [](const CommittedOffset& a, const CommittedOffset& b) { return a.tp < b.tp; });
@@ -151,105 +278,16 @@ GroupLag GroupEvaluator::evaluate_group(const GroupObservation& observation,
     const std::string& topic = committed[begin].tp.topic;
     std::size_t end = begin;
     while (end < committed.size() && committed[end].tp.topic == topic) ++end;
-
     TopicState& topic_state =
         state.topics.try_emplace(topic, params_.status_window).first->second;
     topics_seen.insert(topic);
-    GroupTopicLag& trow = row.topics.emplace_back();
-    trow.topic = topic;
-    trow.partitions.reserve(end - begin);
-    std::int64_t consumed = 0;
-    std::int64_t produced = 0;
-    std::vector<std::int32_t> partitions_seen;
-    partitions_seen.reserve(end - begin);
-
-    for (std::size_t i = begin; i < end; ++i) {
-      const CommittedOffset& c = committed[i];
-      PartitionState& ps =
-          topic_state.partitions.try_emplace(c.tp.partition, status_params_).first->second;
-      partitions_seen.push_back(c.tp.partition);
-      GroupPartitionLag& prow = trow.partitions.emplace_back();
-      prow.partition = c.tp.partition;
-      prow.committed = c.offset;
-      trow.committed_sum += c.offset;
-      if (ps.last_committed >= 0) consumed += forward_progress(ps.last_committed, c.offset);
-      ps.last_committed = c.offset;
-
-      const auto wm = observations.watermarks.find(c.tp);
-      if (wm == observations.watermarks.end()) {
-        ++watermark_errors;
-        prow.status = ps.status.status();  // unknown this cycle: the last verdict stands
-      } else {
-        const PartitionLag lag = compute_lag(c.offset, wm->second);
-        prow.low_watermark = wm->second.low;
-        prow.high_watermark = wm->second.high;
-        prow.lag = lag.lag;
-        prow.expired = lag.expired;
-        trow.lag_sum += lag.lag;
-        trow.expired_sum += lag.expired;
-        ++trow.partitions_with_lag;
-        if (ps.last_high >= 0) produced += forward_progress(ps.last_high, wm->second.high);
-        ps.last_high = wm->second.high;
-
-        if (lag.lag == 0) {
-          prow.lag_seconds = 0.0;
-        } else {
-          const auto history = histories_.find(c.tp);
-          const AgeEstimate age = history == histories_.end()
-                                      ? AgeEstimate{}
-                                      : history->second.age_of(lag.oldest_unconsumed, now);
-          switch (age.kind) {
-            case AgeKind::unknown: ++row.lag_seconds_unknown_partitions; break;
-            case AgeKind::zero:
-            case AgeKind::interpolated: prow.lag_seconds = age.seconds; break;
-            case AgeKind::lower_bound:
-              prow.lag_seconds = age.seconds;
-              prow.lag_seconds_lower_bound = true;
-              ++row.lag_seconds_lower_bound_partitions;
-              row.max_lag_seconds_lower_bound = true;
-              break;
-          }
-        }
-        if (prow.lag_seconds) {
-          row.max_lag_seconds = std::max(row.max_lag_seconds.value_or(0.0), *prow.lag_seconds);
-        }
-        prow.status = ps.status.observe(c.offset, lag.lag, assignment.of(c.tp), now);
-      }
-      if (prow.status != LagStatus::notfound) row.status = worse_group_status(row.status, prow.status);
-    }
-
-    std::sort(partitions_seen.begin(), partitions_seen.end());
-    std::erase_if(topic_state.partitions, [&](const auto& entry) {
-      return !std::binary_search(partitions_seen.begin(), partitions_seen.end(), entry.first);
-    });
-    topic_state.rate.add(now, consumed, produced);
-    trow.consumed_per_second = topic_state.rate.consumed_per_second();
-    trow.produced_per_second = topic_state.rate.produced_per_second();
-    if (trow.partitions_with_lag > 0) {
-      trow.catch_up_seconds =
-          catch_up_seconds(trow.lag_sum, trow.consumed_per_second, trow.produced_per_second);
-    }
+    evaluate_topic(std::span(committed).subspan(begin, end - begin), topic_state, assignment,
+                   observations, row, watermark_errors);
     begin = end;
   }
   std::erase_if(state.topics,
                 [&](const auto& entry) { return !topics_seen.contains(entry.first); });
-
-  // Partitions the group should have an offset on but has not: assigned ones, and every
-  // partition of a topic it has commits on.
-  std::vector<TopicPartition> expected = assignment.partitions();
-  for (const GroupTopicLag& t : row.topics) {
-    const auto count = observations.topic_partitions.find(t.topic);
-    if (count == observations.topic_partitions.end()) continue;
-    for (int p = 0; p < count->second; ++p) expected.push_back({t.topic, p});
-  }
-  std::sort(expected.begin(), expected.end());
-  expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
-  for (const TopicPartition& tp : expected) {
-    const bool has_commit =
-        std::binary_search(committed.begin(), committed.end(), tp,
-                           [](const auto& x, const auto& y) { return key(x) < key(y); });
-    if (!has_commit) ++row.uncommitted_partitions;
-  }
+  row.uncommitted_partitions = uncommitted_partitions(row, assignment, committed, observations);
   return row;
 }
 

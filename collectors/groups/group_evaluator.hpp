@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -97,6 +98,8 @@ struct EvaluatorParams {
   std::chrono::milliseconds collect_interval{15000};
 };
 
+class Assignment;  // who consumes what, from a group's description (group_evaluator.cpp)
+
 class GroupEvaluator {
  public:
   explicit GroupEvaluator(const EvaluatorParams& params);
@@ -124,9 +127,27 @@ class GroupEvaluator {
     std::map<std::string, TopicState, std::less<>> topics;
   };
 
+  // Forward progress of a topic's committed offsets and high watermarks this cycle.
+  struct Progress {
+    std::int64_t consumed = 0;
+    std::int64_t produced = 0;
+  };
+
   void update_histories(const CycleObservations& observations);
   GroupLag evaluate_group(const GroupObservation& observation,
                           const CycleObservations& observations, std::size_t& watermark_errors);
+  // The group's status from its last verdicts (a cycle without its offsets).
+  static LagStatus last_status(const GroupState& state);
+  // One topic's commits (sorted by partition) into row.topics.
+  void evaluate_topic(std::span<const CommittedOffset> commits, TopicState& state,
+                      const Assignment& assignment, const CycleObservations& observations,
+                      GroupLag& row, std::size_t& watermark_errors);
+  void evaluate_partition(const CommittedOffset& c, PartitionState& ps, Liveness liveness,
+                          const CycleObservations& observations, GroupTopicLag& trow,
+                          GroupLag& row, Progress& progress, std::size_t& watermark_errors);
+  void estimate_lag_seconds(const TopicPartition& tp, const PartitionLag& lag,
+                            OffsetHistory::TimePoint now, GroupPartitionLag& prow,
+                            GroupLag& row) const;
 
   EvaluatorParams params_;
   StatusParams status_params_;

@@ -1,5 +1,5 @@
 // Lag of one consumer-group partition from its committed offset and the partition's
-// watermarks, and the per-topic sums kafka_exporter exports.
+// watermarks.
 //
 // Offsets follow Kafka's meaning: a committed offset c is the NEXT message the group will
 // read (it has consumed everything below c); the high watermark h is one past the last
@@ -32,20 +32,5 @@ struct PartitionLag {
 // has fewer than zero messages. A committed offset above the high watermark (a commit that
 // raced the watermark fetch, or a truncated log) means lag 0.
 PartitionLag compute_lag(std::int64_t committed, Watermarks watermarks);
-
-// Sums of one (group, topic) over its partitions with a committed offset.
-struct LagSums {
-  std::int64_t committed = 0;  // kafka_consumergroup_current_offset_sum
-  std::int64_t lag = 0;        // kafka_consumergroup_lag_sum (partitions with known lag)
-  std::int64_t expired = 0;
-  int partitions_with_lag = 0;   // partitions whose lag is known (watermarks fetched)
-
-  void add_committed(std::int64_t committed_offset) { committed += committed_offset; }
-  void add_lag(const PartitionLag& partition) {
-    lag += partition.lag;
-    expired += partition.expired;
-    ++partitions_with_lag;
-  }
-};
 
 }  // namespace ks::groups

@@ -90,6 +90,34 @@ std::optional<double> available_ratio(const std::vector<MeminfoField>& memory) {
   return *available / *total;
 }
 
+// Pressure stall information exists from Linux 4.20 with CONFIG_PSI, and only when not
+// disabled at boot (psi=0): no pressure directory is a normal host, not an error.
+std::vector<PressureStall> read_pressure(const fs::path& pressure_dir) {
+  std::vector<PressureStall> pressure;
+  std::error_code ec;
+  const fs::file_status status = fs::status(pressure_dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    throw CollectError(fmt::format("cannot read {}: {}", pressure_dir.string(), ec.message()));
+  }
+  if (!fs::exists(status)) return pressure;
+  if (!fs::is_directory(status)) {
+    throw CollectError(fmt::format("{} is not a directory", pressure_dir.string()));
+  }
+  for (const std::string_view resource : {"cpu", "memory", "io"}) {
+    const std::string path = (pressure_dir / resource).string();
+    ReadResult r = read_whole_file(path);
+    if (r.error == EOPNOTSUPP) {
+      // Older kernels keep the files when PSI is disabled and refuse reads: treat as
+      // no pressure information, as node_exporter does.
+      pressure.clear();
+      break;
+    }
+    if (r.error != 0) fail_read(path, r.error);
+    pressure.push_back(parse_or_throw([&] { return host::parse_pressure(resource, r.text, path); }));
+  }
+  return pressure;
+}
+
 }  // namespace
 
 HostCollector::HostCollector(const HostCollectorConfig& config, Latest<HostSnapshot>& out)
@@ -115,32 +143,7 @@ void HostCollector::collect_once(std::stop_token /*stop: reads procfs, never wai
   const std::string loadavg_text = read_or_throw(loadavg_path);
   snapshot->load = parse_or_throw([&] { return host::parse_loadavg(loadavg_text, loadavg_path); });
 
-  // Pressure stall information exists from Linux 4.20 with CONFIG_PSI, and only when not
-  // disabled at boot (psi=0): no pressure directory is a normal host, not an error.
-  const fs::path pressure_dir = root / "pressure";
-  std::error_code ec;
-  const fs::file_status status = fs::status(pressure_dir, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) {
-    throw CollectError(fmt::format("cannot read {}: {}", pressure_dir.string(), ec.message()));
-  }
-  if (fs::exists(status)) {
-    if (!fs::is_directory(status)) {
-      throw CollectError(fmt::format("{} is not a directory", pressure_dir.string()));
-    }
-    for (const std::string_view resource : {"cpu", "memory", "io"}) {
-      const std::string path = (pressure_dir / resource).string();
-      ReadResult r = read_whole_file(path);
-      if (r.error == EOPNOTSUPP) {
-        // Older kernels keep the files when PSI is disabled and refuse reads: treat as
-        // no pressure information, as node_exporter does.
-        snapshot->pressure.clear();
-        break;
-      }
-      if (r.error != 0) fail_read(path, r.error);
-      snapshot->pressure.push_back(
-          parse_or_throw([&] { return host::parse_pressure(resource, r.text, path); }));
-    }
-  }
+  snapshot->pressure = read_pressure(root / "pressure");
 
   const CpuTimes& all = snapshot->cpu.all;
   const std::uint64_t idle = to_ticks(all.idle) + to_ticks(all.iowait);

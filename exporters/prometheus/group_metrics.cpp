@@ -210,7 +210,7 @@ void render_groups_families(const GroupsSnapshot& s, ExpositionWriter& out) {
   per_topic(s, kCatchUp, out, [](const GroupTopicLag& t) { return t.catch_up_seconds; });
 }
 
-void render_cycle(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
+void render_cycle_counts(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
   const GroupsCycleStats& c = snapshot.cycle;
   out.family("kafka_sentinel_groups_snapshot_timestamp_seconds",
              "When the consumer-group figures were measured (the watermarks' answer; Unix "
@@ -234,7 +234,9 @@ void render_cycle(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
              "described (not counted as errors).",
              G::counter);
   out.sample({}, static_cast<double>(c.groups_vanished_total));
+}
 
+void render_cycle_errors(const GroupsCycleStats& c, ExpositionWriter& out) {
   out.family("kafka_sentinel_groups_cycle_errors",
              "Failures of the last groups cycle: groups not described, groups without "
              "offsets, partitions without watermarks.",
@@ -247,7 +249,9 @@ void render_cycle(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
   out.sample({{"kind", "describe"}}, static_cast<double>(c.describe_errors_total));
   out.sample({{"kind", "offsets"}}, static_cast<double>(c.offsets_errors_total));
   out.sample({{"kind", "watermarks"}}, static_cast<double>(c.watermark_errors_total));
+}
 
+void render_cycle_costs(const GroupsCycleStats& c, ExpositionWriter& out) {
   out.family("kafka_sentinel_groups_cycle_requests",
              "Kafka requests the last groups cycle sent, by API (librdkafka's FindCoordinator "
              "lookups, not counted, add up to one per DescribeGroups and OffsetFetch).",
@@ -283,7 +287,9 @@ void render_cycle(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
 
 void render_groups(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
   render_groups_families(snapshot, out);
-  render_cycle(snapshot, out);
+  render_cycle_counts(snapshot, out);
+  render_cycle_errors(snapshot.cycle, out);
+  render_cycle_costs(snapshot.cycle, out);
 }
 
 }  // namespace ks::prom

@@ -3,7 +3,6 @@
 #include "collectors/groups/lag_math.hpp"
 
 using ks::groups::compute_lag;
-using ks::groups::LagSums;
 using ks::groups::Watermarks;
 
 TEST_CASE("lag is high watermark minus committed offset", "[groups]") {
@@ -43,17 +42,4 @@ TEST_CASE("inconsistent watermarks are clamped, not trusted", "[groups]") {
   CHECK(r.lag == 0);
   CHECK(r.expired == 95);
   CHECK(compute_lag(0, Watermarks{-1, -1}).lag == 0);
-}
-
-TEST_CASE("sums add committed offsets and known lags", "[groups]") {
-  LagSums sums;
-  sums.add_committed(10);
-  sums.add_lag(compute_lag(10, Watermarks{0, 25}));
-  sums.add_committed(5);
-  sums.add_lag(compute_lag(5, Watermarks{20, 30}));
-  sums.add_committed(7);  // watermark unknown: committed counts, lag does not
-  CHECK(sums.committed == 22);
-  CHECK(sums.lag == 25);
-  CHECK(sums.expired == 15);
-  CHECK(sums.partitions_with_lag == 2);
 }
