@@ -33,75 +33,119 @@ Options (override the config file):
 )";
 }
 
-CliParse parse_cli(const std::vector<std::string>& args) {
-  CliParse parse;
+namespace {
+
+// The subcommand, if the first argument names one; returns the index of the next argument,
+// or sets parse.error.
+std::size_t parse_command(const std::vector<std::string>& args, CliParse& parse) {
   CliOptions& o = parse.options;
-  std::size_t i = 0;
-  if (i < args.size()) {
-    if (args[i] == "run") {
-      ++i;
-    } else if (args[i] == "check-config") {
-      o.command = CliOptions::Command::check_config;
-      ++i;
-      if (i >= args.size() || args[i].starts_with("-")) {
-        parse.error = "check-config needs a FILE";
-        return parse;
-      }
-      o.config_path = args[i++];
-    } else if (args[i] == "events") {
-      o.command = CliOptions::Command::events;
-      ++i;
-    }
+  if (args.empty()) return 0;
+  if (args[0] == "run") return 1;
+  if (args[0] == "events") {
+    o.command = CliOptions::Command::events;
+    return 1;
   }
-  auto value_of = [&](const std::string& flag, std::optional<std::string>& into) {
-    if (i + 1 >= args.size()) {
-      parse.error = flag + " needs a value";
+  if (args[0] != "check-config") return 0;
+  o.command = CliOptions::Command::check_config;
+  if (args.size() < 2 || args[1].starts_with("-")) {
+    parse.error = "check-config needs a FILE";
+    return args.size();
+  }
+  o.config_path = args[1];
+  return 2;
+}
+
+// "--flag=value" as "--flag" "value": the whole list again, with that one argument split.
+std::vector<std::string> split_flag_value(const std::vector<std::string>& args, std::size_t i,
+                                          std::size_t eq) {
+  const std::string& arg = args[i];
+  std::vector<std::string> out(args.begin(), args.begin() + static_cast<long>(i));
+  out.push_back(arg.substr(0, eq));
+  out.push_back(arg.substr(eq + 1));
+  out.insert(out.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+  return out;
+}
+
+// Walks the options after the subcommand; one call per argument (and its value).
+class OptionParser {
+ public:
+  OptionParser(const std::vector<std::string>& args, std::size_t i, CliParse& parse)
+      : args_(args), i_(i), parse_(parse), o_(parse.options) {}
+
+  bool done() const { return i_ >= args_.size() || !parse_.error.empty(); }
+  std::size_t index() const { return i_; }
+
+  // False when parsing ends here (help, version, or an error).
+  bool next() {
+    const std::string& arg = args_[i_];
+    if (arg == "--help" || arg == "-h") return finish(CliOptions::Command::help);
+    if (arg == "--version") return finish(CliOptions::Command::version);
+    if (arg == "--config" || arg == "-c") return config_flag(arg);
+    if (arg == "--listen") return value_of(arg, o_.listen);
+    if (arg == "--bootstrap-servers") return value_of(arg, o_.bootstrap_servers);
+    if (arg == "--log-level") return value_of(arg, o_.log_level);
+    if (o_.command == CliOptions::Command::events) return events_flag(arg);
+    return unknown(arg);
+  }
+
+ private:
+  bool finish(CliOptions::Command command) {
+    o_.command = command;
+    return false;
+  }
+  bool value_of(const std::string& flag, std::optional<std::string>& into) {
+    if (i_ + 1 >= args_.size()) {
+      parse_.error = flag + " needs a value";
       return false;
     }
-    into = args[i + 1];
-    i += 2;
+    into = args_[i_ + 1];
+    i_ += 2;
     return true;
-  };
-  while (i < args.size() && parse.error.empty()) {
-    const std::string& arg = args[i];
+  }
+  bool config_flag(const std::string& arg) {
+    if (o_.command == CliOptions::Command::check_config) {
+      parse_.error = "check-config takes the FILE as its argument, not --config";
+      return false;
+    }
+    return value_of(arg, o_.config_path);
+  }
+  // The events command's own flags pass through in `rest`.
+  bool events_flag(const std::string& arg) {
+    if (arg == "--follow" || arg == "-f" || arg == "--json") {
+      o_.rest.push_back(arg);
+      ++i_;
+      return true;
+    }
+    if (arg != "--type") return unknown(arg);
+    std::optional<std::string> glob;
+    if (!value_of(arg, glob)) return false;
+    o_.rest.push_back(arg);
+    o_.rest.push_back(*glob);
+    return true;
+  }
+  bool unknown(const std::string& arg) {
+    parse_.error = "unknown argument \"" + arg + "\"";
+    return false;
+  }
+
+  const std::vector<std::string>& args_;
+  std::size_t i_;
+  CliParse& parse_;
+  CliOptions& o_;
+};
+
+}  // namespace
+
+CliParse parse_cli(const std::vector<std::string>& args) {
+  CliParse parse;
+  OptionParser options(args, parse_command(args, parse), parse);
+  while (!options.done()) {
+    const std::string& arg = args[options.index()];
     // --flag=value is accepted as well as --flag value.
     if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
-      std::vector<std::string> split{arg.substr(0, eq), arg.substr(eq + 1)};
-      std::vector<std::string> rest(args.begin(), args.begin() + static_cast<long>(i));
-      rest.insert(rest.end(), split.begin(), split.end());
-      rest.insert(rest.end(), args.begin() + static_cast<long>(i) + 1, args.end());
-      return parse_cli(rest);
+      return parse_cli(split_flag_value(args, options.index(), eq));
     }
-    if (arg == "--help" || arg == "-h") {
-      o.command = CliOptions::Command::help;
-      return parse;
-    } else if (arg == "--version") {
-      o.command = CliOptions::Command::version;
-      return parse;
-    } else if (arg == "--config" || arg == "-c") {
-      if (o.command == CliOptions::Command::check_config) {
-        parse.error = "check-config takes the FILE as its argument, not --config";
-        return parse;
-      }
-      if (!value_of(arg, o.config_path)) return parse;
-    } else if (arg == "--listen") {
-      if (!value_of(arg, o.listen)) return parse;
-    } else if (arg == "--bootstrap-servers") {
-      if (!value_of(arg, o.bootstrap_servers)) return parse;
-    } else if (arg == "--log-level") {
-      if (!value_of(arg, o.log_level)) return parse;
-    } else if (o.command == CliOptions::Command::events &&
-               (arg == "--follow" || arg == "-f" || arg == "--json")) {
-      o.rest.push_back(arg);  // the events command's own flags
-      ++i;
-    } else if (o.command == CliOptions::Command::events && arg == "--type") {
-      std::optional<std::string> glob;
-      if (!value_of(arg, glob)) return parse;
-      o.rest.push_back(arg);
-      o.rest.push_back(*glob);
-    } else {
-      parse.error = "unknown argument \"" + arg + "\"";
-    }
+    if (!options.next()) break;
   }
   return parse;
 }
