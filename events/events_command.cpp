@@ -1,7 +1,6 @@
 #include "events/events_command.hpp"
 
 #include <fnmatch.h>
-#include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <unistd.h>
 

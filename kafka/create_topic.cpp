@@ -103,10 +103,10 @@ TopicCreation create_topic(const Client& client, const NewTopic& topic,
                            const CreateTopicsOptions& options) {
   const CreateTopicsResult result = create_topics(client, {topic}, options);
   if (!result.answered) {
-    return {topic.name, ErrorCode::local_timed_out, "no answer"};
+    return {topic.name, ErrorCode::local_timed_out, "no answer", false};
   }
-  if (failed(result.error)) return {topic.name, result.error, result.message};
-  if (result.topics.size() != 1) return {topic.name, ErrorCode::no_error, ""};
+  if (failed(result.error)) return {topic.name, result.error, result.message, true};
+  if (result.topics.size() != 1) return {topic.name, ErrorCode::no_error, "", true};
   TopicCreation creation = result.topics.front();
   if (creation.message.empty() && failed(creation.error)) creation.message = error_name(creation.error);
   return creation;

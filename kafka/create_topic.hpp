@@ -47,6 +47,7 @@ struct TopicCreation {
   std::string name;
   ErrorCode error = ErrorCode::no_error;  // topic_already_exists included
   std::string message;                    // the broker's text, when it failed
+  bool answered = true;                   // false: no answer in time (error local_timed_out)
   bool created() const { return error == ErrorCode::no_error; }
   bool exists() const { return error == ErrorCode::topic_already_exists; }
   bool ok() const { return created() || exists(); }

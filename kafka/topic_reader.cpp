@@ -18,14 +18,14 @@ struct MessageDeleter {
 
 std::map<std::string, std::string> reader_properties(const TopicReaderSettings& settings) {
   std::map<std::string, std::string> properties{
-      {"client.id", settings.client_id},
-      {"group.id", settings.group_id},
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"enable.partition.eof", "true"},
       {"auto.offset.reset", "earliest"},
       {"allow.auto.create.topics", "false"},
   };
+  if (!settings.client_id.empty()) properties["client.id"] = settings.client_id;
+  if (!settings.group_id.empty()) properties["group.id"] = settings.group_id;
   for (const auto& [key, value] : settings.properties) properties[key] = value;
   return properties;
 }
