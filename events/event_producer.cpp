@@ -9,7 +9,6 @@
 #include <map>
 
 #include "events/cloudevent.hpp"
-#include "kafka/client.hpp"
 #include "kafka/create_topic.hpp"
 #include "kafka/producer.hpp"
 #include "kafka/topic_lookup.hpp"
@@ -109,7 +108,7 @@ void EventProducer::recreate_handle() {
   settings.on_delivery = [this](const kafka::Delivery& d) { on_delivery(d); };
   try {
     producer_ = std::make_unique<kafka::Producer>(kafka_, std::move(settings));
-  } catch (const kafka::KafkaError& e) {
+  } catch (const std::exception& e) {  // kafka::KafkaError: a property refused, no metadata in time
     throw ProducerError(fmt::format("events producer: {}", e.what()));
   }
 }
@@ -196,7 +195,7 @@ bool EventProducer::ensure_topic(std::stop_token stop) {
   kafka::TopicInfo topic;
   try {
     topic = kafka::lookup_topic(producer_->client(), events_.topic, call_timeout(kafka_));
-  } catch (const kafka::KafkaError& e) {
+  } catch (const std::exception& e) {  // kafka::KafkaError: a property refused, no metadata in time
     spdlog::warn("events: cannot reach Kafka to check topic {}: {}; {} event(s) wait in the "
                  "spool", events_.topic, e.what(), spool_.depth());
     return false;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kafka/errors.hpp"
@@ -23,6 +24,15 @@ struct TopicPartition {
 
   bool operator==(const TopicPartition&) const = default;
 };
+
+// A partition with an offset (to commit, store, or read from).
+inline TopicPartition at_offset(std::string topic, std::int32_t partition, std::int64_t offset) {
+  TopicPartition p;
+  p.topic = std::move(topic);
+  p.partition = partition;
+  p.offset = offset;
+  return p;
+}
 
 // The first partition error of a list, no_error when none has one.
 inline ErrorCode first_error(std::span<const TopicPartition> partitions) {
