@@ -13,10 +13,12 @@ struct AdminClient::State {
   bool describe_in_flight = false;
 };
 
-AdminClient::AdminClient(const KafkaConfig& kafka, std::string name)
+AdminClient::AdminClient(const KafkaConfig& kafka, std::string name,
+                         const std::map<std::string, std::string>& properties)
     : state_(std::make_unique<State>()) {
-  state_->client = make_client(kafka, RD_KAFKA_PRODUCER, {{"allow.auto.create.topics", "false"}},
-                               std::move(name));
+  std::map<std::string, std::string> extra{{"allow.auto.create.topics", "false"}};
+  for (const auto& [key, value] : properties) extra[key] = value;
+  state_->client = make_client(kafka, RD_KAFKA_PRODUCER, extra, std::move(name));
   state_->describe_answers.reset(rd_kafka_queue_new(state_->client.get()));
 }
 

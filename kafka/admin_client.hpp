@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,8 +20,9 @@ class Client;
 
 class AdminClient {
  public:
-  // Throws KafkaError naming a refused property.
-  AdminClient(const KafkaConfig& kafka, std::string name);
+  // Throws KafkaError naming a refused property. `properties`: the caller's; they win.
+  AdminClient(const KafkaConfig& kafka, std::string name,
+              const std::map<std::string, std::string>& properties = {});
   ~AdminClient();
   AdminClient(const AdminClient&) = delete;
   AdminClient& operator=(const AdminClient&) = delete;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cstring>
 
 #include "kafka/client.hpp"
@@ -191,6 +192,13 @@ ErrorCode GroupConsumer::committed(std::vector<TopicPartition>& partitions,
       rd_kafka_committed(state_->client.get(), list.get(), static_cast<int>(timeout.count()));
   if (!err) partitions = detail::to_partitions(list.get());
   return detail::code(err);
+}
+
+std::optional<std::string> GroupConsumer::fatal_error() const {
+  std::array<char, 512> text{};
+  const auto err = rd_kafka_fatal_error(state_->client.get(), text.data(), text.size());
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  return std::string(rd_kafka_err2name(err)) + ": " + text.data();
 }
 
 ErrorCode GroupConsumer::close() {

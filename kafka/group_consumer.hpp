@@ -94,6 +94,9 @@ class GroupConsumer {
   // The group's committed offsets of `partitions` (filled in place), within `timeout`.
   ErrorCode committed(std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout);
 
+  // "NAME: reason" once the client hit a fatal error (e.g. a fenced static member).
+  std::optional<std::string> fatal_error() const;
+
   // Leaves the group, serving the last rebalance through on_rebalance; blocks until the
   // group coordinator answered (or librdkafka gave up).
   ErrorCode close();

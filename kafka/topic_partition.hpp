@@ -27,11 +27,7 @@ struct TopicPartition {
 
 // A partition with an offset (to commit, store, or read from).
 inline TopicPartition at_offset(std::string topic, std::int32_t partition, std::int64_t offset) {
-  TopicPartition p;
-  p.topic = std::move(topic);
-  p.partition = partition;
-  p.offset = offset;
-  return p;
+  return TopicPartition{std::move(topic), partition, offset, {}, ErrorCode::no_error};
 }
 
 // The first partition error of a list, no_error when none has one.
