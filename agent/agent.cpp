@@ -3,14 +3,13 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "agent/builtin_modules.hpp"
 #include "events/pipeline.hpp"
 #include "fleet/coordinator.hpp"
 #include "fleet/fleet_metrics.hpp"
 #include "fleet/node_identity.hpp"
 #include "fleet/ownership.hpp"
+#include "kafka/version.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_endpoint.hpp"
@@ -47,7 +46,7 @@ int run_agent(const Config& config) {
   signal(SIGPIPE, SIG_IGN);
 
   spdlog::info("kafka-sentinel {} (revision {}, librdkafka {}) starting; config: {}", KS_VERSION,
-               KS_REVISION, rd_kafka_version_str(),
+               KS_REVISION, kafka::library_version(),
                config.source.empty() ? "built-in defaults" : config.source);
 
   SelfMetrics self_metrics;
