@@ -3,8 +3,6 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "agent/builtin_modules.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
@@ -18,6 +16,7 @@
 #include "fleet/fleet_metrics.hpp"
 #include "fleet/node_identity.hpp"
 #include "fleet/ownership.hpp"
+#include "kafka/version.hpp"
 #include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace ks {
@@ -177,7 +176,7 @@ int run_agent(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   spdlog::info("kafka-sentinel {} (revision {}, librdkafka {}) starting; config: {}", KS_VERSION,
-               KS_REVISION, rd_kafka_version_str(),
+               KS_REVISION, kafka::library_version(),
                config.source.empty() ? "built-in defaults" : config.source);
 
   Agent agent(config);

@@ -1,5 +1,3 @@
-#include <librdkafka/rdkafka.h>
-
 #include <iostream>
 #include <string>
 #include <vector>
@@ -9,6 +7,7 @@
 #include "agent/cli.hpp"
 #include "agent/config/config_loader.hpp"
 #include "events/events_command.hpp"
+#include "kafka/version.hpp"
 #include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace {
@@ -37,7 +36,7 @@ int main(int argc, char** argv) {
       return 0;
     case ks::CliOptions::Command::version:
       std::cout << "kafka-sentinel " << KS_VERSION << " (revision " << KS_REVISION
-                << ", librdkafka " << rd_kafka_version_str() << ")\n";
+                << ", librdkafka " << ks::kafka::library_version() << ")\n";
       return 0;
     case ks::CliOptions::Command::check_config: {
       const auto loaded = ks::config::load_config_file(*options.config_path);

@@ -1,8 +1,7 @@
 #include "agent/self_metrics.hpp"
 
-#include <librdkafka/rdkafka.h>
-
 #include "agent/process_stats.hpp"
+#include "kafka/version.hpp"
 #include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace ks {
@@ -60,7 +59,7 @@ SelfMetrics::SelfMetrics()
                        .Add({})) {
   build_info_.Add({{"version", KS_VERSION},
                    {"revision", KS_REVISION},
-                   {"librdkafka_version", rd_kafka_version_str()}})
+                   {"librdkafka_version", ks::kafka::library_version()}})
       .Set(1);
 }
 

@@ -16,13 +16,14 @@
 //   brokers auto-create it.
 #pragma once
 
-#include <librdkafka/rdkafka.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,11 @@
 #include "events/event_metrics.hpp"
 #include "events/spool.hpp"
 
+namespace ks::kafka {
+class Producer;
+struct Delivery;
+}
+
 namespace ks::events {
 
 struct ProducerError : std::runtime_error {
@@ -41,8 +47,8 @@ struct ProducerError : std::runtime_error {
 
 class EventProducer {
  public:
-  // Creates the librdkafka producer (no connection yet): throws ProducerError when a
-  // property is refused.
+  // Creates the Kafka producer (no connection yet): throws ProducerError when a property is
+  // refused.
   EventProducer(const KafkaConfig& kafka, const EventsConfig& events, Spool& spool,
                 EventMetrics& metrics);
   ~EventProducer();
@@ -62,11 +68,23 @@ class EventProducer {
   std::uint64_t delivered() const { return delivered_.load(); }
 
  private:
-  struct Handle;  // the librdkafka producer and its callbacks' state
+  struct Round;  // the messages of one delivery round and their delivery reports
   void run(std::stop_token stop);
   bool ensure_topic(std::stop_token stop);
+  bool create_topic(std::stop_token stop);
   bool resolve_doubts(const std::vector<SpoolRecord>& records, std::stop_token stop);
+  std::optional<std::vector<std::uint64_t>> find_in_topic(
+      const std::map<std::string, std::uint64_t>& doubt, std::int64_t since_ms,
+      std::stop_token stop);
+  void acknowledge_found(const std::vector<SpoolRecord>& records,
+                         const std::vector<std::uint64_t>& found);
   bool deliver_round(const std::vector<SpoolRecord>& records, std::stop_token stop);
+  void send(const std::vector<SpoolRecord>& records, Round& round, std::stop_token stop);
+  void await(Round& round, std::stop_token stop);
+  bool settle(const std::vector<SpoolRecord>& records, const Round& round, std::stop_token stop);
+  void acknowledge_delivered(const std::vector<SpoolRecord>& records,
+                             const std::vector<std::uint64_t>& acked);
+  void on_delivery(const kafka::Delivery& delivery);
   void recreate_handle();
   bool wait_or_stop(std::stop_token stop, std::chrono::milliseconds timeout);
 
@@ -74,7 +92,9 @@ class EventProducer {
   EventsConfig events_;
   Spool& spool_;
   EventMetrics& metrics_;
-  std::unique_ptr<Handle> handle_;
+  std::unique_ptr<kafka::Producer> producer_;
+  Round* round_ = nullptr;  // the round whose reports poll() delivers now
+  std::uint64_t next_tag_ = 0;
   std::atomic<bool> topic_ready_{false};
   std::atomic<std::uint64_t> delivered_{0};
   // Sent and failed as "not persisted" by this process: safe to send again unchecked.

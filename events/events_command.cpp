@@ -1,14 +1,12 @@
 #include "events/events_command.hpp"
 
 #include <fnmatch.h>
-#include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -67,6 +65,7 @@ std::string format_event(const HealthEvent& e) {
 
 namespace {
 
+// Prints one record as the options ask (a filtered-out one not at all).
 void print_record(const TopicRecord& r, const EventsCommandOptions& options, std::ostream& out) {
   if (r.event && !type_matches(options.type_glob, r.event->type)) return;
   if (!r.event && !options.type_glob.empty()) return;
@@ -80,75 +79,71 @@ void print_record(const TopicRecord& r, const EventsCommandOptions& options, std
   out.flush();
 }
 
-// The backlog in event-time order (across partitions).
-void print_backlog(std::vector<TopicRecord>& backlog, const EventsCommandOptions& options,
-                   std::ostream& out) {
+// The records read before catching up, by event time across partitions.
+void sort_by_event_time(std::vector<TopicRecord>& backlog) {
   const auto when = [](const TopicRecord& t) { return t.event ? t.event->time : HealthEvent::TimePoint{}; };
   std::stable_sort(backlog.begin(), backlog.end(),
                    [&when](const TopicRecord& a, const TopicRecord& b) { return when(a) < when(b); });
-  for (const TopicRecord& t : backlog) print_record(t, options, out);
-  backlog.clear();
 }
 
-std::unique_ptr<EventsTopicReader> open_reader(const Config& config, std::ostream& err) {
-  try {
-    return std::make_unique<EventsTopicReader>(config.kafka, config.events.topic, "events-cli");
-  } catch (const EventsTopicError& e) {
-    err << "kafka-sentinel events: " << e.what()
-        << (e.kind() == EventsTopicError::Kind::no_topic ? " (no event published yet?)" : "")
-        << "\n";
-    return nullptr;
+// First what is there (sorted by event time across partitions), then, with --follow,
+// whatever comes. 1 when the topic could not be read to its end in time.
+int print_topic(EventsTopicReader& reader, const Config& config, const EventsCommandOptions& options,
+                std::ostream& out, std::ostream& err) {
+  const auto print = [&](const TopicRecord& r) { print_record(r, options, out); };
+  std::vector<TopicRecord> backlog;
+  const auto deadline = Clock::now() + std::max<std::chrono::milliseconds>(30s, config.kafka.request_timeout * 3);
+  bool caught_up = reader.caught_up();
+  std::string error;
+  while (!g_interrupted) {
+    std::optional<TopicRecord> r = reader.poll(200ms, error);
+    if (!caught_up && Clock::now() > deadline) {
+      err << "kafka-sentinel events: timed out reading " << config.events.topic << "\n";
+      return 1;
+    }
+    if (!error.empty()) err << "kafka-sentinel events: " << error << "\n";
+    if (r) {
+      if (caught_up) {
+        print(*r);
+      } else {
+        backlog.push_back(std::move(*r));
+      }
+    }
+    if (!caught_up && reader.caught_up()) {
+      caught_up = true;
+      sort_by_event_time(backlog);
+      for (const TopicRecord& t : backlog) print(t);
+      backlog.clear();
+      if (!options.follow) break;
+    }
+    if (caught_up && !options.follow) break;
   }
-}
-
-void catch_interrupts() {
-  g_interrupted = false;
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  if (!caught_up) {
+    for (const TopicRecord& t : backlog) print(t);
+  }
+  return 0;
 }
 
 }  // namespace
 
 int run_events_command(const Config& config, const EventsCommandOptions& options,
                        std::ostream& out, std::ostream& err) {
-  const std::string& topic = config.events.topic;
-  const std::unique_ptr<EventsTopicReader> reader = open_reader(config, err);
-  if (!reader) return 1;
-  catch_interrupts();
+  std::unique_ptr<EventsTopicReader> reader;
+  try {
+    reader = std::make_unique<EventsTopicReader>(config.kafka, config.events.topic, "events-cli");
+  } catch (const EventsTopicError& e) {
+    err << "kafka-sentinel events: " << e.what()
+        << (e.kind() == EventsTopicError::Kind::no_topic ? " (no event published yet?)" : "")
+        << "\n";
+    return 1;
+  }
 
-  // First what is there (sorted by event time across partitions), then, with --follow,
-  // whatever comes.
-  std::vector<TopicRecord> backlog;
-  const auto deadline = Clock::now() + std::max<std::chrono::milliseconds>(30s, config.kafka.request_timeout * 3);
-  bool caught_up = reader->caught_up();
-  std::string error;
-  while (!g_interrupted) {
-    std::optional<TopicRecord> r = reader->poll(200ms, error);
-    if (!caught_up && Clock::now() > deadline) {
-      err << "kafka-sentinel events: timed out reading " << topic << "\n";
-      return 1;
-    }
-    if (!error.empty()) err << "kafka-sentinel events: " << error << "\n";
-    if (r) {
-      if (caught_up) {
-        print_record(*r, options, out);
-      } else {
-        backlog.push_back(std::move(*r));
-      }
-    }
-    if (!caught_up && reader->caught_up()) {
-      caught_up = true;
-      print_backlog(backlog, options, out);
-      if (!options.follow) break;
-    }
-    if (caught_up && !options.follow) break;
-  }
-  if (!caught_up) {
-    for (const TopicRecord& t : backlog) print_record(t, options, out);
-  }
-  return 0;
+  g_interrupted = false;
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  return print_topic(*reader, config, options, out, err);
 }
 
 }  // namespace ks::events

@@ -4,11 +4,8 @@
 // firing (events/role_handoff.hpp).
 #pragma once
 
-#include <librdkafka/rdkafka.h>
-
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -17,6 +14,10 @@
 
 #include "core/config.hpp"
 #include "core/health_event.hpp"
+
+namespace ks::kafka {
+class TopicReader;
+}
 
 namespace ks::events {
 
@@ -55,9 +56,7 @@ class EventsTopicReader {
   bool caught_up() const;
 
  private:
-  struct Handle;
-  std::unique_ptr<Handle> handle_;
-  std::map<std::int32_t, bool> at_end_;
+  std::unique_ptr<kafka::TopicReader> reader_;
 };
 
 // Reads the whole topic (until caught up, or throws EventsTopicError::read at `deadline`)

@@ -61,7 +61,7 @@ class Coordinator {
   static std::string default_group(const std::string& cluster_id);
 
  private:
-  class Session;  // the librdkafka side, alive on the thread only
+  class Session;  // the Kafka side, alive on the thread only
   void run(std::stop_token stop);
   void update(const std::function<void(CoordinatorStatus&)>& change);
   void changed();

@@ -41,10 +41,37 @@ static_assert(static_cast<int>(ErrorCode::local_authentication) == RD_KAFKA_RESP
 static_assert(static_cast<int>(ErrorCode::local_no_offset) == RD_KAFKA_RESP_ERR__NO_OFFSET);
 static_assert(static_cast<int>(ErrorCode::local_timed_out_queue) == RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE);
 static_assert(static_cast<int>(ErrorCode::local_fatal) == RD_KAFKA_RESP_ERR__FATAL);
+static_assert(static_cast<int>(ErrorCode::local_unknown_group) == RD_KAFKA_RESP_ERR__UNKNOWN_GROUP);
+static_assert(static_cast<int>(ErrorCode::local_purge_queue) == RD_KAFKA_RESP_ERR__PURGE_QUEUE);
+static_assert(static_cast<int>(ErrorCode::local_purge_inflight) == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT);
 
 std::string error_name(ErrorCode code) {
   const auto err = static_cast<rd_kafka_resp_err_t>(raw(code));
   return std::string(rd_kafka_err2str(err)) + " (" + rd_kafka_err2name(err) + ")";
+}
+
+bool retriable(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::leader_not_available:
+    case ErrorCode::not_leader_for_partition:
+    case ErrorCode::request_timed_out:
+    case ErrorCode::coordinator_load_in_progress:
+    case ErrorCode::coordinator_not_available:
+    case ErrorCode::not_coordinator:
+    case ErrorCode::rebalance_in_progress:
+    case ErrorCode::local_transport:
+    case ErrorCode::local_resolve:
+    case ErrorCode::local_msg_timed_out:
+    case ErrorCode::local_all_brokers_down:
+    case ErrorCode::local_timed_out:
+    case ErrorCode::local_queue_full:
+    case ErrorCode::local_timed_out_queue:
+    case ErrorCode::local_purge_queue:
+    case ErrorCode::local_purge_inflight:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace ks::kafka

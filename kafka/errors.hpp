@@ -45,7 +45,15 @@ enum class ErrorCode : int {
   local_no_offset = -168,
   local_timed_out_queue = -166,
   local_fatal = -150,
+  // librdkafka's own, for the producer, topic reader and group consumer (kafka-clients)
+  local_unknown_group = -179,
+  local_purge_queue = -152,
+  local_purge_inflight = -151,
 };
+
+// A Kafka or librdkafka error that goes away by itself (a broker or leader moving, a
+// timeout, a full queue): trying again later may succeed.
+bool retriable(ErrorCode code);
 
 // Any code librdkafka may return, also those not named above.
 inline ErrorCode error_code(int raw) { return static_cast<ErrorCode>(raw); }

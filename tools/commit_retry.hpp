@@ -8,22 +8,24 @@
 // the group's offsets. Past that the commit fails, and the caller must retry, or tests that
 // stop nodes lose commits. Any other error is final (retrying would not change it).
 //
-// Header-only, so the loadgen and the unit tests (librdkafka's mock cluster injects these
-// errors) share one definition.
+// Header-only, so the loadgen and the unit tests (the Kafka layer's mock cluster injects
+// these errors) share one definition.
 #pragma once
-
-#include <librdkafka/rdkafka.h>
 
 #include <algorithm>
 #include <chrono>
+#include <span>
 #include <thread>
+
+#include "kafka/errors.hpp"
+#include "kafka/topic_partition.hpp"
 
 namespace ks::loadgen {
 
-inline bool is_coordinator_error(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR ||
-         err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
-         err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+inline bool is_coordinator_error(kafka::ErrorCode err) {
+  return err == kafka::ErrorCode::not_coordinator ||
+         err == kafka::ErrorCode::coordinator_not_available ||
+         err == kafka::ErrorCode::coordinator_load_in_progress;
 }
 
 struct CommitRetryPolicy {
@@ -39,10 +41,10 @@ struct CommitRetryPolicy {
 // `policy.max_attempts` are spent. `on_retry(err, attempt_number, backoff)` is called before
 // each wait (for logging). Returns the last attempt's error.
 template <class Attempt, class OnRetry>
-rd_kafka_resp_err_t commit_with_retry(Attempt&& attempt, const CommitRetryPolicy& policy,
-                                      OnRetry&& on_retry) {
+kafka::ErrorCode commit_with_retry(Attempt&& attempt, const CommitRetryPolicy& policy,
+                                   OnRetry&& on_retry) {
   auto backoff = policy.first_backoff;
-  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  kafka::ErrorCode err = kafka::ErrorCode::no_error;
   for (int n = 1;; ++n) {
     err = attempt();
     if (!is_coordinator_error(err) || n >= std::max(1, policy.max_attempts)) return err;
@@ -53,13 +55,10 @@ rd_kafka_resp_err_t commit_with_retry(Attempt&& attempt, const CommitRetryPolicy
 }
 
 // The error of a finished commit: the request's own, else the first partition's.
-inline rd_kafka_resp_err_t commit_error(rd_kafka_resp_err_t request_error,
-                                        const rd_kafka_topic_partition_list_t* offsets) {
-  if (request_error != RD_KAFKA_RESP_ERR_NO_ERROR || !offsets) return request_error;
-  for (int i = 0; i < offsets->cnt; ++i) {
-    if (offsets->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) return offsets->elems[i].err;
-  }
-  return RD_KAFKA_RESP_ERR_NO_ERROR;
+inline kafka::ErrorCode commit_error(kafka::ErrorCode request_error,
+                                     std::span<const kafka::TopicPartition> offsets) {
+  if (kafka::failed(request_error)) return request_error;
+  return kafka::first_error(offsets);
 }
 
 }  // namespace ks::loadgen

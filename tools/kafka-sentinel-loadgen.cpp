@@ -1,14 +1,14 @@
 // kafka-sentinel-loadgen: a small, bounded Kafka workload generator for `make demo` and the
 // integration tests. One role per process (produce, consume, commit, create-topics); run
-// several processes for several roles. librdkafka C API only.
+// several processes for several roles. Kafka through the agent's Kafka layer (kafka/).
 //
 // Conventions: progress and errors go to stderr (a status line every --status-interval
 // seconds); the one final result line goes to stdout as key=value pairs. Exit codes: 0 ok,
 // 1 the workload failed (undelivered messages, failed commit, Kafka error), 2 usage error,
 // 3 a shutdown or --timeout bound was exceeded (the process exits anyway).
-#include <librdkafka/rdkafka.h>
-
 #include <fmt/core.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <unistd.h>
 
@@ -35,6 +35,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/config.hpp"
+#include "kafka/admin_client.hpp"
+#include "kafka/create_topic.hpp"
+#include "kafka/errors.hpp"
+#include "kafka/group_consumer.hpp"
+#include "kafka/producer.hpp"
+#include "kafka/property_check.hpp"
+#include "kafka/topic_lookup.hpp"
+#include "kafka/topic_partition.hpp"
 #include "tools/commit_retry.hpp"
 
 namespace {
@@ -340,99 +349,51 @@ std::set<std::string> options(std::initializer_list<std::string> extra) {
   return s;
 }
 
-// ----------------------------------------------------------------------------- librdkafka
+// ----------------------------------------------------------------------------- Kafka clients
 
-struct KafkaError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using ks::kafka::ErrorCode;
+using ks::kafka::TopicPartition;
 
-extern "C" void error_cb(rd_kafka_t* rk, int err, const char* reason, void*) {
-  if (err == RD_KAFKA_RESP_ERR__FATAL) {
-    char buf[512];
-    const auto orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
-    log("FATAL Kafka client error: {}: {}", rd_kafka_err2name(orig), buf);
-    g_fatal = true;
-    return;
-  }
-  const auto code = static_cast<rd_kafka_resp_err_t>(err);
-  g_ratelog(fmt::format("err{}", err),
-            fmt::format("Kafka error {}: {}", rd_kafka_err2name(code), reason ? reason : ""));
+// Kafka clients are made by the agent's Kafka layer (its defaults, e.g. socket keepalive,
+// apply here too). --bootstrap and --client-id are the client's config; `role` properties,
+// then every --property (applied last: it wins), go on top.
+ks::KafkaConfig kafka_config(const Args& a, const std::string& role) {
+  ks::KafkaConfig config;
+  config.bootstrap_servers = a.str("bootstrap");
+  config.client_id = a.str("client-id", "kafka-sentinel-loadgen-" + role);
+  return config;
 }
 
-extern "C" void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
-  g_ratelog(fmt::format("log{}{}", fac ? fac : "", buf ? std::string_view(buf).substr(0, 60) : ""),
-            fmt::format("librdkafka[{}] {}: {}", level, fac ? fac : "", buf ? buf : ""));
+std::map<std::string, std::string> client_properties(const Args& a,
+                                                     std::map<std::string, std::string> role) {
+  for (const auto& p : a.all("property")) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError(fmt::format("--property needs KEY=VALUE, got '{}'", p));
+    role[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  // A refused property is a usage error, told before any client exists.
+  ks::kafka::PropertyCheck check;
+  for (const auto& [key, value] : role) {
+    if (const std::string problem = check.set(key, value); !problem.empty())
+      throw UsageError(fmt::format("librdkafka property {}={}: {}", key, value, problem));
+  }
+  return role;
 }
 
-class Conf {
- public:
-  Conf() : conf_(rd_kafka_conf_new()) {
-    rd_kafka_conf_set_error_cb(conf_, error_cb);
-    rd_kafka_conf_set_log_cb(conf_, log_cb);
-  }
-  ~Conf() {
-    if (conf_) rd_kafka_conf_destroy(conf_);
-  }
-  Conf(const Conf&) = delete;
-  Conf& operator=(const Conf&) = delete;
-
-  void set(const std::string& key, const std::string& value) {
-    char err[512];
-    if (rd_kafka_conf_set(conf_, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
-      throw UsageError(fmt::format("librdkafka property {}={}: {}", key, value, err));
-  }
-  // Common settings, then --property overrides.
-  void common(const Args& a, const std::string& role) {
-    set("bootstrap.servers", a.str("bootstrap"));
-    set("client.id", a.str("client-id", "kafka-sentinel-loadgen-" + role));
-    set("log.connection.close", "false");
-  }
-  void user_properties(const Args& a) {
-    for (const auto& p : a.all("property")) {
-      const auto eq = p.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw UsageError(fmt::format("--property needs KEY=VALUE, got '{}'", p));
-      set(p.substr(0, eq), p.substr(eq + 1));
-    }
-  }
-  rd_kafka_conf_t* get() { return conf_; }
-  rd_kafka_conf_t* release() { return std::exchange(conf_, nullptr); }
-
- private:
-  rd_kafka_conf_t* conf_;
-};
-
-rd_kafka_t* make_client(rd_kafka_type_t type, Conf& conf, const char* what) {
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), err, sizeof err);
-  if (!rk) throw KafkaError(fmt::format("creating the {} failed: {}", what, err));
-  conf.release();  // owned by rk now
-  return rk;
+// librdkafka's own lines (through the Kafka layer's spdlog logging) go to stderr like ours:
+// stdout carries only the final result line.
+void route_library_logs() {
+  auto logger = spdlog::stderr_logger_mt("loadgen");
+  logger->set_pattern(fmt::format("%H:%M:%S.%e loadgen[{}] %v", g_role));
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(std::move(logger));
 }
 
-struct TopicPartitionList {
-  explicit TopicPartitionList(int size = 8) : list(rd_kafka_topic_partition_list_new(size)) {}
-  ~TopicPartitionList() { rd_kafka_topic_partition_list_destroy(list); }
-  TopicPartitionList(const TopicPartitionList&) = delete;
-  TopicPartitionList& operator=(const TopicPartitionList&) = delete;
-  rd_kafka_topic_partition_list_t* list;
-};
-
-std::string describe(const rd_kafka_topic_partition_list_t* parts, bool with_offsets = false) {
-  std::map<std::string, std::vector<std::string>> by_topic;
-  for (int i = 0; i < parts->cnt; ++i) {
-    const auto& p = parts->elems[i];
-    by_topic[p.topic].push_back(with_offsets ? fmt::format("{}@{}", p.partition, p.offset)
-                                             : fmt::format("{}", p.partition));
-  }
-  std::string out;
-  for (const auto& [topic, ps] : by_topic) {
-    if (!out.empty()) out += ' ';
-    out += topic + "[";
-    for (std::size_t i = 0; i < ps.size(); ++i) out += (i ? "," : "") + ps[i];
-    out += "]";
-  }
-  return out.empty() ? "(none)" : out;
+// Sets g_fatal (once) when a client reports a fatal error.
+void note_fatal(const std::optional<std::string>& fatal) {
+  if (!fatal || g_fatal.exchange(true)) return;
+  log("FATAL Kafka client error: {}", *fatal);
 }
 
 double seconds_since(Clock::time_point t) {
@@ -495,152 +456,146 @@ class StatusTimer {
 
 // ----------------------------------------------------------------------------- produce
 
-struct ProduceStats {
-  std::uint64_t delivered = 0;
-  std::uint64_t failed = 0;
-};
-
-extern "C" void dr_msg_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  auto* st = static_cast<ProduceStats*>(opaque);
-  if (m->err) {
-    ++st->failed;
-    g_ratelog(fmt::format("dr{}", static_cast<int>(m->err)),
-              fmt::format("delivery to {} [{}] failed: {}", rd_kafka_topic_name(m->rkt), m->partition,
-                          rd_kafka_err2str(m->err)));
-  } else {
-    ++st->delivered;
-  }
-}
-
-int cmd_produce(const Args& a, Watchdog& watchdog) {
-  const auto topics = split(a.str("topics"), ',');
-  if (topics.empty()) throw UsageError("--topics needs at least one topic");
-  const double rate = a.number("rate", 100, 0, 1e7);
-  const double duration = a.number("duration", 0, 0, 1e9);
-  const std::int64_t count = a.integer("count", 0, 0, INT64_MAX);
-  const std::int64_t size = a.integer("size", 100, 0, 100 * 1024 * 1024);
-  const std::int64_t key_space = a.integer("key-space", 1000, 0, INT64_MAX);
-  const double status_interval = a.number("status-interval", 5, 0, 1e6);
-
-  ProduceStats stats;
-  Conf conf;
-  conf.common(a, "producer");
-  conf.set("enable.idempotence", "true");
-  conf.set("acks", "all");
-  conf.set("linger.ms", "5");
-  conf.set("message.timeout.ms", "60000");
-  conf.user_properties(a);
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), dr_msg_cb);
-  rd_kafka_conf_set_opaque(conf.get(), &stats);
-  rd_kafka_t* rk = make_client(RD_KAFKA_PRODUCER, conf, "producer");
-
-  std::vector<rd_kafka_topic_t*> rkts;
-  for (const auto& t : topics) {
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, t.c_str(), nullptr);
-    if (!rkt) throw KafkaError(fmt::format("topic handle for '{}': {}", t, rd_kafka_err2str(rd_kafka_last_error())));
-    rkts.push_back(rkt);
+class ProduceRun {
+ public:
+  ProduceRun(const Args& a) : args_(a) {
+    topics_ = split(a.str("topics"), ',');
+    if (topics_.empty()) throw UsageError("--topics needs at least one topic");
+    rate_ = a.number("rate", 100, 0, 1e7);
+    duration_ = a.number("duration", 0, 0, 1e9);
+    count_ = a.integer("count", 0, 0, INT64_MAX);
+    size_ = a.integer("size", 100, 0, 100 * 1024 * 1024);
+    key_space_ = a.integer("key-space", 1000, 0, INT64_MAX);
+    status_interval_ = a.number("status-interval", 5, 0, 1e6);
   }
 
-  log("producing to {} at {} msgs/s{}{}, {} B values, key space {} (bootstrap {})", a.str("topics"),
-      rate > 0 ? fmt::format("{:g}", rate) : "max",
-      duration > 0 ? fmt::format(" for {:g} s", duration) : "",
-      count > 0 ? fmt::format(" up to {} messages", count) : "", size, key_space, a.str("bootstrap"));
+  int run(Watchdog& watchdog) {
+    ks::kafka::ProducerSettings settings;
+    settings.name = "producer";
+    settings.properties = client_properties(args_, {{"enable.idempotence", "true"},
+                                                    {"acks", "all"},
+                                                    {"linger.ms", "5"},
+                                                    {"message.timeout.ms", "60000"}});
+    settings.on_delivery = [this](const ks::kafka::Delivery& d) { on_delivery(d); };
+    producer_ = std::make_unique<ks::kafka::Producer>(kafka_config(args_, "producer"), std::move(settings));
+    log("producing to {} at {} msgs/s{}{}, {} B values, key space {} (bootstrap {})", args_.str("topics"),
+        rate_ > 0 ? fmt::format("{:g}", rate_) : "max", duration_ > 0 ? fmt::format(" for {:g} s", duration_) : "",
+        count_ > 0 ? fmt::format(" up to {} messages", count_) : "", size_, key_space_, args_.str("bootstrap"));
+    value_.assign(static_cast<std::size_t>(size_), 'x');
+    start_ = last_status_ = Clock::now();
+    const std::string stop_reason = produce_until_stopped();
+    return finish(stop_reason, watchdog);
+  }
 
-  std::string value(static_cast<std::size_t>(size), 'x');
-  const auto start = Clock::now();
-  const auto end = duration > 0 ? start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration))
-                                : Clock::time_point::max();
-  TokenBucket bucket(rate);
-  StatusTimer status(status_interval);
-  std::uint64_t produced = 0, produce_errors = 0, last_status_produced = 0;
-  auto last_status = start;
-  std::string stop_reason = "signal";
+ private:
+  void on_delivery(const ks::kafka::Delivery& d) {
+    if (d.delivered()) {
+      ++delivered_;
+      return;
+    }
+    ++failed_;
+    g_ratelog(fmt::format("dr{}", ks::kafka::raw(d.error)),
+              fmt::format("delivery to {} [{}] failed: {}", d.topic, d.partition, ks::kafka::error_name(d.error)));
+  }
 
-  auto status_line = [&] {
-    const double dt = seconds_since(last_status);
-    log("status: produced={} delivered={} failed={} queued={} rate={:.1f}/s", produced, stats.delivered,
-        stats.failed + produce_errors, rd_kafka_outq_len(rk),
-        dt > 0 ? static_cast<double>(produced - last_status_produced) / dt : 0.0);
-    last_status = Clock::now();
-    last_status_produced = produced;
-  };
+  // Returns why it stopped.
+  std::string produce_until_stopped() {
+    const auto end = duration_ > 0 ? start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_))
+                                   : Clock::time_point::max();
+    TokenBucket bucket(rate_);
+    StatusTimer status(status_interval_);
+    for (;;) {
+      if (signalled()) return "signal";
+      note_fatal(producer_->fatal_error());
+      if (g_fatal) return "fatal error";
+      if (Clock::now() >= end) return "duration reached";
+      if (count_ > 0 && produced_ >= static_cast<std::uint64_t>(count_)) return "count reached";
+      bucket.refill();
+      const bool queue_full = produce_batch(bucket);
+      if (status.due()) status_line();
+      if (queue_full) {
+        producer_->poll(10ms);
+        continue;
+      }
+      producer_->poll(0ms);
+      auto wait = std::min<std::chrono::microseconds>(bucket.wait(), 100ms);
+      if (end != Clock::time_point::max())
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::microseconds>(std::max(end - Clock::now(), Clock::duration::zero())));
+      if (wait > 0us) std::this_thread::sleep_for(wait);
+    }
+  }
 
-  for (;;) {
-    if (signalled()) break;
-    if (g_fatal) {
-      stop_reason = "fatal error";
-      break;
-    }
-    if (Clock::now() >= end) {
-      stop_reason = "duration reached";
-      break;
-    }
-    if (count > 0 && produced >= static_cast<std::uint64_t>(count)) {
-      stop_reason = "count reached";
-      break;
-    }
-    bucket.refill();
-    bool queue_full = false;
+  // Produces what the bucket allows (at most 10000); true when the queue is full.
+  bool produce_batch(TokenBucket& bucket) {
     int batch = 0;
-    while (batch < 10000 && (count == 0 || produced < static_cast<std::uint64_t>(count)) && bucket.available()) {
-      const std::uint64_t i = produced + produce_errors;
+    while (batch < 10000 && (count_ == 0 || produced_ < static_cast<std::uint64_t>(count_)) && bucket.available()) {
+      const std::uint64_t i = produced_ + produce_errors_;
       const std::string header = fmt::format("seq={} ts={} ", i, now_ms());
-      std::memcpy(value.data(), header.data(), std::min(header.size(), value.size()));
-      const std::string key = key_space > 0 ? fmt::format("key-{}", i % static_cast<std::uint64_t>(key_space)) : "";
-      rd_kafka_topic_t* rkt = rkts[i % rkts.size()];
-      const int rc = rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value.data(), value.size(),
-                                      key_space > 0 ? key.data() : nullptr, key.size(), nullptr);
-      if (rc != 0) {
-        const auto err = rd_kafka_last_error();
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-          queue_full = true;
-          break;
-        }
-        ++produce_errors;
-        g_ratelog(fmt::format("produce{}", static_cast<int>(err)),
-                  fmt::format("produce to {} failed: {}", rd_kafka_topic_name(rkt), rd_kafka_err2str(err)));
-        if (err == RD_KAFKA_RESP_ERR__FATAL) g_fatal = true;
-        break;
+      std::memcpy(value_.data(), header.data(), std::min(header.size(), value_.size()));
+      const std::string key = key_space_ > 0 ? fmt::format("key-{}", i % static_cast<std::uint64_t>(key_space_)) : "";
+      const std::string& topic = topics_[i % topics_.size()];
+      ks::kafka::OutgoingMessage message{topic, std::nullopt, value_, {}};
+      if (key_space_ > 0) message.key = key;
+      const ErrorCode err = producer_->produce(message);
+      if (err == ErrorCode::local_queue_full) return true;
+      if (ks::kafka::failed(err)) {
+        ++produce_errors_;
+        g_ratelog(fmt::format("produce{}", ks::kafka::raw(err)),
+                  fmt::format("produce to {} failed: {}", topic, ks::kafka::error_name(err)));
+        if (err == ErrorCode::local_fatal) g_fatal = true;
+        return false;
       }
       bucket.take();
-      ++produced;
+      ++produced_;
       ++batch;
     }
-    if (status.due()) status_line();
-    if (queue_full) {
-      rd_kafka_poll(rk, 10);
-      continue;
+    return false;
+  }
+
+  void status_line() {
+    const double dt = seconds_since(last_status_);
+    log("status: produced={} delivered={} failed={} queued={} rate={:.1f}/s", produced_, delivered_,
+        failed_ + produce_errors_, producer_->queue_length(),
+        dt > 0 ? static_cast<double>(produced_ - last_status_produced_) / dt : 0.0);
+    last_status_ = Clock::now();
+    last_status_produced_ = produced_;
+  }
+
+  int finish(const std::string& stop_reason, Watchdog& watchdog) {
+    const double elapsed = seconds_since(start_);
+    const bool by_signal = stop_reason == "signal";
+    const auto flush_timeout = by_signal ? 5s : 30s;
+    watchdog.arm(flush_timeout + 10s, "producer shutdown");
+    log("stopping ({}): flushing {} queued message(s) (up to {} s)", stop_reason, producer_->queue_length(),
+        flush_timeout.count());
+    if (ks::kafka::failed(producer_->flush(flush_timeout))) {
+      log("ERROR: flush timed out with {} message(s) undelivered; purging them", producer_->queue_length());
+      producer_->purge();
+      producer_->flush(2s);
     }
-    rd_kafka_poll(rk, 0);
-    auto wait = std::min<std::chrono::microseconds>(bucket.wait(), 100ms);
-    if (end != Clock::time_point::max())
-      wait = std::min(wait, std::chrono::duration_cast<std::chrono::microseconds>(std::max(end - Clock::now(), Clock::duration::zero())));
-    if (wait > 0us) std::this_thread::sleep_for(wait);
+    status_line();
+    producer_.reset();
+    watchdog.disarm();
+
+    const std::uint64_t failed = failed_ + produce_errors_;
+    fmt::print("produce: produced={} delivered={} failed={} elapsed_s={:.2f} rate={:.1f}\n", produced_, delivered_,
+               failed, elapsed, elapsed > 0 ? static_cast<double>(delivered_) / elapsed : 0.0);
+    std::fflush(stdout);
+    const bool ok = failed == 0 && delivered_ == produced_ && !g_fatal;
+    if (!ok) log("ERROR: {} of {} message(s) were not delivered", produced_ + produce_errors_ - delivered_, produced_ + produce_errors_);
+    return ok ? 0 : 1;
   }
 
-  const double elapsed = seconds_since(start);
-  const bool by_signal = stop_reason == "signal";
-  const int flush_ms = by_signal ? 5000 : 30000;
-  watchdog.arm(std::chrono::seconds(flush_ms / 1000 + 10), "producer shutdown");
-  log("stopping ({}): flushing {} queued message(s) (up to {} s)", stop_reason, rd_kafka_outq_len(rk), flush_ms / 1000);
-  if (rd_kafka_flush(rk, flush_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    log("ERROR: flush timed out with {} message(s) undelivered; purging them", rd_kafka_outq_len(rk));
-    rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_flush(rk, 2000);
-  }
-  status_line();
-  for (auto* rkt : rkts) rd_kafka_topic_destroy(rkt);
-  rd_kafka_destroy(rk);
-  watchdog.disarm();
-
-  const std::uint64_t failed = stats.failed + produce_errors;
-  fmt::print("produce: produced={} delivered={} failed={} elapsed_s={:.2f} rate={:.1f}\n", produced, stats.delivered,
-             failed, elapsed, elapsed > 0 ? static_cast<double>(stats.delivered) / elapsed : 0.0);
-  std::fflush(stdout);
-  const bool ok = failed == 0 && stats.delivered == produced && !g_fatal;
-  if (!ok) log("ERROR: {} of {} message(s) were not delivered", produced + produce_errors - stats.delivered, produced + produce_errors);
-  return ok ? 0 : 1;
-}
+  const Args& args_;
+  std::vector<std::string> topics_;
+  double rate_ = 100, duration_ = 0, status_interval_ = 5;
+  std::int64_t count_ = 0, size_ = 100, key_space_ = 1000;
+  std::unique_ptr<ks::kafka::Producer> producer_;
+  std::string value_;
+  Clock::time_point start_, last_status_;
+  std::uint64_t produced_ = 0, produce_errors_ = 0, last_status_produced_ = 0;
+  std::uint64_t delivered_ = 0, failed_ = 0;
+};
 
 // ----------------------------------------------------------------------------- consume
 
@@ -677,93 +632,14 @@ class Consumer {
   }
 
   int run(Watchdog& watchdog) {
-    Conf conf;
-    conf.common(args_, "consumer");
-    conf.set("group.id", group_);
-    conf.set("enable.auto.commit", "false");
-    conf.set("enable.auto.offset.store", "false");
-    conf.set("auto.offset.reset", from_);
-    conf.user_properties(args_);
-    rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_cb);
-    rd_kafka_conf_set_opaque(conf.get(), this);
-    rk_ = make_client(RD_KAFKA_CONSUMER, conf, "consumer");
-    rd_kafka_poll_set_consumer(rk_);
-    commit_q_ = rd_kafka_queue_new(rk_);
-
-    TopicPartitionList sub(static_cast<int>(topics_.size()));
-    for (const auto& t : topics_) rd_kafka_topic_partition_list_add(sub.list, t.c_str(), RD_KAFKA_PARTITION_UA);
-    if (auto err = rd_kafka_subscribe(rk_, sub.list)) {
-      throw KafkaError(fmt::format("subscribe to {}: {}", args_.str("topics"), rd_kafka_err2str(err)));
-    }
+    connect();
     log("group {} consuming {}{}{}{}, committing every {} ms (bootstrap {})", group_, args_.str("topics"),
         rate_ > 0 ? fmt::format(", at most {:g} msgs/s", rate_) : "",
         lag_ms_ > 0 ? fmt::format(", {:g} s behind", static_cast<double>(lag_ms_) / 1000.0) : "",
         duration_ > 0 ? fmt::format(", for {:g} s", duration_) : "", commit_interval_.count(), args_.str("bootstrap"));
-
     const auto start = Clock::now();
-    const auto end = duration_ > 0 ? start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_))
-                                   : Clock::time_point::max();
-    TokenBucket bucket(rate_);
-    StatusTimer status(status_interval_);
-    auto next_commit = Clock::now() + commit_interval_;
-    std::string stop_reason = "signal";
-
-    for (;;) {
-      if (signalled()) break;
-      if (g_fatal) {
-        stop_reason = "fatal error";
-        break;
-      }
-      if (Clock::now() >= end) {
-        stop_reason = "duration reached";
-        break;
-      }
-      if (count_ > 0 && processed_ >= static_cast<std::uint64_t>(count_)) {
-        stop_reason = "count reached";
-        break;
-      }
-      // Poll: short when there is work we may do now, else up to 100 ms.
-      bucket.refill();
-      int timeout_ms = 100;
-      if (auto due = next_due_ms()) {
-        const auto now = now_ms();
-        timeout_ms = static_cast<int>(std::clamp<std::int64_t>(*due - now, 0, 100));
-        if (!bucket.available())  // rate-limited: wait for the next token (at least 1 ms)
-          timeout_ms = std::max(timeout_ms, static_cast<int>(std::min<std::int64_t>(100, bucket.wait().count() / 1000 + 1)));
-      }
-      if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, timeout_ms)) {
-        on_message(m);
-        rd_kafka_message_destroy(m);
-        // Drain what is already fetched without waiting.
-        for (int i = 0; i < 1000; ++i) {
-          rd_kafka_message_t* more = rd_kafka_consumer_poll(rk_, 0);
-          if (!more) break;
-          on_message(more);
-          rd_kafka_message_destroy(more);
-        }
-      }
-      bucket.refill();
-      process_eligible(bucket);
-      flow_control();
-      if (Clock::now() >= next_commit) {
-        commit_async();
-        next_commit = Clock::now() + commit_interval_;
-      }
-      serve_commit_results();
-      if (status.due()) status_line();
-    }
-
-    watchdog.arm(20s, "consumer shutdown");
-    log("stopping ({}): final commit and leaving group {}", stop_reason, group_);
-    closing_ = true;
-    commit_sync("final");
-    serve_commit_results();
-    if (auto err = rd_kafka_consumer_close(rk_)) log("ERROR: closing the consumer: {}", rd_kafka_err2str(err));
-    serve_commit_results();
-    status_line();
-    rd_kafka_queue_destroy(commit_q_);
-    rd_kafka_destroy(rk_);
-    watchdog.disarm();
+    const std::string stop_reason = consume_until_stopped(start);
+    leave(stop_reason, watchdog);
     if (!ever_assigned_)
       log("WARNING: no partition was ever assigned to this consumer (is Kafka reachable at {}? do the topics exist?)",
           args_.str("bootstrap"));
@@ -776,78 +652,128 @@ class Consumer {
   }
 
  private:
-  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-                           void* opaque) {
-    static_cast<Consumer*>(opaque)->on_rebalance(rk, err, parts);
+  void connect() {
+    ks::kafka::GroupConsumerSettings settings;
+    settings.name = "consumer";
+    settings.properties = client_properties(args_, {{"group.id", group_},
+                                                    {"enable.auto.commit", "false"},
+                                                    {"enable.auto.offset.store", "false"},
+                                                    {"auto.offset.reset", from_}});
+    settings.on_rebalance = [this](const ks::kafka::Rebalance& r) { on_rebalance(r); };
+    consumer_ = std::make_unique<ks::kafka::GroupConsumer>(kafka_config(args_, "consumer"), std::move(settings));
+    try {
+      consumer_->subscribe(topics_);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("subscribe to {}: {}", args_.str("topics"), e.what()));
+    }
   }
 
-  void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
-    const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      log("assigned: {}", describe(parts));
-      ever_assigned_ = ever_assigned_ || parts->cnt > 0;
-      for (int i = 0; i < parts->cnt; ++i) parts_[Key{parts->elems[i].topic, parts->elems[i].partition}] = Part{};
-      if (cooperative) {
-        if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts)) {
-          log("ERROR: incremental assign: {}", rd_kafka_error_string(e));
-          rd_kafka_error_destroy(e);
-        }
-      } else if (auto e = rd_kafka_assign(rk, parts)) {
-        log("ERROR: assign: {}", rd_kafka_err2str(e));
+  // Returns why it stopped.
+  std::string consume_until_stopped(Clock::time_point start) {
+    const auto end = duration_ > 0 ? start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_))
+                                   : Clock::time_point::max();
+    TokenBucket bucket(rate_);
+    StatusTimer status(status_interval_);
+    auto next_commit = Clock::now() + commit_interval_;
+    for (;;) {
+      if (signalled()) return "signal";
+      note_fatal(consumer_->fatal_error());
+      if (g_fatal) return "fatal error";
+      if (Clock::now() >= end) return "duration reached";
+      if (count_ > 0 && processed_ >= static_cast<std::uint64_t>(count_)) return "count reached";
+      bucket.refill();
+      receive(poll_timeout(bucket));
+      bucket.refill();
+      process_eligible(bucket);
+      flow_control();
+      if (Clock::now() >= next_commit) {
+        commit_async();
+        next_commit = Clock::now() + commit_interval_;
       }
+      serve_commit_results();
+      if (status.due()) status_line();
+    }
+  }
+
+  // Short when there is work we may do now, else up to 100 ms.
+  std::chrono::milliseconds poll_timeout(const TokenBucket& bucket) const {
+    int timeout_ms = 100;
+    if (auto due = next_due_ms()) {
+      const auto now = now_ms();
+      timeout_ms = static_cast<int>(std::clamp<std::int64_t>(*due - now, 0, 100));
+      if (!bucket.available())  // rate-limited: wait for the next token (at least 1 ms)
+        timeout_ms = std::max(timeout_ms, static_cast<int>(std::min<std::int64_t>(100, bucket.wait().count() / 1000 + 1)));
+    }
+    return std::chrono::milliseconds(timeout_ms);
+  }
+
+  // One poll, then what is already fetched without waiting.
+  void receive(std::chrono::milliseconds timeout) {
+    auto m = consumer_->poll(timeout);
+    for (int i = 0; m && i <= 1000; ++i) {
+      on_message(*m);
+      if (i < 1000) m = consumer_->poll(0ms);
+    }
+  }
+
+  void leave(const std::string& stop_reason, Watchdog& watchdog) {
+    watchdog.arm(20s, "consumer shutdown");
+    log("stopping ({}): final commit and leaving group {}", stop_reason, group_);
+    closing_ = true;
+    commit_sync("final");
+    serve_commit_results();
+    if (const auto err = consumer_->close(); ks::kafka::failed(err))
+      log("ERROR: closing the consumer: {}", ks::kafka::error_name(err));
+    serve_commit_results();
+    status_line();
+    consumer_.reset();
+    watchdog.disarm();
+  }
+
+  // Called before the consumer applies the change (kafka/group_consumer.hpp).
+  void on_rebalance(const ks::kafka::Rebalance& r) {
+    if (r.kind == ks::kafka::Rebalance::Kind::assigned) {
+      log("assigned: {}", ks::kafka::describe(r.partitions));
+      ever_assigned_ = ever_assigned_ || !r.partitions.empty();
+      for (const auto& p : r.partitions) parts_[Key{p.topic, p.partition}] = Part{};
       return;
     }
-    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-      const bool lost = rd_kafka_assignment_lost(rk);
-      log("revoked{}: {}", lost ? " (assignment lost)" : "", describe(parts));
+    if (r.kind == ks::kafka::Rebalance::Kind::revoked) {
+      log("revoked{}: {}", r.lost ? " (assignment lost)" : "", ks::kafka::describe(r.partitions));
       // Commit what was processed before handing the partitions over (not when lost: the
       // group has moved on and the commit would be rejected).
-      if (!lost) commit_sync("rebalance");
-      TopicPartitionList to_resume;
-      for (int i = 0; i < parts->cnt; ++i) {
-        const Key k{parts->elems[i].topic, parts->elems[i].partition};
-        auto it = parts_.find(k);
+      if (!r.lost) commit_sync("rebalance");
+      std::vector<TopicPartition> to_resume;
+      for (const auto& p : r.partitions) {
+        auto it = parts_.find(Key{p.topic, p.partition});
         if (it == parts_.end()) continue;
-        if (it->second.paused) rd_kafka_topic_partition_list_add(to_resume.list, k.topic.c_str(), k.partition);
+        if (it->second.paused) to_resume.push_back(ks::kafka::at_offset(p.topic, p.partition, ks::kafka::kInvalidOffset));
         parts_.erase(it);  // held (unprocessed) messages are left to the next owner
       }
-      if (to_resume.list->cnt > 0) rd_kafka_resume_partitions(rk, to_resume.list);
-      if (cooperative) {
-        if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts)) {
-          log("ERROR: incremental unassign: {}", rd_kafka_error_string(e));
-          rd_kafka_error_destroy(e);
-        }
-      } else {
-        rd_kafka_assign(rk, nullptr);
-      }
+      if (!to_resume.empty()) consumer_->resume(to_resume);
       return;
     }
-    log("ERROR: rebalance: {}", rd_kafka_err2str(err));
-    rd_kafka_assign(rk, nullptr);
+    log("ERROR: rebalance: {}", ks::kafka::error_name(r.error));
     parts_.clear();
   }
 
-  void on_message(rd_kafka_message_t* m) {
-    if (m->err) {
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-      const std::string where =
-          m->rkt ? fmt::format("{} [{}]", rd_kafka_topic_name(m->rkt), m->partition) : std::string("consumer");
-      g_ratelog(fmt::format("consume{}{}", static_cast<int>(m->err), where),
-                fmt::format("consume error on {}: {}", where, rd_kafka_message_errstr(m)));
-      if (m->err == RD_KAFKA_RESP_ERR__FATAL) g_fatal = true;
+  void on_message(const ks::kafka::ConsumedMessage& m) {
+    if (ks::kafka::failed(m.error)) {
+      if (m.error == ErrorCode::local_partition_eof) return;
+      const std::string where = !m.topic.empty() ? fmt::format("{} [{}]", m.topic, m.partition) : std::string("consumer");
+      g_ratelog(fmt::format("consume{}{}", ks::kafka::raw(m.error), where),
+                fmt::format("consume error on {}: {}", where, m.error_text));
+      if (m.error == ErrorCode::local_fatal) g_fatal = true;
       return;
     }
-    auto& p = parts_[Key{rd_kafka_topic_name(m->rkt), m->partition}];
-    if (p.next_offset >= 0 && m->offset < p.next_offset) {  // already received (refetch)
+    auto& p = parts_[Key{m.topic, m.partition}];
+    if (p.next_offset >= 0 && m.offset < p.next_offset) {  // already received (refetch)
       ++duplicates_;
       return;
     }
-    p.next_offset = m->offset + 1;
+    p.next_offset = m.offset + 1;
     ++consumed_;
-    rd_kafka_timestamp_type_t type;
-    std::int64_t ts = rd_kafka_message_timestamp(m, &type);
-    if (ts < 0) ts = now_ms();
-    p.held.push_back(Held{m->offset, ts});
+    p.held.push_back(Held{m.offset, m.timestamp_ms < 0 ? now_ms() : m.timestamp_ms});
   }
 
   // Earliest wall-clock ms at which a held message may be processed (nullopt: none held).
@@ -881,42 +807,42 @@ class Consumer {
       if (count_ > 0 && processed_ >= static_cast<std::uint64_t>(count_)) break;
     }
     if (store.empty()) return;
-    TopicPartitionList list(static_cast<int>(store.size()));
-    for (const auto& [k, off] : store)
-      rd_kafka_topic_partition_list_add(list.list, k.topic.c_str(), k.partition)->offset = off;
-    if (auto err = rd_kafka_offsets_store(rk_, list.list)) {
-      g_ratelog("store", fmt::format("storing offsets {}: {}", describe(list.list, true), rd_kafka_err2str(err)));
+    std::vector<TopicPartition> list;
+    for (const auto& [k, off] : store) list.push_back(ks::kafka::at_offset(k.topic, k.partition, off));
+    if (const auto err = consumer_->store_offsets(list); ks::kafka::failed(err)) {
+      g_ratelog("store", fmt::format("storing offsets {}: {}", ks::kafka::describe(list, true), ks::kafka::error_name(err)));
     }
   }
 
   // Bounds memory: pause partitions with many held messages, resume them once drained.
   // (librdkafka resumes a paused partition after the last message it handed to us.)
   void flow_control() {
-    TopicPartitionList pause, resume;
+    std::vector<TopicPartition> pause, resume;
     for (auto& [k, p] : parts_) {
       if (!p.paused && p.held.size() >= kMaxHeld) {
-        rd_kafka_topic_partition_list_add(pause.list, k.topic.c_str(), k.partition);
+        pause.push_back(ks::kafka::at_offset(k.topic, k.partition, ks::kafka::kInvalidOffset));
         p.paused = true;
       } else if (p.paused && p.held.size() <= kMaxHeld / 2) {
-        rd_kafka_topic_partition_list_add(resume.list, k.topic.c_str(), k.partition);
+        resume.push_back(ks::kafka::at_offset(k.topic, k.partition, ks::kafka::kInvalidOffset));
         p.paused = false;
       }
     }
-    if (pause.list->cnt > 0) {
-      if (auto err = rd_kafka_pause_partitions(rk_, pause.list)) log("ERROR: pause {}: {}", describe(pause.list), rd_kafka_err2str(err));
+    if (!pause.empty()) {
+      if (const auto err = consumer_->pause(pause); ks::kafka::failed(err))
+        log("ERROR: pause {}: {}", ks::kafka::describe(pause), ks::kafka::error_name(err));
     }
-    if (resume.list->cnt > 0) {
-      if (auto err = rd_kafka_resume_partitions(rk_, resume.list)) log("ERROR: resume {}: {}", describe(resume.list), rd_kafka_err2str(err));
+    if (!resume.empty()) {
+      if (const auto err = consumer_->resume(resume); ks::kafka::failed(err))
+        log("ERROR: resume {}: {}", ks::kafka::describe(resume), ks::kafka::error_name(err));
     }
   }
 
   void commit_async() {
     if (processed_ == commit_requested_) return;  // nothing new processed
     commit_requested_ = processed_;
-    const auto err = rd_kafka_commit_queue(rk_, nullptr, commit_q_, nullptr,
-                                           reinterpret_cast<void*>(static_cast<std::uintptr_t>(processed_)));
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-      g_ratelog("commit", fmt::format("commit request failed: {}", rd_kafka_err2str(err)));
+    const auto err = consumer_->commit_async(std::nullopt, processed_);
+    if (ks::kafka::failed(err) && err != ErrorCode::local_no_offset)
+      g_ratelog("commit", fmt::format("commit request failed: {}", ks::kafka::error_name(err)));
   }
 
   void commit_sync(const char* why) {
@@ -924,47 +850,39 @@ class Consumer {
     // The coordinator may be moving (a node was just stopped): retried, bounded, so the final
     // and the rebalance commits are not lost.
     const auto err = ks::loadgen::commit_with_retry(
-        [&] { return rd_kafka_commit(rk_, nullptr, 0); }, ks::loadgen::CommitRetryPolicy{},
-        [&](rd_kafka_resp_err_t e, int attempt, std::chrono::milliseconds backoff) {
+        [&] { return consumer_->commit_sync(std::nullopt).error; }, ks::loadgen::CommitRetryPolicy{},
+        [&](ErrorCode e, int attempt, std::chrono::milliseconds backoff) {
           log("{} commit of group {} failed ({}, attempt {}): coordinator moving, retrying in {} ms", why,
-              group_, rd_kafka_err2name(e), attempt, backoff.count());
+              group_, ks::kafka::error_name(e), attempt, backoff.count());
         });
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    if (!ks::kafka::failed(err) || err == ErrorCode::local_no_offset) {
       committed_ = std::max<std::uint64_t>(committed_, snapshot);
       commit_requested_ = std::max(commit_requested_, snapshot);
       return;
     }
-    log("ERROR: {} commit of group {} failed: {}", why, group_, rd_kafka_err2str(err));
+    log("ERROR: {} commit of group {} failed: {}", why, group_, ks::kafka::error_name(err));
     if (closing_) commit_failed_ = true;
   }
 
   void serve_commit_results() {
-    while (rd_kafka_event_t* ev = rd_kafka_queue_poll(commit_q_, 0)) {
-      if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
-        const auto err = rd_kafka_event_error(ev);
-        const auto snapshot = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(rd_kafka_event_opaque(ev)));
-        bool partition_error = false;
-        if (const auto* parts = rd_kafka_event_topic_partition_list(ev)) {
-          for (int i = 0; i < parts->cnt; ++i) {
-            if (parts->elems[i].err) {
-              partition_error = true;
-              g_ratelog("commitp", fmt::format("commit of {} [{}] failed: {}", parts->elems[i].topic,
-                                               parts->elems[i].partition, rd_kafka_err2str(parts->elems[i].err)));
-            }
-          }
-        }
-        if (err == RD_KAFKA_RESP_ERR_NO_ERROR && !partition_error) {
-          committed_ = std::max(committed_, snapshot);
-        } else {
-          if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-            g_ratelog("commit", fmt::format("commit of group {} failed: {}", group_, rd_kafka_err2str(err)));
-          }
-          // Not committed (e.g. the coordinator moved): the next commit interval commits the
-          // stored offsets again even if nothing new was processed meanwhile.
-          commit_requested_ = std::min(commit_requested_, committed_);
-        }
+    for (const ks::kafka::CommitResult& result : consumer_->commit_results()) {
+      bool partition_error = false;
+      for (const TopicPartition& p : result.partitions) {
+        if (!ks::kafka::failed(p.error)) continue;
+        partition_error = true;
+        g_ratelog("commitp", fmt::format("commit of {} [{}] failed: {}", p.topic, p.partition,
+                                         ks::kafka::error_name(p.error)));
       }
-      rd_kafka_event_destroy(ev);
+      if (!ks::kafka::failed(result.error) && !partition_error) {
+        committed_ = std::max(committed_, result.tag);
+        continue;
+      }
+      if (ks::kafka::failed(result.error) && result.error != ErrorCode::local_no_offset) {
+        g_ratelog("commit", fmt::format("commit of group {} failed: {}", group_, ks::kafka::error_name(result.error)));
+      }
+      // Not committed (e.g. the coordinator moved): the next commit interval commits the
+      // stored offsets again even if nothing new was processed meanwhile.
+      commit_requested_ = std::min(commit_requested_, committed_);
     }
   }
 
@@ -990,8 +908,7 @@ class Consumer {
   std::chrono::milliseconds commit_interval_{1000};
   double status_interval_ = 5;
 
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_queue_t* commit_q_ = nullptr;
+  std::unique_ptr<ks::kafka::GroupConsumer> consumer_;
   std::map<Key, Part> parts_;
   std::uint64_t consumed_ = 0;
   std::uint64_t duplicates_ = 0;  // messages received again (skipped)
@@ -1005,102 +922,83 @@ class Consumer {
 
 // ----------------------------------------------------------------------------- commit
 
-struct CommitResult {
-  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  rd_kafka_resp_err_t first_partition_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  std::vector<std::string> partition_errors;
-  bool called = false;
-};
+std::vector<TopicPartition> parse_offsets(const std::string& topic, const std::string& spec) {
+  std::vector<TopicPartition> offsets;
+  for (const auto& item : split(spec, ',')) {
+    const auto colon = item.find(':');
+    if (colon == std::string::npos) throw UsageError(fmt::format("--offsets: expected PARTITION:OFFSET, got '{}'", item));
+    const auto p = parse_int(item.substr(0, colon), "--offsets partition");
+    const auto o = parse_int(item.substr(colon + 1), "--offsets offset");
+    if (p < 0 || p > INT32_MAX || o < 0) throw UsageError(fmt::format("--offsets: invalid '{}'", item));
+    offsets.push_back(ks::kafka::at_offset(topic, static_cast<std::int32_t>(p), o));
+  }
+  if (offsets.empty()) throw UsageError("--offsets needs at least one PARTITION:OFFSET");
+  return offsets;
+}
 
-extern "C" void commit_result_cb(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
-                                 void* opaque) {
-  auto* r = static_cast<CommitResult*>(opaque);
-  r->called = true;
-  r->err = err;
-  r->first_partition_err = ks::loadgen::commit_error(RD_KAFKA_RESP_ERR_NO_ERROR, offsets);
-  if (offsets) {
-    for (int i = 0; i < offsets->cnt; ++i) {
-      if (offsets->elems[i].err)
-        r->partition_errors.push_back(fmt::format("{} [{}]: {}", offsets->elems[i].topic, offsets->elems[i].partition,
-                                                  rd_kafka_err2str(offsets->elems[i].err)));
+// Commits `offsets` (retried while the coordinator moves); 0 when done, else 1 (logged).
+int commit_offsets(ks::kafka::GroupConsumer& consumer, const std::string& group,
+                   const std::vector<TopicPartition>& offsets) {
+  ks::kafka::CommitResult result;
+  ks::loadgen::commit_with_retry(
+      [&] {
+        result = consumer.commit_sync(offsets);
+        return result.outcome();
+      },
+      ks::loadgen::CommitRetryPolicy{},
+      [&](ErrorCode e, int attempt, std::chrono::milliseconds backoff) {
+        log("commit of group {} failed ({}, attempt {}): coordinator moving, retrying in {} ms", group,
+            ks::kafka::error_name(e), attempt, backoff.count());
+      });
+  if (!ks::kafka::failed(result.outcome())) return 0;
+  log("ERROR: committing {} for group {} failed: {}", ks::kafka::describe(offsets, true), group,
+      ks::kafka::error_name(result.error));
+  for (const TopicPartition& p : result.partitions) {
+    if (ks::kafka::failed(p.error)) log("ERROR:   {} [{}]: {}", p.topic, p.partition, ks::kafka::error_name(p.error));
+  }
+  if (result.error == ErrorCode::unknown_member_id || result.error == ErrorCode::illegal_generation)
+    log("ERROR:   (group {} probably has active members; stop its consumers first)", group);
+  return 1;
+}
+
+// Reads the committed offsets back; 0 when they are `expected`, else 1 (logged).
+int check_committed(ks::kafka::GroupConsumer& consumer, const std::string& group,
+                    const std::vector<TopicPartition>& expected, int timeout_s) {
+  std::vector<TopicPartition> check;
+  for (const TopicPartition& p : expected) check.push_back(ks::kafka::at_offset(p.topic, p.partition, ks::kafka::kInvalidOffset));
+  const auto err = ks::loadgen::commit_with_retry(
+      [&] { return consumer.committed(check, std::chrono::milliseconds(std::max(1000, (timeout_s - 1) * 1000))); },
+      ks::loadgen::CommitRetryPolicy{}, [](ErrorCode, int, std::chrono::milliseconds) {});
+  if (ks::kafka::failed(err)) {
+    log("ERROR: reading back committed offsets of group {}: {}", group, ks::kafka::error_name(err));
+    return 1;
+  }
+  int rc = 0;
+  for (std::size_t i = 0; i < check.size(); ++i) {
+    const TopicPartition& e = check[i];
+    if (ks::kafka::failed(e.error) || e.offset != expected[i].offset) {
+      log("ERROR: {} [{}]: committed offset reads back as {} ({}), expected {}", e.topic, e.partition, e.offset,
+          ks::kafka::error_name(e.error), expected[i].offset);
+      rc = 1;
     }
   }
+  return rc;
 }
 
 int cmd_commit(const Args& a, Watchdog& watchdog) {
   const std::string group = a.str("group");
   const std::string topic = a.str("topic");
   const auto timeout = static_cast<int>(a.integer("timeout", 30, 1, 3600));
-  std::vector<std::pair<std::int32_t, std::int64_t>> offsets;
-  for (const auto& item : split(a.str("offsets"), ',')) {
-    const auto colon = item.find(':');
-    if (colon == std::string::npos) throw UsageError(fmt::format("--offsets: expected PARTITION:OFFSET, got '{}'", item));
-    const auto p = parse_int(item.substr(0, colon), "--offsets partition");
-    const auto o = parse_int(item.substr(colon + 1), "--offsets offset");
-    if (p < 0 || p > INT32_MAX || o < 0) throw UsageError(fmt::format("--offsets: invalid '{}'", item));
-    offsets.emplace_back(static_cast<std::int32_t>(p), o);
-  }
-  if (offsets.empty()) throw UsageError("--offsets needs at least one PARTITION:OFFSET");
+  const std::vector<TopicPartition> offsets = parse_offsets(topic, a.str("offsets"));
   watchdog.arm(std::chrono::seconds(timeout), fmt::format("commit for group {} (--timeout {} s; is Kafka reachable at {}?)",
                                                           group, timeout, a.str("bootstrap")));
-
-  Conf conf;
-  conf.common(a, "commit");
-  conf.set("group.id", group);
-  conf.set("enable.auto.commit", "false");
-  conf.user_properties(a);
-  rd_kafka_t* rk = make_client(RD_KAFKA_CONSUMER, conf, "consumer");
-
-  TopicPartitionList list(static_cast<int>(offsets.size()));
-  for (const auto& [p, o] : offsets) rd_kafka_topic_partition_list_add(list.list, topic.c_str(), p)->offset = o;
-
-  CommitResult result;
-  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  // The coordinator may be moving (a node was just stopped): retried, bounded.
-  ks::loadgen::commit_with_retry(
-      [&] {
-        result = CommitResult{};
-        // A NULL queue makes this call synchronous; the callback reports per-partition errors.
-        err = rd_kafka_commit_queue(rk, list.list, nullptr, commit_result_cb, &result);
-        return err ? err : result.err ? result.err : result.first_partition_err;
-      },
-      ks::loadgen::CommitRetryPolicy{},
-      [&](rd_kafka_resp_err_t e, int attempt, std::chrono::milliseconds backoff) {
-        log("commit of group {} failed ({}, attempt {}): coordinator moving, retrying in {} ms", group,
-            rd_kafka_err2name(e), attempt, backoff.count());
-      });
-  int rc = 0;
-  if (err || result.err || !result.partition_errors.empty()) {
-    log("ERROR: committing {} for group {} failed: {}", describe(list.list, true), group,
-        rd_kafka_err2str(err ? err : result.err));
-    for (const auto& e : result.partition_errors) log("ERROR:   {}", e);
-    if (err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || result.err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
-        err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || result.err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION)
-      log("ERROR:   (group {} probably has active members; stop its consumers first)", group);
-    rc = 1;
-  } else {
-    // Read them back.
-    TopicPartitionList check(static_cast<int>(offsets.size()));
-    for (const auto& [p, o] : offsets) rd_kafka_topic_partition_list_add(check.list, topic.c_str(), p);
-    const auto cerr = ks::loadgen::commit_with_retry(
-        [&] { return rd_kafka_committed(rk, check.list, std::max(1000, (timeout - 1) * 1000)); },
-        ks::loadgen::CommitRetryPolicy{}, [](rd_kafka_resp_err_t, int, std::chrono::milliseconds) {});
-    if (cerr) {
-      log("ERROR: reading back committed offsets of group {}: {}", group, rd_kafka_err2str(cerr));
-      rc = 1;
-    } else {
-      for (int i = 0; i < check.list->cnt; ++i) {
-        const auto& e = check.list->elems[i];
-        if (e.err || e.offset != list.list->elems[i].offset) {
-          log("ERROR: {} [{}]: committed offset reads back as {} ({}), expected {}", e.topic, e.partition, e.offset,
-              rd_kafka_err2str(e.err), list.list->elems[i].offset);
-          rc = 1;
-        }
-      }
-    }
-  }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
+  ks::kafka::GroupConsumerSettings settings;
+  settings.name = "consumer";
+  settings.properties = client_properties(a, {{"group.id", group}, {"enable.auto.commit", "false"}});
+  ks::kafka::GroupConsumer consumer(kafka_config(a, "commit"), std::move(settings));
+  int rc = commit_offsets(consumer, group, offsets);
+  if (rc == 0) rc = check_committed(consumer, group, offsets, timeout);
+  consumer.close();
   watchdog.disarm();
   fmt::print("commit: group={} topic={} offsets={} result={}\n", group, topic, a.str("offsets"), rc == 0 ? "ok" : "failed");
   std::fflush(stdout);
@@ -1109,133 +1007,121 @@ int cmd_commit(const Args& a, Watchdog& watchdog) {
 
 // ----------------------------------------------------------------------------- create-topics
 
-struct TopicSpec {
-  std::string name;
-  int partitions = -1;
-  int replication = -1;
-};
-
-int cmd_create_topics(const Args& a, Watchdog& watchdog) {
-  std::vector<TopicSpec> specs;
-  for (const auto& item : split(a.str("topics"), ',')) {
-    const auto parts = split(item, ':');
-    if (parts.empty() || parts.size() > 3) throw UsageError(fmt::format("--topics: expected NAME[:PARTITIONS[:RF]], got '{}'", item));
-    TopicSpec s{parts[0]};
-    if (parts.size() >= 2) s.partitions = static_cast<int>(parse_int(parts[1], "--topics partitions"));
-    if (parts.size() == 3) s.replication = static_cast<int>(parse_int(parts[2], "--topics replication factor"));
-    if (s.partitions == 0 || s.partitions < -1 || s.replication == 0 || s.replication < -1)
-      throw UsageError(fmt::format("--topics: invalid partitions/replication in '{}'", item));
-    specs.push_back(s);
-  }
-  if (specs.empty()) throw UsageError("--topics needs at least one topic");
-  std::vector<std::pair<std::string, std::string>> configs;
+std::vector<ks::kafka::NewTopic> parse_topic_specs(const Args& a) {
+  std::map<std::string, std::string> configs;
   for (const auto& kv : split(a.str("config", ""), ',')) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) throw UsageError(fmt::format("--config: expected KEY=VALUE, got '{}'", kv));
-    configs.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    configs[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  std::vector<ks::kafka::NewTopic> specs;
+  for (const auto& item : split(a.str("topics"), ',')) {
+    const auto parts = split(item, ':');
+    if (parts.empty() || parts.size() > 3) throw UsageError(fmt::format("--topics: expected NAME[:PARTITIONS[:RF]], got '{}'", item));
+    ks::kafka::NewTopic s{parts[0], -1, -1, configs};
+    if (parts.size() >= 2) s.partitions = static_cast<int>(parse_int(parts[1], "--topics partitions"));
+    if (parts.size() == 3) s.replication_factor = static_cast<int>(parse_int(parts[2], "--topics replication factor"));
+    if (s.partitions == 0 || s.partitions < -1 || s.replication_factor == 0 || s.replication_factor < -1)
+      throw UsageError(fmt::format("--topics: invalid partitions/replication in '{}'", item));
+    specs.push_back(std::move(s));
+  }
+  if (specs.empty()) throw UsageError("--topics needs at least one topic");
+  return specs;
+}
+
+// CreateTopics; fills `outcome` (created | exists | failed) and returns 0, or 1 (logged).
+int create_topics(const ks::kafka::AdminClient& admin, const std::vector<ks::kafka::NewTopic>& specs, int timeout,
+                  Clock::time_point deadline, const std::string& bootstrap, std::map<std::string, std::string>& outcome) {
+  ks::kafka::CreateTopicsOptions options;
+  options.request_timeout = std::chrono::seconds(timeout);
+  options.operation_timeout = std::chrono::milliseconds(std::max(1000, (timeout - 2) * 1000));
+  options.deadline = deadline;
+  ks::kafka::CreateTopicsResult result;
+  try {
+    result = ks::kafka::create_topics(admin.client(), specs, options);
+  } catch (const ks::kafka::InvalidNewTopic& e) {
+    throw UsageError(e.what());
+  }
+  if (!result.answered) {
+    log("ERROR: CreateTopics got no answer within {} s (is Kafka reachable at {}?)", timeout, bootstrap);
+    return 1;
+  }
+  if (ks::kafka::failed(result.error)) {
+    log("ERROR: CreateTopics failed: {} (bootstrap {})", result.message, bootstrap);
+    return 1;
+  }
+  int rc = 0;
+  for (const ks::kafka::TopicCreation& t : result.topics) {
+    if (t.ok()) {
+      outcome[t.name] = t.created() ? "created" : "exists";
+      continue;
+    }
+    log("ERROR: creating topic {} failed: {}: {}", t.name, ks::kafka::error_name(t.error),
+        t.message.empty() ? ks::kafka::error_name(t.error) : t.message);
+    outcome[t.name] = "failed";
+    rc = 1;
+  }
+  return rc;
+}
+
+// What is not ready yet of `specs` in the metadata ("" when every partition has a leader).
+std::string topics_pending(const std::vector<ks::kafka::TopicInfo>& topics, const std::vector<ks::kafka::NewTopic>& specs,
+                           std::map<std::string, std::string>& outcome, std::set<std::string>& warned) {
+  std::string pending;
+  for (const auto& s : specs) {
+    const auto t = std::find_if(topics.begin(), topics.end(), [&](const auto& info) { return info.name == s.name; });
+    if (t == topics.end() || ks::kafka::failed(t->error) || t->partitions.empty()) {
+      pending += fmt::format(" {} (not in metadata yet)", s.name);
+      continue;
+    }
+    for (const auto& p : t->partitions) {
+      if (p.leader < 0) {
+        pending += fmt::format(" {} [{}] (no leader)", s.name, p.id);
+        break;
+      }
+    }
+    const auto count = static_cast<int>(t->partitions.size());
+    if (s.partitions > 0 && count != s.partitions && outcome[s.name] == "exists" && warned.insert(s.name).second)
+      log("WARNING: topic {} exists with {} partitions (asked for {})", s.name, count, s.partitions);
+  }
+  return pending;
+}
+
+// Waits until every partition of the created/existing topics has a leader: 0, or 1 at the deadline.
+int await_leaders(const ks::kafka::AdminClient& admin, const std::vector<ks::kafka::NewTopic>& specs, int timeout,
+                  Clock::time_point deadline, std::map<std::string, std::string>& outcome) {
+  std::set<std::string> warned;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    std::string pending;
+    try {
+      const auto topics = ks::kafka::lookup_all_topics(admin.client(), std::chrono::milliseconds(std::clamp<std::int64_t>(left, 500, 5000)));
+      pending = topics_pending(topics, specs, outcome, warned);
+    } catch (const std::exception& e) {  // kafka::KafkaError: no metadata in time
+      pending = fmt::format("metadata: {}", e.what());
+    }
+    if (pending.empty()) return 0;
+    if (Clock::now() >= deadline) {
+      log("ERROR: topics not ready within {} s:{}", timeout, pending);
+      return 1;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+int cmd_create_topics(const Args& a, Watchdog& watchdog) {
+  const std::vector<ks::kafka::NewTopic> specs = parse_topic_specs(a);
   const auto timeout = static_cast<int>(a.integer("timeout", 30, 1, 3600));
   const auto deadline = Clock::now() + std::chrono::seconds(timeout);
   watchdog.arm(std::chrono::seconds(timeout + 5),
                fmt::format("create-topics (--timeout {} s; is Kafka reachable at {}?)", timeout, a.str("bootstrap")));
-
-  Conf conf;
-  conf.common(a, "admin");
-  conf.user_properties(a);
-  rd_kafka_t* rk = make_client(RD_KAFKA_PRODUCER, conf, "admin client");
-
-  std::vector<rd_kafka_NewTopic_t*> new_topics;
-  char errstr[512];
-  for (const auto& s : specs) {
-    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(s.name.c_str(), s.partitions, s.replication, errstr, sizeof errstr);
-    if (!nt) throw UsageError(fmt::format("topic {}: {}", s.name, errstr));
-    for (const auto& [k, v] : configs) {
-      if (auto err = rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str()))
-        throw UsageError(fmt::format("topic {} config {}={}: {}", s.name, k, v, rd_kafka_err2str(err)));
-    }
-    new_topics.push_back(nt);
-  }
-  rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(opts, timeout * 1000, errstr, sizeof errstr);
-  rd_kafka_AdminOptions_set_operation_timeout(opts, std::max(1000, (timeout - 2) * 1000), errstr, sizeof errstr);
-  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, new_topics.data(), new_topics.size(), opts, q);
-
   int rc = 0;
   std::map<std::string, std::string> outcome;  // created | exists | failed
-  std::set<std::string> warned;
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout * 1000);
-  if (!ev) {
-    log("ERROR: CreateTopics got no answer within {} s (is Kafka reachable at {}?)", timeout, a.str("bootstrap"));
-    rc = 1;
-  } else if (rd_kafka_event_error(ev)) {
-    log("ERROR: CreateTopics failed: {} (bootstrap {})", rd_kafka_event_error_string(ev), a.str("bootstrap"));
-    rc = 1;
-  } else {
-    const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev);
-    std::size_t n = 0;
-    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(res, &n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::string name = rd_kafka_topic_result_name(results[i]);
-      const auto err = rd_kafka_topic_result_error(results[i]);
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        outcome[name] = "created";
-      } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        outcome[name] = "exists";
-      } else {
-        const char* msg = rd_kafka_topic_result_error_string(results[i]);
-        log("ERROR: creating topic {} failed: {}: {}", name, rd_kafka_err2name(err), msg ? msg : rd_kafka_err2str(err));
-        outcome[name] = "failed";
-        rc = 1;
-      }
-    }
+  {
+    const ks::kafka::AdminClient admin(kafka_config(a, "admin"), "admin client", client_properties(a, {}));
+    rc = create_topics(admin, specs, timeout, deadline, a.str("bootstrap"), outcome);
+    if (rc == 0) rc = await_leaders(admin, specs, timeout, deadline, outcome);
   }
-  if (ev) rd_kafka_event_destroy(ev);
-
-  // Wait until every partition of the created/existing topics has a leader.
-  if (rc == 0) {
-    for (;;) {
-      const struct rd_kafka_metadata* md = nullptr;
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      std::string pending;
-      const auto err = rd_kafka_metadata(rk, 1, nullptr, &md, static_cast<int>(std::clamp<std::int64_t>(left, 500, 5000)));
-      if (err) {
-        pending = fmt::format("metadata: {}", rd_kafka_err2str(err));
-      } else {
-        for (const auto& s : specs) {
-          const rd_kafka_metadata_topic* t = nullptr;
-          for (int i = 0; i < md->topic_cnt; ++i)
-            if (s.name == md->topics[i].topic) t = &md->topics[i];
-          if (!t || t->err || t->partition_cnt == 0) {
-            pending += fmt::format(" {} (not in metadata yet)", s.name);
-            continue;
-          }
-          for (int i = 0; i < t->partition_cnt; ++i) {
-            if (t->partitions[i].leader < 0) {
-              pending += fmt::format(" {} [{}] (no leader)", s.name, t->partitions[i].id);
-              break;
-            }
-          }
-          if (s.partitions > 0 && t->partition_cnt != s.partitions && outcome[s.name] == "exists" &&
-              warned.insert(s.name).second)
-            log("WARNING: topic {} exists with {} partitions (asked for {})", s.name, t->partition_cnt, s.partitions);
-        }
-      }
-      if (md) rd_kafka_metadata_destroy(md);
-      if (pending.empty()) break;
-      if (Clock::now() >= deadline) {
-        log("ERROR: topics not ready within {} s:{}", timeout, pending);
-        rc = 1;
-        break;
-      }
-      std::this_thread::sleep_for(200ms);
-    }
-  }
-
-  rd_kafka_queue_destroy(q);
-  rd_kafka_AdminOptions_destroy(opts);
-  for (auto* nt : new_topics) rd_kafka_NewTopic_destroy(nt);
-  rd_kafka_destroy(rk);
   watchdog.disarm();
   std::string summary;
   for (const auto& s : specs) {
@@ -1258,13 +1144,15 @@ int main(int argc, char** argv) {
   const std::string cmd = args[0];
   args.erase(args.begin());
   g_role = cmd;
+  route_library_logs();
   install_signal_handlers();
   try {
     Watchdog watchdog;
     if (cmd == "produce") {
       Args a(args, options({"topics", "rate", "duration", "count", "size", "key-space"}));
       if (a.help) return std::fputs(kHelp, stdout), 0;
-      return cmd_produce(a, watchdog);
+      ProduceRun p(a);
+      return p.run(watchdog);
     }
     if (cmd == "consume") {
       Args a(args, options({"group", "topics", "rate", "lag-seconds", "duration", "count", "commit-interval-ms", "from"}));

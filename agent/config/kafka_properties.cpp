@@ -1,18 +1,12 @@
 #include "agent/config/kafka_properties.hpp"
 
-#include <librdkafka/rdkafka.h>
-
 #include <array>
-#include <memory>
 #include <string_view>
+
+#include "kafka/property_check.hpp"
 
 namespace ks::config {
 namespace {
-
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 
 struct OwnedProperty {
   std::string_view name;
@@ -27,21 +21,18 @@ constexpr std::array<OwnedProperty, 3> kOwnedProperties{{
 }};
 
 // "" when librdkafka accepts name=value.
-std::string set_property(rd_kafka_conf_t* conf, const std::string& name, const std::string& value) {
-  std::array<char, 512> error{};
-  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error.data(), error.size()) ==
-      RD_KAFKA_CONF_OK) {
-    return "";
-  }
-  return std::string("librdkafka: ") + error.data();
+std::string set_property(kafka::PropertyCheck& check, const std::string& name,
+                         const std::string& value) {
+  std::string problem = check.set(name, value);
+  return problem.empty() ? problem : "librdkafka: " + problem;
 }
 
 }  // namespace
 
 std::vector<PropertyProblem> check_kafka_properties(const KafkaConfig& kafka) {
   std::vector<PropertyProblem> problems;
-  const ConfPtr conf(rd_kafka_conf_new());
-  if (std::string problem = set_property(conf.get(), "client.id", kafka.client_id);
+  kafka::PropertyCheck check;
+  if (std::string problem = set_property(check, "client.id", kafka.client_id);
       !problem.empty()) {
     problems.push_back({"kafka.client_id", std::move(problem)});
   }
@@ -56,7 +47,7 @@ std::vector<PropertyProblem> check_kafka_properties(const KafkaConfig& kafka) {
       owned = true;
     }
     if (owned) continue;
-    if (std::string problem = set_property(conf.get(), name, value); !problem.empty()) {
+    if (std::string problem = set_property(check, name, value); !problem.empty()) {
       problems.push_back({key_path, std::move(problem)});
     }
   }

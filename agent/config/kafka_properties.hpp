@@ -14,7 +14,8 @@ struct PropertyProblem {
   std::string message;
 };
 
-// Sets kafka.client_id and every kafka.properties entry on a scratch rd_kafka_conf_t.
+// Sets kafka.client_id and every kafka.properties entry on a scratch client configuration
+// (kafka::PropertyCheck).
 // Properties the agent sets itself from other keys (bootstrap.servers, client.id) are
 // problems pointing to those keys.
 std::vector<PropertyProblem> check_kafka_properties(const KafkaConfig& kafka);

@@ -4,16 +4,13 @@
 // takeover treats the first as "nothing firing" and retries on the second).
 #include <catch2/catch.hpp>
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
-#include <array>
 #include <chrono>
 #include <string>
 
-#include "kafka/client.hpp"
 #include "events/cloudevent.hpp"
 #include "events/events_topic_reader.hpp"
+#include "kafka/mock_cluster.hpp"
+#include "kafka/producer.hpp"
 
 using namespace std::chrono_literals;
 using ks::HealthEvent;
@@ -35,40 +32,18 @@ HealthEvent event(int n, const std::string& subject) {
 }
 
 struct Mock {
-  ks::kafka::HandlePtr host;
-  rd_kafka_mock_cluster_t* cluster = nullptr;
-  std::string bootstrap;
-  Mock() {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    std::array<char, 256> err{};
-    rd_kafka_conf_set(conf, "log_level", "0", err.data(), err.size());
-    host.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err.data(), err.size()));
-    REQUIRE(host);
-    cluster = rd_kafka_mock_cluster_new(host.get(), 1);
-    REQUIRE(cluster);
-    bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
-  }
-  ~Mock() { rd_kafka_mock_cluster_destroy(cluster); }
+  ks::kafka::MockCluster cluster{1};
   ks::KafkaConfig kafka() const {
     ks::KafkaConfig k;
-    k.bootstrap_servers = bootstrap;
+    k.bootstrap_servers = cluster.bootstrap_servers();
     k.request_timeout = 5s;
     k.properties["log_level"] = "0";
     return k;
   }
   void produce(const std::string& topic, const std::string& key, const std::string& value) const {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    std::array<char, 256> err{};
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err.data(), err.size());
-    rd_kafka_conf_set(conf, "log_level", "0", err.data(), err.size());
-    ks::kafka::HandlePtr producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf, err.data(), err.size()));
-    REQUIRE(producer);
-    REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-                              RD_KAFKA_V_KEY(key.data(), key.size()),
-                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
-    REQUIRE(rd_kafka_flush(producer.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    ks::kafka::Producer producer(kafka(), ks::kafka::ProducerSettings{});
+    REQUIRE(producer.produce({topic, key, value, {}}) == ks::kafka::ErrorCode::no_error);
+    REQUIRE(producer.flush(10s) == ks::kafka::ErrorCode::no_error);
   }
 };
 
@@ -76,7 +51,7 @@ struct Mock {
 
 TEST_CASE("events topic reader: every event in order, non-events skipped", "[events][mock]") {
   Mock mock;
-  REQUIRE(rd_kafka_mock_topic_create(mock.cluster, "health", 3, 1) == 0);
+  mock.cluster.create_topic("health", 3, 1);
   std::vector<HealthEvent> written;
   for (int n = 0; n < 12; ++n) {
     const std::string subject = "broker/" + std::to_string(n % 3);
@@ -104,7 +79,7 @@ TEST_CASE("events topic reader: an empty topic reads as nothing", "[events][mock
   // (A missing topic cannot be shown here: the mock cluster creates any topic a metadata
   // request names. test-events-types shows it on a real Kafka.)
   Mock mock;
-  REQUIRE(rd_kafka_mock_topic_create(mock.cluster, "empty", 2, 1) == 0);
+  mock.cluster.create_topic("empty", 2, 1);
   CHECK(ks::events::read_all_events(mock.kafka(), "empty", "test",
                                     std::chrono::steady_clock::now() + 20s)
             .empty());

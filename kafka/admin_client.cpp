@@ -1,0 +1,76 @@
+#include "kafka/admin_client.hpp"
+
+#include <array>
+
+#include "kafka/client.hpp"
+#include "kafka/detail/conversions.hpp"
+
+namespace ks::kafka {
+
+struct AdminClient::State {
+  Client client;
+  QueuePtr describe_answers;  // after the client: destroyed before it
+  bool describe_in_flight = false;
+};
+
+AdminClient::AdminClient(const KafkaConfig& kafka, std::string name,
+                         const std::map<std::string, std::string>& properties)
+    : state_(std::make_unique<State>()) {
+  std::map<std::string, std::string> extra{{"allow.auto.create.topics", "false"}};
+  for (const auto& [key, value] : properties) extra[key] = value;
+  state_->client = make_client(kafka, RD_KAFKA_PRODUCER, extra, std::move(name));
+  state_->describe_answers.reset(rd_kafka_queue_new(state_->client.get()));
+}
+
+AdminClient::~AdminClient() = default;
+
+std::optional<std::string> AdminClient::wait_for_cluster_id(
+    std::chrono::steady_clock::time_point deadline, const std::function<bool()>& give_up) const {
+  return kafka::wait_for_cluster_id(state_->client.get(), deadline, give_up);
+}
+
+TopicInfo AdminClient::lookup_topic(const std::string& topic,
+                                    std::chrono::milliseconds timeout) const {
+  return kafka::lookup_topic(state_->client, topic, timeout);
+}
+
+TopicCreation AdminClient::create_topic(const NewTopic& topic,
+                                        const CreateTopicsOptions& options) const {
+  return kafka::create_topic(state_->client, topic, options);
+}
+
+void AdminClient::request_member_count(const std::string& group,
+                                       std::chrono::milliseconds timeout) {
+  if (state_->describe_in_flight) return;
+  rd_kafka_t* rk = state_->client.get();
+  const AdminOptionsPtr options(
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
+  std::array<char, 256> error{};
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()),
+                                            error.data(), error.size());
+  const char* groups[] = {group.c_str()};
+  rd_kafka_DescribeConsumerGroups(rk, groups, 1, options.get(), state_->describe_answers.get());
+  state_->describe_in_flight = true;
+}
+
+bool AdminClient::member_count_in_flight() const { return state_->describe_in_flight; }
+
+std::optional<int> AdminClient::poll_member_count() {
+  std::optional<int> members;
+  while (rd_kafka_event_t* raw = rd_kafka_queue_poll(state_->describe_answers.get(), 0)) {
+    const EventPtr event(raw);
+    if (rd_kafka_event_type(raw) != RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT) continue;
+    state_->describe_in_flight = false;
+    if (rd_kafka_event_error(raw)) continue;
+    const auto* result = rd_kafka_event_DescribeConsumerGroups_result(raw);
+    std::size_t count = 0;
+    const auto** groups = rd_kafka_DescribeConsumerGroups_result_groups(result, &count);
+    if (count != 1 || rd_kafka_ConsumerGroupDescription_error(groups[0])) continue;
+    members = static_cast<int>(rd_kafka_ConsumerGroupDescription_member_count(groups[0]));
+  }
+  return members;
+}
+
+const Client& AdminClient::client() const { return state_->client; }
+
+}  // namespace ks::kafka

@@ -1,0 +1,115 @@
+#include "kafka/create_topic.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+
+#include "kafka/client.hpp"
+#include "kafka/detail/conversions.hpp"
+
+namespace ks::kafka {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct NewTopicDeleter {
+  void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
+};
+using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>;
+
+NewTopicPtr new_topic(const NewTopic& spec) {
+  std::array<char, 512> error{};
+  NewTopicPtr topic(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
+                                          spec.replication_factor, error.data(), error.size()));
+  if (!topic) throw InvalidNewTopic(fmt::format("topic {}: {}", spec.name, error.data()), error.data());
+  for (const auto& [key, value] : spec.configs) {
+    if (const auto err = rd_kafka_NewTopic_set_config(topic.get(), key.c_str(), value.c_str())) {
+      throw InvalidNewTopic(fmt::format("topic {} config {}={}: {}", spec.name, key, value,
+                                        rd_kafka_err2str(err)),
+                            rd_kafka_err2str(err));
+    }
+  }
+  return topic;
+}
+
+AdminOptionsPtr admin_options(rd_kafka_t* rk, const CreateTopicsOptions& options) {
+  AdminOptionsPtr admin(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  std::array<char, 256> error{};
+  rd_kafka_AdminOptions_set_request_timeout(
+      admin.get(), static_cast<int>(options.request_timeout.count()), error.data(), error.size());
+  if (options.operation_timeout) {
+    rd_kafka_AdminOptions_set_operation_timeout(
+        admin.get(), static_cast<int>(options.operation_timeout->count()), error.data(),
+        error.size());
+  }
+  return admin;
+}
+
+// The result event, or nullptr at the deadline or when given up.
+EventPtr wait_for_answer(rd_kafka_queue_t* queue, const CreateTopicsOptions& options) {
+  EventPtr event;
+  while (!event) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(options.deadline -
+                                                                            Clock::now());
+    if (left.count() <= 0 || (options.give_up && options.give_up())) break;
+    event.reset(rd_kafka_queue_poll(queue, static_cast<int>(std::min<std::int64_t>(left.count(), 200))));
+  }
+  return event;
+}
+
+CreateTopicsResult read_result(rd_kafka_event_t* event) {
+  CreateTopicsResult result;
+  result.answered = true;
+  result.error = detail::code(rd_kafka_event_error(event));
+  if (failed(result.error)) {
+    const char* text = rd_kafka_event_error_string(event);
+    result.message = text ? text : error_name(result.error);
+    return result;
+  }
+  std::size_t count = 0;
+  const auto* answer = rd_kafka_event_CreateTopics_result(event);
+  const rd_kafka_topic_result_t** topics =
+      answer ? rd_kafka_CreateTopics_result_topics(answer, &count) : nullptr;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* text = rd_kafka_topic_result_error_string(topics[i]);
+    result.topics.push_back({rd_kafka_topic_result_name(topics[i]),
+                             detail::code(rd_kafka_topic_result_error(topics[i])),
+                             text ? text : ""});
+  }
+  return result;
+}
+
+}  // namespace
+
+CreateTopicsResult create_topics(const Client& client, const std::vector<NewTopic>& topics,
+                                 const CreateTopicsOptions& options) {
+  std::vector<NewTopicPtr> owned;
+  std::vector<rd_kafka_NewTopic_t*> raw;
+  for (const NewTopic& spec : topics) {
+    owned.push_back(new_topic(spec));
+    raw.push_back(owned.back().get());
+  }
+  const AdminOptionsPtr admin = admin_options(client.get(), options);
+  const QueuePtr queue(rd_kafka_queue_new(client.get()));
+  rd_kafka_CreateTopics(client.get(), raw.data(), raw.size(), admin.get(), queue.get());
+  const EventPtr event = wait_for_answer(queue.get(), options);
+  if (!event) return CreateTopicsResult{};
+  return read_result(event.get());
+}
+
+TopicCreation create_topic(const Client& client, const NewTopic& topic,
+                           const CreateTopicsOptions& options) {
+  const CreateTopicsResult result = create_topics(client, {topic}, options);
+  if (!result.answered) {
+    return {topic.name, ErrorCode::local_timed_out, "no answer", false};
+  }
+  if (failed(result.error)) return {topic.name, result.error, result.message, true};
+  if (result.topics.size() != 1) return {topic.name, ErrorCode::no_error, "", true};
+  TopicCreation creation = result.topics.front();
+  if (creation.message.empty() && failed(creation.error)) creation.message = error_name(creation.error);
+  return creation;
+}
+
+}  // namespace ks::kafka
