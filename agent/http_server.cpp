@@ -70,40 +70,7 @@ HttpServer::HttpServer(const HttpConfig& config, MetricsEndpoint& metrics, Statu
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    std::shared_ptr<const RenderedMetrics> body;
-    try {
-      body = metrics_.current();
-    } catch (const std::exception& e) {
-      spdlog::error("rendering /metrics failed: {}", e.what());
-      res.status = 500;
-      res.set_content(std::string("rendering failed: ") + e.what() + "\n", "text/plain");
-      return;
-    }
-    const bool gzip = accepts_gzip(req.get_header_value("Accept-Encoding"));
-    // httplib compresses every text/* response itself, per request, after this handler,
-    // deciding from the request's Accept-Encoding. The body is compressed once per render
-    // already, so hide that header from it. (The Request object is httplib's own non-const
-    // per-connection object; the handler only sees it through a const reference.)
-    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-    // Sent straight from the cached body (the provider holds a reference to it): no copy of
-    // a body of megabytes per scrape in flight.
-    res.set_header("Vary", "Accept-Encoding");  // caches must not mix the two bodies
-    if (gzip) {
-      res.set_header("Content-Encoding", "gzip");
-      res.set_content_provider(
-          body->gzip.size(), kExpositionContentType,
-          [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-            return sink.write(body->gzip.data() + offset, std::min(length, body->gzip.size() - offset));
-          });
-    } else {
-      res.set_content_provider(
-          body->plain.size(), kExpositionContentType,
-          [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-            return body->plain.write_range(offset, length, [&sink](std::string_view part) {
-              return sink.write(part.data(), part.size());
-            });
-          });
-    }
+    serve_metrics(req, res);
   });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
@@ -117,6 +84,44 @@ HttpServer::HttpServer(const HttpConfig& config, MetricsEndpoint& metrics, Statu
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kIndex, "text/plain");
   });
+}
+
+// The cached body of the latest render, gzip'd or plain as the scraper asks.
+void HttpServer::serve_metrics(const httplib::Request& req, httplib::Response& res) {
+  std::shared_ptr<const RenderedMetrics> body;
+  try {
+    body = metrics_.current();
+  } catch (const std::exception& e) {
+    spdlog::error("rendering /metrics failed: {}", e.what());
+    res.status = 500;
+    res.set_content(std::string("rendering failed: ") + e.what() + "\n", "text/plain");
+    return;
+  }
+  const bool gzip = accepts_gzip(req.get_header_value("Accept-Encoding"));
+  // httplib compresses every text/* response itself, per request, after this handler,
+  // deciding from the request's Accept-Encoding. The body is compressed once per render
+  // already, so hide that header from it. (The Request object is httplib's own non-const
+  // per-connection object; the handler only sees it through a const reference.)
+  const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+  // Sent straight from the cached body (the provider holds a reference to it): no copy of
+  // a body of megabytes per scrape in flight.
+  res.set_header("Vary", "Accept-Encoding");  // caches must not mix the two bodies
+  if (gzip) {
+    res.set_header("Content-Encoding", "gzip");
+    res.set_content_provider(
+        body->gzip.size(), kExpositionContentType,
+        [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          return sink.write(body->gzip.data() + offset, std::min(length, body->gzip.size() - offset));
+        });
+  } else {
+    res.set_content_provider(
+        body->plain.size(), kExpositionContentType,
+        [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          return body->plain.write_range(offset, length, [&sink](std::string_view part) {
+            return sink.write(part.data(), part.size());
+          });
+        });
+  }
 }
 
 HttpServer::~HttpServer() { stop(Deadline::max()); }

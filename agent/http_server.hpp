@@ -15,7 +15,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace ks {
 
@@ -37,6 +39,8 @@ class HttpServer final : public Part {
   int bound_port() const { return port_; }
 
  private:
+  void serve_metrics(const httplib::Request& req, httplib::Response& res);
+
   HttpConfig config_;
   MetricsEndpoint& metrics_;
   StatusSource statuses_;

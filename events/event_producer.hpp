@@ -64,7 +64,6 @@ class EventProducer {
   void request_stop();
   void stop();
 
-  bool topic_ready() const { return topic_ready_.load(); }
   std::uint64_t delivered() const { return delivered_.load(); }
 
  private:
