@@ -122,7 +122,6 @@ int run_agent(const Config& config) {
   // Leave the fleet first, so that the others take over while this agent winds down.
   if (coordinator) coordinator->request_stop();
   if (events) events->request_stop();
-  kafka::abandon_broker_waits();  // a collector waiting for an unreachable Kafka returns now
   const auto hung = scheduler.stop(kCollectorStopDeadline);
   if (coordinator) coordinator->stop();
   if (events) events->stop();

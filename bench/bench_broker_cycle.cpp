@@ -15,7 +15,6 @@
 // Example on the local 3-node cluster (scripts/kafka-cluster.sh up --nodes 3):
 //   build/bench/bench_broker_cycle --bootstrap 127.0.0.1:19092 --create-topics 200
 //       --partitions 10 --replication-factor 3 --prefix bench200-   (one line)
-#include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -83,7 +82,7 @@ std::string topic_name(const Args& a, int i) {
 
 // Creates the topics (100 per request) and waits until every one has a leader everywhere.
 void create_topics(const ks::KafkaConfig& kafka, const Args& a) {
-  Client admin = ks::kafka::make_client(kafka, RD_KAFKA_PRODUCER, {}, "bench-admin");
+  Client admin = ks::kafka::make_client(kafka, ks::kafka::ClientKind::producer, {}, "bench-admin");
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::string> names;
   for (int i = 0; i < a.create_topics; ++i) names.push_back(topic_name(a, i));
@@ -99,7 +98,7 @@ std::map<std::string, std::int64_t> requests_sent(const Client& client) {
   if (std::getenv("KS_BENCH_NO_STATS")) return {};
   // Statistics events queue up on the handle's main queue while a cycle runs: serve those
   // (older) ones first, then wait for one generated after now (statistics.interval.ms 100).
-  while (rd_kafka_poll(client.get(), 0) > 0) {
+  while (client.poll() > 0) {
   }
   return ks::bench::requests_sent(client, 1);
 }

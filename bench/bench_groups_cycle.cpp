@@ -24,7 +24,6 @@
 #include <malloc.h>
 
 #include <fmt/format.h>
-#include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -41,7 +40,9 @@
 #include "agent/allocator_tuning.hpp"
 #include "bench/bench_common.hpp"
 #include "collectors/groups/group_collector.hpp"
+#include "kafka/bulk_produce.hpp"
 #include "kafka/client.hpp"
+#include "kafka/group_admin.hpp"
 #include "exporters/prometheus/exposition_body.hpp"
 #include "exporters/prometheus/group_metrics.hpp"
 #include "exporters/prometheus/gzip.hpp"
@@ -111,94 +112,54 @@ void create_topics(const Client& admin, const Args& a) {
 }
 
 void produce(const ks::KafkaConfig& kafka, const Args& a) {
-  Client producer = ks::kafka::make_client(kafka, RD_KAFKA_PRODUCER,
+  Client producer = ks::kafka::make_client(kafka, ks::kafka::ClientKind::producer,
                                            {{"linger.ms", "50"}, {"batch.num.messages", "10000"}},
                                            "bench-producer");
   const std::string payload(64, 'x');
-  for (int t = 0; t < a.topics; ++t) {
-    const std::string topic = topic_name(a, t);
-    for (int p = 0; p < a.partitions; ++p) {
-      for (int m = 0; m < a.messages; ++m) {
-        for (;;) {
-          const rd_kafka_resp_err_t err = rd_kafka_producev(
-              producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
-              RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
-              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-          if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-          if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            std::fprintf(stderr, "produce failed: %s\n", rd_kafka_err2str(err));
-            std::exit(1);
-          }
-          rd_kafka_poll(producer.get(), 50);
-        }
+  try {
+    for (int t = 0; t < a.topics; ++t) {
+      const std::string topic = topic_name(a, t);
+      for (int p = 0; p < a.partitions; ++p) {
+        ks::kafka::produce_copies(producer, topic, p, a.messages, payload);
       }
     }
-    rd_kafka_poll(producer.get(), 0);
-  }
-  if (rd_kafka_flush(producer.get(), 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    std::fprintf(stderr, "flush timed out\n");
+    ks::kafka::flush(producer, std::chrono::minutes(2));
+  } catch (const ks::kafka::KafkaError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
     std::exit(1);
   }
   std::printf("produced %d messages to each of %d partitions\n", a.messages, a.topics * a.partitions);
 }
 
-// Committed offsets for every group: AlterConsumerGroupOffsets (one group per call), many
+// Group i commits on topic i mod T, every partition, offset (7i + p) mod (M + 1).
+ks::kafka::GroupCommit synthetic_commit(const Args& a, int i) {
+  ks::kafka::GroupCommit commit{group_name(a, i), {}};
+  const std::string topic = topic_name(a, i % a.topics);
+  for (int p = 0; p < a.partitions; ++p) {
+    commit.offsets.push_back({topic, p, (7 * i + p) % (a.messages + 1)});
+  }
+  return commit;
+}
+
+// Committed offsets for every group: AlterConsumerGroupOffsets (one group per call), 100
 // calls in flight on one queue. Groups whose commit failed (the first calls can race the
 // creation of __consumer_offsets) are tried again.
 void commit_groups(const Client& admin, const Args& a) {
-  ks::kafka::QueuePtr queue(rd_kafka_queue_new(admin.get()));
   const auto started = Clock::now();
-  std::vector<int> todo(static_cast<std::size_t>(a.setup));
-  for (int i = 0; i < a.setup; ++i) todo[static_cast<std::size_t>(i)] = i;
+  std::vector<ks::kafka::GroupCommit> todo;
+  for (int i = 0; i < a.setup; ++i) todo.push_back(synthetic_commit(a, i));
   for (int round = 0; !todo.empty(); ++round) {
     if (round == 10) {
       std::fprintf(stderr, "%zu groups could not be committed\n", todo.size());
       std::exit(1);
     }
     if (round > 0) std::this_thread::sleep_for(1s);
-    std::vector<int> failed;
-    std::size_t next = 0, in_flight = 0, done = 0;
-    while (done < todo.size()) {
-      while (next < todo.size() && in_flight < 100) {
-        const int i = todo[next++];
-        ks::kafka::PartitionListPtr offsets = ks::kafka::new_partition_list(a.partitions);
-        const std::string topic = topic_name(a, i % a.topics);
-        for (int p = 0; p < a.partitions; ++p) {
-          rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), p)->offset =
-              (7 * i + p) % (a.messages + 1);
-        }
-        rd_kafka_AlterConsumerGroupOffsets_t* request =
-            rd_kafka_AlterConsumerGroupOffsets_new(group_name(a, i).c_str(), offsets.get());
-        ks::kafka::AdminOptionsPtr options(
-            rd_kafka_AdminOptions_new(admin.get(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS));
-        rd_kafka_AdminOptions_set_opaque(options.get(),
-                                         reinterpret_cast<void*>(static_cast<std::intptr_t>(i)));
-        rd_kafka_AlterConsumerGroupOffsets(admin.get(), &request, 1, options.get(), queue.get());
-        rd_kafka_AlterConsumerGroupOffsets_destroy(request);
-        ++in_flight;
-      }
-      ks::kafka::EventPtr ev(rd_kafka_queue_poll(queue.get(), 60000));
-      if (!ev) {
-        std::fprintf(stderr, "AlterConsumerGroupOffsets: no answer\n");
-        std::exit(1);
-      }
-      --in_flight;
-      ++done;
-      const int i = static_cast<int>(reinterpret_cast<std::intptr_t>(rd_kafka_event_opaque(ev.get())));
-      bool ok = !rd_kafka_event_error(ev.get());
-      if (ok) {
-        size_t n = 0;
-        const rd_kafka_group_result_t** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
-            rd_kafka_event_AlterConsumerGroupOffsets_result(ev.get()), &n);
-        for (size_t g = 0; g < n && ok; ++g) {
-          ok = !rd_kafka_group_result_error(groups[g]);
-          const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[g]);
-          for (int p = 0; ok && parts && p < parts->cnt; ++p) ok = !parts->elems[p].err;
-        }
-      }
-      if (!ok) failed.push_back(i);
-    }
-    todo = std::move(failed);
+    const auto failed = ks::kafka::commit_group_offsets(
+        admin, todo,
+        {.max_in_flight = 100, .request_timeout = 60s, .deadline = Clock::now() + 10min}, {});
+    std::vector<ks::kafka::GroupCommit> again;
+    for (const std::size_t i : failed) again.push_back(std::move(todo[i]));
+    todo = std::move(again);
   }
   std::printf("groups: %d committed in %.1f s\n", a.setup,
               std::chrono::duration<double>(Clock::now() - started).count());
@@ -346,7 +307,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   const ks::KafkaConfig kafka = ks::bench::kafka_config(args.bootstrap);
   if (args.setup > 0) {
-    Client admin = ks::kafka::make_client(kafka, RD_KAFKA_PRODUCER, {}, "bench-admin");
+    Client admin = ks::kafka::make_client(kafka, ks::kafka::ClientKind::producer, {}, "bench-admin");
     create_topics(admin, args);
     produce(kafka, args);
     commit_groups(admin, args);

@@ -40,11 +40,16 @@ static_assert(static_cast<int>(ErrorCode::local_revoke_partitions) == RD_KAFKA_R
 static_assert(static_cast<int>(ErrorCode::local_authentication) == RD_KAFKA_RESP_ERR__AUTHENTICATION);
 static_assert(static_cast<int>(ErrorCode::local_no_offset) == RD_KAFKA_RESP_ERR__NO_OFFSET);
 static_assert(static_cast<int>(ErrorCode::local_timed_out_queue) == RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE);
+static_assert(static_cast<int>(ErrorCode::local_interrupted) == RD_KAFKA_RESP_ERR__INTR);
 static_assert(static_cast<int>(ErrorCode::local_fatal) == RD_KAFKA_RESP_ERR__FATAL);
 
 std::string error_name(ErrorCode code) {
   const auto err = static_cast<rd_kafka_resp_err_t>(raw(code));
   return std::string(rd_kafka_err2str(err)) + " (" + rd_kafka_err2name(err) + ")";
+}
+
+std::string error_code_name(ErrorCode code) {
+  return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(raw(code)));
 }
 
 }  // namespace ks::kafka

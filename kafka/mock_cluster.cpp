@@ -6,6 +6,7 @@
 #include <array>
 #include <stdexcept>
 
+#include "kafka/bulk_produce.hpp"
 #include "kafka/handles.hpp"
 
 namespace ks::kafka {
@@ -74,6 +75,15 @@ void MockCluster::push_request_errors(int api_key, const std::vector<ErrorCode>&
   for (ErrorCode e : errors) codes.push_back(static_cast<rd_kafka_resp_err_t>(raw(e)));
   rd_kafka_mock_push_request_errors_array(state_->cluster, static_cast<std::int16_t>(api_key),
                                           codes.size(), codes.data());
+}
+
+void MockCluster::produce(const std::string& topic, int partition, std::int64_t count) {
+  KafkaConfig config;
+  config.bootstrap_servers = bootstrap_;
+  config.properties["log_level"] = "0";
+  const Client producer = make_client(config, ClientKind::producer, {}, "mock-producer");
+  produce_copies(producer, topic, partition, count, "m");
+  flush(producer, std::chrono::seconds(10));
 }
 
 }  // namespace ks::kafka
