@@ -8,6 +8,8 @@
 #include <string>
 #include <thread>
 
+#include "collectors/brokers/broker_collector.hpp"
+#include "collectors/groups/group_collector.hpp"
 #include "kafka/client.hpp"
 #include "kafka/metadata.hpp"
 #include "kafka/mock_cluster.hpp"
@@ -106,4 +108,26 @@ TEST_CASE("fetch_metadata: a broker that answers is waited for, stopping or not"
   stopping.request_stop();
   const ks::kafka::ClusterMetadata again = ks::kafka::fetch_metadata(client, 10s, stopping.get_token());
   CHECK(again.brokers.size() == 1);
+}
+
+TEST_CASE("collectors pass their stop token into their Kafka waits", "[kafka]") {
+  ks::KafkaConfig kafka = kafka_at("127.0.0.1:1");  // 30 s request timeout
+  SECTION("brokers: no snapshot (Kafka was not found down: the agent stopped)") {
+    ks::Latest<ks::ClusterSnapshot> latest;
+    ks::BrokerCollector collector(kafka, ks::BrokersCollectorConfig{}, latest);
+    StopAfter stop(300ms);
+    const auto started = Clock::now();
+    CHECK_THROWS_AS(collector.collect_once(stop.source.get_token()), ks::kafka::StopRequested);
+    CHECK((Clock::now() - started) * 10 < kafka.request_timeout);
+    CHECK_FALSE(latest.get());
+  }
+  SECTION("groups") {
+    ks::Latest<ks::GroupsSnapshot> latest;
+    ks::GroupCollector collector(kafka, ks::GroupsCollectorConfig{}, latest);
+    StopAfter stop(300ms);
+    const auto started = Clock::now();
+    CHECK_THROWS_AS(collector.collect_once(stop.source.get_token()), ks::kafka::StopRequested);
+    CHECK((Clock::now() - started) * 10 < kafka.request_timeout);
+    CHECK_FALSE(latest.get());
+  }
 }
