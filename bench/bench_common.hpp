@@ -6,7 +6,6 @@
 
 #include <sys/resource.h>
 
-#include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -27,7 +26,9 @@
 #include <utility>
 #include <vector>
 
+#include "kafka/create_topic.hpp"
 #include "kafka/client.hpp"
+#include "kafka/metadata.hpp"
 
 namespace ks::bench {
 
@@ -130,47 +131,37 @@ inline ks::KafkaConfig kafka_config(const std::string& bootstrap) {
 
 struct TopicsCreated {
   int created = 0;
-  int existed = 0;
+  int existed = 0;  // kept as they were
 };
 
-// Creates the topics `names`, `partitions` partitions each (CreateTopics, 100 per request;
-// existing ones are kept). A failed request or any other per-topic error exits 1.
+// Creates the topics `names`, `partitions` partitions each (kafka/create_topic.hpp, 100 per
+// request; existing ones are kept). A failed request or any other per-topic error exits 1.
 inline TopicsCreated create_topics(const ks::kafka::Client& admin,
                                    const std::vector<std::string>& names, int partitions,
                                    int replication_factor) {
-  ks::kafka::QueuePtr queue(rd_kafka_queue_new(admin.get()));
+  constexpr std::size_t kPerRequest = 100;
   TopicsCreated result;
-  for (std::size_t begin = 0; begin < names.size(); begin += 100) {
-    const std::size_t end = std::min(names.size(), begin + 100);
-    std::vector<rd_kafka_NewTopic_t*> topics;
-    std::array<char, 256> err{};
-    for (std::size_t i = begin; i < end; ++i) {
-      topics.push_back(rd_kafka_NewTopic_new(names[i].c_str(), partitions, replication_factor,
-                                             err.data(), err.size()));
+  for (std::size_t begin = 0; begin < names.size(); begin += kPerRequest) {
+    std::vector<ks::kafka::NewTopic> batch;
+    for (std::size_t i = begin; i < std::min(names.size(), begin + kPerRequest); ++i) {
+      batch.push_back({names[i], partitions, replication_factor, {}});
     }
-    ks::kafka::AdminOptionsPtr options(rd_kafka_AdminOptions_new(admin.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
-    rd_kafka_AdminOptions_set_operation_timeout(options.get(), 60000, err.data(), err.size());
-    rd_kafka_CreateTopics(admin.get(), topics.data(), topics.size(), options.get(), queue.get());
-    rd_kafka_NewTopic_destroy_array(topics.data(), topics.size());
-    ks::kafka::EventPtr ev(rd_kafka_queue_poll(queue.get(), 120000));
-    if (!ev || rd_kafka_event_error(ev.get())) {
-      std::fprintf(stderr, "CreateTopics failed: %s\n", ev ? rd_kafka_event_error_string(ev.get()) : "timeout");
+    ks::kafka::CreateTopicsOptions options;
+    options.request_timeout = std::chrono::minutes(2);
+    options.deadline = std::chrono::steady_clock::now() + options.request_timeout;
+    const ks::kafka::CreateTopicsResult answer = ks::kafka::create_topics(admin, batch, options);
+    if (!answer.ok()) {
+      std::fprintf(stderr, "CreateTopics failed: %s\n", answer.answered
+                   ? ks::kafka::error_name(answer.error).c_str() : "no answer in time");
       std::exit(1);
     }
-    size_t n = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
-    for (size_t i = 0; i < n; ++i) {
-      const rd_kafka_resp_err_t e = rd_kafka_topic_result_error(results[i]);
-      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ++result.created;
-      } else if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        ++result.existed;
-      } else {
-        std::fprintf(stderr, "cannot create %s: %s\n", rd_kafka_topic_result_name(results[i]),
-                     rd_kafka_err2str(e));
+    for (const ks::kafka::TopicCreation& topic : answer.topics) {
+      if (!topic.ok()) {
+        std::fprintf(stderr, "cannot create %s: %s\n", topic.name.c_str(),
+                     ks::kafka::error_name(topic.error).c_str());
         std::exit(1);
       }
+      ++(topic.created() ? result.created : result.existed);
     }
   }
   return result;
@@ -181,13 +172,13 @@ inline TopicsCreated create_topics(const ks::kafka::Client& admin,
 inline void wait_for_leaders(const ks::kafka::Client& admin, std::string_view prefix, int count,
                              int partitions, int max_attempts) {
   for (int attempt = 0;; ++attempt) {
-    const ks::kafka::MetadataPtr md = ks::kafka::fetch_metadata(admin.get(), std::chrono::seconds(30));
+    const ks::kafka::ClusterMetadata md =
+        ks::kafka::fetch_metadata(admin, std::chrono::seconds(30), {});
     int ready = 0;
-    for (int t = 0; t < md->topic_cnt; ++t) {
-      const auto& topic = md->topics[t];
-      if (!std::string_view(topic.topic).starts_with(prefix)) continue;
-      bool led = topic.partition_cnt == partitions;
-      for (int p = 0; p < topic.partition_cnt; ++p) led = led && topic.partitions[p].leader >= 0;
+    for (const ks::kafka::TopicMetadata& topic : md.topics) {
+      if (!std::string_view(topic.name).starts_with(prefix)) continue;
+      bool led = static_cast<int>(topic.partitions.size()) == partitions;
+      for (const ks::kafka::PartitionMetadata& p : topic.partitions) led = led && p.leader >= 0;
       ready += led;
     }
     if (ready >= count) return;

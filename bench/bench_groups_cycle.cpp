@@ -24,7 +24,6 @@
 #include <malloc.h>
 
 #include <fmt/format.h>
-#include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -41,7 +40,9 @@
 #include "agent/allocator_tuning.hpp"
 #include "bench/bench_common.hpp"
 #include "collectors/groups/group_collector.hpp"
+#include "kafka/bulk_produce.hpp"
 #include "kafka/client.hpp"
+#include "kafka/group_admin.hpp"
 #include "exporters/prometheus/exposition_body.hpp"
 #include "exporters/prometheus/group_metrics.hpp"
 #include "exporters/prometheus/gzip.hpp"
@@ -111,94 +112,54 @@ void create_topics(const Client& admin, const Args& a) {
 }
 
 void produce(const ks::KafkaConfig& kafka, const Args& a) {
-  Client producer = ks::kafka::make_client(kafka, RD_KAFKA_PRODUCER,
+  Client producer = ks::kafka::make_client(kafka, ks::kafka::ClientKind::producer,
                                            {{"linger.ms", "50"}, {"batch.num.messages", "10000"}},
                                            "bench-producer");
   const std::string payload(64, 'x');
-  for (int t = 0; t < a.topics; ++t) {
-    const std::string topic = topic_name(a, t);
-    for (int p = 0; p < a.partitions; ++p) {
-      for (int m = 0; m < a.messages; ++m) {
-        for (;;) {
-          const rd_kafka_resp_err_t err = rd_kafka_producev(
-              producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(p),
-              RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
-              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-          if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-          if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            std::fprintf(stderr, "produce failed: %s\n", rd_kafka_err2str(err));
-            std::exit(1);
-          }
-          rd_kafka_poll(producer.get(), 50);
-        }
+  try {
+    for (int t = 0; t < a.topics; ++t) {
+      const std::string topic = topic_name(a, t);
+      for (int p = 0; p < a.partitions; ++p) {
+        ks::kafka::produce_copies(producer, topic, p, a.messages, payload);
       }
     }
-    rd_kafka_poll(producer.get(), 0);
-  }
-  if (rd_kafka_flush(producer.get(), 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    std::fprintf(stderr, "flush timed out\n");
+    ks::kafka::flush(producer, std::chrono::minutes(2));
+  } catch (const ks::kafka::KafkaError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
     std::exit(1);
   }
   std::printf("produced %d messages to each of %d partitions\n", a.messages, a.topics * a.partitions);
 }
 
-// Committed offsets for every group: AlterConsumerGroupOffsets (one group per call), many
+// Group i commits on topic i mod T, every partition, offset (7i + p) mod (M + 1).
+ks::kafka::GroupCommit synthetic_commit(const Args& a, int i) {
+  ks::kafka::GroupCommit commit{group_name(a, i), {}};
+  const std::string topic = topic_name(a, i % a.topics);
+  for (int p = 0; p < a.partitions; ++p) {
+    commit.offsets.push_back({topic, p, (7 * i + p) % (a.messages + 1)});
+  }
+  return commit;
+}
+
+// Committed offsets for every group: AlterConsumerGroupOffsets (one group per call), 100
 // calls in flight on one queue. Groups whose commit failed (the first calls can race the
 // creation of __consumer_offsets) are tried again.
 void commit_groups(const Client& admin, const Args& a) {
-  ks::kafka::QueuePtr queue(rd_kafka_queue_new(admin.get()));
   const auto started = Clock::now();
-  std::vector<int> todo(static_cast<std::size_t>(a.setup));
-  for (int i = 0; i < a.setup; ++i) todo[static_cast<std::size_t>(i)] = i;
+  std::vector<ks::kafka::GroupCommit> todo;
+  for (int i = 0; i < a.setup; ++i) todo.push_back(synthetic_commit(a, i));
   for (int round = 0; !todo.empty(); ++round) {
     if (round == 10) {
       std::fprintf(stderr, "%zu groups could not be committed\n", todo.size());
       std::exit(1);
     }
     if (round > 0) std::this_thread::sleep_for(1s);
-    std::vector<int> failed;
-    std::size_t next = 0, in_flight = 0, done = 0;
-    while (done < todo.size()) {
-      while (next < todo.size() && in_flight < 100) {
-        const int i = todo[next++];
-        ks::kafka::PartitionListPtr offsets = ks::kafka::new_partition_list(a.partitions);
-        const std::string topic = topic_name(a, i % a.topics);
-        for (int p = 0; p < a.partitions; ++p) {
-          rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), p)->offset =
-              (7 * i + p) % (a.messages + 1);
-        }
-        rd_kafka_AlterConsumerGroupOffsets_t* request =
-            rd_kafka_AlterConsumerGroupOffsets_new(group_name(a, i).c_str(), offsets.get());
-        ks::kafka::AdminOptionsPtr options(
-            rd_kafka_AdminOptions_new(admin.get(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS));
-        rd_kafka_AdminOptions_set_opaque(options.get(),
-                                         reinterpret_cast<void*>(static_cast<std::intptr_t>(i)));
-        rd_kafka_AlterConsumerGroupOffsets(admin.get(), &request, 1, options.get(), queue.get());
-        rd_kafka_AlterConsumerGroupOffsets_destroy(request);
-        ++in_flight;
-      }
-      ks::kafka::EventPtr ev(rd_kafka_queue_poll(queue.get(), 60000));
-      if (!ev) {
-        std::fprintf(stderr, "AlterConsumerGroupOffsets: no answer\n");
-        std::exit(1);
-      }
-      --in_flight;
-      ++done;
-      const int i = static_cast<int>(reinterpret_cast<std::intptr_t>(rd_kafka_event_opaque(ev.get())));
-      bool ok = !rd_kafka_event_error(ev.get());
-      if (ok) {
-        size_t n = 0;
-        const rd_kafka_group_result_t** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
-            rd_kafka_event_AlterConsumerGroupOffsets_result(ev.get()), &n);
-        for (size_t g = 0; g < n && ok; ++g) {
-          ok = !rd_kafka_group_result_error(groups[g]);
-          const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[g]);
-          for (int p = 0; ok && parts && p < parts->cnt; ++p) ok = !parts->elems[p].err;
-        }
-      }
-      if (!ok) failed.push_back(i);
-    }
-    todo = std::move(failed);
+    const auto failed = ks::kafka::commit_group_offsets(
+        admin, todo,
+        {.max_in_flight = 100, .request_timeout = 60s, .deadline = Clock::now() + 10min}, {});
+    std::vector<ks::kafka::GroupCommit> again;
+    for (const std::size_t i : failed) again.push_back(std::move(todo[i]));
+    todo = std::move(again);
   }
   std::printf("groups: %d committed in %.1f s\n", a.setup,
               std::chrono::duration<double>(Clock::now() - started).count());
@@ -244,6 +205,102 @@ std::shared_ptr<const Rendered> render(const ks::GroupsSnapshot& snapshot) {
   return r;
 }
 
+// Requests sent between the two counts, "Type=N " for each type.
+std::string requests_between(const std::map<std::string, std::int64_t>& before,
+                             const std::map<std::string, std::int64_t>& after) {
+  std::string by_type;
+  for (const auto& [type, n] : after) {
+    const auto d = n - (before.contains(type) ? before.at(type) : 0);
+    if (d > 0) by_type += type + "=" + std::to_string(d) + " ";
+  }
+  return by_type;
+}
+
+std::size_t group_partitions(const ks::Latest<ks::GroupsSnapshot>& latest) {
+  std::size_t n = 0;
+  if (const auto s = latest.get()) {
+    for (const auto& g : s->groups) {
+      for (const auto& t : g.topics) n += t.partitions.size();
+    }
+  }
+  return n;
+}
+
+// One line per cycle (see the header printed by measure), and its errors if any.
+void print_cycle(int cycle, double wall, double cpu, const ks::GroupsCycleStats& c,
+                 std::size_t partitions, const std::string& by_type) {
+  std::printf("%5d %8.1f %7.1f | %6.1f %6.1f %6.1f %7.1f %7.1f %6.1f | %6.1f %6zu %7zu  %s%s\n",
+              cycle, wall * 1e3, cpu * 1e3, c.metadata_seconds * 1e3, c.list_seconds * 1e3,
+              c.describe_seconds * 1e3, c.offsets_seconds * 1e3, c.watermarks_seconds * 1e3,
+              c.evaluate_seconds * 1e3, c.offsets_watermarks_gap_seconds * 1e3,
+              c.groups_monitored, partitions, by_type.c_str(),
+              cycle == 0 ? "(warm-up: connects, no history)" : "");
+  if (c.describe_errors + c.offsets_errors + c.watermark_errors > 0) {
+    std::printf("      errors: describe %zu, offsets %zu, watermarks %zu\n", c.describe_errors,
+                c.offsets_errors, c.watermark_errors);
+  }
+}
+
+// Wall and CPU seconds of the measured cycles (the warm-up excluded).
+struct Timings {
+  std::vector<double> walls, cpus;
+};
+
+// The warm-up cycle and the measured ones. As the agent does: after each cycle the new
+// snapshot is rendered once and the body (in pieces, plus its gzip) is kept until the next
+// render, which first lets the old one go. So the RSS peak is that of the agent's steady
+// state: collector state, two snapshots at the publish, one cached body, one render in
+// progress. Exits 1 when a cycle fails.
+Timings run_cycles(ks::GroupCollector& collector, const ks::Latest<ks::GroupsSnapshot>& latest,
+                   const Args& a, std::shared_ptr<const Rendered>& body) {
+  Timings t;
+  std::map<std::string, std::int64_t> sent_before;
+  for (int cycle = 0; cycle <= a.cycles; ++cycle) {
+    if (cycle > 0) sent_before = ks::bench::requests_sent(collector.client(), 2);
+    const double cpu_before = ks::bench::cpu_seconds();
+    const auto started = Clock::now();
+    try {
+      collector.collect_once({});
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cycle %d failed: %s\n", cycle, e.what());
+      std::exit(1);
+    }
+    const double wall = std::chrono::duration<double>(Clock::now() - started).count();
+    const double cpu = ks::bench::cpu_seconds() - cpu_before;
+    const auto sent_after = ks::bench::requests_sent(collector.client(), 2);
+    print_cycle(cycle, wall, cpu, collector.last_cycle(), group_partitions(latest),
+                requests_between(sent_before, sent_after));
+    if (cycle > 0) {
+      t.walls.push_back(wall);
+      t.cpus.push_back(cpu);
+    }
+    body.reset();
+    body = render(*latest.get());
+  }
+  std::sort(t.walls.begin(), t.walls.end());
+  std::sort(t.cpus.begin(), t.cpus.end());
+  return t;
+}
+
+void print_summary(const Args& a, const Timings& t, const Rendered& r, long rss_peak_cycles,
+                   double heap_after_cycles, std::size_t partitions_tracked) {
+  const auto median = [](const std::vector<double>& v) { return v.empty() ? 0.0 : v[v.size() / 2]; };
+  std::printf("median cycle: %.1f ms wall, %.1f ms CPU (%.2f ms wall and %.3f ms CPU per group)\n",
+              median(t.walls) * 1e3, median(t.cpus) * 1e3, median(t.walls) * 1e3 / a.groups,
+              median(t.cpus) * 1e3 / a.groups);
+  std::printf("render: %zu series, %.1f KiB (gzip %.1f KiB), %.1f ms wall, %.1f ms CPU, gzip %.1f ms\n",
+              r.series, static_cast<double>(r.plain.size()) / 1024,
+              static_cast<double>(r.gzip.size()) / 1024, r.render_ms, r.render_cpu_ms, r.gzip_ms);
+  std::printf("memory: RSS %ld KiB now, %ld KiB peak (VmHWM), %ld KiB peak over the cycles "
+              "and their renders; %zu partition histories\n",
+              ks::bench::status_kib("VmRSS:"), ks::bench::status_kib("VmHWM:"), rss_peak_cycles,
+              partitions_tracked);
+  std::printf("heap in use: %.1f MiB after the cycles without a body (collector state + "
+              "snapshot + librdkafka), %.1f MiB with the writer's families filled, %.1f MiB "
+              "with the body and its gzip\n",
+              heap_after_cycles, r.heap_writer_mib, heap_mib());
+}
+
 int measure(const ks::KafkaConfig& kafka, const Args& a) {
   ks::GroupsCollectorConfig config;
   config.interval = 15s;
@@ -259,81 +316,17 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
   std::printf("%5s %8s %7s | %6s %6s %6s %7s %7s %6s | %6s %6s %7s  %s\n", "cycle", "wall_ms",
               "cpu_ms", "meta", "list", "descr", "offsets", "wmarks", "eval", "gap_ms", "groups",
               "g.parts", "requests sent (librdkafka statistics)");
-  std::map<std::string, std::int64_t> sent_before;
-  std::vector<double> walls, cpus;
-  // As the agent does: after each cycle the new snapshot is rendered once and the body (in
-  // pieces, plus its gzip) is kept until the next render, which first lets the old one go.
-  // So the RSS peak below is that of the agent's steady state: collector state, two
-  // snapshots at the publish, one cached body, one render in progress.
   std::shared_ptr<const Rendered> body;
-  for (int cycle = 0; cycle <= a.cycles; ++cycle) {
-    if (cycle > 0) sent_before = ks::bench::requests_sent(collector.client(), 2);
-    const double cpu_before = ks::bench::cpu_seconds();
-    const auto started = Clock::now();
-    try {
-      collector.collect_once({});
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "cycle %d failed: %s\n", cycle, e.what());
-      return 1;
-    }
-    const double wall = std::chrono::duration<double>(Clock::now() - started).count();
-    const double cpu = ks::bench::cpu_seconds() - cpu_before;
-    const ks::GroupsCycleStats& c = collector.last_cycle();
-    const auto sent_after = ks::bench::requests_sent(collector.client(), 2);
-    std::string by_type;
-    for (const auto& [type, n] : sent_after) {
-      const auto d = n - (sent_before.contains(type) ? sent_before.at(type) : 0);
-      if (d > 0) by_type += type + "=" + std::to_string(d) + " ";
-    }
-    std::size_t group_partitions = 0;
-    if (const auto s = latest.get()) {
-      for (const auto& g : s->groups) {
-        for (const auto& t : g.topics) group_partitions += t.partitions.size();
-      }
-    }
-    std::printf("%5d %8.1f %7.1f | %6.1f %6.1f %6.1f %7.1f %7.1f %6.1f | %6.1f %6zu %7zu  %s%s\n",
-                cycle, wall * 1e3, cpu * 1e3, c.metadata_seconds * 1e3, c.list_seconds * 1e3,
-                c.describe_seconds * 1e3, c.offsets_seconds * 1e3, c.watermarks_seconds * 1e3,
-                c.evaluate_seconds * 1e3, c.offsets_watermarks_gap_seconds * 1e3,
-                c.groups_monitored, group_partitions, by_type.c_str(),
-                cycle == 0 ? "(warm-up: connects, no history)" : "");
-    if (c.describe_errors + c.offsets_errors + c.watermark_errors > 0) {
-      std::printf("      errors: describe %zu, offsets %zu, watermarks %zu\n", c.describe_errors,
-                  c.offsets_errors, c.watermark_errors);
-    }
-    if (cycle > 0) {
-      walls.push_back(wall);
-      cpus.push_back(cpu);
-    }
-    body.reset();
-    body = render(*latest.get());
-  }
-  std::sort(walls.begin(), walls.end());
-  std::sort(cpus.begin(), cpus.end());
-  const auto median = [](const std::vector<double>& v) { return v.empty() ? 0.0 : v[v.size() / 2]; };
+  const Timings timings = run_cycles(collector, latest, a, body);
 
   const long rss_peak_cycles = ks::bench::status_kib("VmHWM:");
   body.reset();
   const double heap_after_cycles = heap_mib();
   body = render(*latest.get());
-  const Rendered& r = *body;
-
-  std::printf("median cycle: %.1f ms wall, %.1f ms CPU (%.2f ms wall and %.3f ms CPU per group)\n",
-              median(walls) * 1e3, median(cpus) * 1e3, median(walls) * 1e3 / a.groups,
-              median(cpus) * 1e3 / a.groups);
-  std::printf("render: %zu series, %.1f KiB (gzip %.1f KiB), %.1f ms wall, %.1f ms CPU, gzip %.1f ms\n",
-              r.series, static_cast<double>(r.plain.size()) / 1024,
-              static_cast<double>(r.gzip.size()) / 1024, r.render_ms, r.render_cpu_ms, r.gzip_ms);
-  std::printf("memory: RSS %ld KiB now, %ld KiB peak (VmHWM), %ld KiB peak over the cycles "
-              "and their renders; %zu partition histories\n",
-              ks::bench::status_kib("VmRSS:"), ks::bench::status_kib("VmHWM:"), rss_peak_cycles,
-              collector.last_cycle().partitions_tracked);
-  std::printf("heap in use: %.1f MiB after the cycles without a body (collector state + "
-              "snapshot + librdkafka), %.1f MiB with the writer's families filled, %.1f MiB "
-              "with the body and its gzip\n",
-              heap_after_cycles, r.heap_writer_mib, heap_mib());
+  print_summary(a, timings, *body, rss_peak_cycles, heap_after_cycles,
+                collector.last_cycle().partitions_tracked);
   if (a.print_metrics) {
-    for (const std::string& piece : r.plain.pieces()) std::fwrite(piece.data(), 1, piece.size(), stdout);
+    for (const std::string& piece : body->plain.pieces()) std::fwrite(piece.data(), 1, piece.size(), stdout);
   }
   return 0;
 }
@@ -346,7 +339,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   const ks::KafkaConfig kafka = ks::bench::kafka_config(args.bootstrap);
   if (args.setup > 0) {
-    Client admin = ks::kafka::make_client(kafka, RD_KAFKA_PRODUCER, {}, "bench-admin");
+    Client admin = ks::kafka::make_client(kafka, ks::kafka::ClientKind::producer, {}, "bench-admin");
     create_topics(admin, args);
     produce(kafka, args);
     commit_groups(admin, args);

@@ -19,14 +19,14 @@ AdminClient::AdminClient(const KafkaConfig& kafka, std::string name,
   std::map<std::string, std::string> extra{{"allow.auto.create.topics", "false"}};
   for (const auto& [key, value] : properties) extra[key] = value;
   state_->client = make_client(kafka, RD_KAFKA_PRODUCER, extra, std::move(name));
-  state_->describe_answers.reset(rd_kafka_queue_new(state_->client.get()));
+  state_->describe_answers.reset(rd_kafka_queue_new(native(state_->client)));
 }
 
 AdminClient::~AdminClient() = default;
 
 std::optional<std::string> AdminClient::wait_for_cluster_id(
     std::chrono::steady_clock::time_point deadline, const std::function<bool()>& give_up) const {
-  return kafka::wait_for_cluster_id(state_->client.get(), deadline, give_up);
+  return kafka::wait_for_cluster_id(native(state_->client), deadline, give_up);
 }
 
 TopicInfo AdminClient::lookup_topic(const std::string& topic,
@@ -42,7 +42,7 @@ TopicCreation AdminClient::create_topic(const NewTopic& topic,
 void AdminClient::request_member_count(const std::string& group,
                                        std::chrono::milliseconds timeout) {
   if (state_->describe_in_flight) return;
-  rd_kafka_t* rk = state_->client.get();
+  rd_kafka_t* rk = native(state_->client);
   const AdminOptionsPtr options(
       rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
   std::array<char, 256> error{};

@@ -1,13 +1,14 @@
 #include "kafka/client.hpp"
 
+#include "kafka/detail/native.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstring>
-#include <optional>
+#include <limits>
 
 namespace ks::kafka {
 namespace {
@@ -48,12 +49,39 @@ void set_or_throw(rd_kafka_conf_t* conf, const std::string& name, const std::str
   std::array<char, 512> error{};
   if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error.data(), error.size()) !=
       RD_KAFKA_CONF_OK) {
-    throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG,
+    throw KafkaError(ErrorCode::local_invalid_arg,
                      fmt::format("{} {}={}: {}", origin, name, value, error.data()));
   }
 }
 
+// The one configuration of every client the agent makes. The agent's defaults come first
+// so that kafka.properties (security.protocol, sasl.*, ssl.*, ...) can override them; the
+// caller's `extra` come last and win.
+ConfPtr client_configuration(const KafkaConfig& config,
+                             const std::map<std::string, std::string>& extra) {
+  ConfPtr conf(rd_kafka_conf_new());
+  set_or_throw(conf.get(), "log.connection.close", "false", "default");
+  set_or_throw(conf.get(), "socket.keepalive.enable", "true", "default");
+  for (const auto& [key, value] : config.properties) {
+    set_or_throw(conf.get(), key, value, "kafka.properties:");
+  }
+  set_or_throw(conf.get(), "bootstrap.servers", config.bootstrap_servers, "kafka.bootstrap_servers:");
+  set_or_throw(conf.get(), "client.id", config.client_id, "kafka.client_id:");
+  for (const auto& [key, value] : extra) set_or_throw(conf.get(), key, value, "property");
+  return conf;
+}
+
+// Routes the handle's log, error and statistics callbacks to `context`.
+void attach_context(rd_kafka_conf_t* conf, ClientContext* context) {
+  rd_kafka_conf_set_opaque(conf, context);
+  rd_kafka_conf_set_log_cb(conf, log_callback);
+  rd_kafka_conf_set_error_cb(conf, error_callback);
+  rd_kafka_conf_set_stats_cb(conf, stats_callback);
+}
+
 }  // namespace
+
+void HandleDeleter::operator()(rd_kafka_s* rk) const { rd_kafka_destroy(rk); }
 
 bool LogThrottle::allow(std::string_view key, std::chrono::steady_clock::time_point now,
                         std::uint64_t& suppressed) {
@@ -160,8 +188,8 @@ void ClientContext::on_stats(std::string_view json) {
   stats_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Client::poll(std::chrono::milliseconds timeout) const {
-  if (handle_) rd_kafka_poll(handle_.get(), static_cast<int>(timeout.count()));
+int Client::poll(std::chrono::milliseconds timeout) const {
+  return handle_ ? rd_kafka_poll(handle_.get(), static_cast<int>(timeout.count())) : 0;
 }
 
 std::map<std::string, std::string> watermark_consumer_properties() {
@@ -181,99 +209,44 @@ std::map<std::string, std::string> offset_fetch_consumer_properties(const std::s
   return properties;
 }
 
+rd_kafka_type_t native(ClientKind kind) {
+  return kind == ClientKind::producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER;
+}
+
+Client make_client(const KafkaConfig& config, ClientKind kind,
+                   const std::map<std::string, std::string>& extra, std::string name,
+                   std::shared_ptr<FailureNote> failure_note) {
+  return make_client(config, native(kind), extra, std::move(name), {}, std::move(failure_note));
+}
+
 Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
                    const std::map<std::string, std::string>& extra, std::string name,
                    const std::function<void(rd_kafka_conf_t*)>& configure,
                    std::shared_ptr<FailureNote> failure_note) {
-  ConfPtr conf(rd_kafka_conf_new());
-  // Defaults of the agent, before the user's properties so that they can be overridden.
-  set_or_throw(conf.get(), "log.connection.close", "false", "default");
-  set_or_throw(conf.get(), "socket.keepalive.enable", "true", "default");
-  for (const auto& [key, value] : config.properties) {
-    set_or_throw(conf.get(), key, value, "kafka.properties:");
-  }
-  set_or_throw(conf.get(), "bootstrap.servers", config.bootstrap_servers, "kafka.bootstrap_servers:");
-  set_or_throw(conf.get(), "client.id", config.client_id, "kafka.client_id:");
-  for (const auto& [key, value] : extra) set_or_throw(conf.get(), key, value, "property");
-
+  ConfPtr conf = client_configuration(config, extra);
   auto context = std::make_unique<ClientContext>(std::move(name));
   context->set_failure_note(std::move(failure_note));
-  rd_kafka_conf_set_opaque(conf.get(), context.get());
-  rd_kafka_conf_set_log_cb(conf.get(), log_callback);
-  rd_kafka_conf_set_error_cb(conf.get(), error_callback);
-  rd_kafka_conf_set_stats_cb(conf.get(), stats_callback);
+  attach_context(conf.get(), context.get());
   if (configure) configure(conf.get());
 
   std::array<char, 512> error{};
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), error.data(), error.size());
   if (!rk) {
-    throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG,
+    throw KafkaError(ErrorCode::local_invalid_arg,
                      fmt::format("cannot create Kafka client: {}", error.data()));
   }
   (void)conf.release();  // rd_kafka_new took ownership
   return Client(std::move(context), HandlePtr(rk));
 }
 
-namespace {
-std::atomic<bool> g_broker_waits_abandoned{false};
-}  // namespace
-
-void abandon_broker_waits(bool abandon) {
-  g_broker_waits_abandoned.store(abandon, std::memory_order_release);
-}
-
-bool broker_waits_abandoned() { return g_broker_waits_abandoned.load(std::memory_order_acquire); }
-
-std::optional<std::string> wait_for_cluster_id(rd_kafka_t* rk,
-                                               std::chrono::steady_clock::time_point deadline,
-                                               const std::function<bool()>& give_up) {
-  using Clock = std::chrono::steady_clock;
-  for (;;) {
-    const auto started = Clock::now();
-    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started);
-    if (remaining <= std::chrono::milliseconds(0)) return std::nullopt;
-    const auto wait = std::min(remaining, kBrokerWaitSlice);
-    if (char* id = rd_kafka_clusterid(rk, static_cast<int>(wait.count()))) {
-      std::string out(id);
-      rd_kafka_mem_free(rk, id);
-      return out;
-    }
-    // An early nullptr: metadata came, from a broker too old to send a cluster id.
-    if (Clock::now() - started < wait / 2) return std::string();
-    if (give_up()) return std::nullopt;
-  }
-}
-
-MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
-                           rd_kafka_topic_t* only) {
-  // rd_kafka_metadata itself cannot be interrupted: while no broker is usable it waits for
-  // one up to the whole timeout. So first wait for a broker (interruptibly), then send one
-  // request with the rest of the timeout. (Not a request per slice: a request that outlives
-  // its timeout in flight makes librdkafka drop the connection.)
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  // The cluster id comes with the handle's first metadata (and stays cached), so this waits
-  // for a broker only until one has ever answered. Past the deadline the request below fails
-  // with librdkafka's own error.
-  if (!wait_for_cluster_id(rk, deadline, broker_waits_abandoned) && broker_waits_abandoned()) {
-    throw KafkaError(RD_KAFKA_RESP_ERR__TRANSPORT,
-                     "metadata request abandoned, the agent is stopping: no broker reachable "
-                     "yet (" + error_name(RD_KAFKA_RESP_ERR__TRANSPORT) + ")");
-  }
-  const auto remaining = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      deadline - std::chrono::steady_clock::now()),
-                                  std::chrono::milliseconds(1));
-  const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t err =
-      rd_kafka_metadata(rk, only ? 0 : 1, only, &md, static_cast<int>(remaining.count()));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (md) rd_kafka_metadata_destroy(md);
-    throw KafkaError(err, "metadata request failed: " + error_name(err));
-  }
-  return MetadataPtr(md);
-}
-
 std::string error_name(rd_kafka_resp_err_t code) {
   return fmt::format("{} ({})", rd_kafka_err2str(code), rd_kafka_err2name(code));
+}
+
+int remaining_ms(std::chrono::steady_clock::time_point deadline, int floor) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::clamp<long long>(left.count(), floor, std::numeric_limits<int>::max()));
 }
 
 }  // namespace ks::kafka

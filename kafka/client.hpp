@@ -1,34 +1,42 @@
 // Kafka client handles shared by the collectors: created once from the agent's KafkaConfig
 // and reused every cycle (a handle per cycle is slow and leaks sockets), with librdkafka's
 // logs routed into spdlog at a reduced, rate-limited level and its errors counted.
+// Plain C++ types only: the raw librdkafka handle is reached through kafka/detail/native.hpp,
+// which only the Kafka layer's own .cpp files include.
 #pragma once
-
-#include <librdkafka/rdkafka.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-#include "kafka/handles.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
+#include "kafka/errors.hpp"
+
+// librdkafka's handle type, opaque here (librdkafka declares rd_kafka_t as this struct).
+struct rd_kafka_s;
 
 namespace ks::kafka {
 
 // A Kafka call that failed as a whole (not one partition of it).
 struct KafkaError : CollectError {
-  KafkaError(rd_kafka_resp_err_t code, const std::string& what)
-      : CollectError(what), code(code) {}
-  rd_kafka_resp_err_t code;
+  KafkaError(ErrorCode code, const std::string& what) : CollectError(what), code(code) {}
+  // A librdkafka code as it is (ErrorCode has librdkafka's numbering).
+  KafkaError(int raw_code, const std::string& what) : KafkaError(error_code(raw_code), what) {}
+  ErrorCode code;
+};
+
+// A wait of the Kafka layer cut short because its stop token was requested (the agent is
+// stopping): the call's result is incomplete and must not be published.
+struct StopRequested : KafkaError {
+  explicit StopRequested(const std::string& what)
+      : KafkaError(ErrorCode::local_interrupted, what) {}
 };
 
 // At most `burst` lines per key per `window`; the rest are counted and reported with the
@@ -107,6 +115,14 @@ class ClientContext {
   std::string stats_;
 };
 
+enum class ClientKind { producer, consumer };
+
+// Destroys a librdkafka handle (rd_kafka_destroy; defined in kafka/client.cpp).
+struct HandleDeleter {
+  void operator()(rd_kafka_s* rk) const;
+};
+using HandlePtr = std::unique_ptr<rd_kafka_s, HandleDeleter>;
+
 // A librdkafka handle with its context. Move-only; the handle is destroyed before the
 // context it points to.
 class Client {
@@ -115,27 +131,30 @@ class Client {
   Client(std::unique_ptr<ClientContext> context, HandlePtr handle)
       : context_(std::move(context)), handle_(std::move(handle)) {}
 
-  rd_kafka_t* get() const { return handle_.get(); }
   explicit operator bool() const { return static_cast<bool>(handle_); }
   ClientContext& context() const { return *context_; }
-  // Serves the callbacks librdkafka delivers only from rd_kafka_poll (error, statistics).
-  void poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const;
+  // Serves the callbacks librdkafka delivers only from rd_kafka_poll (error, statistics);
+  // returns how many events were served.
+  int poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const;
+
+  // The raw handle, for the Kafka layer's own code only (kafka/detail/native.hpp).
+  friend rd_kafka_s* native(const Client& client);
 
  private:
   std::unique_ptr<ClientContext> context_;  // declared first: destroyed after handle_
   HandlePtr handle_;
 };
 
-// A handle of `type` configured with kafka.bootstrap_servers, kafka.client_id, every
-// kafka.properties entry, then `extra` (which wins: the caller's needs, such as
-// isolation.level for watermarks). Throws KafkaError naming a property librdkafka refuses.
-// A consumer made here has no group.id and never subscribes: it is only for metadata,
-// offsets_for_times and admin calls (the fleet coordinator's consumer is the exception: it
-// sets group.id and a rebalance callback through `configure`, called last on the conf).
-Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
+// A handle of `kind` configured by client_configuration (kafka/client.cpp): the agent's
+// defaults, kafka.properties (security included), kafka.bootstrap_servers,
+// kafka.client_id, then `extra` (which wins: the caller's needs, such as isolation.level
+// for watermarks). Every client the agent makes is configured there and only there.
+// Throws KafkaError naming a property librdkafka refuses. A consumer made here has no
+// group.id unless `extra` sets one, and never subscribes: it is only for metadata,
+// watermarks and admin calls.
+Client make_client(const KafkaConfig& config, ClientKind kind,
                    const std::map<std::string, std::string>& extra = {},
                    std::string name = "kafka",
-                   const std::function<void(rd_kafka_conf_t*)>& configure = {},
                    std::shared_ptr<FailureNote> failure_note = nullptr);
 
 // Properties for a consumer handle that reads watermarks: high watermark, not the last
@@ -151,30 +170,5 @@ std::map<std::string, std::string> watermark_consumer_properties();
 // handle never subscribes or commits, so this group never joins, holds no offsets and
 // never shows up in ListGroups; at most its coordinator is looked up.
 std::map<std::string, std::string> offset_fetch_consumer_properties(const std::string& client_id);
-
-// Metadata of the whole cluster (all topics), or of the one topic `only`; KafkaError after
-// at most `timeout`, or sooner once broker waits are abandoned (below).
-MetadataPtr fetch_metadata(rd_kafka_t* rk, std::chrono::milliseconds timeout,
-                           rd_kafka_topic_t* only = nullptr);
-
-// Process-wide switch, set when the agent stops: fetch_metadata's wait for a handle's first
-// metadata (Kafka never reached yet: librdkafka would otherwise wait out the whole request
-// timeout, 10 s by default) gives up within kBrokerWaitSlice, so that SIGTERM can join every
-// thread within 5 s. A request already sent to a broker is still waited for. false again
-// only in tests.
-void abandon_broker_waits(bool abandon = true);
-bool broker_waits_abandoned();
-inline constexpr std::chrono::milliseconds kBrokerWaitSlice{500};
-
-// The cluster id from the handle's metadata, waited for in kBrokerWaitSlice slices until
-// `deadline`, or until `give_up()` says so between slices. Nothing is sent: librdkafka asks
-// a broker for metadata by itself as soon as one connects, and the id then stays cached.
-// nullopt when not known in time or given up; "" when the metadata came from a broker too
-// old to send one.
-std::optional<std::string> wait_for_cluster_id(rd_kafka_t* rk,
-                                               std::chrono::steady_clock::time_point deadline,
-                                               const std::function<bool()>& give_up);
-
-std::string error_name(rd_kafka_resp_err_t code);  // "Local: Timed out (_TIMED_OUT)"
 
 }  // namespace ks::kafka

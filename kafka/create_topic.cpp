@@ -91,9 +91,9 @@ CreateTopicsResult create_topics(const Client& client, const std::vector<NewTopi
     owned.push_back(new_topic(spec));
     raw.push_back(owned.back().get());
   }
-  const AdminOptionsPtr admin = admin_options(client.get(), options);
-  const QueuePtr queue(rd_kafka_queue_new(client.get()));
-  rd_kafka_CreateTopics(client.get(), raw.data(), raw.size(), admin.get(), queue.get());
+  const AdminOptionsPtr admin = admin_options(native(client), options);
+  const QueuePtr queue(rd_kafka_queue_new(native(client)));
+  rd_kafka_CreateTopics(native(client), raw.data(), raw.size(), admin.get(), queue.get());
   const EventPtr event = wait_for_answer(queue.get(), options);
   if (!event) return CreateTopicsResult{};
   return read_result(event.get());

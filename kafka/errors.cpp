@@ -40,6 +40,7 @@ static_assert(static_cast<int>(ErrorCode::local_revoke_partitions) == RD_KAFKA_R
 static_assert(static_cast<int>(ErrorCode::local_authentication) == RD_KAFKA_RESP_ERR__AUTHENTICATION);
 static_assert(static_cast<int>(ErrorCode::local_no_offset) == RD_KAFKA_RESP_ERR__NO_OFFSET);
 static_assert(static_cast<int>(ErrorCode::local_timed_out_queue) == RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE);
+static_assert(static_cast<int>(ErrorCode::local_interrupted) == RD_KAFKA_RESP_ERR__INTR);
 static_assert(static_cast<int>(ErrorCode::local_fatal) == RD_KAFKA_RESP_ERR__FATAL);
 static_assert(static_cast<int>(ErrorCode::local_unknown_group) == RD_KAFKA_RESP_ERR__UNKNOWN_GROUP);
 static_assert(static_cast<int>(ErrorCode::local_purge_queue) == RD_KAFKA_RESP_ERR__PURGE_QUEUE);
@@ -72,6 +73,10 @@ bool retriable(ErrorCode code) {
     default:
       return false;
   }
+}
+
+std::string error_code_name(ErrorCode code) {
+  return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(raw(code)));
 }
 
 }  // namespace ks::kafka

@@ -44,6 +44,7 @@ enum class ErrorCode : int {
   local_authentication = -169,
   local_no_offset = -168,
   local_timed_out_queue = -166,
+  local_interrupted = -163,  // a wait cut short by a stop request (librdkafka's _INTR)
   local_fatal = -150,
   // librdkafka's own, for the producer, topic reader and group consumer (kafka-clients)
   local_unknown_group = -179,
@@ -62,5 +63,7 @@ inline bool failed(ErrorCode code) { return code != ErrorCode::no_error; }
 
 // librdkafka's description with its name: "Local: Timed out (_TIMED_OUT)".
 std::string error_name(ErrorCode code);
+// The name alone: "_TIMED_OUT", "NOT_LEADER_FOR_PARTITION".
+std::string error_code_name(ErrorCode code);
 
 }  // namespace ks::kafka

@@ -1,88 +1,263 @@
 #include "kafka/group_admin.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <cstdint>
+#include <unordered_map>
 
-#include "kafka/handles.hpp"
+#include "kafka/detail/admin_pipeline.hpp"
+#include "kafka/detail/native.hpp"
 
-namespace ks::groups {
+namespace ks::kafka {
+namespace {
 
-AdminPipeline::AdminPipeline(rd_kafka_t* rk, int max_in_flight,
-                             std::chrono::milliseconds request_timeout)
-    : rk_(rk), max_in_flight_(std::max(1, max_in_flight)), request_timeout_(request_timeout) {}
+using Clock = std::chrono::steady_clock;
 
-void AdminPipeline::add(rd_kafka_admin_op_t op, int requests, Start start, Done done) {
-  calls_.push_back(Call{op, std::max(1, requests), std::move(start), std::move(done)});
+// "" when the call succeeded, else why not, as the collectors report it.
+std::string event_error(rd_kafka_event_t* event) {
+  if (!event) return "not answered before the deadline";
+  if (rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  const char* text = rd_kafka_event_error_string(event);
+  return fmt::format("{} ({})", text ? text : "", rd_kafka_err2name(rd_kafka_event_error(event)));
 }
 
-AdminPipeline::Result AdminPipeline::run(Clock::time_point deadline) {
-  Result result;
-  result.calls = calls_.size();
-  // A queue of this run only: an answer arriving after the deadline lands in a destroyed
-  // queue (librdkafka drops it), never in the next cycle's.
-  kafka::QueuePtr queue(rd_kafka_queue_new(rk_));
-  std::size_t next = 0;
-  int in_flight = 0;
-  std::size_t outstanding = calls_.size();
+std::string error_text(const rd_kafka_error_t* error) {
+  return fmt::format("{} ({})", rd_kafka_error_string(error), rd_kafka_error_name(error));
+}
 
-  auto finish = [&](Call& call, rd_kafka_event_t* event) {
-    call.finished = true;
-    --outstanding;
-    if (call.started) in_flight -= call.requests;
-    call.done(event);
-  };
+bool is_not_found(const rd_kafka_error_t* error) {
+  return rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND;
+}
 
-  while (outstanding > 0) {
-    // Start as many as the budget allows (always at least one, so a call bigger than the
-    // budget still runs, alone).
-    while (next < calls_.size() &&
-           (in_flight == 0 || in_flight + calls_[next].requests <= max_in_flight_)) {
-      Call& call = calls_[next];
-      kafka::AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk_, call.op));
-      char error[256];
-      const bool configured =
-          options &&
-          rd_kafka_AdminOptions_set_request_timeout(options.get(),
-                                                    static_cast<int>(request_timeout_.count()),
-                                                    error, sizeof error) ==
-              RD_KAFKA_RESP_ERR_NO_ERROR;
-      if (!configured) {
-        finish(call, nullptr);
-        ++next;
-        continue;
-      }
-      rd_kafka_AdminOptions_set_opaque(options.get(),
-                                       reinterpret_cast<void*>(static_cast<std::uintptr_t>(next)));
-      if (result.first_started == Clock::time_point{}) result.first_started = Clock::now();
-      call.started = true;
-      in_flight += call.requests;
-      call.start(options.get(), queue.get());  // librdkafka copies the options
-      ++next;
+AdminBatchStats stats_of(const AdminPipeline::Result& r, std::size_t started) {
+  return {r.calls, started, r.answered, r.abandoned, r.peak_in_flight, r.first_started,
+          r.last_answered};
+}
+
+void read_listing(rd_kafka_event_t* event, GroupList& out) {
+  const auto* result = rd_kafka_event_ListConsumerGroups_result(event);
+  std::size_t count = 0;
+  const rd_kafka_ConsumerGroupListing_t** listings =
+      rd_kafka_ListConsumerGroups_result_valid(result, &count);
+  out.groups.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    out.groups.push_back(
+        {rd_kafka_ConsumerGroupListing_group_id(listings[i]),
+         rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(listings[i]))});
+  }
+  std::size_t error_count = 0;
+  const rd_kafka_error_t** failures = rd_kafka_ListConsumerGroups_result_errors(result, &error_count);
+  for (std::size_t i = 0; i < error_count; ++i) out.errors.push_back(error_text(failures[i]));
+}
+
+DescribedGroup read_description(const rd_kafka_ConsumerGroupDescription_t* d) {
+  DescribedGroup description;
+  description.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(d));
+  if (const char* assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(d)) {
+    description.assignor = assignor;
+  }
+  const std::size_t members = rd_kafka_ConsumerGroupDescription_member_count(d);
+  description.members = static_cast<int>(members);
+  for (std::size_t m = 0; m < members; ++m) {
+    const rd_kafka_MemberDescription_t* member = rd_kafka_ConsumerGroupDescription_member(d, m);
+    const rd_kafka_MemberAssignment_t* assignment =
+        member ? rd_kafka_MemberDescription_assignment(member) : nullptr;
+    const rd_kafka_topic_partition_list_t* partitions =
+        assignment ? rd_kafka_MemberAssignment_partitions(assignment) : nullptr;
+    if (!partitions) continue;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      description.assigned.emplace_back(partitions->elems[i].topic, partitions->elems[i].partition);
     }
-    if (outstanding == 0) break;
-
-    const auto now = Clock::now();
-    if (now >= deadline) break;
-    const auto wait = std::min<Clock::duration>(deadline - now, std::chrono::milliseconds(200));
-    kafka::EventPtr event(rd_kafka_queue_poll(
-        queue.get(),
-        static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count())));
-    if (!event) continue;
-    const auto index = static_cast<std::size_t>(
-        reinterpret_cast<std::uintptr_t>(rd_kafka_event_opaque(event.get())));
-    if (index >= calls_.size() || !calls_[index].started || calls_[index].finished) continue;
-    ++result.answered;
-    result.last_answered = Clock::now();
-    finish(calls_[index], event.get());
   }
-
-  for (Call& call : calls_) {
-    if (call.finished) continue;
-    ++result.abandoned;
-    finish(call, nullptr);
-  }
-  calls_.clear();
-  return result;
+  return description;
 }
 
-}  // namespace ks::groups
+// One DescribeConsumerGroups answer into the results of the groups it names.
+void read_descriptions(rd_kafka_event_t* event,
+                       const std::unordered_map<std::string_view, std::size_t>& index,
+                       std::vector<GroupDescriptionResult>& out) {
+  const auto* result = rd_kafka_event_DescribeConsumerGroups_result(event);
+  std::size_t count = 0;
+  const rd_kafka_ConsumerGroupDescription_t** descriptions =
+      rd_kafka_DescribeConsumerGroups_result_groups(result, &count);
+  for (std::size_t d = 0; d < count; ++d) {
+    const auto it = index.find(rd_kafka_ConsumerGroupDescription_group_id(descriptions[d]));
+    if (it == index.end()) continue;
+    GroupDescriptionResult& group = out[it->second];
+    if (const rd_kafka_error_t* error = rd_kafka_ConsumerGroupDescription_error(descriptions[d])) {
+      group.error = error_text(error);
+      group.not_found = is_not_found(error);
+      continue;
+    }
+    group.description = read_description(descriptions[d]);
+  }
+}
+
+void read_offsets(rd_kafka_event_t* event, GroupOffsetsResult& group) {
+  const auto* result = rd_kafka_event_ListConsumerGroupOffsets_result(event);
+  std::size_t count = 0;
+  const rd_kafka_group_result_t** results = rd_kafka_ListConsumerGroupOffsets_result_groups(result, &count);
+  if (count == 0) {
+    group.error = "empty ListConsumerGroupOffsets answer";
+    return;
+  }
+  if (const rd_kafka_error_t* error = rd_kafka_group_result_error(results[0])) {
+    group.error = error_text(error);
+    group.not_found = is_not_found(error);
+    return;
+  }
+  if (const rd_kafka_topic_partition_list_t* partitions = rd_kafka_group_result_partitions(results[0])) {
+    group.committed.reserve(static_cast<std::size_t>(partitions->cnt));
+    for (int i = 0; i < partitions->cnt; ++i) {
+      const rd_kafka_topic_partition_t& p = partitions->elems[i];
+      // -1: no commit on this partition (no lag series; counted as uncommitted).
+      if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR || p.offset < 0) continue;
+      group.committed.push_back({p.topic, p.partition, p.offset});
+    }
+  }
+  group.fetched = true;
+}
+
+// True when the AlterConsumerGroupOffsets answer accepts every offset of every group.
+bool commit_accepted(rd_kafka_event_t* event) {
+  if (!event || rd_kafka_event_error(event)) return false;
+  size_t n = 0;
+  const rd_kafka_group_result_t** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+      rd_kafka_event_AlterConsumerGroupOffsets_result(event), &n);
+  for (size_t g = 0; g < n; ++g) {
+    if (rd_kafka_group_result_error(groups[g])) return false;
+    const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[g]);
+    for (int p = 0; parts && p < parts->cnt; ++p) {
+      if (parts->elems[p].err) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+GroupList list_groups(const Client& client, const AdminBatchOptions& options, std::stop_token stop) {
+  rd_kafka_t* rk = native(client);
+  GroupList out;
+  AdminPipeline pipeline(rk, 1, options.request_timeout);
+  pipeline.add(
+      RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, 1,
+      [rk](rd_kafka_AdminOptions_t* admin_options, rd_kafka_queue_t* queue) {
+        rd_kafka_ListConsumerGroups(rk, admin_options, queue);
+      },
+      [&out](rd_kafka_event_t* event) {
+        if (std::string error = event_error(event); !error.empty()) {
+          out.errors.push_back(std::move(error));
+          return;
+        }
+        out.answered = true;
+        read_listing(event, out);
+      });
+  pipeline.run(options.deadline, std::move(stop));
+  return out;
+}
+
+GroupDescriptions describe_groups(const Client& client, std::span<const std::string> groups,
+                                  int groups_per_call, const AdminBatchOptions& options,
+                                  std::stop_token stop) {
+  rd_kafka_t* rk = native(client);
+  GroupDescriptions out;
+  out.groups.resize(groups.size());
+  std::unordered_map<std::string_view, std::size_t> index;
+  index.reserve(groups.size());
+  for (std::size_t i = 0; i < groups.size(); ++i) index.emplace(groups[i], i);
+  std::size_t started = 0;
+  AdminPipeline pipeline(rk, options.max_in_flight, options.request_timeout);
+  const auto chunk = static_cast<std::size_t>(std::max(1, groups_per_call));
+  for (std::size_t begin = 0; begin < groups.size(); begin += chunk) {
+    const std::size_t end = std::min(groups.size(), begin + chunk);
+    pipeline.add(
+        RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, static_cast<int>(end - begin),
+        [&, rk, begin, end](rd_kafka_AdminOptions_t* admin_options, rd_kafka_queue_t* queue) {
+          std::vector<const char*> ids;
+          ids.reserve(end - begin);
+          for (std::size_t i = begin; i < end; ++i) ids.push_back(groups[i].c_str());
+          rd_kafka_DescribeConsumerGroups(rk, ids.data(), ids.size(), admin_options, queue);
+          out.requests += end - begin;  // one DescribeGroups per group
+          ++started;
+        },
+        [&, begin, end](rd_kafka_event_t* event) {
+          if (std::string error = event_error(event); !error.empty()) {
+            for (std::size_t i = begin; i < end; ++i) out.groups[i].error = error;
+            return;
+          }
+          read_descriptions(event, index, out.groups);
+          for (std::size_t i = begin; i < end; ++i) {
+            if (!out.groups[i].description && out.groups[i].error.empty()) {
+              out.groups[i].error = "missing from the DescribeConsumerGroups answer";
+            }
+          }
+        });
+  }
+  out.stats = stats_of(pipeline.run(options.deadline, std::move(stop)), started);
+  return out;
+}
+
+GroupOffsets fetch_group_offsets(const Client& client, std::span<const std::string> groups,
+                                 const AdminBatchOptions& options, std::stop_token stop) {
+  rd_kafka_t* rk = native(client);
+  GroupOffsets out;
+  out.groups.resize(groups.size());
+  std::size_t started = 0;
+  AdminPipeline pipeline(rk, options.max_in_flight, options.request_timeout);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    pipeline.add(
+        RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, 1,
+        [rk, &group = groups[i], &started](rd_kafka_AdminOptions_t* admin_options,
+                                           rd_kafka_queue_t* queue) {
+          // NULL partitions: every partition the group has committed (one group per call).
+          rd_kafka_ListConsumerGroupOffsets_t* request =
+              rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr);
+          rd_kafka_ListConsumerGroupOffsets(rk, &request, 1, admin_options, queue);
+          rd_kafka_ListConsumerGroupOffsets_destroy(request);  // the call copied it
+          ++started;
+        },
+        [&result = out.groups[i]](rd_kafka_event_t* event) {
+          if (std::string error = event_error(event); !error.empty()) {
+            result.error = std::move(error);
+            return;
+          }
+          result.answered = true;
+          read_offsets(event, result);
+        });
+  }
+  out.stats = stats_of(pipeline.run(options.deadline, std::move(stop)), started);
+  return out;
+}
+
+std::vector<std::size_t> commit_group_offsets(const Client& client,
+                                              std::span<const GroupCommit> commits,
+                                              const AdminBatchOptions& options,
+                                              std::stop_token stop) {
+  rd_kafka_t* rk = native(client);
+  std::vector<std::size_t> failed;
+  AdminPipeline pipeline(rk, options.max_in_flight, options.request_timeout);
+  for (std::size_t i = 0; i < commits.size(); ++i) {
+    pipeline.add(
+        RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, 1,
+        [rk, &commit = commits[i]](rd_kafka_AdminOptions_t* admin_options, rd_kafka_queue_t* queue) {
+          PartitionListPtr offsets = new_partition_list(static_cast<int>(commit.offsets.size()));
+          for (const CommittedOffset& o : commit.offsets) {
+            rd_kafka_topic_partition_list_add(offsets.get(), o.topic.c_str(), o.partition)->offset =
+                o.offset;
+          }
+          rd_kafka_AlterConsumerGroupOffsets_t* request =
+              rd_kafka_AlterConsumerGroupOffsets_new(commit.group.c_str(), offsets.get());
+          rd_kafka_AlterConsumerGroupOffsets(rk, &request, 1, admin_options, queue);
+          rd_kafka_AlterConsumerGroupOffsets_destroy(request);  // the call copied it
+        },
+        [i, &failed](rd_kafka_event_t* event) {
+          if (!commit_accepted(event)) failed.push_back(i);
+        });
+  }
+  pipeline.run(options.deadline, std::move(stop));
+  std::sort(failed.begin(), failed.end());
+  return failed;
+}
+
+}  // namespace ks::kafka

@@ -1,60 +1,126 @@
-// Many librdkafka admin calls in flight at once on ONE queue, at most `max_in_flight`
-// requests at a time, each bounded by a request timeout, and the whole batch by a
-// deadline. ListConsumerGroupOffsets takes one group per call: issuing them one after the
-// other costs a round trip each; issuing them all at once floods the coordinators. The
-// queue is polled and each result is matched to its call by the options' opaque.
-//
-// A call not answered by the deadline is handed to its callback as nullptr and forgotten:
-// one slow group or coordinator delays the batch by at most the deadline, never longer.
+// Consumer-group admin requests: list the groups, describe them, read their committed
+// offsets (and, for benchmarks and tests, commit offsets for a group). Many calls are
+// issued at once on ONE queue, at most `max_in_flight` requests at a time, each bounded by
+// a request timeout and the whole batch by a deadline: ListConsumerGroupOffsets takes one
+// group per call, and issuing them one after the other costs a round trip each, while
+// issuing them all at once floods the coordinators. A call not answered by the deadline
+// fails alone: one slow group or coordinator delays the batch by at most the deadline.
+// Every batch ends within a poll slice (~200 ms) of a stop request, with StopRequested.
 #pragma once
-
-#include <librdkafka/rdkafka.h>
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <utility>
 #include <vector>
 
-namespace ks::groups {
+#include "kafka/client.hpp"
 
-class AdminPipeline {
- public:
-  using Clock = std::chrono::steady_clock;
-  // Starts the call: must call an rd_kafka_<Op>(..., options, queue) function.
-  using Start = std::function<void(rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue)>;
-  // The call's result event (owned by the pipeline), or nullptr when it was not answered
-  // before the deadline or could not be started.
-  using Done = std::function<void(rd_kafka_event_t* event)>;
+namespace ks::kafka {
 
-  AdminPipeline(rd_kafka_t* rk, int max_in_flight, std::chrono::milliseconds request_timeout);
-
-  // `requests`: how many Kafka requests the call sends (its share of max_in_flight).
-  void add(rd_kafka_admin_op_t op, int requests, Start start, Done done);
-
-  struct Result {
-    std::size_t calls = 0;
-    std::size_t answered = 0;
-    std::size_t abandoned = 0;  // not answered by the deadline
-    Clock::time_point first_started{};
-    Clock::time_point last_answered{};
-  };
-  // Runs every added call; returns when all are answered or at `deadline`.
-  Result run(Clock::time_point deadline);
-
- private:
-  struct Call {
-    rd_kafka_admin_op_t op;
-    int requests;
-    Start start;
-    Done done;
-    bool started = false;
-    bool finished = false;
-  };
-
-  rd_kafka_t* rk_;
-  int max_in_flight_;
-  std::chrono::milliseconds request_timeout_;
-  std::vector<Call> calls_;
+struct AdminBatchOptions {
+  int max_in_flight = 1;                             // requests in flight at once
+  std::chrono::milliseconds request_timeout{10000};  // librdkafka's, per request
+  std::chrono::steady_clock::time_point deadline;    // of the whole batch
 };
 
-}  // namespace ks::groups
+struct AdminBatchStats {
+  std::size_t calls = 0;
+  std::size_t started = 0;    // calls issued (the others could not be configured)
+  std::size_t answered = 0;   // calls whose result came back (successful or not)
+  std::size_t abandoned = 0;  // not answered by the deadline
+  int peak_in_flight = 0;     // the most requests in flight at once
+  std::chrono::steady_clock::time_point first_started{};  // epoch when none started
+  std::chrono::steady_clock::time_point last_answered{};
+};
+
+// --- ListConsumerGroups (one request per broker, one call) ---
+
+struct GroupListing {
+  std::string group;
+  std::string state;  // "Stable", "Empty", ... as librdkafka names it
+};
+
+struct GroupList {
+  bool answered = false;             // the call came back (perhaps with broker errors)
+  std::vector<GroupListing> groups;  // from the brokers that answered
+  std::vector<std::string> errors;   // the call's error, or one per broker that failed
+};
+
+GroupList list_groups(const Client& client, const AdminBatchOptions& options,
+                      std::stop_token stop);
+
+// --- DescribeConsumerGroups (one DescribeGroups request per group) ---
+
+struct DescribedGroup {
+  std::string state;     // "Stable", "Empty", "Dead", ...
+  std::string assignor;  // partition assignor ("" when none)
+  int members = 0;
+  // Partitions in the members' assignments. Empty with members > 0 when the assignments
+  // could not be read (not the "consumer" protocol).
+  std::vector<std::pair<std::string, std::int32_t>> assigned;
+};
+
+struct GroupDescriptionResult {
+  std::optional<DescribedGroup> description;  // absent: see error
+  std::string error;                          // "" when described
+  bool not_found = false;                     // answered GROUP_ID_NOT_FOUND
+};
+
+struct GroupDescriptions {
+  std::vector<GroupDescriptionResult> groups;  // aligned with the names asked for
+  std::size_t requests = 0;                    // DescribeGroups requests sent (one per group)
+  AdminBatchStats stats;
+};
+
+// `groups_per_call` groups per DescribeConsumerGroups call (each counts as that many
+// requests in flight).
+GroupDescriptions describe_groups(const Client& client, std::span<const std::string> groups,
+                                  int groups_per_call, const AdminBatchOptions& options,
+                                  std::stop_token stop);
+
+// --- ListConsumerGroupOffsets (one group per call) ---
+
+struct CommittedOffset {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;  // >= 0: partitions without a commit are left out
+};
+
+struct GroupOffsetsResult {
+  bool answered = false;  // the call came back without an error of its own
+  bool fetched = false;   // ... and the group's offsets were read
+  std::string error;      // "" when fetched
+  bool not_found = false;  // answered GROUP_ID_NOT_FOUND
+  std::vector<CommittedOffset> committed;
+};
+
+struct GroupOffsets {
+  std::vector<GroupOffsetsResult> groups;  // aligned with the names asked for
+  AdminBatchStats stats;
+};
+
+// Every partition each group has committed (a NULL partition list: a real broker answers
+// with all of them). Use a consumer made with offset_fetch_consumer_properties().
+GroupOffsets fetch_group_offsets(const Client& client, std::span<const std::string> groups,
+                                 const AdminBatchOptions& options, std::stop_token stop);
+
+// --- AlterConsumerGroupOffsets (one group per call) ---
+
+struct GroupCommit {
+  std::string group;
+  std::vector<CommittedOffset> offsets;
+};
+
+// Commits each group's offsets (the group must have no active members). Returns the
+// indexes of the commits that failed (the call, the group or a partition): callers retry.
+std::vector<std::size_t> commit_group_offsets(const Client& client,
+                                              std::span<const GroupCommit> commits,
+                                              const AdminBatchOptions& options,
+                                              std::stop_token stop);
+
+}  // namespace ks::kafka

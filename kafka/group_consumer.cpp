@@ -118,8 +118,8 @@ GroupConsumer::GroupConsumer(const KafkaConfig& kafka, GroupConsumerSettings set
                                });
   state_->client.context().set_user(&state_->hooks);
   // Callbacks (rebalance, error, log) are then served by rd_kafka_consumer_poll alone.
-  rd_kafka_poll_set_consumer(state_->client.get());
-  state_->commits.reset(rd_kafka_queue_new(state_->client.get()));
+  rd_kafka_poll_set_consumer(native(state_->client));
+  state_->commits.reset(rd_kafka_queue_new(native(state_->client)));
 }
 
 GroupConsumer::~GroupConsumer() = default;
@@ -129,36 +129,36 @@ void GroupConsumer::subscribe(const std::vector<std::string>& topics) {
   for (const auto& t : topics) {
     rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   }
-  if (const auto err = rd_kafka_subscribe(state_->client.get(), list.get())) {
+  if (const auto err = rd_kafka_subscribe(native(state_->client), list.get())) {
     throw KafkaError(err, "subscribe failed: " + error_name(err));
   }
 }
 
 std::optional<ConsumedMessage> GroupConsumer::poll(std::chrono::milliseconds timeout) {
   const std::unique_ptr<rd_kafka_message_t, MessageDeleter> m(
-      rd_kafka_consumer_poll(state_->client.get(), static_cast<int>(timeout.count())));
+      rd_kafka_consumer_poll(native(state_->client), static_cast<int>(timeout.count())));
   if (!m) return std::nullopt;
   return consumed(m.get());
 }
 
 ErrorCode GroupConsumer::store_offsets(const std::vector<TopicPartition>& offsets) {
-  return detail::code(rd_kafka_offsets_store(state_->client.get(), detail::to_list(offsets).get()));
+  return detail::code(rd_kafka_offsets_store(native(state_->client), detail::to_list(offsets).get()));
 }
 
 ErrorCode GroupConsumer::pause(const std::vector<TopicPartition>& partitions) {
   return detail::code(
-      rd_kafka_pause_partitions(state_->client.get(), detail::to_list(partitions).get()));
+      rd_kafka_pause_partitions(native(state_->client), detail::to_list(partitions).get()));
 }
 
 ErrorCode GroupConsumer::resume(const std::vector<TopicPartition>& partitions) {
   return detail::code(
-      rd_kafka_resume_partitions(state_->client.get(), detail::to_list(partitions).get()));
+      rd_kafka_resume_partitions(native(state_->client), detail::to_list(partitions).get()));
 }
 
 ErrorCode GroupConsumer::commit_async(const std::optional<std::vector<TopicPartition>>& offsets,
                                       std::uint64_t tag) {
   const PartitionListPtr list = offsets ? detail::to_list(*offsets) : nullptr;
-  return detail::code(rd_kafka_commit_queue(state_->client.get(), list.get(),
+  return detail::code(rd_kafka_commit_queue(native(state_->client), list.get(),
                                             state_->commits.get(), nullptr,
                                             reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag))));
 }
@@ -180,7 +180,7 @@ CommitResult GroupConsumer::commit_sync(const std::optional<std::vector<TopicPar
   CommitResult result;
   // A NULL queue makes the call synchronous; the callback reports per-partition errors.
   const auto err =
-      rd_kafka_commit_queue(state_->client.get(), list.get(), nullptr, sync_commit_done, &result);
+      rd_kafka_commit_queue(native(state_->client), list.get(), nullptr, sync_commit_done, &result);
   if (err) result.error = detail::code(err);
   return result;
 }
@@ -189,24 +189,24 @@ ErrorCode GroupConsumer::committed(std::vector<TopicPartition>& partitions,
                                    std::chrono::milliseconds timeout) {
   const PartitionListPtr list = detail::to_list(partitions);
   const auto err =
-      rd_kafka_committed(state_->client.get(), list.get(), static_cast<int>(timeout.count()));
+      rd_kafka_committed(native(state_->client), list.get(), static_cast<int>(timeout.count()));
   if (!err) partitions = detail::to_partitions(list.get());
   return detail::code(err);
 }
 
 std::optional<std::string> GroupConsumer::fatal_error() const {
   std::array<char, 512> text{};
-  const auto err = rd_kafka_fatal_error(state_->client.get(), text.data(), text.size());
+  const auto err = rd_kafka_fatal_error(native(state_->client), text.data(), text.size());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
   return std::string(rd_kafka_err2name(err)) + ": " + text.data();
 }
 
 ErrorCode GroupConsumer::close() {
-  return detail::code(rd_kafka_consumer_close(state_->client.get()));
+  return detail::code(rd_kafka_consumer_close(native(state_->client)));
 }
 
 bool GroupConsumer::close_within(std::chrono::milliseconds deadline) {
-  rd_kafka_t* rk = state_->client.get();
+  rd_kafka_t* rk = native(state_->client);
   QueuePtr queue(rd_kafka_queue_new(rk));
   log_error(state_->hooks.name, "close", rd_kafka_consumer_close_queue(rk, queue.get()));
   const auto until = Clock::now() + deadline;

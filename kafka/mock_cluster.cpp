@@ -6,7 +6,8 @@
 #include <array>
 #include <stdexcept>
 
-#include "kafka/handles.hpp"
+#include "kafka/bulk_produce.hpp"
+#include "kafka/detail/handles.hpp"
 
 namespace ks::kafka {
 
@@ -74,6 +75,17 @@ void MockCluster::push_request_errors(int api_key, const std::vector<ErrorCode>&
   for (ErrorCode e : errors) codes.push_back(static_cast<rd_kafka_resp_err_t>(raw(e)));
   rd_kafka_mock_push_request_errors_array(state_->cluster, static_cast<std::int16_t>(api_key),
                                           codes.size(), codes.data());
+}
+
+void MockCluster::produce(const std::string& topic, int partition, std::int64_t count) {
+  KafkaConfig config;
+  config.bootstrap_servers = bootstrap_;
+  // std::string, not a literal: g++ 12 at -O3 warns (-Wrestrict) on a literal assigned to a
+  // map's string, a false positive (GCC bug 105651).
+  config.properties["log_level"] = std::string("0");
+  const Client producer = make_client(config, ClientKind::producer, {}, "mock-producer");
+  produce_copies(producer, topic, partition, count, "m");
+  flush(producer, std::chrono::seconds(10));
 }
 
 }  // namespace ks::kafka

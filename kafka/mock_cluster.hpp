@@ -5,6 +5,7 @@
 // Lives in the Kafka layer so that tests never include librdkafka themselves.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ class MockCluster {
   // The next requests of Kafka API `api_key` (e.g. 9 = OffsetFetch, 8 = OffsetCommit) fail
   // with `errors`, in order, one per request.
   void push_request_errors(int api_key, const std::vector<ErrorCode>& errors);
+  // Writes `count` one-byte messages to partition `partition` of `topic` (a producer of
+  // its own, flushed before it returns; 10 s at most).
+  void produce(const std::string& topic, int partition, std::int64_t count);
 
  private:
   struct State;

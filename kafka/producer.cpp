@@ -75,7 +75,7 @@ ErrorCode Producer::produce(const OutgoingMessage& m, std::uint64_t tag) {
   void* key = m.key ? const_cast<char*>(m.key->data()) : nullptr;
   const std::size_t key_size = m.key ? m.key->size() : 0;
   const rd_kafka_resp_err_t err = rd_kafka_producev(
-      state_->client.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key, key_size),
+      native(state_->client), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key, key_size),
       RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
       RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag))),
@@ -86,22 +86,22 @@ ErrorCode Producer::produce(const OutgoingMessage& m, std::uint64_t tag) {
 }
 
 void Producer::poll(std::chrono::milliseconds timeout) {
-  rd_kafka_poll(state_->client.get(), static_cast<int>(timeout.count()));
+  rd_kafka_poll(native(state_->client), static_cast<int>(timeout.count()));
 }
 
 ErrorCode Producer::flush(std::chrono::milliseconds timeout) {
-  return detail::code(rd_kafka_flush(state_->client.get(), static_cast<int>(timeout.count())));
+  return detail::code(rd_kafka_flush(native(state_->client), static_cast<int>(timeout.count())));
 }
 
 void Producer::purge() {
-  rd_kafka_purge(state_->client.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_purge(native(state_->client), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 }
 
-int Producer::queue_length() const { return rd_kafka_outq_len(state_->client.get()); }
+int Producer::queue_length() const { return rd_kafka_outq_len(native(state_->client)); }
 
 std::optional<std::string> Producer::fatal_error() const {
   std::array<char, 512> text{};
-  const auto err = rd_kafka_fatal_error(state_->client.get(), text.data(), text.size());
+  const auto err = rd_kafka_fatal_error(native(state_->client), text.data(), text.size());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
   return std::string(rd_kafka_err2name(err)) + ": " + text.data();
 }

@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "kafka/handles.hpp"
+#include "kafka/detail/handles.hpp"
 
 namespace ks::kafka {
 

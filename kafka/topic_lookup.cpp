@@ -25,18 +25,18 @@ TopicInfo topic_info(const rd_kafka_metadata_topic_t& t) {
 TopicInfo lookup_topic(const Client& client, const std::string& topic,
                        std::chrono::milliseconds timeout) {
   const std::unique_ptr<rd_kafka_topic_t, TopicDeleter> handle(
-      rd_kafka_topic_new(client.get(), topic.c_str(), nullptr));
+      rd_kafka_topic_new(native(client), topic.c_str(), nullptr));
   if (!handle) {
     throw KafkaError(rd_kafka_last_error(), "topic " + topic + ": " +
                                                 error_name(rd_kafka_last_error()));
   }
-  const MetadataPtr md = fetch_metadata(client.get(), timeout, handle.get());
+  const MetadataPtr md = fetch_native_metadata(native(client), timeout, std::stop_token{}, handle.get());
   if (md->topic_cnt != 1) return TopicInfo{topic, ErrorCode::unknown_topic_or_part, {}};
   return topic_info(md->topics[0]);
 }
 
 std::vector<TopicInfo> lookup_all_topics(const Client& client, std::chrono::milliseconds timeout) {
-  const MetadataPtr md = fetch_metadata(client.get(), timeout);
+  const MetadataPtr md = fetch_native_metadata(native(client), timeout, std::stop_token{});
   std::vector<TopicInfo> topics;
   for (int i = 0; i < md->topic_cnt; ++i) topics.push_back(topic_info(md->topics[i]));
   return topics;

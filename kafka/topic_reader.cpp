@@ -36,9 +36,9 @@ std::vector<std::int32_t> partitions_of(const Client& client, const TopicReaderS
   try {
     info = lookup_topic(client, settings.topic, settings.timeout);
   } catch (const KafkaError& e) {
-    throw TopicReadError(TopicReadError::Kind::unreachable, detail::code(e.code),
+    throw TopicReadError(TopicReadError::Kind::unreachable, e.code,
                          fmt::format("cannot reach Kafka at {}: {}", kafka.bootstrap_servers,
-                                     rd_kafka_err2str(e.code)));
+                                     rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(raw(e.code)))));
   }
   if (failed(info.error)) {
     throw TopicReadError(TopicReadError::Kind::no_topic, info.error,
@@ -60,7 +60,7 @@ PartitionListPtr start_offsets(const Client& client, const TopicReaderSettings& 
         settings.since_ms ? *settings.since_ms : RD_KAFKA_OFFSET_BEGINNING;
   }
   if (!settings.since_ms || partitions.empty()) return list;
-  const auto err = rd_kafka_offsets_for_times(client.get(), list.get(),
+  const auto err = rd_kafka_offsets_for_times(native(client), list.get(),
                                               static_cast<int>(settings.timeout.count()));
   const auto partition_err = detail::code(err) == ErrorCode::no_error
                                  ? first_error(detail::to_partitions(list.get()))
@@ -83,8 +83,8 @@ struct TopicReader::State {
   std::map<std::int32_t, bool> at_end;
   ~State() {
     if (!client) return;
-    rd_kafka_assign(client.get(), nullptr);
-    rd_kafka_consumer_close(client.get());
+    rd_kafka_assign(native(client), nullptr);
+    rd_kafka_consumer_close(native(client));
   }
 };
 
@@ -94,12 +94,12 @@ TopicReader::TopicReader(const KafkaConfig& kafka, TopicReaderSettings settings)
     state_->client = make_client(kafka, RD_KAFKA_CONSUMER, reader_properties(settings),
                                  settings.name, detail::log_policy(settings.logs));
   } catch (const KafkaError& e) {
-    throw TopicReadError(TopicReadError::Kind::config, detail::code(e.code), e.what());
+    throw TopicReadError(TopicReadError::Kind::config, e.code, e.what());
   }
   const auto partitions = partitions_of(state_->client, settings, kafka);
   const PartitionListPtr list = start_offsets(state_->client, settings, partitions);
   for (const std::int32_t p : partitions) state_->at_end[p] = false;
-  if (const auto e = rd_kafka_assign(state_->client.get(), list.get())) {
+  if (const auto e = rd_kafka_assign(native(state_->client), list.get())) {
     throw TopicReadError(TopicReadError::Kind::read, detail::code(e),
                          fmt::format("cannot read {}: {}", settings.topic, rd_kafka_err2str(e)));
   }
@@ -111,7 +111,7 @@ std::optional<TopicRecord> TopicReader::poll(std::chrono::milliseconds timeout,
                                              std::string& error) {
   error.clear();
   const std::unique_ptr<rd_kafka_message_t, MessageDeleter> m(
-      rd_kafka_consumer_poll(state_->client.get(), static_cast<int>(timeout.count())));
+      rd_kafka_consumer_poll(native(state_->client), static_cast<int>(timeout.count())));
   if (!m) return std::nullopt;
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     state_->at_end[m->partition] = true;

@@ -6,52 +6,76 @@
 // per partition and can block far past its timeout on a dead leader.)
 #pragma once
 
-#include <librdkafka/rdkafka.h>
-
 #include <chrono>
 #include <cstdint>
 #include <span>
+#include <stop_token>
+#include <string_view>
 #include <vector>
 
-#include "kafka/handles.hpp"
+#include "kafka/client.hpp"
+#include "kafka/errors.hpp"
 
 namespace ks::kafka {
 
-struct BrokerWatermarks {
-  std::int32_t broker = -1;  // the leader the partitions were grouped under (informational)
-  // Input: topic and partition of each entry (offsets are ignored and left untouched).
-  PartitionListPtr partitions;
-  // Output, aligned with partitions->elems: -1 where unknown (call or partition failed).
-  std::vector<std::int64_t> low;
-  std::vector<std::int64_t> high;
-  // Whole-call results of the two requests; NO_ERROR when the call succeeded (single
-  // partitions may still carry errors: see partition_errors).
-  rd_kafka_resp_err_t low_error = RD_KAFKA_RESP_ERR_NO_ERROR;
-  rd_kafka_resp_err_t high_error = RD_KAFKA_RESP_ERR_NO_ERROR;
-  std::size_t calls = 0;             // offsets_for_times calls made (2, more when split)
+// A partition to ask for, with its leader (from the metadata): the requests are grouped by
+// it. `topic` must stay valid during the call.
+struct WatermarkRequest {
+  std::string_view topic;
+  std::int32_t partition = 0;
+  std::int32_t leader = -1;  // < 0: no leader to ask (offline); answered -1, -1
+};
+
+// -1 where unknown (no leader, the call or the partition failed).
+struct PartitionWatermarks {
+  std::int64_t low = -1;
+  std::int64_t high = -1;
+  bool known() const { return low >= 0 && high >= 0; }
+};
+
+// What the calls to one leader broker did.
+struct BrokerWatermarkOutcome {
+  std::int32_t broker = -1;
+  std::size_t partitions = 0;  // requests led by it
+  std::size_t batches = 0;     // partition lists it was asked for (max_partitions_per_call)
+  std::size_t calls = 0;       // offsets_for_times calls made (2 per batch, more when split)
+  // Calls (one per batch and kind) that failed as a whole, and the first of their errors
+  // per kind. Single partitions may still carry errors: see partition_errors.
+  std::size_t failed_calls = 0;
+  ErrorCode low_error = ErrorCode::no_error;
+  ErrorCode high_error = ErrorCode::no_error;
   // Partitions left without an offset by an error of their own (e.g. NOT_LEADER while
   // leadership moves), in the worse of the two kinds. A broker that answers some partitions
   // with errors does not fail its call: the batch is split so the others get their offsets.
   std::size_t partition_errors = 0;
-  rd_kafka_resp_err_t first_partition_error = RD_KAFKA_RESP_ERR_NO_ERROR;  // (diagnostics)
-  std::chrono::steady_clock::duration took{};  // wall time of the slower of the two calls
+  ErrorCode first_partition_error = ErrorCode::no_error;  // (diagnostics)
+  bool unreachable = false;  // a call timed out or lost its connection: it "stops answering"
+  std::chrono::steady_clock::duration took{};  // wall time of its slowest call
 
-  bool failed() const {
-    return low_error != RD_KAFKA_RESP_ERR_NO_ERROR || high_error != RD_KAFKA_RESP_ERR_NO_ERROR;
-  }
-  // The broker did not answer (timeout, connection failure): it "stops answering".
-  bool unreachable() const;
+  bool failed() const { return failed_calls > 0; }
+};
+
+struct WatermarkResults {
+  std::vector<PartitionWatermarks> offsets;     // aligned with the requests
+  std::vector<BrokerWatermarkOutcome> brokers;  // one per leader asked, by first appearance
+  std::size_t calls() const;
 };
 
 struct WatermarkOptions {
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // per call and in total
   int max_concurrent_calls = 16;  // blocking calls running at once (threads)
+  // Partitions per offsets_for_times call; 0: no limit. librdkafka matches answers to
+  // requests with linear list searches, so a call's CPU cost grows with the square of its
+  // size: a broker leading more partitions gets several calls (and requests).
+  int max_partitions_per_call = 0;
 };
 
-// Fills low/high of every batch. Calls run concurrently (each blocks a thread while its
-// request is in flight), all within `timeout` of the start. `rk` is any client handle;
-// use a consumer made with watermark_consumer_properties() (read_uncommitted).
-void fetch_watermarks(rd_kafka_t* rk, std::span<BrokerWatermarks> batches,
-                      const WatermarkOptions& options);
+// Watermarks of every request. Calls run concurrently (each blocks a thread while its
+// request is in flight), all within `timeout` of the start. No call starts once `stop` is
+// requested, and then StopRequested is thrown when the calls in flight (bounded by the
+// timeout; librdkafka cannot cancel them) have returned. Use a consumer made with
+// watermark_consumer_properties() (read_uncommitted).
+WatermarkResults fetch_watermarks(const Client& client, std::span<const WatermarkRequest> requests,
+                                  const WatermarkOptions& options, std::stop_token stop);
 
 }  // namespace ks::kafka

@@ -14,8 +14,14 @@
 #include <unordered_map>
 
 #include "collectors/brokers/cluster_model.hpp"
-#include "kafka/describe_configs.hpp"
+#include <memory>
+#include <set>
+#include <stop_token>
+#include <vector>
+
 #include "kafka/client.hpp"
+#include "kafka/describe_configs.hpp"
+#include "kafka/metadata.hpp"
 #include "core/cluster_snapshot.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
@@ -30,8 +36,8 @@ class BrokerCollector final : public Collector {
     bool up = false;
     std::chrono::duration<double> total{}, metadata{}, watermarks{}, configs{};
     std::size_t topics = 0, partitions = 0, brokers = 0;
-    std::size_t metadata_calls = 0;         // rd_kafka_metadata calls (retries included)
-    std::size_t watermark_calls = 0;        // rd_kafka_offsets_for_times calls
+    std::size_t metadata_calls = 0;         // metadata requests (retries included)
+    std::size_t watermark_calls = 0;        // ListOffsets calls (offsets_for_times)
     std::size_t watermark_failed_calls = 0;
     std::size_t describe_configs_calls = 0;
     std::size_t partitions_without_watermarks = 0;  // online partitions left without offsets
@@ -60,6 +66,8 @@ class BrokerCollector final : public Collector {
   // Publishes a snapshot every cycle. When the metadata request fails it publishes one with
   // up false (every known broker down, no topics) and then throws CollectError, so the
   // cycle counts as failed. Missing watermarks of some brokers do not fail the cycle.
+  // Every Kafka wait ends soon after `stop` is requested: the cycle then throws
+  // kafka::StopRequested and publishes nothing.
   void collect_once(std::stop_token stop) override;
 
   const CycleReport& last_cycle() const { return report_; }
@@ -71,9 +79,38 @@ class BrokerCollector final : public Collector {
     std::optional<int> min_insync_replicas;
   };
 
+  using Clock = std::chrono::steady_clock;
+  // What the watermark fetch tells the rest of the cycle.
+  struct WatermarkPass {
+    std::set<std::int32_t> not_answering;  // leaders whose calls timed out or lost the connection
+    Clock::time_point at;                  // when the brokers answered, on average
+  };
+
   void ensure_client();
-  kafka::MetadataPtr fetch_metadata_with_retry(CycleReport& report);
+  kafka::ClusterMetadata fetch_metadata_with_retry(CycleReport& report, std::stop_token stop);
   void publish_unreachable(const std::string& error, std::chrono::system_clock::time_point now);
+  // The steps of a cycle, in order (collect_once).
+  void connect_or_publish_down(std::chrono::system_clock::time_point now, const CycleReport& report);
+  kafka::ClusterMetadata metadata_or_publish_down(Clock::time_point cycle_start,
+                                                  std::chrono::system_clock::time_point now,
+                                                  CycleReport& report, std::stop_token stop);
+  std::shared_ptr<ClusterSnapshot> begin_snapshot(const kafka::ClusterMetadata& metadata,
+                                                  std::chrono::system_clock::time_point now) const;
+  std::chrono::milliseconds call_timeout() const;
+  void start_config_requests(const std::vector<TopicState>& topics,
+                             const std::vector<brokers::BrokerTracker::Seen>& seen,
+                             Clock::time_point start, CycleReport& report);
+  WatermarkPass fetch_topic_watermarks(std::vector<TopicState>& topics, CycleReport& report,
+                                       std::stop_token stop);
+  void collect_config_answers(Clock::time_point configs_start, CycleReport& report,
+                              std::stop_token stop);
+  void apply_config_results(const kafka::DescribeConfigsResults& results);
+  void finish_config_batch();
+  void apply_topic_configs(std::vector<TopicState>& topics);
+  void finish_cycle(std::shared_ptr<ClusterSnapshot> snapshot, std::vector<TopicState> topics,
+                    const std::vector<brokers::BrokerTracker::Seen>& seen,
+                    const WatermarkPass& watermarks, Clock::time_point cycle_start,
+                    CycleReport& report);
 
   KafkaConfig kafka_;
   BrokersCollectorConfig config_;

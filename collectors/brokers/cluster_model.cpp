@@ -48,44 +48,52 @@ void derive_health(TopicState& topic) {
   }
 }
 
-std::vector<TopicState> topics_from_metadata(const rd_kafka_metadata_t& metadata,
+namespace {
+
+// A partition of the metadata, its replicas and ISR appended to the topic's pooled ids.
+void add_partition(TopicState& topic, const kafka::PartitionMetadata& mp) {
+  PartitionState& p = topic.partitions.emplace_back();
+  p.id = mp.id;
+  p.leader = mp.leader < 0 ? kNoBroker : mp.leader;
+  p.error = static_cast<std::int16_t>(kafka::raw(mp.error));
+  p.replicas_begin = static_cast<std::uint32_t>(topic.replica_ids.size());
+  const std::size_t replicas = std::min<std::size_t>(mp.replicas.size(), 65535);
+  const std::size_t isr = std::min<std::size_t>(mp.isrs.size(), 65535);
+  p.replica_count = static_cast<std::uint16_t>(replicas);
+  p.isr_count = static_cast<std::uint16_t>(isr);
+  topic.replica_ids.insert(topic.replica_ids.end(), mp.replicas.begin(),
+                           mp.replicas.begin() + static_cast<std::ptrdiff_t>(replicas));
+  topic.replica_ids.insert(topic.replica_ids.end(), mp.isrs.begin(),
+                           mp.isrs.begin() + static_cast<std::ptrdiff_t>(isr));
+}
+
+TopicState topic_state(const kafka::TopicMetadata& mt) {
+  TopicState topic;
+  topic.name = mt.name;
+  topic.error = static_cast<std::int16_t>(kafka::raw(mt.error));
+  topic.partitions.reserve(mt.partitions.size());
+  std::size_t ids = 0;
+  for (const kafka::PartitionMetadata& mp : mt.partitions) ids += mp.replicas.size() + mp.isrs.size();
+  topic.replica_ids.reserve(ids);
+  for (const kafka::PartitionMetadata& mp : mt.partitions) add_partition(topic, mp);
+  std::sort(topic.partitions.begin(), topic.partitions.end(),
+            [](const PartitionState& a, const PartitionState& b) { return a.id < b.id; });
+  derive_health(topic);
+  return topic;
+}
+
+}  // namespace
+
+std::vector<TopicState> topics_from_metadata(const kafka::ClusterMetadata& metadata,
                                              TopicFilter& filter) {
   std::vector<TopicState> topics;
-  topics.reserve(static_cast<std::size_t>(metadata.topic_cnt));
-  for (int t = 0; t < metadata.topic_cnt; ++t) {
-    const rd_kafka_metadata_topic_t& mt = metadata.topics[t];
-    if (!mt.topic || !filter.matches(mt.topic)) continue;
+  topics.reserve(metadata.topics.size());
+  for (const kafka::TopicMetadata& mt : metadata.topics) {
+    if (mt.name.empty() || !filter.matches(mt.name)) continue;
     // A topic being created or deleted can answer with an error and no partitions: it is
     // not there (yet, any more).
-    if (mt.err != RD_KAFKA_RESP_ERR_NO_ERROR && mt.partition_cnt <= 0) continue;
-    TopicState& topic = topics.emplace_back();
-    topic.name = mt.topic;
-    topic.error = static_cast<std::int16_t>(mt.err);
-    const auto count = static_cast<std::size_t>(std::max(0, mt.partition_cnt));
-    topic.partitions.reserve(count);
-    std::size_t ids = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      ids += static_cast<std::size_t>(std::max(0, mt.partitions[i].replica_cnt)) +
-             static_cast<std::size_t>(std::max(0, mt.partitions[i].isr_cnt));
-    }
-    topic.replica_ids.reserve(ids);
-    for (std::size_t i = 0; i < count; ++i) {
-      const rd_kafka_metadata_partition_t& mp = mt.partitions[i];
-      PartitionState& p = topic.partitions.emplace_back();
-      p.id = mp.id;
-      p.leader = mp.leader < 0 ? kNoBroker : mp.leader;
-      p.error = static_cast<std::int16_t>(mp.err);
-      p.replicas_begin = static_cast<std::uint32_t>(topic.replica_ids.size());
-      const int replicas = std::clamp(mp.replica_cnt, 0, 65535);
-      const int isr = std::clamp(mp.isr_cnt, 0, 65535);
-      p.replica_count = static_cast<std::uint16_t>(replicas);
-      p.isr_count = static_cast<std::uint16_t>(isr);
-      topic.replica_ids.insert(topic.replica_ids.end(), mp.replicas, mp.replicas + replicas);
-      topic.replica_ids.insert(topic.replica_ids.end(), mp.isrs, mp.isrs + isr);
-    }
-    std::sort(topic.partitions.begin(), topic.partitions.end(),
-              [](const PartitionState& a, const PartitionState& b) { return a.id < b.id; });
-    derive_health(topic);
+    if (kafka::failed(mt.error) && mt.partitions.empty()) continue;
+    topics.push_back(topic_state(mt));
   }
   std::sort(topics.begin(), topics.end(),
             [](const TopicState& a, const TopicState& b) { return a.name < b.name; });

@@ -3,8 +3,6 @@
 // listed), and messages-in rates from successive high watermarks. Unit-tested directly.
 #pragma once
 
-#include <librdkafka/rdkafka.h>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -19,6 +17,7 @@
 
 #include "core/cluster_snapshot.hpp"
 #include "core/config.hpp"
+#include "kafka/metadata.hpp"
 
 namespace ks::brokers {
 
@@ -48,7 +47,7 @@ void derive_health(TopicState& topic);
 
 // The monitored topics of a metadata response: sorted by name, partitions sorted by id,
 // health derived without min.insync.replicas (apply it, then derive_health again).
-std::vector<TopicState> topics_from_metadata(const rd_kafka_metadata_t& metadata,
+std::vector<TopicState> topics_from_metadata(const kafka::ClusterMetadata& metadata,
                                              TopicFilter& filter);
 
 // Which brokers to list and whether each is up. A broker in the metadata is up unless it

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "collectors/groups/group_evaluator.hpp"
 #include "collectors/groups/group_filter.hpp"
 #include "kafka/client.hpp"
+#include "kafka/group_admin.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
 #include "core/groups_snapshot.hpp"
@@ -49,7 +51,9 @@ class GroupCollector final : public Collector {
   std::string cycle_problem() const override { return failure_note_->describe(); }
   std::chrono::milliseconds interval() const override { return config_.interval; }
 
-  // Called from one thread at a time (the scheduler's thread for this collector).
+  // Called from one thread at a time (the scheduler's thread for this collector). Every
+  // Kafka wait ends soon after `stop` is requested: the cycle then throws
+  // kafka::StopRequested and publishes nothing.
   void collect_once(std::stop_token stop) override;
 
   // The last published cycle's figures (for the benchmark and logs).
@@ -59,17 +63,30 @@ class GroupCollector final : public Collector {
  private:
   struct Topology;  // partition leaders of this cycle's metadata
 
-  void ensure_client();
+  using Clock = std::chrono::steady_clock;
   struct Listing {
     std::string name;
     std::string state;
   };
-  std::vector<Listing> list_groups(GroupsCycleStats& stats);
-  void describe_groups(std::vector<groups::GroupObservation>& groups, GroupsCycleStats& stats);
-  std::chrono::steady_clock::time_point fetch_offsets(std::vector<groups::GroupObservation>& groups,
-                                                      GroupsCycleStats& stats);
+
+  void ensure_client();
+  kafka::AdminBatchOptions batch_options(int max_in_flight) const;
+  // The steps of a cycle, in order (collect_once).
+  Topology fetch_topology(GroupsCycleStats& stats, std::stop_token stop);
+  std::vector<Listing> list_groups(GroupsCycleStats& stats, std::stop_token stop);
+  void select_groups(std::vector<Listing> listed, groups::CycleObservations& observations,
+                     GroupsCycleStats& stats);
+  void describe_groups(std::vector<groups::GroupObservation>& groups, GroupsCycleStats& stats,
+                       std::stop_token stop);
+  Clock::time_point fetch_offsets(std::vector<groups::GroupObservation>& groups,
+                                  GroupsCycleStats& stats, std::stop_token stop);
+  static std::vector<groups::TopicPartition> watermark_partitions(
+      const Topology& topology, const groups::CycleObservations& observations);
   void fetch_watermarks(const Topology& topology, groups::CycleObservations& observations,
-                        GroupsCycleStats& stats);
+                        GroupsCycleStats& stats, std::stop_token stop);
+  void count_outcomes(groups::CycleObservations& observations, GroupsCycleStats& stats);
+  void evaluate_and_publish(groups::CycleObservations observations, const GroupsCycleStats& stats,
+                            Clock::time_point cycle_start);
 
   KafkaConfig kafka_;
   GroupsCollectorConfig config_;

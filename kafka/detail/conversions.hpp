@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "kafka/errors.hpp"
-#include "kafka/handles.hpp"
+#include "kafka/detail/handles.hpp"
+#include "kafka/detail/native.hpp"
 #include "kafka/library_logs.hpp"
 #include "kafka/topic_partition.hpp"
 

@@ -1,8 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include <librdkafka/rdkafka.h>
-
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -16,7 +13,7 @@ using ks::brokers::TopicFilter;
 
 namespace {
 
-// Builds a plain rd_kafka_metadata_t (the same C structs librdkafka returns).
+// Metadata as the Kafka layer hands it over: plain structs.
 class FakeMetadata {
  public:
   struct Partition {
@@ -24,41 +21,23 @@ class FakeMetadata {
     int32_t leader;
     std::vector<int32_t> replicas;
     std::vector<int32_t> isr;
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    ks::kafka::ErrorCode err = ks::kafka::ErrorCode::no_error;
   };
 
   void topic(std::string name, std::vector<Partition> partitions,
-             rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR) {
-    topics_.push_back({std::move(name), std::move(partitions), err});
+             ks::kafka::ErrorCode err = ks::kafka::ErrorCode::no_error) {
+    ks::kafka::TopicMetadata& t = md_.topics.emplace_back();
+    t.name = std::move(name);
+    t.error = err;
+    for (Partition& p : partitions) {
+      t.partitions.push_back({p.id, p.leader, std::move(p.replicas), std::move(p.isr), p.err});
+    }
   }
 
-  const rd_kafka_metadata_t& build() {
-    c_topics_.clear();
-    c_partitions_.clear();
-    for (auto& t : topics_) {
-      auto& parts = c_partitions_.emplace_back();
-      for (auto& p : t.partitions) {
-        parts.push_back({p.id, p.err, p.leader, static_cast<int>(p.replicas.size()),
-                         p.replicas.data(), static_cast<int>(p.isr.size()), p.isr.data()});
-      }
-      c_topics_.push_back({t.name.data(), static_cast<int>(parts.size()), parts.data(), t.err});
-    }
-    md_ = {};
-    md_.topic_cnt = static_cast<int>(c_topics_.size());
-    md_.topics = c_topics_.data();
-    return md_;
-  }
+  const ks::kafka::ClusterMetadata& build() const { return md_; }
 
  private:
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-    rd_kafka_resp_err_t err;
-  };
-  std::deque<Topic> topics_;
-  std::vector<rd_kafka_metadata_topic_t> c_topics_;
-  std::deque<std::vector<rd_kafka_metadata_partition_t>> c_partitions_;
-  rd_kafka_metadata_t md_{};
+  ks::kafka::ClusterMetadata md_;
 };
 
 ks::NameFilter filter(std::vector<std::string> include, std::vector<std::string> exclude) {
@@ -165,7 +144,7 @@ TEST_CASE("topics from metadata: filtered, sorted, replicas and ISR pooled", "[b
   md.topic("zeta", {{1, 2, {2, 1}, {2, 1}}, {0, 1, {1, 2}, {1}}});
   md.topic("__consumer_offsets", {{0, 1, {1}, {1}}});
   md.topic("alpha", {{0, -1, {3, 1}, {3}}});
-  md.topic("being-deleted", {}, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  md.topic("being-deleted", {}, ks::kafka::ErrorCode::unknown_topic_or_part);
   TopicFilter f({}, false);
   const auto topics = ks::brokers::topics_from_metadata(md.build(), f);
   REQUIRE(topics.size() == 2);

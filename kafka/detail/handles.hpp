@@ -1,16 +1,17 @@
 // Owning wrappers for librdkafka's C objects: each is a unique_ptr whose deleter calls the
 // matching destroy function, so no path (errors, exceptions, early returns) leaks one.
+// Internal to the Kafka layer (it includes librdkafka): only kafka/*.cpp include it. The
+// handle's own wrapper, HandlePtr, is in kafka/client.hpp (Client holds one).
 #pragma once
 
 #include <librdkafka/rdkafka.h>
 
 #include <memory>
 
+#include "kafka/client.hpp"
+
 namespace ks::kafka {
 
-struct HandleDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
 struct ConfDeleter {
   void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
 };
@@ -42,7 +43,6 @@ struct ErrorDeleter {
   void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
 };
 
-using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
