@@ -294,15 +294,31 @@ std::vector<Include> includes_of(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// The first line of `code` (comments and literals blanked) that names a librdkafka
+// identifier (rd_kafka_..., RD_KAFKA_...), with that name; 0 when none does.
+std::pair<int, std::string> first_librdkafka_name(const std::string& code) {
+  static const std::regex name(R"(\b(rd_kafka_\w+|RD_KAFKA_\w+))");
+  std::smatch m;
+  if (!std::regex_search(code, m, name)) return {0, {}};
+  const auto line = std::count(code.begin(), code.begin() + m.position(0), '\n') + 1;
+  return {static_cast<int>(line), m.str(1)};
+}
+
+}  // namespace
+
 std::vector<std::string> librdkafka_offenders(const std::vector<SourceFile>& files) {
   std::vector<std::string> out;
   for (const SourceFile& f : files) {
     if (top_folder(f.path) == "kafka") continue;
     for (const Include& inc : includes_of(f.text)) {
-      if (inc.target.rfind("librdkafka/", 0) == 0) {
+      if (inc.target.rfind("librdkafka/", 0) == 0 || inc.target.rfind("kafka/detail/", 0) == 0) {
         out.push_back(f.path + ":" + std::to_string(inc.line) + ": includes <" + inc.target + ">");
       }
     }
+    const auto [line, used] = first_librdkafka_name(blank_comments(f.text, false));
+    if (line > 0) out.push_back(f.path + ":" + std::to_string(line) + ": uses " + used);
   }
   return out;
 }

@@ -45,7 +45,9 @@ struct Include {
 };
 std::vector<Include> includes_of(std::string_view text);  // comments ignored
 
-// Rule 1 and rule 2: one line per offending include, "path:line: includes <target>".
+// Rule 1: outside kafka/, an include of librdkafka or of kafka/detail/ (the layer's internal
+// headers), "path:line: includes <target>", or a librdkafka name in code, "path:line: uses
+// NAME". Rule 2: one line per include against the dependency rules.
 std::vector<std::string> librdkafka_offenders(const std::vector<SourceFile>& files);
 std::vector<std::string> dependency_offenders(const std::vector<SourceFile>& files);
 
