@@ -24,10 +24,10 @@ struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
 };
 
+// Takes the error (librdkafka hands it to the caller to destroy).
 void log_error(const std::string& name, const char* what, rd_kafka_error_t* error) {
-  if (!error) return;
-  spdlog::error("{}: {}: {}", name, what, rd_kafka_error_string(error));
-  rd_kafka_error_destroy(error);
+  const ErrorPtr owned(error);
+  if (owned) spdlog::error("{}: {}: {}", name, what, rd_kafka_error_string(owned.get()));
 }
 
 Rebalance describe_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
