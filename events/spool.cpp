@@ -92,6 +92,24 @@ int open_rw(const fs::path& path) {
   return fd;
 }
 
+// Replaces `path` with `data` atomically and durably: written to PATH.tmp and fsync'd, renamed
+// over `path`, then the directory fsync'd, so a crash leaves either the old file or the new.
+void replace_file(const fs::path& path, const std::string& data) {
+  const fs::path tmp = path.string() + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) fail("cannot create", tmp);
+  try {
+    write_all(fd, data, 0, tmp);
+    sync_fd(fd, tmp);
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) fail("cannot rename", tmp);
+  sync_dir(path.parent_path());
+}
+
 std::int64_t size_of(int fd, const fs::path& path) {
   struct stat st {};
   if (fstat(fd, &st) != 0) fail("cannot stat", path);
@@ -536,8 +554,6 @@ void Spool::maybe_compact() {
 void Spool::compact() {
   const fs::path spool_path = dir_ / kSpoolFile;
   const fs::path acks_path = dir_ / kAcksFile;
-  const fs::path spool_tmp = dir_ / (std::string(kSpoolFile) + ".tmp");
-  const fs::path acks_tmp = dir_ / (std::string(kAcksFile) + ".tmp");
 
   // 1. The pending records into a new spool file, which replaces the old one atomically.
   const std::uint64_t first_seq = pending_.empty() ? next_seq_ : pending_.begin()->first;
@@ -550,20 +566,7 @@ void Spool::compact() {
                        entry.first_attempt_ms};
     data += f;
   }
-  {
-    const int fd = open(spool_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) fail("cannot create", spool_tmp);
-    try {
-      write_all(fd, data, 0, spool_tmp);
-      sync_fd(fd, spool_tmp);
-    } catch (...) {
-      close(fd);
-      throw;
-    }
-    close(fd);
-  }
-  if (rename(spool_tmp.c_str(), spool_path.c_str()) != 0) fail("cannot rename", spool_tmp);
-  sync_dir(dir_);
+  replace_file(spool_path, data);
   close(spool_fd_);
   spool_fd_ = open_rw(spool_path);
   spool_size_ = static_cast<std::int64_t>(data.size());
@@ -574,20 +577,7 @@ void Spool::compact() {
   for (const auto& [seq, entry] : pending_) {
     if (entry.first_attempt_ms > 0) acks += ack_entry(kAttempt, seq, entry.first_attempt_ms);
   }
-  {
-    const int fd = open(acks_tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) fail("cannot create", acks_tmp);
-    try {
-      write_all(fd, acks, 0, acks_tmp);
-      sync_fd(fd, acks_tmp);
-    } catch (...) {
-      close(fd);
-      throw;
-    }
-    close(fd);
-  }
-  if (rename(acks_tmp.c_str(), acks_path.c_str()) != 0) fail("cannot rename", acks_tmp);
-  sync_dir(dir_);
+  replace_file(acks_path, acks);
   close(acks_fd_);
   acks_fd_ = open_rw(acks_path);
   acks_size_ = static_cast<std::int64_t>(acks.size());
