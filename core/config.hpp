@@ -74,6 +74,11 @@ struct BrokersCollectorConfig {
   bool operator==(const BrokersCollectorConfig&) const = default;
 };
 
+// How finely the consumer-group families are exported (docs/metrics.md, "Cardinality"):
+// per partition (kafka_exporter's families), or only per group and topic (their sums and
+// maxima), which divides the lag series by the partitions per topic.
+enum class GroupsGranularity { partition, topic };
+
 struct GroupsCollectorConfig {
   bool enabled = true;
   Duration interval{std::chrono::seconds(15)};
@@ -81,6 +86,9 @@ struct GroupsCollectorConfig {
   int max_concurrent_requests = 50;
   int status_window_commits = 10;       // Burrow-like window length
   int lag_history_points = 60;          // (high watermark, time) samples per partition
+  GroupsGranularity granularity = GroupsGranularity::partition;
+  // kafka_consumergroup_* families not exported (full names, checked against the renderer's).
+  std::vector<std::string> exclude_families;
 
   bool operator==(const GroupsCollectorConfig&) const = default;
 };

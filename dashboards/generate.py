@@ -365,8 +365,8 @@ def consumer_groups():
              f"max by (cluster) (kafka_consumergroup_max_lag_seconds{{{GG}}})", unit="s"),
         stat("Messages lost to retention", "Messages deleted by retention before their group "
              "consumed them, now (empty while none).",
-             f"sum by (cluster) (max by (cluster, consumergroup, topic, partition) "
-             f"(kafka_consumergroup_lag_expired_messages{{{G}}}))", steps=BAD_ABOVE_0),
+             f"sum by (cluster) (max by (cluster, consumergroup, topic) "
+             f"(kafka_consumergroup_lag_expired_messages_sum{{{G}}}))", steps=BAD_ABOVE_0),
 
         row("Lag"),
         timeseries("Lag per group and topic (messages)", "kafka_consumergroup_lag_sum: "
@@ -375,7 +375,7 @@ def consumer_groups():
                            "{{consumergroup}} / {{topic}}")]),
         timeseries("Lag per group and topic (seconds)", "Age of the oldest unconsumed message "
                    "(its partition's worst), from the history of end offsets.",
-                   [target(f"max by (consumergroup, topic) (kafka_consumergroup_lag_seconds{{{G}}})",
+                   [target(f"max by (consumergroup, topic) (kafka_consumergroup_lag_seconds_max{{{G}}})",
                            "{{consumergroup}} / {{topic}}")], unit="s"),
         bargauge("Top 10 lagging groups (messages)", "Lag summed over the group's topics.",
                  f"topk(10, max by (cluster, consumergroup) (sum by (cluster, instance, consumergroup) "
@@ -385,16 +385,19 @@ def consumer_groups():
                  f"topk(10, max by (cluster, consumergroup) (kafka_consumergroup_max_lag_seconds{{{GG}}}))",
                  "{{consumergroup}}", unit="s",
                  steps=(("green", None), ("orange", 60), ("red", 300))),
-        table("Lag per partition", "Committed offset, lag, lag in seconds and status of each "
-              "partition.",
-              [(f"max by (consumergroup, topic, partition) (kafka_consumergroup_current_offset{{{G}}})",
-                "committed offset"),
-               (f"max by (consumergroup, topic, partition) (kafka_consumergroup_lag{{{G}}})", "lag"),
-               (f"max by (consumergroup, topic, partition) (kafka_consumergroup_lag_seconds{{{G}}})",
+        table("Lag per group and topic", "Sum of the committed offsets, lag (total and worst "
+              "partition), lag in seconds and status of the worst partition. Per-topic "
+              "figures, so the same with collectors.groups.granularity partition or topic.",
+              [(f"max by (consumergroup, topic) (kafka_consumergroup_current_offset_sum{{{G}}})",
+                "committed offsets"),
+               (f"max by (consumergroup, topic) (kafka_consumergroup_lag_sum{{{G}}})", "lag"),
+               (f"max by (consumergroup, topic) (kafka_consumergroup_lag_max{{{G}}})",
+                "worst partition lag"),
+               (f"max by (consumergroup, topic) (kafka_consumergroup_lag_seconds_max{{{G}}})",
                 "lag seconds"),
-               (f"max by (consumergroup, topic, partition) (kafka_consumergroup_partition_status{{{G}}})",
-                "status")], h=10,
-              overrides=[{"matcher": {"id": "byName", "options": "status"},
+               (f"max by (consumergroup, topic) (kafka_consumergroup_partition_status_max{{{G}}})",
+                "worst status")], h=10,
+              overrides=[{"matcher": {"id": "byName", "options": "worst status"},
                           "properties": [{"id": "mappings", "value": PARTITION_STATUS_MAP}]}]),
 
         row("Status, members and state"),
@@ -402,10 +405,11 @@ def consumer_groups():
                        "partition STOP, STALL or REWIND).",
                        f"max by (consumergroup) (kafka_consumergroup_status{{{GG}}})",
                        "{{consumergroup}}", mappings=GROUP_STATUS_MAP),
-        table("Partitions not OK", "Partitions WARN, STOP (no consumer), STALL (consumer not "
-              "progressing) or REWIND (empty while all are OK).",
-              [(f"max by (consumergroup, topic, partition) (kafka_consumergroup_partition_status{{{G}}}) > 1",
-                "status")], w=12, mappings=PARTITION_STATUS_MAP),
+        table("Partitions not OK", "Partitions per group, topic and status WARN, STOP (no "
+              "consumer), STALL (consumer not progressing) or REWIND (empty while all are OK).",
+              [(f'max by (consumergroup, topic, status) '
+                f'(kafka_consumergroup_status_partitions{{{G}, status!="OK"}})',
+                "partitions")], w=12),
         table("Members and state", "Group state (Stable, Empty, PreparingRebalance, ...), "
               "partition assignor and member count.",
               [(f"max by (consumergroup, state, protocol) (kafka_consumergroup_info{{{GG}}})", "info"),
@@ -431,8 +435,8 @@ def consumer_groups():
                            "{{consumergroup}} / {{topic}}")], unit="s"),
         timeseries("Messages lost to retention", "Messages retention deleted before the group "
                    "consumed them (log-start offset minus committed offset).",
-                   [target(f"max by (consumergroup, topic) (sum without (partition) "
-                           f"(kafka_consumergroup_lag_expired_messages{{{G}}}))",
+                   [target(f"max by (consumergroup, topic) "
+                           f"(kafka_consumergroup_lag_expired_messages_sum{{{G}}})",
                            "{{consumergroup}} / {{topic}}")], steps=BAD_ABOVE_0),
         timeseries("Partitions without lag figures", "Partitions with no committed offset (no "
                    "lag series), and with lag whose age is unknown or only a lower bound.",

@@ -19,6 +19,7 @@
 #include "agent/config/kafka_properties.hpp"
 #include "agent/config/validators.hpp"
 #include "core/duration.hpp"
+#include "exporters/prometheus/group_families.hpp"
 
 namespace ks::config {
 namespace {
@@ -459,6 +460,20 @@ void read_fleet(Reader& r, const Value& v, FleetConfig& f) {
                 r.field("broker_id", f.broker_id)});
 }
 
+// collectors.groups.granularity: partition or topic.
+void read_granularity(Reader& r, const Value& v, GroupsCollectorConfig& groups) {
+  // Left as it was when the value is no string (r.string reports that): one problem, not two.
+  std::string text = groups.granularity == GroupsGranularity::topic ? "topic" : "partition";
+  r.string(v, text);
+  if (text == "partition") {
+    groups.granularity = GroupsGranularity::partition;
+  } else if (text == "topic") {
+    groups.granularity = GroupsGranularity::topic;
+  } else {
+    r.add(Reader::where(v), v.path, "expected partition or topic, got " + quote(text));
+  }
+}
+
 void read_config(Reader& r, const YAML::Node& root, Config& c) {
   const auto filter = [&r](std::string_view key, NameFilter& f) {
     return r.section(key, {r.field("include", f.include), r.field("exclude", f.exclude)});
@@ -494,7 +509,9 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
                        filter("groups", groups.groups),
                        r.field("max_concurrent_requests", groups.max_concurrent_requests),
                        r.field("status_window_commits", groups.status_window_commits),
-                       r.field("lag_history_points", groups.lag_history_points)})}),
+                       r.field("lag_history_points", groups.lag_history_points),
+                       {"granularity", [&](const Value& x) { read_granularity(r, x, groups); }},
+                       r.field("exclude_families", groups.exclude_families)})}),
        {"events", [&](const Value& v) { read_events(r, v, c.events); }},
        {"fleet", [&](const Value& v) { read_fleet(r, v, c.fleet); }}});
 }
@@ -664,6 +681,26 @@ void validate_fleet(const FleetConfig& f, Validator& v) {
   }
 }
 
+// collectors.groups.exclude_families: names of the consumer-group renderer's families.
+void validate_group_families(const std::vector<std::string>& names, Validator& v) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (prom::find_group_family(names[i])) continue;
+    std::string_view best;
+    std::size_t best_distance = std::string_view::npos;
+    for (const prom::GroupFamily* family : prom::group_families()) {
+      const std::size_t distance = edit_distance(names[i], family->name);
+      if (distance <= 3 && distance < best_distance) {
+        best = family->name;
+        best_distance = distance;
+      }
+    }
+    std::string message = "unknown family " + quote(names[i]);
+    message += best.empty() ? " (the kafka_consumergroup_* families of docs/metrics.md)"
+                            : " (did you mean " + quote(best) + "?)";
+    v.check(fmt::format("collectors.groups.exclude_families[{}]", i), std::move(message));
+  }
+}
+
 void validate(const Config& c, Validator& v) {
   v.check("log.level", check_log_level(c.log.level));
   v.check("log.format", check_log_format(c.log.format));
@@ -698,6 +735,7 @@ void validate(const Config& c, Validator& v) {
   v.between("collectors.groups.max_concurrent_requests", groups.max_concurrent_requests, 1, 1000);
   v.between("collectors.groups.status_window_commits", groups.status_window_commits, 2, 100);
   v.between("collectors.groups.lag_history_points", groups.lag_history_points, 2, 10000);
+  validate_group_families(groups.exclude_families, v);
 
   validate_events(c.events, v);
   validate_fleet(c.fleet, v);

@@ -14,6 +14,8 @@ CollectorModule groups(const ModuleContext& context) {
   Snapshots& snapshots = context.snapshots;
   const fleet::Ownership& ownership = context.ownership;
   const bool fleet = ownership.fleet_enabled();
+  // collectors.groups.granularity and exclude_families: which kafka_consumergroup_* families.
+  prom::GroupFamilySelection families(config.granularity, config.exclude_families);
   return {
       .name = "groups",
       .enabled = config.enabled,
@@ -27,14 +29,14 @@ CollectorModule groups(const ModuleContext& context) {
         return std::make_unique<GroupCollector>(kafka, config, snapshots.groups, std::move(options));
       },
       .renderer =
-          [&snapshots, &ownership, fleet](prom::ExpositionWriter& out) {
+          [&snapshots, &ownership, fleet, families = std::move(families)](prom::ExpositionWriter& out) {
             auto snapshot = snapshots.groups.get();
             if (fleet) {
               const fleet::OwnedShards owned = ownership.view();  // one view for the filter
               if (owned.count() == 0) return;  // lost since the role check: nothing is ours
               snapshot = fleet::owned_groups(std::move(snapshot), owned);
             }
-            if (snapshot) prom::render_groups(*snapshot, out);
+            if (snapshot) prom::render_groups(*snapshot, out, families);
           },
   };
 }

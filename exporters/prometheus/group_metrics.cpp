@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -13,109 +14,51 @@ namespace ks::prom {
 namespace {
 
 using G = MetricType;
+using Opt = std::optional<double>;
+namespace f = group_family;
 
-// Families are declared once; out.family() is then called per sample group to switch.
-struct Family {
-  std::string_view name;
-  std::string_view help;
-  MetricType type;
+// The writer and the families the operator chose: every family goes through select().
+struct Out {
+  ExpositionWriter& writer;
+  const GroupFamilySelection& families;
+
+  bool enabled(const GroupFamily& family) const { return families.enabled(family); }
+  void select(const GroupFamily& family) const {
+    writer.family(family.name, family.help, family.type);
+  }
 };
 
-constexpr Family kCurrentOffset{"kafka_consumergroup_current_offset",
-                                "Current Offset of a ConsumerGroup at Topic/Partition", G::gauge};
-// kafka_exporter's two per-topic sums keep its names (dashboards and alert rules query them),
-// but are declared untyped, not gauge: the exposition format reserves a _sum suffix for
-// summaries and histograms, so a gauge of that name is a lint (promtool check metrics) and
-// ambiguous to tools. PromQL treats untyped samples exactly as gauges.
-constexpr Family kCurrentOffsetSum{
-    "kafka_consumergroup_current_offset_sum",
-    "Current Offset of a ConsumerGroup at Topic for all partitions", G::untyped};
-constexpr Family kLag{"kafka_consumergroup_lag",
-                      "Current Approximate Lag of a ConsumerGroup at Topic/Partition", G::gauge};
-constexpr Family kLagSum{"kafka_consumergroup_lag_sum",
-                         "Current Approximate Lag of a ConsumerGroup at Topic for all partitions",
-                         G::untyped};
-constexpr Family kMembers{"kafka_consumergroup_members", "Amount of members in a consumer group",
-                          G::gauge};
-constexpr Family kInfo{"kafka_consumergroup_info",
-                       "Consumer group state (Stable, Empty, PreparingRebalance, "
-                       "CompletingRebalance, Dead; from ListGroups, or Unknown, when the group "
-                       "cannot be described) and partition assignor; always 1.",
-                       G::gauge};
-constexpr Family kExpired{
-    "kafka_consumergroup_lag_expired_messages",
-    "Messages the group had not consumed that retention deleted (log-start offset minus "
-    "committed offset); not counted in kafka_consumergroup_lag. Only where above 0.",
-    G::gauge};
-constexpr Family kLagSeconds{
-    "kafka_consumergroup_lag_seconds",
-    "Age in seconds of the oldest unconsumed message that still exists, interpolated in the "
-    "partition's history of high watermarks; 0 when caught up. Absent while there is too "
-    "little history.",
-    G::gauge};
-constexpr Family kMaxLagSeconds{"kafka_consumergroup_max_lag_seconds",
-                                "Largest kafka_consumergroup_lag_seconds of the group.", G::gauge};
-constexpr Family kLagSecondsUnknown{
-    "kafka_consumergroup_lag_seconds_unknown_partitions",
-    "Partitions of the group with lag but too little history to estimate its age (no "
-    "kafka_consumergroup_lag_seconds series).",
-    G::gauge};
-constexpr Family kLagSecondsLowerBound{
-    "kafka_consumergroup_lag_seconds_lower_bound_partitions",
-    "Partitions of the group whose oldest unconsumed message is older than the history: their "
-    "kafka_consumergroup_lag_seconds is only a lower bound.",
-    G::gauge};
-constexpr Family kUncommitted{
-    "kafka_consumergroup_uncommitted_partitions",
-    "Partitions assigned to the group, or of a topic it has commits on, with no committed "
-    "offset (no lag series).",
-    G::gauge};
-constexpr Family kStatus{"kafka_consumergroup_status",
-                         "Burrow-compatible group status: 0 NOTFOUND, 1 OK, 2 WARN, 3 ERR (a "
-                         "partition is STOP, STALL or REWIND).",
-                         G::gauge};
-constexpr Family kPartitionStatus{
-    "kafka_consumergroup_partition_status",
-    "Burrow-compatible partition status: 1 OK, 2 WARN, 4 STOP, 5 STALL, 6 REWIND.", G::gauge};
-constexpr Family kConsumedRate{
-    "kafka_consumergroup_consumed_messages_per_second",
-    "Messages per second the group committed on the topic, over the status window.", G::gauge};
-constexpr Family kCatchUp{
-    "kafka_consumergroup_catch_up_seconds",
-    "Estimated seconds until the group's lag on the topic reaches 0 at the current consume and "
-    "produce rates; 0 when caught up, absent when not catching up.",
-    G::gauge};
-
-void select(ExpositionWriter& out, const Family& f) { out.family(f.name, f.help, f.type); }
-
 // One family at a time (one pass over the snapshot per family): the writer then appends
-// to the same family buffer instead of looking a family up for every sample.
+// to the same family buffer instead of looking a family up for every sample. A family is
+// selected only once it has a sample: the exposition lists no family without one.
 template <class Value>
-void per_group(const GroupsSnapshot& s, const Family& f, ExpositionWriter& out, Value value) {
+void per_group(const GroupsSnapshot& s, const GroupFamily& f, const Out& out, Value value) {
+  if (!out.enabled(f)) return;
   bool selected = false;
   for (const GroupLag& g : s.groups) {
     const std::optional<double> v = value(g);
     if (!v) continue;
     if (!selected) {
-          select(out, f);
-          selected = true;
-        }
-    out.sample({{"consumergroup", g.name}}, *v);
+      out.select(f);
+      selected = true;
+    }
+    out.writer.sample({{"consumergroup", g.name}}, *v);
   }
 }
 
 template <class Value>
-void per_topic(const GroupsSnapshot& s, const Family& f, ExpositionWriter& out, Value value) {
+void per_topic(const GroupsSnapshot& s, const GroupFamily& f, const Out& out, Value value) {
+  if (!out.enabled(f)) return;
   bool selected = false;
   for (const GroupLag& g : s.groups) {
     for (const GroupTopicLag& t : g.topics) {
       const std::optional<double> v = value(t);
       if (!v) continue;
       if (!selected) {
-          select(out, f);
-          selected = true;
-        }
-      out.sample({{"consumergroup", g.name}, {"topic", t.topic}}, *v);
+        out.select(f);
+        selected = true;
+      }
+      out.writer.sample({{"consumergroup", g.name}, {"topic", t.topic}}, *v);
     }
   }
 }
@@ -135,7 +78,8 @@ void label_order(const GroupTopicLag& t, std::vector<std::uint32_t>& order) {
 }
 
 template <class Value>
-void per_partition(const GroupsSnapshot& s, const Family& f, ExpositionWriter& out, Value value) {
+void per_partition(const GroupsSnapshot& s, const GroupFamily& f, const Out& out, Value value) {
+  if (!out.enabled(f)) return;
   bool selected = false;
   std::vector<std::uint32_t> order;
   for (const GroupLag& g : s.groups) {
@@ -146,68 +90,124 @@ void per_partition(const GroupsSnapshot& s, const Family& f, ExpositionWriter& o
         const std::optional<double> v = value(p);
         if (!v) continue;
         if (!selected) {
-          select(out, f);
+          out.select(f);
           selected = true;
         }
         const fmt::format_int partition(p.partition);
-        out.sample({{"consumergroup", g.name}, {"partition", partition.c_str()}, {"topic", t.topic}},
-                   *v);
+        out.writer.sample(
+            {{"consumergroup", g.name}, {"partition", partition.c_str()}, {"topic", t.topic}}, *v);
       }
     }
   }
 }
 
-using Opt = std::optional<double>;
+// The largest value(p) over the topic's partitions that have one.
+template <class Value>
+Opt topic_max(const GroupTopicLag& t, Value value) {
+  Opt max;
+  for (const GroupPartitionLag& p : t.partitions) {
+    const Opt v = value(p);
+    if (v && (!max || *v > *max)) max = v;
+  }
+  return max;
+}
 
-void render_groups_families(const GroupsSnapshot& s, ExpositionWriter& out) {
-  // kafka_exporter's families.
-  per_partition(s, kCurrentOffset, out,
+// Per-partition values; the per-topic aggregates of each follow it (kafka_exporter's order).
+Opt lag_of(const GroupPartitionLag& p) {
+  return p.has_lag() ? Opt(static_cast<double>(p.lag)) : std::nullopt;
+}
+Opt expired_of(const GroupPartitionLag& p) {
+  return p.has_lag() && p.expired > 0 ? Opt(static_cast<double>(p.expired)) : std::nullopt;
+}
+Opt lag_seconds_of(const GroupPartitionLag& p) {
+  return p.has_lag() ? p.lag_seconds : std::nullopt;
+}
+Opt status_of(const GroupPartitionLag& p) {
+  // A partition without watermarks this cycle keeps its last verdict.
+  if (p.status == LagStatus::notfound) return std::nullopt;
+  return static_cast<double>(static_cast<int>(p.status));
+}
+
+void render_offsets_and_lag(const GroupsSnapshot& s, const Out& out) {
+  per_partition(s, f::current_offset, out,
                 [](const GroupPartitionLag& p) -> Opt { return static_cast<double>(p.committed); });
-  per_topic(s, kCurrentOffsetSum, out,
+  per_topic(s, f::current_offset_sum, out,
             [](const GroupTopicLag& t) -> Opt { return static_cast<double>(t.committed_sum); });
-  per_partition(s, kLag, out, [](const GroupPartitionLag& p) -> Opt {
-    return p.has_lag() ? Opt(static_cast<double>(p.lag)) : std::nullopt;
-  });
-  per_topic(s, kLagSum, out, [](const GroupTopicLag& t) -> Opt {
+  per_partition(s, f::lag, out, lag_of);
+  per_topic(s, f::lag_sum, out, [](const GroupTopicLag& t) -> Opt {
     return t.partitions_with_lag > 0 ? Opt(static_cast<double>(t.lag_sum)) : std::nullopt;
   });
-  per_group(s, kMembers, out,
+  per_topic(s, f::lag_max, out, [](const GroupTopicLag& t) { return topic_max(t, lag_of); });
+  per_group(s, f::members, out,
             [](const GroupLag& g) -> Opt { return g.described ? Opt(g.members) : std::nullopt; });
-
   // State: labels beyond the group's name.
-  select(out, kInfo);
-  for (const GroupLag& g : s.groups) {
-    out.sample({{"consumergroup", g.name}, {"protocol", g.protocol}, {"state", g.state}}, 1);
+  if (out.enabled(f::info) && !s.groups.empty()) {
+    out.select(f::info);
+    for (const GroupLag& g : s.groups) {
+      out.writer.sample({{"consumergroup", g.name}, {"protocol", g.protocol}, {"state", g.state}},
+                        1);
+    }
   }
+}
 
-  // Lag in seconds, expired messages, status, rates.
-  per_partition(s, kExpired, out, [](const GroupPartitionLag& p) -> Opt {
-    return p.has_lag() && p.expired > 0 ? Opt(static_cast<double>(p.expired)) : std::nullopt;
+void render_expired_and_seconds(const GroupsSnapshot& s, const Out& out) {
+  per_partition(s, f::expired, out, expired_of);
+  per_topic(s, f::expired_sum, out, [](const GroupTopicLag& t) -> Opt {
+    return t.expired_sum > 0 ? Opt(static_cast<double>(t.expired_sum)) : std::nullopt;
   });
-  per_partition(s, kLagSeconds, out, [](const GroupPartitionLag& p) -> Opt {
-    return p.has_lag() ? p.lag_seconds : std::nullopt;
-  });
-  per_group(s, kMaxLagSeconds, out, [](const GroupLag& g) -> Opt {
+  per_partition(s, f::lag_seconds, out, lag_seconds_of);
+  per_topic(s, f::lag_seconds_max, out,
+            [](const GroupTopicLag& t) { return topic_max(t, lag_seconds_of); });
+  per_group(s, f::max_lag_seconds, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? g.max_lag_seconds : std::nullopt;
   });
-  per_group(s, kLagSecondsUnknown, out, [](const GroupLag& g) -> Opt {
+  per_group(s, f::lag_seconds_unknown, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? Opt(g.lag_seconds_unknown_partitions) : std::nullopt;
   });
-  per_group(s, kLagSecondsLowerBound, out, [](const GroupLag& g) -> Opt {
+  per_group(s, f::lag_seconds_lower_bound, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? Opt(g.lag_seconds_lower_bound_partitions) : std::nullopt;
   });
-  per_group(s, kUncommitted, out, [](const GroupLag& g) -> Opt {
+  per_group(s, f::uncommitted, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? Opt(g.uncommitted_partitions) : std::nullopt;
   });
-  per_group(s, kStatus, out,
+}
+
+// Partition statuses in the text order of their names, the order the writer sorts by.
+constexpr std::array kStatusesByName{LagStatus::ok, LagStatus::rewind, LagStatus::stall,
+                                     LagStatus::stop, LagStatus::warn};
+
+// kafka_consumergroup_status_partitions: per group, status by status (label text order:
+// consumergroup, status, topic), the topics' partitions counted in that status.
+void render_status_partitions(const GroupsSnapshot& s, const Out& out) {
+  if (!out.enabled(f::status_partitions)) return;
+  bool selected = false;
+  for (const GroupLag& g : s.groups) {
+    for (const LagStatus status : kStatusesByName) {
+      for (const GroupTopicLag& t : g.topics) {
+        const auto n = std::count_if(t.partitions.begin(), t.partitions.end(),
+                                     [&](const GroupPartitionLag& p) { return p.status == status; });
+        if (n == 0) continue;
+        if (!selected) {
+          out.select(f::status_partitions);
+          selected = true;
+        }
+        out.writer.sample(
+            {{"consumergroup", g.name}, {"status", status_name(status)}, {"topic", t.topic}},
+            static_cast<double>(n));
+      }
+    }
+  }
+}
+
+void render_status_and_rates(const GroupsSnapshot& s, const Out& out) {
+  per_group(s, f::status, out,
             [](const GroupLag& g) -> Opt { return static_cast<double>(static_cast<int>(g.status)); });
-  per_partition(s, kPartitionStatus, out, [](const GroupPartitionLag& p) -> Opt {
-    // A partition without watermarks this cycle keeps its last verdict.
-    if (p.status == LagStatus::notfound) return std::nullopt;
-    return static_cast<double>(static_cast<int>(p.status));
-  });
-  per_topic(s, kConsumedRate, out, [](const GroupTopicLag& t) { return t.consumed_per_second; });
-  per_topic(s, kCatchUp, out, [](const GroupTopicLag& t) { return t.catch_up_seconds; });
+  per_partition(s, f::partition_status, out, status_of);
+  per_topic(s, f::partition_status_max, out,
+            [](const GroupTopicLag& t) { return topic_max(t, status_of); });
+  render_status_partitions(s, out);
+  per_topic(s, f::consumed_rate, out, [](const GroupTopicLag& t) { return t.consumed_per_second; });
+  per_topic(s, f::catch_up, out, [](const GroupTopicLag& t) { return t.catch_up_seconds; });
 }
 
 void render_cycle_counts(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
@@ -285,8 +285,12 @@ void render_cycle_costs(const GroupsCycleStats& c, ExpositionWriter& out) {
 
 }  // namespace
 
-void render_groups(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
-  render_groups_families(snapshot, out);
+void render_groups(const GroupsSnapshot& snapshot, ExpositionWriter& out,
+                   const GroupFamilySelection& families) {
+  const Out chosen{out, families};
+  render_offsets_and_lag(snapshot, chosen);
+  render_expired_and_seconds(snapshot, chosen);
+  render_status_and_rates(snapshot, chosen);
   render_cycle_counts(snapshot, out);
   render_cycle_errors(snapshot.cycle, out);
   render_cycle_costs(snapshot.cycle, out);

@@ -1,14 +1,17 @@
-// Prometheus families of the consumer-groups snapshot. kafka_exporter's families keep its
-// exact names, labels and meaning (its dashboards and alert rules work on our output);
-// the new ones (state, lag in seconds, expired messages, Burrow status, rates) follow the
-// same style. Every family is listed in docs/metrics.md ("Consumer groups").
+// Prometheus families of the consumer-groups snapshot: the kafka_consumergroup_* families
+// (group_families.hpp: kafka_exporter's names, our additions, the operator's choice among
+// them) and the collector's own kafka_sentinel_groups_* figures. Every family is listed in
+// docs/metrics.md ("Consumer groups").
 #pragma once
 
 #include "core/groups_snapshot.hpp"
 #include "exporters/prometheus/exposition_writer.hpp"
+#include "exporters/prometheus/group_families.hpp"
 
 namespace ks::prom {
 
-void render_groups(const GroupsSnapshot& snapshot, ExpositionWriter& out);
+// `families`: which kafka_consumergroup_* families to write (default: all, per partition).
+void render_groups(const GroupsSnapshot& snapshot, ExpositionWriter& out,
+                   const GroupFamilySelection& families = {});
 
 }  // namespace ks::prom

@@ -15,7 +15,9 @@
 #     inside the 24-column grid and not overlapping, generate.py --check (JSON = source),
 #     and every query is valid PromQL (promtool parses each one as a recording rule);
 #  7. every metric a panel or rule queries is listed in docs/metrics.md (or is made by
-#     Prometheus itself, or is a threshold override).
+#     Prometheus itself, or is a threshold override);
+#  8. no panel or rule queries a per-partition consumer-group family (absent with
+#     collectors.groups.granularity: topic), so both granularities serve them all.
 # Prints "N passed, M failed"; exits 1 when anything failed.
 set -uo pipefail
 
@@ -235,6 +237,23 @@ for m, where in sorted(users.items()):
         continue
     check(False, f"{m} used by {', '.join(sorted(set(where))[:4])} is not in docs/metrics.md")
 check(True, f"{len(users)} metric names checked against docs/metrics.md")
+
+# ---- 8. both granularities: no panel or rule reads a per-partition consumer-group family,
+# which an agent with collectors.groups.granularity: topic does not export. Per-partition
+# families are those docs/metrics.md lists with a `partition` label under "Consumer groups".
+per_partition, section = set(), None
+for line in open(os.path.join(km.SOURCE_DIR, "docs", "metrics.md")):
+    if line.startswith("## "):
+        section = line.strip()
+    m = re.match(r"^\|\s*`(kafka_consumergroup_\w+)`\s*\|[^|]*\|([^|]*)\|", line)
+    if section == "## Consumer groups" and m and "`partition`" in m.group(2):
+        per_partition.add(m.group(1))
+check(len(per_partition) >= 5, f"per-partition families read from docs/metrics.md: {sorted(per_partition)}")
+for m, where in sorted(users.items()):
+    if m in per_partition:
+        check(False, f"{m} (per partition, absent with granularity topic) is used by "
+                     f"{', '.join(sorted(set(where))[:4])}")
+check(True, "no dashboard query or alert rule depends on the partition granularity")
 PY
 cat "$TMP/py.out"
 count_results "$TMP/py.out"

@@ -95,6 +95,8 @@ const std::vector<std::string> kAllKeys = {
     "collectors.groups.max_concurrent_requests",
     "collectors.groups.status_window_commits",
     "collectors.groups.lag_history_points",
+    "collectors.groups.granularity",
+    "collectors.groups.exclude_families",
     "events.enabled",
     "events.topic",
     "events.partitions",
