@@ -20,7 +20,8 @@ Setup (everything on 127.0.0.1, stopped by PID at the end):
   collectors), scraped with `cluster` labels e2e / e2e-down added by the scrape config;
   A and the third publish health events (A to Kafka, the third only to its spool); and a
   fourth with the fleet enabled that reaches no Kafka (cluster e2e-fleet-down): it holds no
-  lease and no role, so nobody exports its cluster's kafka_up;
+  lease and no role, so nobody exports its cluster's kafka_up; and a fifth with only the
+  consumer-group collector, at collectors.groups.granularity: topic (cluster e2e-topic);
 - the Debian `prometheus` binary with a temporary config and TSDB dir (scrape and rule
   evaluation every 1 s), loading copies of alerts/*.rules.yml written by
   alerts/tune-rules.py, the documented mechanism (docs/runbooks.md#thresholds): `for:`
@@ -52,6 +53,10 @@ Checks:
    from absent to pending to firing in /api/v1/alerts (and KafkaConsumerGroupLagSecondsHigh
    to firing); stopping node 3 takes KafkaBrokerDown{id=3} from absent to pending to firing.
 4. KafkaClusterUnreachable fires for the unreachable agent, never for A or B;
+5. granularity topic: the fifth agent exports no per-partition consumer-group series, and
+   every consumer-group panel query (cluster=e2e-topic) and consumer-group alert expression
+   (its result restricted to cluster e2e-topic) returns data from it, as in check 1; its
+   KafkaConsumerGroupLagHigh and KafkaConsumerGroupLagSecondsHigh fire for e2e-lagging too;
    KafkaSentinelFleetNoLeader fires for the fleet agent's cluster and KafkaSentinelFleetLeaseLost
    for that agent, neither for the agents without the fleet.
 """
@@ -95,6 +100,10 @@ VARIABLES = {"cluster": CLUSTER, "job": JOB, "instance": ".*", "consumergroup": 
              "topic": ".*", "__rate_interval": "30s", "__interval": "5s", "__range": "5m"}
 # The dashboards' Fleet row shows fleet agents; the only one here is the fourth agent's.
 FLEET_VARIABLES = dict(VARIABLES, cluster=FLEET_CLUSTER, job=f"{JOB}-fleet")
+# The agent at collectors.groups.granularity: topic; its queries are named "[topic] ...".
+TOPIC_CLUSTER = "e2e-topic"
+TOPIC_VARIABLES = dict(VARIABLES, cluster=TOPIC_CLUSTER)
+TOPIC = "[granularity topic] "
 
 
 def is_fleet_query(expr):
@@ -120,6 +129,23 @@ HEALTHY_EMPTY_OK = {
     "rule KafkaConsumerGroupLagGrowing": STOP_CONSUMER,
     "rule KafkaSentinelAgentDown": STOP_AGENT,
 }
+# The same for the granularity-topic agent's copies of the consumer-group queries.
+HEALTHY_EMPTY_OK.update({TOPIC + name: why for name, why in HEALTHY_EMPTY_OK.items()
+                         if why == STOP_CONSUMER})
+
+
+def is_group_query(expr):
+    return "kafka_consumergroup_" in expr
+
+
+def topic_queries(panel_queries, rules):
+    """The consumer-group queries again, on the granularity-topic agent's series only."""
+    out = [(TOPIC + name, km.substitute(expr, TOPIC_VARIABLES))
+           for name, expr in panel_queries if is_group_query(expr)]
+    only_topic = f'on (cluster) group by (cluster) (up{{cluster="{TOPIC_CLUSTER}"}})'
+    out += [(f"{TOPIC}rule {name}", f"({r['expr']}) and {only_topic}")
+            for name, r in rules.items() if is_group_query(r["expr"])]
+    return out
 _procs = []  # started here besides the loadgens (Prometheus)
 
 
@@ -311,7 +337,11 @@ fleet:
   enabled: true
   node_name: e2e-fleet-cut
 """, name="agent-fleet-cut", workdir=work).start()
-    agents = [agent_a, agent_b, agent_c, agent_d]
+    # E: only the consumer groups, per group and topic (no per-partition families).
+    agent_e = Agent(agent_config.replace("  host:\n    interval: 1s\n", "  host:\n    enabled: false\n")
+                    .replace("  brokers:\n    interval: 1s\n", "  brokers:\n    enabled: false\n")
+                    + "    granularity: topic\n", name="agent-topic", workdir=work).start()
+    agents = [agent_a, agent_b, agent_c, agent_d, agent_e]
 
     rules_dir = os.path.join(work, "rules")
     tune = [sys.executable, TUNE_RULES, "--out", rules_dir, "--for-scale", str(FOR_SCALE),
@@ -340,6 +370,9 @@ scrape_configs:
       - targets: ["{target(agent_a)}", "{target(agent_b)}"]
         labels:
           cluster: {CLUSTER}
+      - targets: ["{target(agent_e)}"]
+        labels:
+          cluster: {TOPIC_CLUSTER}
   - job_name: {JOB}-unreachable
     static_configs:
       - targets: ["{target(agent_c)}"]
@@ -383,15 +416,20 @@ def agents_alive(agents, phase):
 
 
 def run_checks(kafka, prom, agents, lagging, prom_started):
-    agent_a, agent_b, agent_c, fleet_agent = agents
+    agent_a, agent_b, agent_c, fleet_agent, topic_agent = agents
 
     # Warm up: targets up, lag in seconds known, 35 s of samples for [30s] ranges.
-    ready = wait_until(lambda: len(prom.query(f'up{{job="{JOB}"}} == 1')[0] or []) == 2
+    t = f'cluster="{TOPIC_CLUSTER}"'
+    ready = wait_until(lambda: len(prom.query(f'up{{job="{JOB}"}} == 1')[0] or []) == 3
                        and prom.query('kafka_consumergroup_lag_seconds{consumergroup="e2e-lagging"}')[0]
                        and prom.query('kafka_consumergroup_partition_status{consumergroup="e2e-stalled"} == 5')[0]
-                       and prom.query('kafka_consumergroup_lag_expired_messages')[0],
+                       and prom.query('kafka_consumergroup_lag_expired_messages')[0]
+                       and prom.query(f'kafka_consumergroup_lag_seconds_max{{{t}, consumergroup="e2e-lagging"}}')[0]
+                       and prom.query(f'kafka_consumergroup_status_partitions{{{t}, status="STALL"}}')[0]
+                       and prom.query(f'kafka_consumergroup_lag_expired_messages_sum{{{t}}}')[0],
                        120, 1, "agents scraped, lag seconds, STALL and expired messages known")
-    if not check(bool(ready), "Prometheus scrapes both agents; lag seconds, STALL and lost messages exported"):
+    if not check(bool(ready), "Prometheus scrapes the three agents of job kafka-sentinel; lag "
+                              "seconds, STALL and lost messages exported at both granularities"):
         for t in prom.api("targets").get("data", {}).get("activeTargets", []):
             log(f"target {t['scrapeUrl']}: {t['health']} {t.get('lastError', '')}")
     time.sleep(max(0.0, 35 - (time.monotonic() - prom_started)))
@@ -404,6 +442,11 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
                                    f"({len(fleet_queries)})")
     rules = {r["alert"]: r for _, _, r in km.alert_rules()}
     queries += [(f"rule {name}", r["expr"]) for name, r in rules.items()]
+    topic_copies = topic_queries(panel_queries, rules)
+    check(len(topic_copies) >= 25, f"{len(topic_copies)} consumer-group queries also run on the "
+                                   f"granularity-topic agent's series")
+    queries += topic_copies
+    check_topic_exposition(agent_a, topic_agent)
     log(f"{len(queries)} queries: {len(queries) - len(rules)} panel queries, {len(rules)} alert expressions")
     has_data = {}
     errors = {}
@@ -522,6 +565,10 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
           f"KafkaConsumerGroupLagHigh e2e-lagging: absent -> pending -> firing ({seen})")
     seen = watch_alert(prom, "KafkaConsumerGroupLagSecondsHigh", lag_labels, 60, STOP_CONSUMER)
     check(seen[-1:] == ["firing"], f"KafkaConsumerGroupLagSecondsHigh e2e-lagging fires ({seen})")
+    for alert in ("KafkaConsumerGroupLagHigh", "KafkaConsumerGroupLagSecondsHigh"):
+        seen = watch_alert(prom, alert, dict(lag_labels, cluster=TOPIC_CLUSTER), 60, STOP_CONSUMER)
+        check(seen[-1:] == ["firing"], f"{alert} e2e-lagging fires from the granularity-topic "
+                                       f"agent's series ({seen})")
     check(agents_alive(agents, STOP_CONSUMER), f"the agents keep running after '{STOP_CONSUMER}'")
     exported |= exported_families(agents)
     run_all("consumer stopped", only=set(n for n, _ in queries) - set(has_data))
@@ -564,6 +611,22 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
         else:
             how = f" even after '{HEALTHY_EMPTY_OK[name]}'" if name in HEALTHY_EMPTY_OK else ""
             check(False, f"{name}: never returned data{how} ({missing_text(name, queries, exported)})")
+
+
+def check_topic_exposition(partition_agent, topic_agent):
+    """The granularity-topic agent: no per-partition consumer-group series; the others are."""
+    def group_lines(agent):
+        return [l for l in agent.metrics_text().splitlines() if l.startswith("kafka_consumergroup_")]
+    per_partition = [l for l in group_lines(partition_agent) if 'partition="' in l]
+    in_topic = [l for l in group_lines(topic_agent) if 'partition="' in l]
+    check(per_partition and not in_topic,
+          f"granularity topic: no per-partition consumer-group series ({len(in_topic)} there, e.g. "
+          f"{in_topic[:1]}; {len(per_partition)} at granularity partition)")
+    families = {l.split("{")[0] for l in group_lines(topic_agent)}
+    check({"kafka_consumergroup_lag_sum", "kafka_consumergroup_lag_max",
+           "kafka_consumergroup_lag_seconds_max", "kafka_consumergroup_status_partitions",
+           "kafka_consumergroup_partition_status_max"} <= families,
+          f"granularity topic: the per-topic sums and maxima are exported ({sorted(families)})")
 
 
 def panel_expr(dashboard, title):
