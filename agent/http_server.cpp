@@ -1,6 +1,7 @@
 #include "agent/http_server.hpp"
 
 #include <httplib.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 #include <thread>
 
@@ -36,10 +38,21 @@ std::string readiness_json(const std::vector<CollectorStatus>& statuses, bool& r
     nlohmann::json entry{{"ready", st.ever_succeeded}, {"last_ok", st.last_ok},
                          {"runs", st.runs}, {"errors", st.errors}};
     if (!st.last_error.empty()) entry["last_error"] = st.last_error;
+    if (!st.note.empty()) entry["note"] = st.note;
+    if (st.loading) {
+      // Loading is not failing: the first cycle reads a backlog, and says how far it is.
+      entry["loading"] = {{"what", st.loading->what},
+                          {"records", st.loading->records},
+                          {"percent", std::round(st.loading->percent * 10) / 10}};
+    }
     collectors[st.name] = entry;
     if (!st.ever_succeeded) {
       nlohmann::json missing{{"collector", st.name}};
-      if (st.runs > 0) {
+      if (st.loading) {
+        missing["loading"] = entry["loading"];
+        missing["last_error"] = fmt::format("loading: {} ({} records, {:.1f}%)", st.loading->what,
+                                            st.loading->records, st.loading->percent);
+      } else if (st.runs > 0) {
         missing["last_error"] = st.last_error;
       } else if (st.cycle_problem.empty()) {
         missing["last_error"] = "no cycle finished yet";

@@ -156,6 +156,8 @@ std::vector<CollectorStatus> Scheduler::statuses() const {
   for (const auto& slot : slots_) {
     out.push_back(slot->status);
     out.back().cycle_problem = slot->collector->cycle_problem();
+    out.back().loading = slot->collector->loading();
+    out.back().note = slot->collector->status_note();
   }
   return out;
 }

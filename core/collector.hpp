@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/collector_status.hpp"
+
 namespace ks {
 
 class Collector {
@@ -22,6 +24,13 @@ class Collector {
   // What the cycle in progress is waiting on, when the collector knows (e.g. the last
   // connection failure of its Kafka client); "" otherwise. Called from other threads.
   virtual std::string cycle_problem() const { return {}; }
+  // Set while the collector reads a backlog before its first snapshot (its first cycle
+  // runs until done): /readyz then says how far it is, and it is not failing. Called from
+  // other threads.
+  virtual std::optional<LoadingProgress> loading() const { return std::nullopt; }
+  // Anything an operator should know of how it collects (e.g. a fallback taken); "" when
+  // nothing. Called from other threads.
+  virtual std::string status_note() const { return {}; }
 };
 
 struct CollectError : std::runtime_error {

@@ -3,9 +3,18 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ks {
+
+// A collector that must read a backlog before its first snapshot means anything (the groups
+// collector reading `__consumer_offsets` to its end): loading, not failing.
+struct LoadingProgress {
+  std::uint64_t records = 0;  // read so far
+  double percent = 0;         // of what there was to read when it started
+  std::string what;           // e.g. "reading __consumer_offsets"
+};
 
 struct CollectorStatus {
   std::string name;
@@ -15,6 +24,8 @@ struct CollectorStatus {
   std::uint64_t runs = 0;
   std::uint64_t errors = 0;
   std::string cycle_problem;  // what the cycle in progress waits on, if known (Collector)
+  std::optional<LoadingProgress> loading;  // set while the collector is loading (Collector)
+  std::string note;  // what the collector says of itself (Collector::status_note)
 };
 
 }  // namespace ks

@@ -82,6 +82,10 @@ enum class GroupsGranularity { partition, topic };
 struct GroupsCollectorConfig {
   bool enabled = true;
   Duration interval{std::chrono::seconds(15)};
+  // Where committed offsets, members and assignments come from: "offsets_topic" (read
+  // `__consumer_offsets` as a stream), "admin_api" (DescribeGroups and OffsetFetch per group
+  // every cycle) or "auto" (the stream, or the admin API when it may not be read).
+  std::string source = "auto";
   NameFilter groups;
   int max_concurrent_requests = 50;
   int status_window_commits = 10;       // Burrow-like window length

@@ -101,6 +101,22 @@ struct GroupsCycleStats {
   std::uint64_t offsets_errors_total = 0;
   std::uint64_t groups_vanished_total = 0;
   std::uint64_t watermark_errors_total = 0;
+  // Where committed offsets, members and assignments came from: "offsets_topic" or
+  // "admin_api" (collectors.groups.source; "auto" is one of them).
+  std::string source = "admin_api";
+  // The `__consumer_offsets` stream (source offsets_topic), since the agent started.
+  std::uint64_t stream_records = 0;  // records read
+  std::uint64_t stream_offset_commits = 0;
+  std::uint64_t stream_offset_tombstones = 0;
+  std::uint64_t stream_group_metadata = 0;  // classic group metadata and its tombstones
+  std::uint64_t stream_consumer_group = 0;  // KIP-848 records
+  std::uint64_t stream_skipped = 0;         // valid records a monitor does not need
+  std::uint64_t stream_unknown = 0;         // versions Kafka 3.x does not write
+  std::uint64_t stream_malformed = 0;       // truncated or garbled
+  std::int64_t stream_lag = 0;              // offsets not read yet behind the end seen
+  // KIP-848 members' assigned partitions this cycle that cannot be named: their records
+  // name topics by ID, which librdkafka 2.0.2's metadata does not give.
+  std::size_t unmapped_assignments = 0;
 };
 
 struct GroupsSnapshot {

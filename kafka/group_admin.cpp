@@ -194,7 +194,10 @@ GroupDescriptions describe_groups(const Client& client, std::span<const std::str
           }
         });
   }
-  out.stats = stats_of(pipeline.run(options.deadline, std::move(stop)), started);
+  // Run first: `started` counts the calls the run issues (an argument beside it could be
+  // read before the run, as GCC does).
+  const AdminPipeline::Result run = pipeline.run(options.deadline, std::move(stop));
+  out.stats = stats_of(run, started);
   return out;
 }
 
@@ -226,7 +229,10 @@ GroupOffsets fetch_group_offsets(const Client& client, std::span<const std::stri
           read_offsets(event, result);
         });
   }
-  out.stats = stats_of(pipeline.run(options.deadline, std::move(stop)), started);
+  // Run first: `started` counts the calls the run issues (an argument beside it could be
+  // read before the run, as GCC does).
+  const AdminPipeline::Result run = pipeline.run(options.deadline, std::move(stop));
+  out.stats = stats_of(run, started);
   return out;
 }
 

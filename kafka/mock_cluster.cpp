@@ -56,6 +56,11 @@ void MockCluster::set_partition_leader(const std::string& topic, int partition, 
         "set leader of " + topic);
 }
 
+void MockCluster::set_topic_error(const std::string& topic, ErrorCode error) {
+  rd_kafka_mock_topic_set_error(state_->cluster, topic.c_str(),
+                                static_cast<rd_kafka_resp_err_t>(raw(error)));
+}
+
 void MockCluster::set_broker_down(int broker) {
   check(rd_kafka_mock_broker_set_down(state_->cluster, broker), "set broker down");
 }

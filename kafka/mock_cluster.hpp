@@ -26,6 +26,8 @@ class MockCluster {
   // Each throws std::runtime_error when the mock refuses.
   void create_topic(const std::string& topic, int partitions, int replication_factor);
   void set_partition_leader(const std::string& topic, int partition, int broker);
+  // Metadata answers `error` for `topic` from now on (e.g. topic_authorization_failed).
+  void set_topic_error(const std::string& topic, ErrorCode error);
   void set_broker_down(int broker);
   void set_broker_up(int broker);
   // `key_type` "group" (or "transaction"), the group id, the broker that coordinates it.

@@ -75,8 +75,11 @@ ErrorCode Producer::produce(const OutgoingMessage& m, std::uint64_t tag) {
   void* key = m.key ? const_cast<char*>(m.key->data()) : nullptr;
   const std::size_t key_size = m.key ? m.key->size() : 0;
   const rd_kafka_resp_err_t err = rd_kafka_producev(
-      native(state_->client), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key, key_size),
-      RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+      native(state_->client), RD_KAFKA_V_TOPIC(topic.c_str()),
+      RD_KAFKA_V_PARTITION(m.partition < 0 ? RD_KAFKA_PARTITION_UA : m.partition),
+      RD_KAFKA_V_KEY(key, key_size),
+      RD_KAFKA_V_VALUE(m.null_value ? nullptr : const_cast<char*>(m.value.data()),
+                       m.null_value ? 0 : m.value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
       RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag))),
       RD_KAFKA_V_END);

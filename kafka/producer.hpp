@@ -53,6 +53,8 @@ struct OutgoingMessage {
   std::optional<std::string_view> key;  // nullopt: no key (a null key, not an empty one)
   std::string_view value;
   std::vector<std::pair<std::string_view, std::string_view>> headers;
+  std::int32_t partition = -1;  // -1: the partitioner chooses
+  bool null_value = false;  // a null value (a tombstone), not an empty one; `value` unused
 };
 
 class Producer {

@@ -506,6 +506,7 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
             r.section("groups",
                       {r.field("enabled", groups.enabled),
                        r.field("interval", groups.interval),
+                       r.field("source", groups.source),
                        filter("groups", groups.groups),
                        r.field("max_concurrent_requests", groups.max_concurrent_requests),
                        r.field("status_window_commits", groups.status_window_commits),
@@ -730,6 +731,7 @@ void validate(const Config& c, Validator& v) {
 
   const auto& groups = c.collectors.groups;
   v.at_least("collectors.groups.interval", groups.interval, kMinInterval);
+  v.check("collectors.groups.source", check_groups_source(groups.source));
   v.regexes("collectors.groups.groups.include", groups.groups.include);
   v.regexes("collectors.groups.groups.exclude", groups.groups.exclude);
   v.between("collectors.groups.max_concurrent_requests", groups.max_concurrent_requests, 1, 1000);

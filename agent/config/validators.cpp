@@ -158,6 +158,11 @@ std::string check_log_format(std::string_view format) {
   return "expected text or json, got " + quote(format);
 }
 
+std::string check_groups_source(std::string_view source) {
+  if (source == "auto" || source == "offsets_topic" || source == "admin_api") return "";
+  return "expected auto, offsets_topic or admin_api, got " + quote(source);
+}
+
 std::string check_regex(std::string_view pattern) {
   if (pattern.empty()) return "empty regular expression (it would match only an empty name)";
   try {

@@ -26,6 +26,8 @@ std::string check_log_level(std::string_view level);
 
 // log.format: text or json.
 std::string check_log_format(std::string_view format);
+// collectors.groups.source: auto, offsets_topic or admin_api.
+std::string check_groups_source(std::string_view source);
 
 // Name filters: a std::regex (ECMAScript) that compiles and is not empty.
 std::string check_regex(std::string_view pattern);

@@ -12,6 +12,7 @@
 
 #include "kafka/group_admin.hpp"
 #include "kafka/metadata.hpp"
+#include "kafka/partition_reader.hpp"
 #include "kafka/watermarks.hpp"
 
 namespace ks {
@@ -325,6 +326,99 @@ void GroupCollector::evaluate_and_publish(CycleObservations observations,
   out_.publish(std::move(snapshot));
 }
 
+std::optional<LoadingProgress> GroupCollector::loading() const {
+  std::lock_guard lock(view_mutex_);
+  return stream_ ? stream_->loading() : std::nullopt;
+}
+
+std::string GroupCollector::status_note() const {
+  std::lock_guard lock(view_mutex_);
+  return note_;
+}
+
+void GroupCollector::fall_back(const std::string& why) {
+  fell_back_ = true;
+  const std::string note = "source admin_api: fell back from offsets_topic (" + why + ")";
+  spdlog::warn("groups: {}", note);
+  std::lock_guard lock(view_mutex_);
+  stream_.reset();
+  note_ = note;
+}
+
+// The stream when the source is (or, in auto, may be) offsets_topic: opened on the first
+// cycle and read to its end before the first snapshot.
+bool GroupCollector::use_stream(std::stop_token stop) {
+  if (config_.source == "admin_api" || fell_back_) return false;
+  using Kind = kafka::PartitionReadError::Kind;
+  const bool fallback_allowed = config_.source == "auto";
+  try {
+    if (!stream_) {
+      auto stream = std::make_shared<groups::OffsetsStream>(kafka_, options_.offsets_partitions);
+      std::lock_guard lock(view_mutex_);
+      stream_ = std::move(stream);
+      note_ = "source offsets_topic";
+    }
+    stream_->load(std::move(stop));  // returns at once once loaded
+    return true;
+  } catch (const kafka::PartitionReadError& e) {
+    if (e.kind() == Kind::not_permitted && fallback_allowed) {
+      fall_back(e.what());
+      return false;
+    }
+    if (e.kind() == Kind::no_topic) {
+      // No group has ever committed (Kafka creates the topic at the first one): nothing to
+      // read yet; tried again next cycle.
+      std::lock_guard lock(view_mutex_);
+      note_ = std::string("source offsets_topic: ") + e.what() + " (no group yet?)";
+      return true;
+    }
+    throw CollectError(std::string("reading __consumer_offsets: ") + e.what());
+  }
+}
+
+// Committed offsets, members and assignments from the stream: what was written since the
+// last cycle is applied first.
+GroupCollector::Clock::time_point GroupCollector::observe_stream(CycleObservations& observations,
+                                                                 GroupsCycleStats& stats,
+                                                                 std::stop_token stop) {
+  stats.source = "offsets_topic";
+  if (!stream_) return Clock::now();  // no topic yet: no commits anywhere
+  const auto started = Clock::now();
+  const auto budget = std::min<std::chrono::milliseconds>(config_.interval / 2, std::chrono::seconds(5));
+  try {
+    stream_->drain(std::move(stop), budget);
+  } catch (const kafka::PartitionReadError& e) {
+    if (config_.source != "auto") throw CollectError(std::string("reading __consumer_offsets: ") + e.what());
+    fall_back(e.what());
+    throw CollectError("__consumer_offsets no longer readable; the admin API from the next cycle");
+  }
+  if (stop.stop_requested()) throw kafka::StopRequested("groups: stopping");
+  stats.offsets_seconds = seconds_since(started);
+  const auto read_at = Clock::now();
+  for (GroupObservation& group : observations.groups) stream_->observe(group, stats.unmapped_assignments);
+  const groups::StreamFigures f = stream_->figures();
+  stats.stream_records = f.records;
+  stats.stream_offset_commits = f.decoded.offset_commits;
+  stats.stream_offset_tombstones = f.decoded.offset_tombstones;
+  stats.stream_group_metadata = f.decoded.group_metadata + f.decoded.group_tombstones;
+  stats.stream_consumer_group = f.decoded.consumer_group_records;
+  stats.stream_skipped = f.decoded.skipped;
+  stats.stream_unknown = f.decoded.unknown;
+  stats.stream_malformed = f.decoded.malformed;
+  stats.stream_lag = f.lag;
+  return read_at;
+}
+
+// Committed offsets, members and assignments by request: DescribeGroups and OffsetFetch for
+// every group.
+GroupCollector::Clock::time_point GroupCollector::observe_admin(std::vector<GroupObservation>& groups,
+                                                                GroupsCycleStats& stats,
+                                                                std::stop_token stop) {
+  stats.source = "admin_api";
+  describe_groups(groups, stats, stop);
+  return fetch_offsets(groups, stats, stop);
+}
+
 void GroupCollector::collect_once(std::stop_token stop) {
   const auto cycle_start = Clock::now();
   CycleObservations observations;
@@ -335,6 +429,7 @@ void GroupCollector::collect_once(std::stop_token stop) {
     throw CollectError(e.what());
   }
   client_.poll();  // serves the error callback
+  const bool streaming = use_stream(stop);
 
   const Topology topology = fetch_topology(stats, stop);
   for (const auto& [topic, leaders] : topology.leaders) {
@@ -344,10 +439,10 @@ void GroupCollector::collect_once(std::stop_token stop) {
   stats.list_groups_requests = std::max<std::size_t>(topology.brokers, 1);  // one per broker
   select_groups(std::move(listed), observations, stats);
 
-  // Describe (state, members, assignments), committed offsets, then at once watermarks:
-  // the two halves of every lag are taken as close together as we can.
-  describe_groups(observations.groups, stats, stop);
-  const auto offsets_started = fetch_offsets(observations.groups, stats, stop);
+  // Members, assignments and committed offsets, then at once watermarks: the two halves of
+  // every lag are taken as close together as we can.
+  const auto offsets_started = streaming ? observe_stream(observations, stats, stop)
+                                         : observe_admin(observations.groups, stats, stop);
   fetch_watermarks(topology, observations, stats, stop);
   stats.offsets_watermarks_gap_seconds =
       std::chrono::duration<double>(observations.watermarks_at - offsets_started).count();

@@ -1,9 +1,19 @@
-// The consumer-groups collector. Each cycle: metadata (partition leaders), ListConsumerGroups,
-// DescribeConsumerGroups and ListConsumerGroupOffsets for every monitored group (issued
-// concurrently on one queue, bounded by collectors.groups.max_concurrent_requests, each
-// bounded by kafka.request_timeout), then, right after the offsets, the low and high
-// watermarks of every committed partition (one ListOffsets per leader broker and kind).
-// The evaluator joins them into lag, lag in seconds and status; a GroupsSnapshot is
+// The consumer-groups collector. Each cycle: metadata (partition leaders), ListConsumerGroups
+// (one request per broker: every group's name and state), then every monitored group's
+// committed offsets, members and assignments from one of two sources
+// (collectors.groups.source):
+//  - offsets_topic: `__consumer_offsets` read as a stream (offsets_stream.hpp): what was
+//    written since the last cycle is applied, no request per group. The first cycle reads
+//    the stream to the end it had at start (loading(): /readyz says how far), so no snapshot
+//    is published before the full view;
+//  - admin_api: DescribeConsumerGroups and ListConsumerGroupOffsets for every group (issued
+//    concurrently on one queue, bounded by collectors.groups.max_concurrent_requests, each
+//    bounded by kafka.request_timeout);
+//  - auto: the stream, or the admin API when the agent may not read `__consumer_offsets`
+//    (status_note() and kafka_sentinel_groups_source say which).
+// Then, right after the offsets, the low and high watermarks of every committed partition
+// (one ListOffsets per leader broker and kind). Both sources fill the same observations;
+// the evaluator joins them into lag, lag in seconds and status; a GroupsSnapshot is
 // published.
 //
 // Errors of single groups (a group that cannot be described, such as a KIP-848 group, or
@@ -15,6 +25,9 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -22,6 +35,7 @@
 
 #include "collectors/groups/group_evaluator.hpp"
 #include "collectors/groups/group_filter.hpp"
+#include "collectors/groups/offsets_stream.hpp"
 #include "kafka/client.hpp"
 #include "kafka/group_admin.hpp"
 #include "core/collector.hpp"
@@ -40,6 +54,9 @@ class GroupCollector final : public Collector {
     // When set, only groups it accepts are monitored (a fleet's shard of the groups,
     // fleet/); asked once per listed group per cycle, so ownership may change.
     std::function<bool(std::string_view)> owns_group;
+    // Which `__consumer_offsets` partitions the stream reads, asked every cycle (a fleet's
+    // shards); empty: all of them.
+    groups::OffsetsStream::PartitionChooser offsets_partitions;
   };
 
   GroupCollector(const KafkaConfig& kafka, const GroupsCollectorConfig& config,
@@ -49,6 +66,8 @@ class GroupCollector final : public Collector {
 
   std::string_view name() const override { return "groups"; }
   std::string cycle_problem() const override { return failure_note_->describe(); }
+  std::optional<LoadingProgress> loading() const override;
+  std::string status_note() const override;
   std::chrono::milliseconds interval() const override { return config_.interval; }
 
   // Called from one thread at a time (the scheduler's thread for this collector). Every
@@ -76,6 +95,13 @@ class GroupCollector final : public Collector {
   std::vector<Listing> list_groups(GroupsCycleStats& stats, std::stop_token stop);
   void select_groups(std::vector<Listing> listed, groups::CycleObservations& observations,
                      GroupsCycleStats& stats);
+  // The source of this cycle's offsets: true for the stream (opened, and loaded, here).
+  bool use_stream(std::stop_token stop);
+  void fall_back(const std::string& why);
+  Clock::time_point observe_stream(groups::CycleObservations& observations,
+                                   GroupsCycleStats& stats, std::stop_token stop);
+  Clock::time_point observe_admin(std::vector<groups::GroupObservation>& groups,
+                                  GroupsCycleStats& stats, std::stop_token stop);
   void describe_groups(std::vector<groups::GroupObservation>& groups, GroupsCycleStats& stats,
                        std::stop_token stop);
   Clock::time_point fetch_offsets(std::vector<groups::GroupObservation>& groups,
@@ -104,6 +130,11 @@ class GroupCollector final : public Collector {
   std::uint64_t groups_vanished_total_ = 0;
   std::uint64_t watermark_errors_total_ = 0;
   GroupsCycleStats last_cycle_;
+  // The stream, when it is the source; shared with loading() on other threads.
+  std::shared_ptr<groups::OffsetsStream> stream_;
+  bool fell_back_ = false;  // auto, and the stream may not be read
+  mutable std::mutex view_mutex_;  // guards stream_ (its pointer) and note_
+  std::string note_;
 };
 
 }  // namespace ks

@@ -9,6 +9,7 @@
 #include <vector>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace ks::prom {
 namespace {
@@ -283,6 +284,38 @@ void render_cycle_costs(const GroupsCycleStats& c, ExpositionWriter& out) {
   out.sample({}, static_cast<double>(c.partitions_tracked));
 }
 
+void render_source(const GroupsCycleStats& c, ExpositionWriter& out) {
+  out.family("kafka_sentinel_groups_source",
+             "Where the last cycle's committed offsets, members and assignments came from: 1 "
+             "for the source in use (offsets_topic: the __consumer_offsets stream; admin_api: "
+             "requests per group).",
+             G::gauge);
+  for (const std::string_view source : {"admin_api", "offsets_topic"}) {
+    out.sample({{"source", source}}, c.source == source ? 1 : 0);
+  }
+  // The stream's figures: 0 with admin_api.
+  out.family("kafka_sentinel_groups_offsets_records_total",
+             "__consumer_offsets records read since the agent started, by what they were "
+             "(unknown versions and malformed records are counted and skipped).",
+             G::counter);
+  const std::pair<std::string_view, std::uint64_t> kinds[] = {
+      {"offset_commit", c.stream_offset_commits},  {"offset_tombstone", c.stream_offset_tombstones},
+      {"group_metadata", c.stream_group_metadata}, {"consumer_group", c.stream_consumer_group},
+      {"skipped", c.stream_skipped},               {"unknown", c.stream_unknown},
+      {"malformed", c.stream_malformed}};
+  for (const auto& [kind, n] : kinds) out.sample({{"kind", kind}}, static_cast<double>(n));
+  out.family("kafka_sentinel_groups_offsets_reader_lag",
+             "Offsets of __consumer_offsets not read yet behind the newest end the reader has "
+             "seen, at the end of the last cycle's read.",
+             G::gauge);
+  out.sample({}, static_cast<double>(c.stream_lag));
+  out.family("kafka_sentinel_groups_unmapped_assignments",
+             "Partitions assigned to KIP-848 group members in the last cycle that could not be "
+             "named (their records name topics by ID, which the metadata does not give).",
+             G::gauge);
+  out.sample({}, static_cast<double>(c.unmapped_assignments));
+}
+
 }  // namespace
 
 void render_groups(const GroupsSnapshot& snapshot, ExpositionWriter& out,
@@ -294,6 +327,7 @@ void render_groups(const GroupsSnapshot& snapshot, ExpositionWriter& out,
   render_cycle_counts(snapshot, out);
   render_cycle_errors(snapshot.cycle, out);
   render_cycle_costs(snapshot.cycle, out);
+  render_source(snapshot.cycle, out);
 }
 
 }  // namespace ks::prom

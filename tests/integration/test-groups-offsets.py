@@ -8,6 +8,11 @@ prints, and no series may exist that the tool does not show. Then: a partition w
 commit is counted, not exported; DeleteRecords (which moves the log-start offset exactly as
 retention does) turns unread messages into kafka_consumergroup_lag_expired_messages; a
 deleted group disappears from /metrics.
+
+Every check runs on two agents side by side, one per collectors.groups.source (the
+__consumer_offsets stream and the admin API), on the same cluster: both must equal the tool,
+and the stream's cycles must send no DescribeGroups or OffsetFetch while the admin API's do.
+KS_GROUPS_SOURCES (comma-separated) narrows the sources.
 """
 import os
 import sys
@@ -22,6 +27,7 @@ from ksloadgen import loadgen  # noqa: E402
 
 TOPICS = {"grp-a": 6, "grp-b": 4, "grp-c": 3, "grp-d": 1}
 GROUPS = 40  # committed by loadgen: g-00 .. g-39
+SOURCES = os.environ.get("KS_GROUPS_SOURCES", "offsets_topic,admin_api").split(",")
 
 
 def plan_commits(hw):
@@ -85,7 +91,7 @@ def main():
     log(f"committed {len(plan)} (group, topic) offset sets in {time.monotonic() - started:.1f}s")
 
     expected_groups = GROUPS + 4 + 1 + 1
-    agent = Agent(f"""
+    agents = {source: Agent(f"""
 kafka:
   bootstrap_servers: "{b}"
 collectors:
@@ -93,17 +99,50 @@ collectors:
     node_metrics: false
   groups:
     interval: 1s
-""").start()
+    source: {source}
+""", name=f"agent-{source}").start() for source in SOURCES}
+    for source, agent in agents.items():
+        check_equal_to_tool(kafka, agent, source, plan, expected_groups)
+    hw_d = hw[("grp-d", 0)]
+    check_retention_and_deletion(kafka, agents, hw_d, expected_groups)
+    for agent in agents.values():
+        agent.stop()
+    finish()
 
+
+def monitored_metrics(agent, expected_groups):
     def monitored():
         m = agent.metrics()
         return m if value(m, "kafka_sentinel_groups_monitored") == expected_groups else None
+    return wait_until(monitored, 60, 0.5, "all groups monitored")
 
-    check(wait_until(monitored, 30, 0.5, "all groups monitored") is not None,
-          f"agent monitors all {expected_groups} groups")
+
+def check_requests(metrics, source):
+    """The stream sends no request per group; the admin API one DescribeGroups and one
+    OffsetFetch per group."""
+    requests = {d["request"]: v for d, v in series(metrics, "kafka_sentinel_groups_cycle_requests")}
+    groups = value(metrics, "kafka_sentinel_groups_monitored")
+    check(value(metrics, "kafka_sentinel_groups_source", source=source) == 1,
+          f"[{source}] kafka_sentinel_groups_source says {source}")
+    if source == "offsets_topic":
+        check(requests.get("DescribeGroups") == 0 and requests.get("OffsetFetch") == 0,
+              f"[{source}] a cycle sends no DescribeGroups or OffsetFetch ({requests})")
+        decoded = {d["kind"]: v for d, v in series(metrics, "kafka_sentinel_groups_offsets_records_total")}
+        check(decoded.get("offset_commit", 0) > 0 and decoded.get("unknown") == 0 and
+              decoded.get("malformed") == 0,
+              f"[{source}] records decoded, none unknown or malformed ({decoded})")
+    else:
+        check(requests.get("DescribeGroups") == groups and requests.get("OffsetFetch") == groups,
+              f"[{source}] one DescribeGroups and one OffsetFetch per group ({requests}, {groups} groups)")
+
+
+def check_equal_to_tool(kafka, agent, source, plan, expected_groups):
+    check(monitored_metrics(agent, expected_groups) is not None,
+          f"[{source}] agent monitors all {expected_groups} groups")
     time.sleep(1.5)  # one more full cycle of a quiet cluster
     described = describe_groups(kafka, "--all-groups")
     metrics = agent.metrics()
+    check_requests(metrics, source)
 
     # Every partition the tool shows, the agent shows identically; no extra series.
     mismatches = []
@@ -120,13 +159,13 @@ collectors:
         if got_offset != current or got_lag != lag:
             mismatches.append((group, topic, partition, f"tool {current}/{lag}",
                                f"agent {got_offset}/{got_lag}"))
-    check(not mismatches, f"current offset and lag equal kafka-consumer-groups --describe for all "
+    check(not mismatches, f"[{source}] current offset and lag equal kafka-consumer-groups --describe for all "
                           f"{committed_rows} committed partitions (mismatches: {mismatches[:5]})")
     agent_rows = {(d["consumergroup"], d["topic"], int(d["partition"]))
                   for d, _ in series(metrics, "kafka_consumergroup_current_offset")}
     tool_rows = {k for k, v in described.items() if v[0] is not None}
     check(agent_rows == tool_rows,
-          f"same partitions as the tool ({len(agent_rows)} vs {len(tool_rows)}; "
+          f"[{source}] same partitions as the tool ({len(agent_rows)} vs {len(tool_rows)}; "
           f"only agent: {sorted(agent_rows - tool_rows)[:3]}, only tool: {sorted(tool_rows - agent_rows)[:3]})")
     check(committed_rows >= 150, f"dozens of groups over many partitions ({committed_rows} rows)")
 
@@ -165,46 +204,53 @@ collectors:
     check(series(metrics, "kafka_consumergroup_current_offset", consumergroup="console-1"),
           "a group committed by Kafka's console consumer is reported")
 
+
+def check_retention_and_deletion(kafka, agents, hw_d, expected_groups):
+    b = kafka.bootstrap
+    agent = next(iter(agents.values()))
     # Retention deleting unread messages.
     path = os.path.join(agent.workdir, "delete.json")
     with open(path, "w") as f:
         f.write('{"partitions":[{"topic":"grp-d","partition":0,"offset":40}],"version":1}')
     kafka.tool("kafka-delete-records", "--bootstrap-server", b, "--offset-json-file", path)
-    hw_d = hw[("grp-d", 0)]
-    expired = wait_until(
-        lambda: value(agent.metrics(), "kafka_consumergroup_lag_expired_messages",
-                      consumergroup="x-expired", topic="grp-d", partition=0), 15, 0.5,
-        "expired messages")
-    check(expired == 35, f"DeleteRecords to 40 over a commit at 5: 35 expired messages ({expired})")
-    metrics = agent.metrics()
-    lag = value(metrics, "kafka_consumergroup_lag", consumergroup="x-expired", topic="grp-d",
-                partition=0)
-    check(lag == hw_d - 40, f"lag counts only messages that still exist: {lag} == {hw_d} - 40")
     tool_lag = describe_groups(kafka, "--all-groups")[("x-expired", "grp-d", 0)][2]
-    check(lag + expired == tool_lag,
-          f"lag + expired equals the tool's lag, which counts deleted messages ({tool_lag})")
+    for source, agent in agents.items():
+        expired = wait_until(
+            lambda: value(agent.metrics(), "kafka_consumergroup_lag_expired_messages",
+                          consumergroup="x-expired", topic="grp-d", partition=0), 15, 0.5,
+            "expired messages")
+        check(expired == 35,
+              f"[{source}] DeleteRecords to 40 over a commit at 5: 35 expired messages ({expired})")
+        metrics = agent.metrics()
+        lag = value(metrics, "kafka_consumergroup_lag", consumergroup="x-expired", topic="grp-d",
+                    partition=0)
+        check(lag == hw_d - 40, f"[{source}] lag counts only messages that still exist: "
+                                f"{lag} == {hw_d} - 40")
+        check(lag + expired == tool_lag,
+              f"[{source}] lag + expired equals the tool's lag, which counts deleted messages "
+              f"({tool_lag})")
 
     # A deleted group vanishes at the next cycle.
     kafka.tool("kafka-consumer-groups", "--bootstrap-server", b, "--delete", "--group", "g-11")
-    gone = wait_until(
-        lambda: not any(name.startswith("kafka_consumergroup") and
-                        series(m, name, consumergroup="g-11")
-                        for m in [agent.metrics()] for name in m), 10, 0.5, "g-11 gone")
-    check(gone, "a deleted group disappears from /metrics")
-    check(value(agent.metrics(), "kafka_sentinel_groups_monitored") == expected_groups - 1,
-          "monitored groups drop by one")
+    for source, agent in agents.items():
+        gone = wait_until(
+            lambda: not any(name.startswith("kafka_consumergroup") and
+                            series(m, name, consumergroup="g-11")
+                            for m in [agent.metrics()] for name in m), 10, 0.5, "g-11 gone")
+        check(gone, f"[{source}] a deleted group disappears from /metrics")
+        check(wait_until(lambda: value(agent.metrics(), "kafka_sentinel_groups_monitored") ==
+                         expected_groups - 1, 10, 0.5, "monitored - 1"),
+              f"[{source}] monitored groups drop by one")
 
-    errors = agent.metrics()
-    offsets_errors = value(errors, "kafka_sentinel_groups_errors_total", kind="offsets")
-    describe_errors = value(errors, "kafka_sentinel_groups_errors_total", kind="describe")
-    # A cycle may list g-11 just before the delete and describe it just after: that group
-    # vanished, which is counted on its own, never as an error.
-    check(offsets_errors == 0 and describe_errors == 0,
-          f"no describe or offsets errors on a healthy cluster (offsets {offsets_errors}, "
-          f"describe {describe_errors}, vanished "
-          f"{value(errors, 'kafka_sentinel_groups_vanished_total')})")
-    agent.stop()
-    finish()
+        errors = agent.metrics()
+        offsets_errors = value(errors, "kafka_sentinel_groups_errors_total", kind="offsets")
+        describe_errors = value(errors, "kafka_sentinel_groups_errors_total", kind="describe")
+        # A cycle may list g-11 just before the delete and describe it just after: that group
+        # vanished, which is counted on its own, never as an error.
+        check(offsets_errors == 0 and describe_errors == 0,
+              f"[{source}] no describe or offsets errors on a healthy cluster (offsets "
+              f"{offsets_errors}, describe {describe_errors}, vanished "
+              f"{value(errors, 'kafka_sentinel_groups_vanished_total')})")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ def get_offsets(kafka, topic_partitions, time_spec=-1):
 def describe_groups(kafka, *selection, timeout=120):
     """{(group, topic, partition): (current offset or None, log end offset, lag or None)} from
     the table `kafka-consumer-groups --describe SELECTION` prints (SELECTION: "--all-groups",
-    or "--group", NAME, ...). None where the tool prints "-" (no committed offset)."""
+    or "--group", NAME, ...). None where the tool prints "-" (no committed offset; no log end
+    offset, e.g. for a deleted topic)."""
     out = kafka.tool("kafka-consumer-groups", "--bootstrap-server", kafka.bootstrap,
                      "--describe", *selection, timeout=timeout)
     rows = {}
@@ -33,7 +34,7 @@ def describe_groups(kafka, *selection, timeout=120):
             continue
         current = None if f[3] == "-" else int(f[3])
         lag = None if f[5] == "-" else int(f[5])
-        rows[(f[0], f[1], int(f[2]))] = (current, int(f[4]), lag)
+        rows[(f[0], f[1], int(f[2]))] = (current, None if f[4] == "-" else int(f[4]), lag)
     return rows
 
 

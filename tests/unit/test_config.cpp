@@ -90,6 +90,7 @@ const std::vector<std::string> kAllKeys = {
     "collectors.brokers.topic_config_refresh",
     "collectors.groups.enabled",
     "collectors.groups.interval",
+    "collectors.groups.source",
     "collectors.groups.groups.include",
     "collectors.groups.groups.exclude",
     "collectors.groups.max_concurrent_requests",
@@ -363,6 +364,9 @@ TEST_CASE("values out of their range are errors", "[config]") {
   CHECK(only_problem("log:\n  level: verbose\n") ==
         "test.yaml:2: log.level: expected one of trace, debug, info, warn, error, critical, off, "
         "got \"verbose\"");
+  CHECK(only_problem("collectors:\n  groups:\n    source: topic\n") ==
+        "test.yaml:3: collectors.groups.source: expected auto, offsets_topic or admin_api, got "
+        "\"topic\"");
   CHECK(only_problem("log:\n  format: xml\n") ==
         "test.yaml:2: log.format: expected text or json, got \"xml\"");
   CHECK(only_problem("kafka:\n  client_id: \"\"\n") ==

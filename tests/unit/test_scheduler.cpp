@@ -1,8 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <optional>
+#include <string>
 #include <thread>
 
+#include "agent/http_server.hpp"
 #include "agent/scheduler.hpp"
 #include "agent/self_metrics.hpp"
 
@@ -142,4 +145,65 @@ TEST_CASE("wake starts the named collector's next cycle at once", "[scheduler]")
   CHECK(slow == 2);
   CHECK(other == 1);
   CHECK(scheduler.stop(2s).empty());
+}
+
+namespace {
+
+// Its first cycle reads a backlog: it runs until released, saying how far it is.
+class Loading final : public ks::Collector {
+ public:
+  std::string_view name() const override { return "groups"; }
+  std::chrono::milliseconds interval() const override { return 20ms; }
+  void collect_once(std::stop_token stop) override {
+    while (!released && !stop.stop_requested()) {
+      records += 100;
+      std::this_thread::sleep_for(1ms);
+    }
+    loaded = true;
+  }
+  std::optional<ks::LoadingProgress> loading() const override {
+    if (loaded) return std::nullopt;
+    return ks::LoadingProgress{records.load(), 42.5, "reading __consumer_offsets"};
+  }
+  std::string status_note() const override { return "source offsets_topic"; }
+  std::atomic<bool> released{false};
+  std::atomic<bool> loaded{false};
+  std::atomic<std::uint64_t> records{0};
+};
+
+}  // namespace
+
+TEST_CASE("a loading collector is not ready and not failing; /readyz says how far",
+          "[scheduler][readyz]") {
+  ks::SelfMetrics self;
+  ks::Scheduler scheduler(self, [] {});
+  auto owned = std::make_unique<Loading>();
+  Loading& collector = *owned;
+  scheduler.add(std::move(owned));
+  scheduler.start();
+  for (int i = 0; i < 500 && collector.records < 1000; ++i) std::this_thread::sleep_for(10ms);
+
+  auto statuses = scheduler.statuses();
+  REQUIRE(statuses.size() == 1);
+  REQUIRE(statuses[0].loading.has_value());
+  CHECK(statuses[0].loading->percent == Approx(42.5));
+  CHECK(statuses[0].errors == 0);  // loading is not failing
+  bool ready = true;
+  const std::string body = ks::readiness_json(statuses, ready);
+  CHECK_FALSE(ready);
+  CHECK(body.find("\"loading\"") != std::string::npos);
+  CHECK(body.find("reading __consumer_offsets") != std::string::npos);
+  CHECK(body.find("\"percent\":42.5") != std::string::npos);
+  CHECK(body.find("\"note\":\"source offsets_topic\"") != std::string::npos);
+
+  collector.released = true;
+  for (int i = 0; i < 500 && !scheduler.statuses()[0].ever_succeeded; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  statuses = scheduler.statuses();
+  CHECK(statuses[0].ever_succeeded);
+  CHECK_FALSE(statuses[0].loading.has_value());
+  ks::readiness_json(statuses, ready);
+  CHECK(ready);
+  scheduler.stop(2s);
 }

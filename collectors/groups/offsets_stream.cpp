@@ -1,0 +1,155 @@
+#include "collectors/groups/offsets_stream.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "kafka/client.hpp"
+
+namespace ks::groups {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// How long an empty poll waits: long enough for a fetch answer in flight, short enough that
+// a quiet stream costs the cycle little.
+constexpr auto kQuietPoll = 20ms;
+
+std::span<const std::byte> bytes(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+kafka::PartitionReaderSettings reader_settings(const KafkaConfig& kafka) {
+  kafka::PartitionReaderSettings settings;
+  settings.name = "groups-offsets";
+  // Never joined (assigned partitions only), so it never shows up as a group.
+  settings.group_id = kafka.client_id + ".offsets-reader-never-joins";
+  settings.timeout = kafka.request_timeout;
+  return settings;
+}
+
+// A classic group's description as DescribeGroups would give it.
+void describe_classic(const ClassicGroupState& classic, GroupDescription& d) {
+  d.protocol = classic.protocol.value_or("");
+  d.members = static_cast<int>(classic.members.size());
+  const bool readable = std::all_of(classic.members.begin(), classic.members.end(), [](const auto& m) {
+    return m.assignment_state == AssignmentState::decoded ||
+           m.assignment_state == AssignmentState::empty;
+  });
+  if (!readable) return;  // another protocol: liveness unknown, as with DescribeGroups
+  for (const GroupMember& m : classic.members) {
+    for (const TopicPartitions& tp : m.assignment) {
+      for (const std::int32_t p : tp.partitions) d.assigned.push_back({tp.topic, p});
+    }
+  }
+}
+
+}  // namespace
+
+OffsetsStream::OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of)
+    : reader_(kafka, reader_settings(kafka)), partitions_of_(std::move(partitions_of)) {
+  if (!partitions_of_) {
+    partitions_of_ = [](int count) {
+      std::set<std::int32_t> all;
+      for (int p = 0; p < count; ++p) all.insert(p);
+      return all;
+    };
+  }
+}
+
+void OffsetsStream::sync_partitions(std::stop_token stop) {
+  const std::set<std::int32_t> wanted = partitions_of_(reader_.topic_partitions());
+  const std::set<std::int32_t> current = reader_.partitions();
+  if (wanted == current) return;
+  for (const std::int32_t p : current) {
+    if (!wanted.contains(p)) state_.drop_partition(p);
+  }
+  reader_.set_partitions(wanted, std::move(stop));
+}
+
+void OffsetsStream::read_one(const kafka::PartitionRecord& record) {
+  ++records_;
+  if (record.value) {
+    state_.apply(record.partition, bytes(record.key), bytes(*record.value));
+  } else {
+    state_.apply(record.partition, bytes(record.key), std::nullopt);
+  }
+}
+
+void OffsetsStream::drain(std::stop_token stop, std::chrono::milliseconds budget) {
+  sync_partitions(stop);
+  const auto deadline = Clock::now() + budget;
+  std::string error;
+  auto next_figures = Clock::now() + 200ms;
+  while (!stop.stop_requested() && Clock::now() < deadline) {
+    if (auto record = reader_.poll(kQuietPoll, error)) {
+      read_one(*record);
+      if (Clock::now() >= next_figures) {  // /readyz follows a long first read
+        publish_figures();
+        next_figures = Clock::now() + 200ms;
+      }
+      continue;
+    }
+    if (!error.empty()) spdlog::debug("groups: reading __consumer_offsets: {}", error);
+    if (reader_.caught_up() && reader_.progress().lag == 0) break;
+  }
+  if (reader_.caught_up()) loaded_ = true;
+  publish_figures();
+}
+
+void OffsetsStream::load(std::stop_token stop) {
+  if (loaded_) return;
+  do {
+    if (stop.stop_requested()) throw kafka::StopRequested("reading __consumer_offsets");
+    drain(stop, std::chrono::seconds(1));
+  } while (!reader_.caught_up());
+}
+
+void OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) const {
+  GroupDescription d;
+  d.state = group.listed_state;
+  group.offsets_fetched = true;
+  if (const OffsetsGroup* g = state_.find(group.name)) {
+    for (const auto& [tp, commit] : g->offsets) {
+      if (commit.offset >= 0) group.committed.push_back({{tp.first, tp.second}, commit.offset});
+    }
+    if (g->classic) {
+      describe_classic(*g->classic, d);
+    } else if (!g->consumer_members.empty()) {
+      // KIP-848: assignments name topics by ID, which librdkafka 2.0.2's metadata lacks.
+      d.members = static_cast<int>(g->consumer_members.size());
+      for (const auto& [id, member] : g->consumer_members) {
+        for (const TopicIdPartitions& t : member.assigned) unmapped += t.partitions.size();
+      }
+    }
+  }
+  if (d.state.empty()) d.state = d.members > 0 ? "Stable" : "Empty";  // kept, not listed
+  group.description = std::move(d);
+}
+
+void OffsetsStream::publish_figures() {
+  const kafka::ReaderProgress progress = reader_.progress();
+  std::lock_guard lock(figures_mutex_);
+  figures_.records = records_;
+  figures_.decoded = state_.counts();
+  figures_.lag = progress.lag;
+  figures_.percent = progress.caught_up ? 100.0 : progress.percent;
+  figures_.caught_up = progress.caught_up;
+  figures_.partitions = progress.partitions.size();
+  figures_.groups = state_.groups().size();
+}
+
+StreamFigures OffsetsStream::figures() const {
+  std::lock_guard lock(figures_mutex_);
+  return figures_;
+}
+
+std::optional<LoadingProgress> OffsetsStream::loading() const {
+  std::lock_guard lock(figures_mutex_);
+  if (loaded_) return std::nullopt;
+  return LoadingProgress{figures_.records, figures_.percent, "reading __consumer_offsets"};
+}
+
+}  // namespace ks::groups
