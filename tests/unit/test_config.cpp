@@ -72,6 +72,8 @@ const std::vector<std::string> kAllKeys = {
     "log.level",
     "log.format",
     "http.listen",
+    "http.web_config_file",
+    "http.healthz_without_auth",
     "kafka.bootstrap_servers",
     "kafka.client_id",
     "kafka.request_timeout",
@@ -284,8 +286,8 @@ TEST_CASE("the reference config's commented SASL_SSL example is valid", "[config
   const LoadResult without_env = load(text);
   CHECK(messages(without_env.problems) ==
         std::vector<std::string>{
-            "test.yaml:42: kafka.properties.sasl.username: environment variable \"KAFKA_USER\" is not set",
-            "test.yaml:43: kafka.properties.sasl.password: environment variable \"KAFKA_PASSWORD\" is not set"});
+            "test.yaml:46: kafka.properties.sasl.username: environment variable \"KAFKA_USER\" is not set",
+            "test.yaml:47: kafka.properties.sasl.password: environment variable \"KAFKA_PASSWORD\" is not set"});
 }
 
 TEST_CASE("type errors name the key, the line and what was expected", "[config]") {
