@@ -181,7 +181,7 @@ collectors:
   ks::Config expected;
   expected.source = "test.yaml";
   expected.log = {"debug", "json"};
-  expected.http = {"127.0.0.1", 19742};
+  expected.http = {"127.0.0.1", 19742, "", false};
   expected.kafka.bootstrap_servers = "kafka1:9092, kafka2:9093";
   expected.kafka.client_id = "sentinel-test";
   expected.kafka.request_timeout = 150s;
@@ -755,9 +755,10 @@ TEST_CASE("command-line overrides are validated like the keys they replace", "[c
   SECTION("valid overrides replace the values") {
     ks::Config config;
     const auto problems = ks::config::apply_overrides(
-        config, {std::string("[::1]:9000"), std::string("k1:9092,k2:9092"), std::string("debug")});
+        config, {std::string("[::1]:9000"), std::string("k1:9092,k2:9092"), std::string("debug"),
+                 std::nullopt});
     CHECK(problems.empty());
-    CHECK(config.http == ks::HttpConfig{"::1", 9000});
+    CHECK(config.http == ks::HttpConfig{"::1", 9000, "", false});
     CHECK(config.kafka.bootstrap_servers == "k1:9092,k2:9092");
     CHECK(config.log.level == "debug");
   }
@@ -769,7 +770,7 @@ TEST_CASE("command-line overrides are validated like the keys they replace", "[c
   SECTION("invalid overrides are problems naming the flag, and leave the values") {
     ks::Config config;
     const auto problems = ks::config::apply_overrides(
-        config, {std::string("localhost"), std::string("kafka1"), std::string("loud")});
+        config, {std::string("localhost"), std::string("kafka1"), std::string("loud"), std::nullopt});
     CHECK(messages(problems) ==
           std::vector<std::string>{
               "command line: --listen: invalid address \"localhost\": missing \":PORT\" "
