@@ -8,6 +8,7 @@ std::string usage_text() {
 Usage:
   kafka-sentinel [run] [--config FILE] [--listen HOST:PORT]
                  [--bootstrap-servers HOST:PORT,...] [--log-level LEVEL]
+                 [--web.config.file FILE]
   kafka-sentinel check-config FILE
   kafka-sentinel events [--follow] [--type GLOB] [--json] [--config FILE]
                         [--bootstrap-servers HOST:PORT,...]
@@ -30,6 +31,8 @@ Options (override the config file):
   --listen HOST:PORT         HTTP address for /metrics, /healthz, /readyz
   --bootstrap-servers LIST   Kafka bootstrap servers, comma separated
   --log-level LEVEL          trace, debug, info, warn, error, critical, off
+  --web.config.file FILE     TLS and basic authentication of the HTTP endpoint, in
+                             Prometheus exporters' web config format (http.web_config_file)
 )";
 }
 
@@ -84,6 +87,7 @@ class OptionParser {
     if (arg == "--listen") return value_of(arg, o_.listen);
     if (arg == "--bootstrap-servers") return value_of(arg, o_.bootstrap_servers);
     if (arg == "--log-level") return value_of(arg, o_.log_level);
+    if (arg == "--web.config.file") return value_of(arg, o_.web_config_file);
     if (o_.command == CliOptions::Command::events) return events_flag(arg);
     return unknown(arg);
   }

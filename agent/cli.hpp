@@ -16,6 +16,7 @@ struct CliOptions {
   std::optional<std::string> listen;
   std::optional<std::string> bootstrap_servers;
   std::optional<std::string> log_level;
+  std::optional<std::string> web_config_file;
   std::vector<std::string> rest;  // arguments left for a subcommand (e.g. `events`)
 };
 

@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +17,9 @@
 #include <thread>
 
 #include "agent/accept_encoding.hpp"
+#include "agent/web_config.hpp"
+#include "agent/web_config_auth.hpp"
+#include "agent/web_config_tls.hpp"
 
 namespace ks {
 namespace {
@@ -27,6 +33,51 @@ constexpr const char* kIndex =
     "/healthz  200 while the process is alive\n"
     "/readyz   200 once every enabled collector has succeeded once; 503 with a JSON\n"
     "          body naming what is not ready and its last error\n";
+
+// Requests one kept-alive connection may make before it is closed. Fairness between
+// connections does not rest on it (see WorkerPool), so it is high: a reconnect costs a TLS
+// handshake.
+constexpr std::size_t kKeepAliveMaxRequests = 1000;
+
+// Hands cpp-httplib's accepted connections to the WorkerPool. httplib makes one per listen
+// and deletes it after calling shutdown().
+class PoolQueue final : public httplib::TaskQueue {
+ public:
+  explicit PoolQueue(WorkerPool& pool) : pool_(pool) {}
+  void enqueue(std::function<void()> fn) override { pool_.submit(std::move(fn)); }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  WorkerPool& pool_;
+};
+
+// httplib decides "Connection: close" or keep-alive from the request's Connection header
+// when it writes the response: setting that header ends the connection after this
+// response. (The Request is httplib's own non-const object; handlers see it const.)
+void close_after_response(const httplib::Request& req) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;
+  headers.erase("Connection");
+  headers.emplace("Connection", "close");
+}
+
+// Connections the kernel holds for accept(): cpp-httplib listens with a backlog of 5, and
+// past that Linux drops new connections' SYNs, which clients resend only after 1 s, then 3 s:
+// under a burst of (re)connecting scrapers that is a wait of seconds, or a timeout.
+constexpr int kListenBacklog = 1024;
+
+// Each response goes out as soon as it is written. Without TCP_NODELAY, httplib's two
+// writes (headers, then body) meet Nagle's algorithm: the body waits for the ACK of the
+// headers, which the scraper delays by up to 40 ms (delayed ACK) since it is waiting for
+// the rest of the response: a 40 ms floor on every keep-alive scrape. Accepted connections
+// inherit the option from the listening socket.
+void set_listener_options(socket_t sock) {
+  int yes = 1;
+  ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+  // cpp-httplib's default also sets SO_REUSEPORT, with which a second agent (or anything)
+  // started on the same port binds without error and the kernel splits the scrapes between
+  // the two. SO_REUSEADDR alone still allows a restart while old connections linger.
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
 
 }  // namespace
 
@@ -70,17 +121,51 @@ std::string readiness_json(const std::vector<CollectorStatus>& statuses, bool& r
   return body.dump() + "\n";
 }
 
-HttpServer::HttpServer(const HttpConfig& config, MetricsEndpoint& metrics, StatusSource statuses)
-    : config_(config),
-      metrics_(metrics),
-      statuses_(std::move(statuses)),
-      server_(std::make_unique<httplib::Server>()) {
-  // cpp-httplib's default also sets SO_REUSEPORT, with which a second agent (or anything)
-  // started on the same port binds without error and the kernel splits the scrapes between
-  // the two. SO_REUSEADDR alone still allows a restart while old connections linger.
-  server_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+HttpServer::HttpServer(const HttpConfig& config, MetricsEndpoint& metrics, StatusSource statuses,
+                       HttpServerTuning tuning)
+    : config_(config), metrics_(metrics), statuses_(std::move(statuses)), tuning_(tuning) {}
+
+// The server, plain or TLS as the web config says, with its authentication and workers.
+void HttpServer::make_server() {
+  std::optional<web::TlsServerConfig> tls;
+  if (!config_.web_config_file.empty()) {
+    const web::WebConfigLoad web = web::load_web_config_file(config_.web_config_file);
+    if (!web.ok()) {
+      throw std::runtime_error("http.web_config_file: " + web::describe_problems(web.problems));
+    }
+    if (!web.config.basic_auth_users.empty()) {
+      auth_ = std::make_unique<web::BasicAuth>(web.config.basic_auth_users);
+    }
+    tls = web.config.tls;
+  }
+  if (tls) {
+    certificates_ = std::make_unique<web::CertificateReloader>(*tls, config_.web_config_file);
+    auto server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+      return web::configure_server_context(ctx, *tls, *certificates_);
+    });
+    if (!server->is_valid()) {
+      throw std::runtime_error(config_.web_config_file +
+                               ": tls_server_config: OpenSSL refused the settings");
+    }
+    server_ = std::move(server);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  server_->set_socket_options([this](socket_t sock) {
+    set_listener_options(sock);
+    listener_ = sock;
+  });
+  server_->set_tcp_nodelay(true);
+  server_->set_keep_alive_timeout(tuning_.keep_alive_timeout_seconds);
+  server_->set_keep_alive_max_count(kKeepAliveMaxRequests);
+  pool_ = std::make_unique<WorkerPool>(tuning_.pool);
+  server_->new_task_queue = [pool = pool_.get()] { return new PoolQueue(*pool); };
+}
+
+void HttpServer::add_routes() {
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    return answered_before_routing(req, res) ? httplib::Server::HandlerResponse::Handled
+                                             : httplib::Server::HandlerResponse::Unhandled;
   });
   server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
     serve_metrics(req, res);
@@ -97,6 +182,24 @@ HttpServer::HttpServer(const HttpConfig& config, MetricsEndpoint& metrics, Statu
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kIndex, "text/plain");
   });
+}
+
+bool HttpServer::answered_before_routing(const httplib::Request& req, httplib::Response& res) {
+  if (WorkerPool::current_thread_refuses()) {
+    close_after_response(req);
+    res.status = 503;
+    res.set_header("Retry-After", "1");
+    res.set_content("kafka-sentinel: too many connections, retry\n", "text/plain");
+    return true;
+  }
+  // Others wait for a worker: this connection gives its worker up after this response.
+  if (pool_->has_waiting()) close_after_response(req);
+  if (!auth_ || (config_.healthz_without_auth && req.path == "/healthz")) return false;
+  if (auth_->allows(req.get_header_value("Authorization"))) return false;
+  res.status = 401;
+  res.set_header("WWW-Authenticate", "Basic realm=\"kafka-sentinel\"");
+  res.set_content("Unauthorized\n", "text/plain");
+  return true;
 }
 
 // The cached body of the latest render, gzip'd or plain as the scraper asks.
@@ -148,6 +251,8 @@ void HttpServer::validate() const {
 }
 
 void HttpServer::start() {
+  make_server();
+  add_routes();
   const std::string& host = config_.listen_host;
   const int port = config_.listen_port;
   if (port == 0) {
@@ -159,6 +264,8 @@ void HttpServer::start() {
     throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) +
                              " (address in use, or not an address of this host)");
   }
+  // listen() again on the bound socket sets its backlog anew.
+  ::listen(listener_, kListenBacklog);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // httplib's stop() does nothing until the thread has entered its accept loop: wait for
   // that, so a stop right after start (another part failed to start) is not lost. (Bounded:
@@ -167,7 +274,12 @@ void HttpServer::start() {
   while (!server_->is_running() && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  spdlog::info("serving http://{}:{}/metrics", host, port_);
+  spdlog::info("serving {}://{}:{}/metrics{}", certificates_ ? "https" : "http", host, port_,
+               auth_ ? " (basic authentication)" : "");
+}
+
+WorkerPool::Stats HttpServer::pool_stats() const {
+  return pool_ ? pool_->stats() : WorkerPool::Stats{};
 }
 
 void HttpServer::request_stop() {

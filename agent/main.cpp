@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
   auto loaded = options.config_path ? ks::config::load_config_file(*options.config_path)
                                     : ks::config::default_config();
   const auto override_problems = ks::config::apply_overrides(
-      loaded.config, {options.listen, options.bootstrap_servers, options.log_level});
+      loaded.config,
+      {options.listen, options.bootstrap_servers, options.log_level, options.web_config_file});
   loaded.problems.insert(loaded.problems.end(), override_problems.begin(),
                          override_problems.end());
   if (!loaded.ok()) return print_problems(loaded.problems);

@@ -28,6 +28,12 @@ struct LogConfig {
 struct HttpConfig {
   std::string listen_host = "0.0.0.0";
   int listen_port = kDefaultListenPort;
+  // TLS and basic authentication, in Prometheus exporters' web config format ("" = plain
+  // HTTP, no authentication). docs/security-http.md.
+  std::string web_config_file;
+  // With basic authentication configured: /healthz answers without it (for probes that
+  // cannot send credentials). Every other path always requires it.
+  bool healthz_without_auth = false;
 
   bool operator==(const HttpConfig&) const = default;
 };

@@ -9,8 +9,12 @@ packages=(
   # libraries
   librdkafka-dev prometheus-cpp-dev libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev
   libfmt-dev nlohmann-json3-dev zlib1g-dev catch2
+  # the HTTPS endpoint (OpenSSL) and bcrypt checks of its basic auth users (libxcrypt)
+  libssl-dev libcrypt-dev
   # tests: promtool, a real Prometheus, amtool; HTTP client for scripted tests
   prometheus prometheus-alertmanager curl python3 python3-yaml docker-compose
+  # throwaway CA and certificates of the HTTPS endpoint's e2e test
+  openssl
   # a real Apache Kafka from its own jars
   openjdk-17-jre-headless maven
 )

@@ -18,6 +18,7 @@
 
 #include "agent/config/kafka_properties.hpp"
 #include "agent/config/validators.hpp"
+#include "agent/web_config.hpp"
 #include "core/duration.hpp"
 #include "exporters/prometheus/group_families.hpp"
 
@@ -484,7 +485,9 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
   r.mapping(
       Value{root, "", location_of(root)},
       {r.section("log", {r.field("level", c.log.level), r.field("format", c.log.format)}),
-       r.section("http", {{"listen", [&](const Value& x) { r.listen(x, c.http); }}}),
+       r.section("http", {{"listen", [&](const Value& x) { r.listen(x, c.http); }},
+                          r.field("web_config_file", c.http.web_config_file),
+                          r.field("healthz_without_auth", c.http.healthz_without_auth)}),
        r.section("kafka", {r.field("bootstrap_servers", c.kafka.bootstrap_servers),
                            r.field("client_id", c.kafka.client_id),
                            r.field("request_timeout", c.kafka.request_timeout),
@@ -552,6 +555,11 @@ class Validator {
     if (value < minimum || value > maximum) {
       check(path, fmt::format("must be between {} and {}, got {}", minimum, maximum, value));
     }
+  }
+
+  // Problems found in another file (they name it themselves).
+  void add_all(std::vector<ConfigProblem> problems) {
+    for (ConfigProblem& problem : problems) problems_.push_back(std::move(problem));
   }
 
   void regexes(const std::string& path, const std::vector<std::string>& patterns) {
@@ -702,11 +710,24 @@ void validate_group_families(const std::vector<std::string>& names, Validator& v
   }
 }
 
+// The web config file must load as the HTTP server will load it: problems inside it name
+// that file and its key; an unreadable file is a problem of http.web_config_file.
+void validate_web_config(const std::string& path, Validator& v) {
+  if (path.empty()) return;
+  web::WebConfigLoad web = web::load_web_config_file(path);
+  if (!web.unreadable.empty()) {
+    v.check("http.web_config_file", "cannot read " + quote(path) + ": " + web.unreadable);
+    return;
+  }
+  v.add_all(std::move(web.problems));
+}
+
 void validate(const Config& c, Validator& v) {
   v.check("log.level", check_log_level(c.log.level));
   v.check("log.format", check_log_format(c.log.format));
   HttpConfig scratch;
   v.check("http.listen", parse_listen(format_listen(c.http), scratch));
+  validate_web_config(c.http.web_config_file, v);
 
   v.check("kafka.bootstrap_servers", check_bootstrap_servers(c.kafka.bootstrap_servers));
   if (c.kafka.client_id.empty()) v.check("kafka.client_id", "must not be empty");
@@ -903,6 +924,15 @@ std::vector<ConfigProblem> apply_overrides(Config& config, const Overrides& over
     if (!message.empty()) problems.push_back({"command line", 0, 0, flag, std::move(message)});
   };
   if (overrides.listen) add("--listen", parse_listen(*overrides.listen, config.http));
+  if (overrides.web_config_file) {
+    config.http.web_config_file = *overrides.web_config_file;
+    const web::WebConfigLoad web = web::load_web_config_file(*overrides.web_config_file);
+    if (!web.unreadable.empty()) {
+      add("--web.config.file", "cannot read " + quote(*overrides.web_config_file) + ": " + web.unreadable);
+    } else {
+      problems.insert(problems.end(), web.problems.begin(), web.problems.end());
+    }
+  }
   if (overrides.bootstrap_servers) {
     std::string problem = check_bootstrap_servers(*overrides.bootstrap_servers);
     if (problem.empty()) config.kafka.bootstrap_servers = *overrides.bootstrap_servers;

@@ -45,6 +45,7 @@ struct Overrides {
   std::optional<std::string> listen;             // --listen HOST:PORT
   std::optional<std::string> bootstrap_servers;  // --bootstrap-servers LIST
   std::optional<std::string> log_level;          // --log-level LEVEL
+  std::optional<std::string> web_config_file;    // --web.config.file FILE
 };
 
 // Validates each given override like the config key it replaces and applies the valid ones;

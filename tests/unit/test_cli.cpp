@@ -37,3 +37,11 @@ TEST_CASE("version, help and usage errors", "[cli]") {
   CHECK(parse_cli({"--frobnicate"}).error == "unknown argument \"--frobnicate\"");
   CHECK(parse_cli({"--listen"}).error == "--listen needs a value");
 }
+
+TEST_CASE("--web.config.file names the HTTP endpoint's web config", "[cli]") {
+  auto p = parse_cli({"--web.config.file", "web.yml"});
+  REQUIRE(p.error.empty());
+  CHECK(*p.options.web_config_file == "web.yml");
+  CHECK(*parse_cli({"run", "--web.config.file=/etc/w.yml"}).options.web_config_file == "/etc/w.yml");
+  CHECK(parse_cli({"--web.config.file"}).error == "--web.config.file needs a value");
+}

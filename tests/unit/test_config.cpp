@@ -72,6 +72,8 @@ const std::vector<std::string> kAllKeys = {
     "log.level",
     "log.format",
     "http.listen",
+    "http.web_config_file",
+    "http.healthz_without_auth",
     "kafka.bootstrap_servers",
     "kafka.client_id",
     "kafka.request_timeout",
@@ -182,7 +184,7 @@ collectors:
   ks::Config expected;
   expected.source = "test.yaml";
   expected.log = {"debug", "json"};
-  expected.http = {"127.0.0.1", 19742};
+  expected.http = {"127.0.0.1", 19742, "", false};
   expected.kafka.bootstrap_servers = "kafka1:9092, kafka2:9093";
   expected.kafka.client_id = "sentinel-test";
   expected.kafka.request_timeout = 150s;
@@ -287,8 +289,8 @@ TEST_CASE("the reference config's commented SASL_SSL example is valid", "[config
   const LoadResult without_env = load(text);
   CHECK(messages(without_env.problems) ==
         std::vector<std::string>{
-            "test.yaml:42: kafka.properties.sasl.username: environment variable \"KAFKA_USER\" is not set",
-            "test.yaml:43: kafka.properties.sasl.password: environment variable \"KAFKA_PASSWORD\" is not set"});
+            "test.yaml:46: kafka.properties.sasl.username: environment variable \"KAFKA_USER\" is not set",
+            "test.yaml:47: kafka.properties.sasl.password: environment variable \"KAFKA_PASSWORD\" is not set"});
 }
 
 TEST_CASE("type errors name the key, the line and what was expected", "[config]") {
@@ -759,9 +761,10 @@ TEST_CASE("command-line overrides are validated like the keys they replace", "[c
   SECTION("valid overrides replace the values") {
     ks::Config config;
     const auto problems = ks::config::apply_overrides(
-        config, {std::string("[::1]:9000"), std::string("k1:9092,k2:9092"), std::string("debug")});
+        config, {std::string("[::1]:9000"), std::string("k1:9092,k2:9092"), std::string("debug"),
+                 std::nullopt});
     CHECK(problems.empty());
-    CHECK(config.http == ks::HttpConfig{"::1", 9000});
+    CHECK(config.http == ks::HttpConfig{"::1", 9000, "", false});
     CHECK(config.kafka.bootstrap_servers == "k1:9092,k2:9092");
     CHECK(config.log.level == "debug");
   }
@@ -773,7 +776,7 @@ TEST_CASE("command-line overrides are validated like the keys they replace", "[c
   SECTION("invalid overrides are problems naming the flag, and leave the values") {
     ks::Config config;
     const auto problems = ks::config::apply_overrides(
-        config, {std::string("localhost"), std::string("kafka1"), std::string("loud")});
+        config, {std::string("localhost"), std::string("kafka1"), std::string("loud"), std::nullopt});
     CHECK(messages(problems) ==
           std::vector<std::string>{
               "command line: --listen: invalid address \"localhost\": missing \":PORT\" "
