@@ -11,8 +11,8 @@ packages=(
   libfmt-dev nlohmann-json3-dev zlib1g-dev catch2
   # tests: promtool, a real Prometheus, amtool; HTTP client for scripted tests
   prometheus prometheus-alertmanager curl python3 python3-yaml docker-compose
-  # a real Apache Kafka from its own jars
-  openjdk-17-jre-headless maven
+  # a real Apache Kafka from its own jars; the throwaway CA and certificates of a secured one
+  openjdk-17-jre-headless maven openssl
 )
 
 missing=()

@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (AGENT, Agent, KafkaCluster, check, finish, http_get, log,  # noqa: E402
@@ -87,11 +86,15 @@ def check_lag(kafka, agents, workdir):
         props = java_properties(kafka, mode, os.path.join(workdir, f"{mode}.properties"))
         # Our groups by name: --all-groups would also describe the fleet's own group, which
         # is not a consumer group, and the tool gives up on it.
-        selection = [x for g in GROUPS for x in ("--group", g)]
-        return mode, describe_groups(kafka, *selection, bootstrap=bootstrap_of(kafka, mode),
-                                     command_config=props)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        described = dict(pool.map(describe, MODES))
+        # --timeout: the tool's 5 s default is short for a cold JVM's first TLS handshake
+        # on a busy machine ("Timed out waiting to send the call").
+        selection = [x for g in GROUPS for x in ("--group", g)] + ["--timeout", "60000"]
+        rows = wait_until(lambda: describe_groups(kafka, *selection,
+                                                  bootstrap=bootstrap_of(kafka, mode),
+                                                  command_config=props),
+                          90, 2, f"kafka-consumer-groups over {mode}")
+        return mode, rows or {}
+    described = dict(map(describe, MODES))
     log(f"kafka-consumer-groups rows per mode: { {m: len(d) for m, d in described.items()} }")
     for mode in MODES:
         metrics = agents[mode].metrics()
