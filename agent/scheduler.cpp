@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <condition_variable>
 #include <random>
+#include <utility>
+
+#include "kafka/failure_cause.hpp"
 
 namespace ks {
 namespace {
@@ -14,6 +17,14 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds interval, std::mt19
   std::uniform_real_distribution<double> factor(0.9, 1.1);
   return std::chrono::milliseconds(
       static_cast<std::int64_t>(static_cast<double>(interval.count()) * factor(rng)));
+}
+
+// A failed cycle's error with what the collector's Kafka client last failed on, when it
+// knows: "cluster unreachable: metadata request failed: ...; authentication failed (check
+// sasl.mechanism, ...): sasl_ssl://...: SASL authentication error: ... (2 s ago)".
+std::string with_problem(std::string error, const std::string& problem) {
+  if (!problem.empty()) error += "; " + problem;
+  return error;
 }
 
 }  // namespace
@@ -69,20 +80,8 @@ void Scheduler::run(std::stop_token stop, Slot& slot) {
     if (stop.stop_requested()) break;
     const auto took = std::chrono::steady_clock::now() - started;
     const bool ok = error.empty();
-    {
-      std::lock_guard lock(status_mutex_);
-      CollectorStatus& st = slot.status;
-      ++st.runs;
-      st.last_ok = ok;
-      if (ok) {
-        st.ever_succeeded = true;
-        st.last_error.clear();
-      } else {
-        ++st.errors;
-        st.last_error = error;
-      }
-    }
-    if (!ok) spdlog::warn("collector {} failed: {}", name, error);
+    record_outcome(slot, ok, ok ? error : with_problem(error, slot.collector->cycle_problem()),
+                   error);
     self_metrics_.record_collection(name, took, ok, std::chrono::system_clock::now());
     if (on_cycle_) on_cycle_();
 
@@ -92,6 +91,44 @@ void Scheduler::run(std::stop_token stop, Slot& slot) {
     slot.wake_requested = false;
   }
   slot.finished = true;
+}
+
+void Scheduler::record_outcome(Slot& slot, bool ok, const std::string& error,
+                               const std::string& bare_error) {
+  std::uint64_t failed_streak = 0;
+  {
+    std::lock_guard lock(status_mutex_);
+    CollectorStatus& st = slot.status;
+    ++st.runs;
+    st.last_ok = ok;
+    if (ok) {
+      st.ever_succeeded = true;
+      st.last_error.clear();
+    } else {
+      ++st.errors;
+      st.last_error = error;
+    }
+  }
+  // One line per change of failure (the collector's error and the cause under it), not one
+  // per failed cycle: a wrong password fails every cycle the same way until it is fixed.
+  if (ok) {
+    failed_streak = std::exchange(slot.failed_streak, 0);
+    if (failed_streak > 0) {
+      spdlog::info("collector {} recovered after {} failed cycle(s)", slot.status.name, failed_streak);
+    }
+    slot.logged_failure.clear();
+    return;
+  }
+  ++slot.failed_streak;
+  const auto cause = kafka::classify_failure(error.substr(bare_error.size()));
+  std::string key = bare_error + "|" + std::string(kafka::cause_label(cause));
+  if (key == slot.logged_failure) {
+    spdlog::debug("collector {} failed again ({} in a row): {}", slot.status.name,
+                  slot.failed_streak, error);
+    return;
+  }
+  spdlog::warn("collector {} failed: {}", slot.status.name, error);
+  slot.logged_failure = std::move(key);
 }
 
 void Scheduler::request_stop() {

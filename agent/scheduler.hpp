@@ -66,8 +66,14 @@ class Scheduler final : public Part {
     std::mutex wait_mutex;
     std::condition_variable_any wakeup;
     bool wake_requested = false;  // guarded by wait_mutex
+    // The collector's thread only: the failure last logged, failed cycles in a row.
+    std::string logged_failure;
+    std::uint64_t failed_streak = 0;
   };
   void run(std::stop_token stop, Slot& slot);
+  // Status and log of one finished cycle: `error` is what /readyz and the events show (the
+  // collector's error and its Kafka client's last failure), `bare_error` the collector's own.
+  void record_outcome(Slot& slot, bool ok, const std::string& error, const std::string& bare_error);
 
   SelfMetrics& self_metrics_;
   std::function<void()> on_cycle_;

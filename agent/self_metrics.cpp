@@ -1,10 +1,28 @@
 #include "agent/self_metrics.hpp"
 
 #include "agent/process_stats.hpp"
+#include "kafka/failure_cause.hpp"
 #include "kafka/version.hpp"
 #include "ks_revision.hpp"  // generated at build time: KS_REVISION
 
 namespace ks {
+namespace {
+
+// Every cause from the start, at 0: an alert on increase() sees the first failure.
+prometheus::Family<prometheus::Counter>& register_kafka_failures(prometheus::Registry& registry) {
+  auto& family = prometheus::BuildCounter()
+                     .Name("kafka_sentinel_kafka_failures_total")
+                     .Help("Failures the agent's Kafka clients reported, by cause "
+                           "(authentication_failed, certificate_verify_failed, ...).")
+                     .Register(registry);
+  for (std::size_t i = 1; i < kafka::kFailureCauseCount; ++i) {
+    const auto cause = static_cast<kafka::FailureCause>(i);
+    family.Add({{"cause", std::string(kafka::cause_label(cause))}});
+  }
+  return family;
+}
+
+}  // namespace
 
 SelfMetrics::SelfMetrics()
     : registry_(std::make_shared<prometheus::Registry>()),
@@ -56,7 +74,8 @@ SelfMetrics::SelfMetrics()
                        .Name("process_open_fds")
                        .Help("Number of open file descriptors.")
                        .Register(*registry_)
-                       .Add({})) {
+                       .Add({})),
+      kafka_failures_(register_kafka_failures(*registry_)) {
   build_info_.Add({{"version", KS_VERSION},
                    {"revision", KS_REVISION},
                    {"librdkafka_version", ks::kafka::library_version()}})
@@ -79,8 +98,20 @@ void SelfMetrics::record_collection(const std::string& collector,
   }
 }
 
+void SelfMetrics::refresh_kafka_failures() {
+  const auto counts = kafka::failure_counts();
+  for (std::size_t i = 1; i < counts.size(); ++i) {
+    if (counts[i] <= kafka_failures_seen_[i]) continue;
+    const auto cause = static_cast<kafka::FailureCause>(i);
+    kafka_failures_.Add({{"cause", std::string(kafka::cause_label(cause))}})
+        .Increment(static_cast<double>(counts[i] - kafka_failures_seen_[i]));
+    kafka_failures_seen_[i] = counts[i];
+  }
+}
+
 void SelfMetrics::refresh_process_metrics() {
   std::lock_guard lock(mutex_);
+  refresh_kafka_failures();
   const auto stats = read_process_stats();
   if (!stats) return;
   if (stats->cpu_seconds > process_cpu_seen_) {

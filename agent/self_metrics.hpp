@@ -7,7 +7,11 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "kafka/failure_cause.hpp"
+
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +30,8 @@ class SelfMetrics {
   prometheus::Registry& registry() { return *registry_; }
 
  private:
+  void refresh_kafka_failures();  // under mutex_
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>& build_info_;
   prometheus::Family<prometheus::Gauge>& duration_;
@@ -39,6 +45,8 @@ class SelfMetrics {
   prometheus::Gauge& process_vsize_;
   prometheus::Gauge& process_start_;
   prometheus::Gauge& process_fds_;
+  prometheus::Family<prometheus::Counter>& kafka_failures_;
+  std::array<std::uint64_t, kafka::kFailureCauseCount> kafka_failures_seen_{};  // what kafka_failures_ counts, by cause
   std::mutex mutex_;  // prometheus-cpp families are thread-safe; this guards refresh order
 };
 

@@ -20,6 +20,9 @@
 //       offsets come from the __consumer_offsets stream (its first read is the warm-up
 //       cycle; the reader's background fetches count in the process CPU, not in the
 //       requests column, which is the collector's own client); default admin_api.
+//   --properties FILE (either mode): librdkafka properties, one KEY=VALUE a line (# comments),
+//       as kafka.properties: e.g. security.protocol=SSL and the certificates, to compare a
+//       cycle's CPU over TLS with PLAINTEXT (docs/security.md).
 // Example (scripts/kafka-cluster.sh up --nodes 1 --dir /tmp/kb --port-base 39092):
 //   B=127.0.0.1:39092
 //   build/bench/bench_groups_cycle --bootstrap $B --setup 1000 --topics 100 --partitions 24
@@ -66,6 +69,7 @@ struct Args {
   int cycles = 5;
   int concurrency = 50;
   std::string prefix = "gbench";
+  std::string properties;
   bool print_metrics = false;
   std::string source = "admin_api";  // collectors.groups.source
 };
@@ -76,7 +80,7 @@ Args parse(int argc, char** argv) {
       "bench_groups_cycle --bootstrap HOST:PORT (--setup GROUPS [--topics T] [--partitions P] "
       "[--messages M] | --groups N [--cycles C] [--concurrency K] [--print-metrics] "
       "[--source offsets_topic|admin_api]) "
-      "[--prefix NAME]");
+      "[--prefix NAME] [--properties FILE]");
   options.value("--bootstrap", a.bootstrap)
       .value("--setup", a.setup)
       .value("--topics", a.topics)
@@ -87,6 +91,7 @@ Args parse(int argc, char** argv) {
       .value("--concurrency", a.concurrency)
       .value("--prefix", a.prefix)
       .value("--source", a.source)
+      .value("--properties", a.properties)
       .flag("--print-metrics", a.print_metrics)
       .parse(argc, argv);
   if (a.bootstrap.empty()) options.fail("--bootstrap is required");
@@ -338,13 +343,32 @@ int measure(const ks::KafkaConfig& kafka, const Args& a) {
   return 0;
 }
 
+// KEY=VALUE lines of `path` into the client properties (blank lines and # comments skipped).
+void read_properties(const std::string& path, ks::KafkaConfig& kafka) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) {
+    std::fprintf(stderr, "error: cannot read --properties %s\n", path.c_str());
+    std::exit(2);
+  }
+  char line[4096];
+  while (std::fgets(line, sizeof line, f)) {
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    const auto eq = text.find('=');
+    if (text.empty() || text[0] == '#' || eq == std::string::npos) continue;
+    kafka.properties[text.substr(0, eq)] = text.substr(eq + 1);
+  }
+  std::fclose(f);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   ks::tune_allocator();  // as the agent does, so the RSS figures are the agent's
   const Args args = parse(argc, argv);
   spdlog::set_level(spdlog::level::warn);
-  const ks::KafkaConfig kafka = ks::bench::kafka_config(args.bootstrap);
+  ks::KafkaConfig kafka = ks::bench::kafka_config(args.bootstrap);
+  if (!args.properties.empty()) read_properties(args.properties, kafka);
   if (args.setup > 0) {
     Client admin = ks::kafka::make_client(kafka, ks::kafka::ClientKind::producer, {}, "bench-admin");
     create_topics(admin, args);

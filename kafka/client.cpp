@@ -1,6 +1,7 @@
 #include "kafka/client.hpp"
 
 #include "kafka/detail/native.hpp"
+#include "kafka/secret_properties.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -50,7 +51,8 @@ void set_or_throw(rd_kafka_conf_t* conf, const std::string& name, const std::str
   if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error.data(), error.size()) !=
       RD_KAFKA_CONF_OK) {
     throw KafkaError(ErrorCode::local_invalid_arg,
-                     fmt::format("{} {}={}: {}", origin, name, value, error.data()));
+                     fmt::format("{} {}={}: {}", origin, name, shown_value(name, value),
+                                 redact_value(error.data(), name, value)));
   }
 }
 
@@ -60,7 +62,10 @@ void set_or_throw(rd_kafka_conf_t* conf, const std::string& name, const std::str
 ConfPtr client_configuration(const KafkaConfig& config,
                              const std::map<std::string, std::string>& extra) {
   ConfPtr conf(rd_kafka_conf_new());
-  set_or_throw(conf.get(), "log.connection.close", "false", "default");
+  // log.connection.close stays on (librdkafka's default, which already quiets the closes of
+  // idle connections): with it off, a connection closed during its first request is not
+  // reported at all, and that is the only sign of a PLAINTEXT client on a TLS port ("might be
+  // caused by incorrect security.protocol"). Such lines are classified (facility FAIL).
   set_or_throw(conf.get(), "socket.keepalive.enable", "true", "default");
   for (const auto& [key, value] : config.properties) {
     set_or_throw(conf.get(), key, value, "kafka.properties:");
@@ -114,34 +119,67 @@ std::string ClientContext::latest_stats() const {
   return stats_;
 }
 
-void FailureNote::record(std::string_view text) {
+void FailureNote::record(std::string_view text, FailureCause cause) {
   std::lock_guard lock(mutex_);
   text_.assign(text);
+  cause_ = cause;
   at_ = std::chrono::steady_clock::now();
+}
+
+bool FailureNote::fresh(std::chrono::steady_clock::time_point now) const {
+  return !text_.empty() && now - at_ <= kFresh;
 }
 
 std::string FailureNote::describe() const {
   std::lock_guard lock(mutex_);
-  if (text_.empty()) return {};
-  const auto age = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::steady_clock::now() - at_);
-  return fmt::format("{} ({} s ago)", text_, age.count());
+  const auto now = std::chrono::steady_clock::now();
+  if (!fresh(now)) return {};
+  const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - at_);
+  if (cause_ == FailureCause::none) return fmt::format("{} ({} s ago)", text_, age.count());
+  return fmt::format("{} ({}): {} ({} s ago)", cause_words(cause_), cause_hint(cause_), text_,
+                     age.count());
+}
+
+FailureCause FailureNote::cause() const {
+  std::lock_guard lock(mutex_);
+  return fresh(std::chrono::steady_clock::now()) ? cause_ : FailureCause::none;
+}
+
+// Security failures (a refused password, an untrusted certificate, the wrong protocol) repeat
+// at every reconnect with the same meaning: one line when the cause changes.
+bool ClientContext::log_cause_change(FailureCause cause) {
+  std::lock_guard lock(mutex_);
+  if (cause == logged_cause_) return false;
+  logged_cause_ = cause;
+  return true;
 }
 
 void ClientContext::on_log(int level, const char* facility, const char* message) {
-  // librdkafka's errors (level <= 3) are noted whatever the log level: /readyz shows them.
-  if (level <= 3 && failure_note_ && message) failure_note_->record(message);
+  const std::string_view text(message ? message : "");
+  const std::string_view fac(facility ? facility : "");
+  // librdkafka's errors (level <= 3) are noted and counted whatever the log level: /readyz
+  // and the self-metrics show them.
+  const bool failure = level <= 3 || fac == "FAIL";
+  const FailureCause cause = failure ? classify_failure(text) : FailureCause::none;
+  if (cause != FailureCause::none) count_failure(cause);
+  if ((level <= 3 || cause != FailureCause::none) && failure_note_ && message) {
+    failure_note_->record(text, cause);
+  }
   // A reduced level: librdkafka's errors are the agent's warnings (the agent reports them
   // in its metrics), its warnings are information, everything else is debug detail.
   spdlog::level::level_enum target = spdlog::level::debug;
-  if (level <= 3) {
+  if (level <= 3 || is_security_failure(cause)) {
     target = spdlog::level::warn;
   } else if (level == 4) {
     target = spdlog::level::info;
   }
   if (!spdlog::should_log(target)) return;
-  const std::string_view text(message ? message : "");
-  const std::string_view fac(facility ? facility : "");
+  if (is_security_failure(cause)) {
+    if (!log_cause_change(cause)) return;
+    spdlog::log(target, "librdkafka [{}] {}: {}: {} ({})", name_, fac, cause_words(cause), text,
+                cause_hint(cause));
+    return;
+  }
   if (target != spdlog::level::debug) {
     std::uint64_t suppressed = 0;
     {
@@ -166,7 +204,8 @@ void ClientContext::on_error(int code, const char* reason) {
   // whole cluster going away is worth a line of its own.
   const bool notable = err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__FATAL ||
                        err == RD_KAFKA_RESP_ERR__AUTHENTICATION;
-  if (!notable) {
+  // A security failure was logged (once per change of cause) by on_log already.
+  if (!notable || is_security_failure(classify_failure(reason ? reason : ""))) {
     spdlog::debug("librdkafka [{}] error {}: {}", name_, rd_kafka_err2name(err), reason ? reason : "");
     return;
   }
@@ -232,8 +271,14 @@ Client make_client(const KafkaConfig& config, rd_kafka_type_t type,
   std::array<char, 512> error{};
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), error.data(), error.size());
   if (!rk) {
+    // E.g. a client certificate whose key does not match: say so in words, and count it.
+    const FailureCause cause = classify_failure(error.data());
+    if (cause != FailureCause::none) count_failure(cause);
     throw KafkaError(ErrorCode::local_invalid_arg,
-                     fmt::format("cannot create Kafka client: {}", error.data()));
+                     cause == FailureCause::none
+                         ? fmt::format("cannot create Kafka client: {}", error.data())
+                         : fmt::format("cannot create Kafka client: {} ({}): {}",
+                                       cause_words(cause), cause_hint(cause), error.data()));
   }
   (void)conf.release();  // rd_kafka_new took ownership
   return Client(std::move(context), HandlePtr(rk));

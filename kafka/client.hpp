@@ -18,6 +18,7 @@
 #include "core/collector.hpp"
 #include "core/config.hpp"
 #include "kafka/errors.hpp"
+#include "kafka/failure_cause.hpp"
 
 // librdkafka's handle type, opaque here (librdkafka declares rd_kafka_t as this struct).
 struct rd_kafka_s;
@@ -65,17 +66,28 @@ class LogThrottle {
 
 // The latest failure librdkafka logged for a handle (a broker refusing connections, a name
 // that does not resolve, an authentication failure): what a cycle that has not finished yet
-// is waiting on, for /readyz. Written by librdkafka's threads, read by the HTTP server's.
+// is waiting on, or why the last one failed, for /readyz. Written by librdkafka's threads,
+// read by the HTTP server's. A failure that persists is logged again at every reconnect
+// (at most reconnect.backoff.max.ms apart, 10 s by default): one not seen for kFresh is
+// over, and no longer described.
 class FailureNote {
  public:
-  void record(std::string_view text);
-  // "" when nothing was recorded, else the text and how long ago, e.g.
-  // "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (2 s ago)".
+  static constexpr std::chrono::seconds kFresh{60};
+
+  void record(std::string_view text, FailureCause cause);
+  // "" when nothing fresh was recorded, else its cause in words when known, the text and how
+  // long ago, e.g. "connection refused (nothing listens at that address): 127.0.0.1:1/bootstrap:
+  // Connect to ipv4#127.0.0.1:1 failed: Connection refused (2 s ago)".
   std::string describe() const;
+  // The cause of the fresh failure; none when there is none or it has no known cause.
+  FailureCause cause() const;
 
  private:
+  bool fresh(std::chrono::steady_clock::time_point now) const;
+
   mutable std::mutex mutex_;
   std::string text_;
+  FailureCause cause_ = FailureCause::none;
   std::chrono::steady_clock::time_point at_;
 };
 
@@ -105,8 +117,13 @@ class ClientContext {
   void* user() const { return user_.load(std::memory_order_acquire); }
 
  private:
+  // Whether a line about a security failure of `cause` is written now: once per change of
+  // cause (a wrong password is one line, not one per reconnect).
+  bool log_cause_change(FailureCause cause);
+
   std::string name_;
   std::shared_ptr<FailureNote> failure_note_;
+  FailureCause logged_cause_ = FailureCause::none;  // guarded by mutex_
   std::atomic<void*> user_{nullptr};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> stats_count_{0};

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "kafka/detail/handles.hpp"
+#include "kafka/secret_properties.hpp"
 
 namespace ks::kafka {
 
@@ -21,7 +22,7 @@ std::string PropertyCheck::set(const std::string& name, const std::string& value
                         error.size()) == RD_KAFKA_CONF_OK) {
     return "";
   }
-  return error.data();
+  return redact_value(error.data(), name, value);
 }
 
 }  // namespace ks::kafka

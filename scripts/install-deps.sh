@@ -13,10 +13,9 @@ packages=(
   libssl-dev libcrypt-dev
   # tests: promtool, a real Prometheus, amtool; HTTP client for scripted tests
   prometheus prometheus-alertmanager curl python3 python3-yaml docker-compose
-  # throwaway CA and certificates of the HTTPS endpoint's e2e test
-  openssl
-  # a real Apache Kafka from its own jars
-  openjdk-17-jre-headless maven
+  # a real Apache Kafka from its own jars; the throwaway CA and certificates of a secured one
+  # and of the HTTPS endpoint's e2e test
+  openjdk-17-jre-headless maven openssl
 )
 
 missing=()

@@ -4,7 +4,8 @@
 #
 # Usage:
 #   scripts/kafka-cluster.sh fetch
-#   scripts/kafka-cluster.sh up [--nodes 1|3] [--dir DIR] [--port-base P] [--host ADDR] [--prop key=value]... [--fresh]
+#   scripts/kafka-cluster.sh up [--nodes 1|3] [--dir DIR] [--port-base P] [--host ADDR] [--prop key=value]...
+#                               [--security plaintext|sasl_ssl|ssl] [--fresh]
 #   scripts/kafka-cluster.sh status     [--dir DIR]
 #   scripts/kafka-cluster.sh bootstrap  [--dir DIR]
 #   scripts/kafka-cluster.sh stop-node  K [--dir DIR]
@@ -26,6 +27,26 @@
 # voters, the bootstrap list and the readiness checks all use it.
 # DIR/cluster.env records BOOTSTRAP, NODES, PORT_BASE, ... (and HOST when not the default) so
 # later commands need only --dir.
+#
+# --security (default plaintext) secures the client listeners (the controller listener stays
+# PLAINTEXT on ADDR:(P+100+K-1)); a throwaway CA, broker and client certificates (PEM, made
+# with openssl) go to DIR/tls/, never anywhere else:
+#   sasl_ssl  node K's SASL_SSL listener on ADDR:(P+K-1) (SCRAM-SHA-512 and PLAIN users) and an
+#             SSL listener requiring a client certificate (mutual TLS) on ADDR:(P+200+K-1),
+#             which the brokers also use between themselves (broker certificate)
+#   ssl       only the mutual-TLS listener, on ADDR:(P+K-1)
+# Both enable the StandardAuthorizer (no ACL = denied) with super users: the SCRAM users
+# `admin` and `sentinel`, the PLAIN user `sentinel-plain`, the client certificate's
+# User:CN=sentinel-client, the brokers' certificate and User:ANONYMOUS (the PLAINTEXT
+# controller listener); the SCRAM user `limited` has no ACL until you give it some.
+# Passwords are random per cluster. DIR/cluster.env then also records SECURITY,
+# BOOTSTRAP_SASL_SSL, BOOTSTRAP_SSL, TLS_CA (the CA to trust), TLS_CLIENT_CERT/_KEY, the
+# users and passwords (SCRAM_ADMIN_*, SCRAM_USER/_PASSWORD, PLAIN_USER/_PASSWORD,
+# LIMITED_USER/_PASSWORD), ADMIN_PROPERTIES (a Java client config with which Kafka's tools
+# reach BOOTSTRAP as a super user: `tool NAME --command-config FILE`, or --consumer.config /
+# --producer.config), and certificates for failure tests: TLS_ROGUE_CA (another CA, trusted
+# by no broker) with TLS_ROGUE_CLIENT_CERT/_KEY (a client certificate it signed), and
+# TLS_EXPIRED_CLIENT_CERT/_KEY (signed by the cluster's CA, expired).
 # Per node: DIR/node-K/{server.properties,server.log,pid,data/}.
 #
 # Environment:
@@ -62,6 +83,8 @@ DEFAULT_PORT_BASE=19092
 DEFAULT_HOST=127.0.0.1
 HOST=$DEFAULT_HOST
 CONTROLLER_OFFSET=100
+SSL_OFFSET=200   # the mutual-TLS listener of a sasl_ssl cluster
+SECURITY=plaintext
 
 UP_TIMEOUT=${KAFKA_UP_TIMEOUT:-120}
 QUORUM_GRACE=8   # seconds a node may keep running after the controller quorum is gone
@@ -185,7 +208,7 @@ cds_train() {
     if ! port_open "$base" && ! port_open $(( base + CONTROLLER_OFFSET )); then break; fi
   done
   if (
-    DIR=$tdir NODES=1 PORT_BASE=$base
+    DIR=$tdir NODES=1 PORT_BASE=$base SECURITY=plaintext
     EXTRA_BROKER_JVM="-XX:ArchiveClassesAtExit=$tdir/archive.jsa"
     CDS_ENABLED=0
     trap 'stop_nodes 10 1 >/dev/null 2>&1' EXIT
@@ -263,10 +286,16 @@ fetch() {
 node_dir()  { echo "$DIR/node-$1"; }
 broker_port()     { echo $(( PORT_BASE + $1 - 1 )); }
 controller_port() { echo $(( PORT_BASE + CONTROLLER_OFFSET + $1 - 1 )); }
+ssl_port()        { echo $(( PORT_BASE + SSL_OFFSET + $1 - 1 )); }
+# Every port node K listens on.
+node_ports() {
+  broker_port "$1"; controller_port "$1"
+  if [[ "$SECURITY" == sasl_ssl ]]; then ssl_port "$1"; fi
+}
 
-bootstrap_list() {
-  local k out=""
-  for (( k = 1; k <= NODES; k++ )); do out+="${out:+,}$HOST:$(broker_port "$k")"; done
+bootstrap_list() {  # bootstrap_list [PORT_FUNCTION]
+  local k out="" port=${1:-broker_port}
+  for (( k = 1; k <= NODES; k++ )); do out+="${out:+,}$HOST:$("$port" "$k")"; done
   echo "$out"
 }
 
@@ -279,7 +308,9 @@ load_env() {
   NODES=$(env_get NODES)
   PORT_BASE=$(env_get PORT_BASE)
   HOST=$(env_get HOST); HOST=${HOST:-$DEFAULT_HOST}
+  SECURITY=$(env_get SECURITY); SECURITY=${SECURITY:-plaintext}
   [[ "$NODES" =~ ^[0-9]+$ && "$PORT_BASE" =~ ^[0-9]+$ ]] || die "corrupt $DIR/cluster.env"
+  valid_security "$SECURITY" || die "corrupt $DIR/cluster.env (SECURITY=$SECURITY)"
   valid_host "$HOST" || die "corrupt $DIR/cluster.env (HOST=$HOST)"
 }
 
@@ -295,7 +326,9 @@ write_env() {
     printf 'CLUSTER_ID=%s\n' "$CLUSTER_ID"
     printf 'KAFKA_VERSION=%s\n' "$KAFKA_VERSION"
     printf 'KAFKA_LIBS=%q\n' "$LIBS"
+    if [[ "$SECURITY" != plaintext ]]; then write_security_env; fi
   } >"$tmp"
+  chmod 600 "$tmp"   # passwords, when secured
   mv -f "$tmp" "$DIR/cluster.env"
 }
 
@@ -314,6 +347,8 @@ node_pid() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+valid_security() { [[ "$1" == plaintext || "$1" == sasl_ssl || "$1" == ssl ]]; }
 
 valid_host() {  # a dotted IPv4 address (what listeners, voters and /dev/tcp all accept)
   [[ "$1" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || return 1
@@ -372,11 +407,7 @@ write_node_config() {  # write_node_config K EXTRA_PROPS...
 process.roles=broker,controller
 node.id=$k
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://$HOST:$(broker_port "$k"),CONTROLLER://$HOST:$(controller_port "$k")
-advertised.listeners=PLAINTEXT://$HOST:$(broker_port "$k")
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+$(listener_config "$k")
 log.dirs=$nd/data
 
 num.partitions=1
@@ -406,6 +437,201 @@ EOF
       printf '%s\n' "$@"
     fi
   } >"$nd/server.properties"
+}
+
+# ---------------------------------------------------------------------------- security
+# Throwaway TLS material and users of a secured cluster (--security). Everything lives in
+# DIR (DIR/tls/, DIR/*.properties, DIR/cluster.env with mode 600) and dies with `down --purge`.
+TLS_CN_BROKER=kafka-broker
+TLS_CN_CLIENT=sentinel-client
+SCRAM_ADMIN_USER=admin
+SCRAM_USER=sentinel
+PLAIN_USER=sentinel_plain
+LIMITED_USER=limited
+SCRAM_MECHANISM=SCRAM-SHA-512
+
+tls_dir() { echo "$DIR/tls"; }
+new_password() { openssl rand -hex 16; }
+
+tls_ca() {  # tls_ca PREFIX CN
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 30 \
+    -subj "/CN=$2" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+}
+
+# A key (PKCS#8), its certificate signed by CA_PREFIX for 30 days with the extensions in EXT,
+# and both in one PEM (a Java PEM keystore).
+tls_leaf() {  # tls_leaf CA_PREFIX PREFIX CN EXT
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$2.key" -subj "/CN=$3" -out "$2.csr" 2>/dev/null &&
+  openssl x509 -req -in "$2.csr" -CA "$1.pem" -CAkey "$1.key" -CAcreateserial -days 30 \
+    -sha256 -extfile "$4" -out "$2.pem" 2>/dev/null &&
+  cat "$2.key" "$2.pem" >"$2-keystore.pem" && rm -f "$2.csr"
+}
+
+# A client certificate signed by the cluster's CA whose validity ended years ago.
+tls_expired_client() {  # tls_expired_client TLS_DIR
+  local d=$1 w
+  w=$(mktemp -d "$d/ca-work.XXXXXX")
+  : >"$w/index.txt"; echo 01 >"$w/serial"
+  cat >"$w/ca.cnf" <<EOF
+[ca]
+default_ca = test_ca
+[test_ca]
+database = $w/index.txt
+new_certs_dir = $w
+serial = $w/serial
+default_md = sha256
+policy = any
+[any]
+commonName = supplied
+EOF
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$d/expired-client.key" \
+    -subj "/CN=$TLS_CN_CLIENT" -out "$w/expired.csr" 2>/dev/null
+  openssl ca -batch -config "$w/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" -notext \
+    -startdate 20200101000000Z -enddate 20200102000000Z -extfile "$d/client.ext" \
+    -in "$w/expired.csr" -out "$d/expired-client.pem" >/dev/null 2>&1
+  rm -rf "$w"
+}
+
+make_tls() {
+  local d; d=$(tls_dir)
+  command -v openssl >/dev/null 2>&1 || die "openssl not found (needed for --security $SECURITY)"
+  mkdir -p "$d"; chmod 700 "$d"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:%s,IP:127.0.0.1,DNS:localhost\n' "$HOST" >"$d/broker.ext"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$d/client.ext"
+  tls_ca "$d/ca" "kafka-sentinel test CA" || die "openssl could not make the CA"
+  tls_leaf "$d/ca" "$d/broker" "$TLS_CN_BROKER" "$d/broker.ext" || die "openssl could not make the broker certificate"
+  tls_leaf "$d/ca" "$d/client" "$TLS_CN_CLIENT" "$d/client.ext" || die "openssl could not make the client certificate"
+  tls_ca "$d/rogue-ca" "kafka-sentinel rogue CA" || die "openssl could not make the rogue CA"
+  tls_leaf "$d/rogue-ca" "$d/rogue-client" "$TLS_CN_CLIENT" "$d/client.ext" || die "openssl could not make the rogue client certificate"
+  tls_expired_client "$d"
+  [[ -s "$d/expired-client.pem" ]] || die "openssl could not make the expired client certificate"
+  chmod 600 "$d"/*.key "$d"/*-keystore.pem
+}
+
+make_users() {
+  if [[ "$SECURITY" == sasl_ssl ]]; then
+    SCRAM_ADMIN_PASSWORD=$(new_password); SCRAM_PASSWORD=$(new_password)
+    PLAIN_PASSWORD=$(new_password); LIMITED_PASSWORD=$(new_password)
+  fi
+}
+
+# `kafka-storage format` arguments creating the SCRAM users (KIP-900: in the metadata log from
+# the start, before any broker can be asked), one per line.
+scram_format_args() {
+  [[ "$SECURITY" == sasl_ssl ]] || return 0
+  local u
+  for u in "$SCRAM_ADMIN_USER:$SCRAM_ADMIN_PASSWORD" "$SCRAM_USER:$SCRAM_PASSWORD" "$LIMITED_USER:$LIMITED_PASSWORD"; do
+    printf '%s\n' --add-scram "$SCRAM_MECHANISM=[name=${u%%:*},password=${u#*:}]"
+  done
+}
+
+# Java client configs for Kafka's tools: DIR/admin.properties reaches BOOTSTRAP as a super user
+# (the SCRAM admin over SASL_SSL, or the client certificate), DIR/ssl-client.properties the
+# mutual-TLS listener with the client certificate.
+write_client_properties() {
+  local d; d=$(tls_dir)
+  {
+    echo "security.protocol=SSL"
+    echo "ssl.truststore.type=PEM"
+    echo "ssl.truststore.location=$d/ca.pem"
+    echo "ssl.keystore.type=PEM"
+    echo "ssl.keystore.location=$d/client-keystore.pem"
+  } >"$DIR/ssl-client.properties"
+  if [[ "$SECURITY" == sasl_ssl ]]; then
+    {
+      echo "security.protocol=SASL_SSL"
+      echo "sasl.mechanism=$SCRAM_MECHANISM"
+      echo "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$SCRAM_ADMIN_USER\" password=\"$SCRAM_ADMIN_PASSWORD\";"
+      echo "ssl.truststore.type=PEM"
+      echo "ssl.truststore.location=$d/ca.pem"
+    } >"$DIR/admin.properties"
+  else
+    cp "$DIR/ssl-client.properties" "$DIR/admin.properties"
+  fi
+  chmod 600 "$DIR/ssl-client.properties" "$DIR/admin.properties"
+}
+
+write_security_env() {
+  local d; d=$(tls_dir)
+  printf 'SECURITY=%s\n' "$SECURITY"
+  if [[ "$SECURITY" == sasl_ssl ]]; then
+    printf 'BOOTSTRAP_SASL_SSL=%s\n' "$(bootstrap_list)"
+    printf 'BOOTSTRAP_SSL=%s\n' "$(bootstrap_list ssl_port)"
+    printf 'SSL_PORT_BASE=%s\n' "$(( PORT_BASE + SSL_OFFSET ))"
+    printf 'SCRAM_ADMIN_USER=%s\nSCRAM_ADMIN_PASSWORD=%s\n' "$SCRAM_ADMIN_USER" "$SCRAM_ADMIN_PASSWORD"
+    printf 'SCRAM_USER=%s\nSCRAM_PASSWORD=%s\n' "$SCRAM_USER" "$SCRAM_PASSWORD"
+    printf 'PLAIN_USER=%s\nPLAIN_PASSWORD=%s\n' "$PLAIN_USER" "$PLAIN_PASSWORD"
+    printf 'LIMITED_USER=%s\nLIMITED_PASSWORD=%s\n' "$LIMITED_USER" "$LIMITED_PASSWORD"
+  else
+    printf 'BOOTSTRAP_SSL=%s\n' "$(bootstrap_list)"
+  fi
+  printf 'TLS_CA=%s\n' "$d/ca.pem"
+  printf 'TLS_CLIENT_CERT=%s\nTLS_CLIENT_KEY=%s\n' "$d/client.pem" "$d/client.key"
+  printf 'TLS_CLIENT_PRINCIPAL=User:CN=%s\n' "$TLS_CN_CLIENT"
+  printf 'TLS_ROGUE_CA=%s\n' "$d/rogue-ca.pem"
+  printf 'TLS_ROGUE_CLIENT_CERT=%s\nTLS_ROGUE_CLIENT_KEY=%s\n' "$d/rogue-client.pem" "$d/rogue-client.key"
+  printf 'TLS_EXPIRED_CLIENT_CERT=%s\nTLS_EXPIRED_CLIENT_KEY=%s\n' "$d/expired-client.pem" "$d/expired-client.key"
+  printf 'ADMIN_PROPERTIES=%s\n' "$DIR/admin.properties"
+  printf 'SSL_PROPERTIES=%s\n' "$DIR/ssl-client.properties"
+}
+
+# The listener lines of node K's server.properties.
+listener_config() {
+  local k=$1 b c s d
+  b="$HOST:$(broker_port "$k")"; c="$HOST:$(controller_port "$k")"; s="$HOST:$(ssl_port "$k")"
+  d=$(tls_dir)
+  case "$SECURITY" in
+    plaintext)
+      cat <<EOF
+listeners=PLAINTEXT://$b,CONTROLLER://$c
+advertised.listeners=PLAINTEXT://$b
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+EOF
+      return 0 ;;
+    sasl_ssl)
+      cat <<EOF
+# --security sasl_ssl: SASL_SSL (SCRAM-SHA-512, PLAIN) for clients, SSL with client
+# certificates (mutual TLS) for clients and between brokers, PLAINTEXT for the controllers.
+listeners=SASL_SSL://$b,SSL://$s,CONTROLLER://$c
+advertised.listeners=SASL_SSL://$b,SSL://$s
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
+sasl.enabled.mechanisms=$SCRAM_MECHANISM,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$PLAIN_USER="$PLAIN_PASSWORD";
+super.users=User:$SCRAM_ADMIN_USER;User:$SCRAM_USER;User:$PLAIN_USER;User:CN=$TLS_CN_CLIENT;User:CN=$TLS_CN_BROKER;User:ANONYMOUS
+EOF
+      ;;
+    ssl)
+      cat <<EOF
+# --security ssl: SSL with client certificates (mutual TLS) for clients and between brokers,
+# PLAINTEXT for the controllers.
+listeners=SSL://$b,CONTROLLER://$c
+advertised.listeners=SSL://$b
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SSL:SSL
+super.users=User:CN=$TLS_CN_CLIENT;User:CN=$TLS_CN_BROKER;User:ANONYMOUS
+EOF
+      ;;
+  esac
+  cat <<EOF
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SSL
+listener.name.ssl.ssl.client.auth=required
+ssl.keystore.type=PEM
+ssl.keystore.location=$d/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$d/ca.pem
+# No ACL = denied; super users (above) pass. User:ANONYMOUS is the PLAINTEXT controller listener.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+EOF
+}
+
+# Extra arguments of the Kafka tools this script runs itself (readiness), one per line.
+admin_tool_args() {
+  if [[ "$SECURITY" != plaintext ]]; then printf '%s\n' --command-config "$DIR/admin.properties"; fi
+  return 0
 }
 
 # ----------------------------------------------------------------------------- process ops
@@ -438,11 +664,14 @@ wait_gone() {  # wait_gone K SECONDS -> 0 if the node's process is gone
 wait_ports_closed() {  # wait_ports_closed K SECONDS
   local k=$1 deadline=$(( $(now) + $2 ))
   [[ -n "${PORT_BASE:-}" ]] || return 0
-  while port_open "$(broker_port "$k")" || port_open "$(controller_port "$k")"; do
+  local p open
+  while :; do
+    open=0
+    for p in $(node_ports "$k"); do port_open "$p" && { open=1; break; }; done
+    (( open )) || return 0
     (( $(now) >= deadline )) && return 1
     sleep 0.2
   done
-  return 0
 }
 
 signal_node() {  # signal_node K SIG -> 0 if signalled, 1 if it was not running
@@ -502,7 +731,9 @@ started_since() {  # started_since K OFFSET -> 0 if "Kafka Server started" appea
 
 registered_ids() {  # broker ids the cluster's metadata currently lists (unfenced brokers)
   java_short_argv
-  timeout 30 "${JS[@]}" kafka.admin.BrokerApiVersionsCommand --bootstrap-server "$(bootstrap_list)" 2>/dev/null \
+  local extra; mapfile -t extra < <(admin_tool_args)
+  timeout 30 "${JS[@]}" kafka.admin.BrokerApiVersionsCommand --bootstrap-server "$(bootstrap_list)" \
+    ${extra[@]+"${extra[@]}"} 2>/dev/null \
     | sed -n 's/.*(id: \([0-9][0-9]*\) rack.*/\1/p' | sort -un | tr '\n' ' ' || true
 }
 
@@ -541,13 +772,14 @@ wait_ready() {
 
 # --------------------------------------------------------------------------------- commands
 cmd_up() {
-  local fresh=0 nodes_set=0 port_set=0 host_set=0 props=() k
-  NODES=1; PORT_BASE=$DEFAULT_PORT_BASE; HOST=$DEFAULT_HOST
+  local fresh=0 nodes_set=0 port_set=0 host_set=0 security_set=0 props=() k
+  NODES=1; PORT_BASE=$DEFAULT_PORT_BASE; HOST=$DEFAULT_HOST; SECURITY=plaintext
   while (( $# > 0 )); do
     case "$1" in
       --nodes) NODES=${2:?--nodes needs a value}; nodes_set=1; shift 2 ;;
       --port-base) PORT_BASE=${2:?--port-base needs a value}; port_set=1; shift 2 ;;
       --host) HOST=${2:?--host needs a value}; host_set=1; shift 2 ;;
+      --security) SECURITY=${2:?--security needs a value}; security_set=1; shift 2 ;;
       --prop) [[ "${2:-}" == *=* ]] || die "--prop needs key=value"; props+=("$2"); shift 2 ;;
       --fresh) fresh=1; shift ;;
       *) die "up: unknown argument '$1'" ;;
@@ -557,6 +789,9 @@ cmd_up() {
   [[ "$PORT_BASE" =~ ^[0-9]+$ ]] && (( PORT_BASE >= 1024 && PORT_BASE + CONTROLLER_OFFSET + NODES <= 65535 )) \
     || die "--port-base must be 1024..$(( 65535 - CONTROLLER_OFFSET - NODES ))"
   valid_host "$HOST" || die "--host must be an IPv4 address (got '$HOST')"
+  valid_security "$SECURITY" || die "--security must be plaintext, sasl_ssl or ssl (got '$SECURITY')"
+  (( PORT_BASE + SSL_OFFSET + NODES <= 65535 )) || [[ "$SECURITY" != sasl_ssl ]] \
+    || die "--port-base too high for --security sasl_ssl (its SSL listener is at P+$SSL_OFFSET)"
 
   local t0; t0=$(now)
   fetch
@@ -565,21 +800,25 @@ cmd_up() {
 
   local reuse=0
   if [[ -f "$DIR/cluster.env" ]]; then
-    local old_nodes old_port old_host
+    local old_nodes old_port old_host old_security
     old_nodes=$(env_get NODES); old_port=$(env_get PORT_BASE)
     old_host=$(env_get HOST); old_host=${old_host:-$DEFAULT_HOST}
+    old_security=$(env_get SECURITY); old_security=${old_security:-plaintext}
     for (( k = 1; k <= ${old_nodes:-0}; k++ )); do
       [[ -z "$(node_pid "$k")" ]] || die "cluster in $DIR is already running (node-$k); use 'status' or 'down'"
     done
     if (( fresh )); then
       log "--fresh: wiping previous cluster state in $DIR"
-      rm -rf "$DIR"/node-* "$DIR/cluster.env" "$DIR/log4j.properties"
+      rm -rf "$DIR"/node-* "$DIR/cluster.env" "$DIR/log4j.properties" "$DIR/tls" \
+        "$DIR/admin.properties" "$DIR/ssl-client.properties"
     else
       (( nodes_set )) || NODES=$old_nodes
       (( port_set )) || PORT_BASE=$old_port
       (( host_set )) || HOST=$old_host
-      [[ "$NODES" == "$old_nodes" && "$PORT_BASE" == "$old_port" && "$HOST" == "$old_host" ]] \
-        || die "$DIR holds a $old_nodes-node cluster on $old_host, port base $old_port; use --fresh or 'down --purge'"
+      (( security_set )) || SECURITY=$old_security
+      [[ "$NODES" == "$old_nodes" && "$PORT_BASE" == "$old_port" && "$HOST" == "$old_host" \
+         && "$SECURITY" == "$old_security" ]] \
+        || die "$DIR holds a $old_nodes-node $old_security cluster on $old_host, port base $old_port; use --fresh or 'down --purge'"
       (( ${#props[@]} == 0 )) || die "--prop only applies when creating a cluster (add --fresh)"
       reuse=1
     fi
@@ -589,7 +828,7 @@ cmd_up() {
 
   for (( k = 1; k <= NODES; k++ )); do
     local p
-    for p in "$(broker_port "$k")" "$(controller_port "$k")"; do
+    for p in $(node_ports "$k"); do
       ! port_open "$p" || die "port $p is already in use (choose another --port-base)"
     done
   done
@@ -601,13 +840,18 @@ cmd_up() {
     write_broker_log4j
     CLUSTER_ID=$(java_short kafka.tools.StorageTool random-uuid | tail -n1)
     [[ "$CLUSTER_ID" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "could not generate a cluster id (got '$CLUSTER_ID')"
-    log "creating $NODES-node KRaft cluster $CLUSTER_ID in $DIR (Kafka $KAFKA_VERSION)"
+    log "creating $NODES-node KRaft cluster $CLUSTER_ID in $DIR (Kafka $KAFKA_VERSION, $SECURITY)"
+    local scram=()
+    if [[ "$SECURITY" != plaintext ]]; then
+      make_users; make_tls; write_client_properties
+      mapfile -t scram < <(scram_format_args)
+    fi
     # Format every node's storage (in parallel: each is a short JVM run).
     local fpids=() bad=0
     for (( k = 1; k <= NODES; k++ )); do
       write_node_config "$k" ${props[@]+"${props[@]}"}
       java_short kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$(node_dir "$k")/server.properties" \
-        >"$(node_dir "$k")/format.log" 2>&1 &
+        ${scram[@]+"${scram[@]}"} >"$(node_dir "$k")/format.log" 2>&1 &
       fpids+=($!)
     done
     for (( k = 1; k <= NODES; k++ )); do
@@ -616,7 +860,8 @@ cmd_up() {
       fi
     done
     if (( bad )); then
-      rm -rf "$DIR"/node-* "$DIR/log4j.properties"   # leave DIR as we found it (empty)
+      # leave DIR as we found it (empty)
+      rm -rf "$DIR"/node-* "$DIR/log4j.properties" "$DIR/tls" "$DIR"/*.properties
       die "could not format the cluster's storage in $DIR"
     fi
     write_env
@@ -698,6 +943,7 @@ cmd_down() {
   if [[ -f "$DIR/cluster.env" ]]; then
     n=$(env_get NODES); PORT_BASE=$(env_get PORT_BASE)
     HOST=$(env_get HOST); HOST=${HOST:-$DEFAULT_HOST}
+    SECURITY=$(env_get SECURITY); valid_security "${SECURITY:-x}" || SECURITY=plaintext
     valid_host "$HOST" || HOST=$DEFAULT_HOST
   fi
   # Also cover node dirs cluster.env does not know about (interrupted first 'up').
@@ -732,7 +978,7 @@ cmd_down() {
 cmd_status() {
   load_env
   local k pid rss
-  echo "cluster $DIR: $NODES node(s), bootstrap $(bootstrap_list)"
+  echo "cluster $DIR: $NODES node(s), $SECURITY, bootstrap $(bootstrap_list)"
   for (( k = 1; k <= NODES; k++ )); do
     pid=$(node_pid "$k")
     if [[ -n "$pid" ]]; then
@@ -782,7 +1028,7 @@ while (( $# > 0 )); do
   case "$1" in
     --dir) DIR=${2:?--dir needs a value}; shift 2 ;;
     --purge) PURGE=1; shift ;;
-    --nodes|--port-base|--host|--prop) UP_ARGS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --nodes|--port-base|--host|--prop|--security) UP_ARGS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     --fresh) UP_ARGS+=("$1"); shift ;;
     -h|--help) usage; exit 0 ;;
     -*) die "unknown option '$1'" ;;

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Test for scripts/kafka-cluster.sh against a real local Kafka (jars fetched/cached on first use).
 #
-# Usage: scripts/tests/test-kafka-cluster.sh [--nodes 1|3]
+# Usage: scripts/tests/test-kafka-cluster.sh [--nodes 1|3] [--security plaintext|sasl_ssl|ssl]
 #
 #   1 node : up, create topic, produce 10 messages, get-offsets == 10, consume them in a group
 #            (lag 0), down, no recorded PID left.
 #   3 nodes: the same with an RF=3 topic, plus stop-node 2 -> the topic's partitions are listed
 #            by --under-replicated-partitions, start-node 2 -> none listed; kill-node 3 +
 #            start-node 3; then down.
+# --security: the same through the secured listener, Kafka's tools connecting with the
+# cluster's DIR/admin.properties (the SCRAM admin over SASL_SSL, or the client certificate);
+# plus the certificates, a client without the security settings refused, and (sasl_ssl) the
+# tools reaching the mutual-TLS listener with DIR/ssl-client.properties.
 # Every step is bounded by `timeout`; the cluster lives in a fresh temp dir on a random free port
 # base and is torn down on exit, whatever happens. Prints timings and per-node RSS, and ends
 # with "N passed, M failed". Exit status 0 only if every check passed.
@@ -17,9 +21,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KC="$ROOT/scripts/kafka-cluster.sh"
 
 NODES=1
+SECURITY=plaintext
 while (( $# > 0 )); do
   case "$1" in
     --nodes) NODES=${2:?--nodes needs 1 or 3}; shift 2 ;;
+    --security) SECURITY=${2:?--security needs a mode}; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -73,7 +79,9 @@ pick_port_base() {
     base=$(( 20000 + (RANDOM % 400) * 100 ))    # 20000..59900, multiples of 100
     free=1
     for (( k = 0; k < NODES; k++ )); do
-      if port_open $(( base + k )) || port_open $(( base + 100 + k )); then free=0; break; fi
+      if port_open $(( base + k )) || port_open $(( base + 100 + k )) || port_open $(( base + 200 + k )); then
+        free=0; break
+      fi
     done
     (( free )) && { echo "$base"; return 0; }
   done
@@ -111,7 +119,8 @@ timeout 900 "$KC" fetch || { fail "fetch Kafka jars"; exit 1; }
 
 # ---------------------------------------------------------------------------------------- up
 t0=$(now_ms)
-if BOOT=$(timeout $(( UP_TIMEOUT + 60 )) "$KC" up --nodes "$NODES" --dir "$DIR" --port-base "$PORT_BASE" | tail -n1); then
+if BOOT=$(timeout $(( UP_TIMEOUT + 60 )) "$KC" up --nodes "$NODES" --dir "$DIR" --port-base "$PORT_BASE" \
+             --security "$SECURITY" | tail -n1); then
   UP_MS=$(( $(now_ms) - t0 ))
   if [[ "$BOOT" == "$EXPECTED_BOOT" ]]; then pass "up --nodes $NODES in ${UP_MS} ms, bootstrap $BOOT"
   else fail "up printed '$BOOT', expected '$EXPECTED_BOOT'"; fi
@@ -120,6 +129,13 @@ else
   say "$FAILED failed"; echo "$PASSED passed, $FAILED failed"; exit 1
 fi
 for (( k = 1; k <= NODES; k++ )); do PIDS+=("$(cat "$DIR/node-$k/pid")"); done
+# Kafka's tools as a super user of a secured cluster (nothing for a plaintext one).
+CMD_CONFIG=() PRODUCER_CONFIG=() CONSUMER_CONFIG=()
+if [[ "$SECURITY" != plaintext ]]; then
+  CMD_CONFIG=(--command-config "$DIR/admin.properties")
+  PRODUCER_CONFIG=(--producer.config "$DIR/admin.properties")
+  CONSUMER_CONFIG=(--consumer.config "$DIR/admin.properties")
+fi
 rss_report "after up"
 
 if [[ "$(grep -c ' running ' <(kc status))" == "$NODES" ]]; then pass "status: $NODES running"
@@ -127,34 +143,59 @@ else fail "status does not show $NODES running nodes"; kc status || true; fi
 
 # ---------------------------------------------------------------------------- produce/consume
 TOPIC=sentinel-test
-if tool kafka-topics --bootstrap-server "$BOOT" --create --topic "$TOPIC" \
+if tool kafka-topics --bootstrap-server "$BOOT" ${CMD_CONFIG[@]+"${CMD_CONFIG[@]}"} --create --topic "$TOPIC" \
      --partitions 1 --replication-factor "$NODES" >/dev/null; then
   pass "kafka-topics --create $TOPIC (RF=$NODES)"
 else
   fail "kafka-topics --create $TOPIC"
 fi
 
-if seq 1 10 | tool kafka-console-producer --bootstrap-server "$BOOT" --topic "$TOPIC"; then
+if seq 1 10 | tool kafka-console-producer --bootstrap-server "$BOOT" ${PRODUCER_CONFIG[@]+"${PRODUCER_CONFIG[@]}"} --topic "$TOPIC"; then
   pass "kafka-console-producer: 10 messages"
 else
   fail "kafka-console-producer"
 fi
 
-offsets=$(tool kafka-get-offsets --bootstrap-server "$BOOT" --topic "$TOPIC" || true)
+offsets=$(tool kafka-get-offsets --bootstrap-server "$BOOT" ${CMD_CONFIG[@]+"${CMD_CONFIG[@]}"} --topic "$TOPIC" || true)
 if [[ "$offsets" == "$TOPIC:0:10" ]]; then pass "kafka-get-offsets: $offsets"
 else fail "kafka-get-offsets: got '$offsets', expected '$TOPIC:0:10'"; fi
 
-consumed=$(tool kafka-console-consumer --bootstrap-server "$BOOT" --topic "$TOPIC" --group sentinel-test-group \
+consumed=$(tool kafka-console-consumer --bootstrap-server "$BOOT" ${CONSUMER_CONFIG[@]+"${CONSUMER_CONFIG[@]}"} --topic "$TOPIC" --group sentinel-test-group \
              --from-beginning --max-messages 10 --timeout-ms 30000 2>/dev/null | paste -sd, || true)
 if [[ "$consumed" == "1,2,3,4,5,6,7,8,9,10" ]]; then pass "kafka-console-consumer: read back 1..10"
 else fail "kafka-console-consumer: got '$consumed'"; fi
 
-lag=$(tool kafka-consumer-groups --bootstrap-server "$BOOT" --describe --group sentinel-test-group 2>/dev/null \
+lag=$(tool kafka-consumer-groups --bootstrap-server "$BOOT" ${CMD_CONFIG[@]+"${CMD_CONFIG[@]}"} --describe --group sentinel-test-group 2>/dev/null \
         | awk -v t="$TOPIC" '$2 == t { print $4 "/" $5 "/" $6 }' || true)
 if [[ "$lag" == "10/10/0" ]]; then pass "kafka-consumer-groups: committed 10, end 10, lag 0"
 else fail "kafka-consumer-groups: got '$lag' (current/end/lag), expected 10/10/0"; fi
 
 rss_report "after produce/consume"
+
+# ---------------------------------------------------------------------------------- security
+env_value() { sed -n "s/^$1=//p" "$DIR/cluster.env" | tail -n1; }
+if [[ "$SECURITY" != plaintext ]]; then
+  if [[ "$(stat -c %a "$DIR/cluster.env")" == 600 && "$(stat -c %a "$DIR/tls")" == 700 ]]; then
+    pass "cluster.env (passwords) and DIR/tls readable by the owner only"
+  else fail "cluster.env or DIR/tls readable by others"; fi
+  if openssl verify -CAfile "$(env_value TLS_CA)" -verify_ip 127.0.0.1 "$DIR/tls/broker.pem" >/dev/null 2>&1 &&
+     ! openssl verify -CAfile "$(env_value TLS_CA)" "$(env_value TLS_EXPIRED_CLIENT_CERT)" >/dev/null 2>&1 &&
+     ! openssl verify -CAfile "$(env_value TLS_CA)" "$(env_value TLS_ROGUE_CLIENT_CERT)" >/dev/null 2>&1; then
+    pass "the CA verifies the broker certificate for 127.0.0.1, not the expired or the foreign client certificate"
+  else fail "certificates: broker not verified, or a bad client certificate verified"; fi
+  # A client without the security settings gets nothing from the secured port.
+  printf 'security.protocol=PLAINTEXT\ndefault.api.timeout.ms=8000\nrequest.timeout.ms=4000\n' >"$WORK/plain.properties"
+  if ! tool kafka-topics --bootstrap-server "$BOOT" --list --command-config "$WORK/plain.properties" \
+       >/dev/null 2>&1; then
+    pass "a client without the security settings is refused by the secured listener"
+  else fail "a PLAINTEXT client could list topics on the secured listener"; fi
+fi
+if [[ "$SECURITY" == sasl_ssl ]]; then
+  listed=$(tool kafka-topics --bootstrap-server "$(env_value BOOTSTRAP_SSL)" \
+             --command-config "$(env_value SSL_PROPERTIES)" --list 2>/dev/null || true)
+  if grep -qx "$TOPIC" <<<"$listed"; then pass "the mutual-TLS listener serves the client certificate"
+  else fail "kafka-topics over mutual TLS: got '$listed'"; fi
+fi
 
 # ------------------------------------------------------------------------------- fault tests
 urp_lists_topic() {
@@ -202,7 +243,7 @@ if (( NODES == 3 )); then
   if eventually 60 urp_clear; then pass "no under-replicated partitions of $TOPIC after node 3 recovery"
   else fail "$TOPIC still under-replicated after node 3 recovery"; fi
 
-  offsets=$(tool kafka-get-offsets --bootstrap-server "$BOOT" --topic "$TOPIC" || true)
+  offsets=$(tool kafka-get-offsets --bootstrap-server "$BOOT" ${CMD_CONFIG[@]+"${CMD_CONFIG[@]}"} --topic "$TOPIC" || true)
   if [[ "$offsets" == "$TOPIC:0:10" ]]; then pass "offsets intact after faults: $offsets"
   else fail "offsets after faults: got '$offsets'"; fi
 fi
@@ -219,7 +260,9 @@ else fail "processes still alive after down: ${left[*]}"; fi
 
 open_ports=()
 for (( k = 0; k < NODES; k++ )); do
-  for p in $(( PORT_BASE + k )) $(( PORT_BASE + 100 + k )); do port_open "$p" && open_ports+=("$p"); done
+  for p in $(( PORT_BASE + k )) $(( PORT_BASE + 100 + k )) $(( PORT_BASE + 200 + k )); do
+    port_open "$p" && open_ports+=("$p")
+  done
 done
 if (( ${#open_ports[@]} == 0 )); then pass "all cluster ports closed"
 else fail "ports still open after down: ${open_ports[*]}"; fi

@@ -43,7 +43,7 @@ def read_topic(kafka, topic=EVENTS_TOPIC, timeout_ms=15000):
     out = kafka.tool("kafka-console-consumer", "--bootstrap-server", kafka.bootstrap,
                      "--topic", topic, "--from-beginning", "--property", "print.key=true",
                      "--property", "print.partition=true", "--timeout-ms", str(timeout_ms),
-                     timeout=180, check=False)
+                     *consumer_config(kafka), timeout=180, check=False)
     events = []
     for line in out.splitlines():
         parts = line.split("\t", 2)
@@ -54,6 +54,11 @@ def read_topic(kafka, topic=EVENTS_TOPIC, timeout_ms=15000):
         except ValueError:
             log(f"not JSON in {topic}: {line[:200]!r}")
     return events
+
+
+def consumer_config(kafka):
+    """kafka-console-consumer's arguments to read as a super user (a secured cluster)."""
+    return ["--consumer.config", kafka.env["ADMIN_PROPERTIES"]] if kafka.admin else []
 
 
 def short(event):

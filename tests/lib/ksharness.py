@@ -70,8 +70,10 @@ def base_config(bootstrap="127.0.0.1:1", request_timeout=None, host=True, interv
             f"  brokers:\n    interval: {interval}\n  groups:\n    interval: {interval}\n")
 
 
-def free_port_block(count, start=20000, end=32000, host="127.0.0.1"):
-    """A base port P such that P..P+count-1 and P+100..P+100+count-1 are free now (on `host`).
+def free_port_block(count, start=20000, end=32000, host="127.0.0.1", offsets=(0, 100)):
+    """A base port P such that P+O..P+O+count-1 are free now (on `host`) for every O of
+    `offsets` (brokers at 0, controllers at 100, a sasl_ssl cluster's mutual-TLS listener at
+    200).
 
     Below Linux's ephemeral range (32768-60999 by default): tests stop and restart nodes,
     and while a node is down any outgoing connection on the machine may be given its port
@@ -79,7 +81,7 @@ def free_port_block(count, start=20000, end=32000, host="127.0.0.1"):
     import random
     for _ in range(200):
         base = random.randrange(start, end, 10)
-        ports = [base + i for i in range(count)] + [base + 100 + i for i in range(count)]
+        ports = [base + o + i for o in offsets for i in range(count)]
         ok = True
         for p in ports:
             with socket.socket() as s:
@@ -161,10 +163,11 @@ class Agent:
 
     `wrap`: a command prefix that execs the agent (e.g. `ip netns exec NS`: the PID stays the
     agent's); `listen_host`: the address it listens on (--listen); `host`: the address the
-    test reaches it at; `port`: its port (default: one free on 127.0.0.1 here)."""
+    test reaches it at; `port`: its port (default: one free on 127.0.0.1 here); `env`:
+    variables added to its environment (what `${VAR}` in its config reads)."""
 
     def __init__(self, config_text, name="agent", workdir=None, extra_args=(), wrap=(),
-                 listen_host="127.0.0.1", host="127.0.0.1", port=None):
+                 listen_host="127.0.0.1", host="127.0.0.1", port=None, env=None):
         self.workdir = workdir or tempfile.mkdtemp(prefix="ks-agent-")
         self.port = port or free_port()
         self.wrap = list(wrap)
@@ -175,6 +178,7 @@ class Agent:
             f.write(config_text)
         self.log_path = os.path.join(self.workdir, f"{name}.log")
         self.extra_args = list(extra_args)
+        self.env = {**os.environ, **(env or {})}
         self.proc = None
 
     @property
@@ -186,7 +190,7 @@ class Agent:
         self.proc = subprocess.Popen(
             [*self.wrap, AGENT, "run", "--config", self.config_path,
              "--listen", f"{self.listen_host}:{self.port}", *self.extra_args],
-            stdout=self.log_file, stderr=subprocess.STDOUT)
+            stdout=self.log_file, stderr=subprocess.STDOUT, env=self.env)
         atexit.register(self.kill)
         if not wait_until(lambda: self.alive() and http_get(self.url + "/healthz")[0] == 200,
                           20, 0.1, "agent /healthz"):
@@ -234,14 +238,20 @@ class KafkaCluster:
     """A real local Apache Kafka (KRaft) through scripts/kafka-cluster.sh; stopped by PID.
 
     `host`: the IPv4 address the nodes listen on and advertise (kafka-cluster.sh --host), e.g.
-    a bridge's address for agents in other network namespaces."""
+    a bridge's address for agents in other network namespaces. `security`: kafka-cluster.sh
+    --security (sasl_ssl, ssl); `env` then holds DIR/cluster.env (bootstraps, certificates,
+    users and passwords) and `admin` the arguments that give Kafka's tools a super user."""
 
-    def __init__(self, nodes=1, props=(), host="127.0.0.1"):
+    def __init__(self, nodes=1, props=(), host="127.0.0.1", security="plaintext"):
         self.nodes = nodes
         self.host = host
+        self.security = security
         self.dir = tempfile.mkdtemp(prefix=f"ks-kafka{nodes}-")
-        self.port_base = free_port_block(nodes, host=host)
+        offsets = (0, 100, 200) if security == "sasl_ssl" else (0, 100)
+        self.port_base = free_port_block(nodes, host=host, offsets=offsets)
         self.bootstrap = None
+        self.env = {}
+        self.admin = []
         self.props = list(props)  # broker properties, "key=value" (kafka-cluster.sh --prop)
 
     def _run(self, *args, timeout=180, check=True):
@@ -256,9 +266,15 @@ class KafkaCluster:
         atexit.register(self.down)
         props = [arg for p in self.props for arg in ("--prop", p)]
         host = ["--host", self.host] if self.host != "127.0.0.1" else []
+        security = ["--security", self.security] if self.security != "plaintext" else []
         r = self._run("up", "--nodes", str(self.nodes), "--dir", self.dir,
-                      "--port-base", str(self.port_base), *host, *props, timeout=300)
+                      "--port-base", str(self.port_base), *host, *security, *props, timeout=300)
         self.bootstrap = r.stdout.strip().splitlines()[-1]
+        with open(os.path.join(self.dir, "cluster.env")) as f:
+            self.env = dict(line.rstrip("\n").split("=", 1) for line in f
+                            if "=" in line and not line.startswith("#"))
+        if self.security != "plaintext":
+            self.admin = ["--command-config", self.env["ADMIN_PROPERTIES"]]
         log(f"kafka up: {self.bootstrap}")
         return self
 

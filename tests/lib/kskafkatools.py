@@ -10,9 +10,10 @@ from ksharness import series
 def get_offsets(kafka, topic_partitions, time_spec=-1):
     """{(topic, partition): offset} from `kafka-get-offsets` (GetOffsetShell) for the
     partitions of the topics matching `topic_partitions` (a regex, e.g. "bk-.*"); `time_spec`
-    -1 is the end (high watermark), -2 the log start."""
+    -1 is the end (high watermark), -2 the log start. (As a super user on a secured cluster.)"""
     out = kafka.tool("kafka-get-offsets", "--bootstrap-server", kafka.bootstrap,
-                     "--topic-partitions", topic_partitions, "--time", str(time_spec))
+                     "--topic-partitions", topic_partitions, "--time", str(time_spec),
+                     *kafka.admin)
     offsets = {}
     for line in out.split():
         topic, partition, offset = line.rsplit(":", 2)
@@ -20,13 +21,16 @@ def get_offsets(kafka, topic_partitions, time_spec=-1):
     return offsets
 
 
-def describe_groups(kafka, *selection, timeout=120):
+def describe_groups(kafka, *selection, timeout=120, bootstrap=None, command_config=None):
     """{(group, topic, partition): (current offset or None, log end offset, lag or None)} from
     the table `kafka-consumer-groups --describe SELECTION` prints (SELECTION: "--all-groups",
     or "--group", NAME, ...). None where the tool prints "-" (no committed offset; no log end
-    offset, e.g. for a deleted topic)."""
-    out = kafka.tool("kafka-consumer-groups", "--bootstrap-server", kafka.bootstrap,
-                     "--describe", *selection, timeout=timeout)
+    offset, e.g. for a deleted topic).
+    `bootstrap` and `command_config` (a Java client properties file): how the tool connects
+    (default: the cluster's bootstrap, as a super user when secured)."""
+    config = ["--command-config", command_config] if command_config else kafka.admin
+    out = kafka.tool("kafka-consumer-groups", "--bootstrap-server", bootstrap or kafka.bootstrap,
+                     "--describe", *selection, *config, timeout=timeout)
     rows = {}
     for line in out.splitlines():
         f = line.split()
