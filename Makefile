@@ -1,9 +1,10 @@
 # Thin wrapper: everything real lives in CMake, ctest and scripts/.
 BUILD_DIR ?= build
+RELEASE_DIR ?= build-release
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test unit demo bench clean
+.PHONY: all deps build release test unit sanitize demo bench clean
 
 all: build
 
@@ -14,9 +15,24 @@ build: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Every test: unit tests, end-to-end tests of the binary, integration tests on a real Kafka.
-test: build
+# What a packager builds: the agent and its libraries in the Release configuration (-O3),
+# warnings as errors too. Only the agent's target: the tests build in BUILD_DIR.
+release: deps
+	@cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(RELEASE_DIR) -j $(JOBS) --target kafka-sentinel
+
+# Every test: the Release build compiles (first: it fails in minutes), unit tests, end-to-end
+# tests of the binary, integration tests on a real Kafka; then the unit and e2e tests again
+# under ASan+UBSan (docs/testing.md).
+test: build release
 	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900
+	@JOBS=$(JOBS) bash scripts/sanitize.sh asan-ci
+
+# ASan+UBSan (build-asan): unit, e2e and the Kafka integration tests of events, groups and
+# the fleet; then TSan (build-tsan): unit and the threaded e2e tests. See docs/testing.md.
+sanitize: deps
+	@JOBS=$(JOBS) bash scripts/sanitize.sh asan
+	@JOBS=$(JOBS) bash scripts/sanitize.sh tsan
 
 unit: build
 	@$(BUILD_DIR)/tests/unit-tests
@@ -28,4 +44,4 @@ bench: build
 	@bash scripts/bench.sh $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) build-asan build-tsan

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The project's tests against sanitized builds (docs/testing.md). One mode per call:
+#
+#   asan-ci  ASan+UBSan (build-asan): the unit tests and the e2e tests that run the binary.
+#            What `make test` runs.
+#   asan     asan-ci, plus the Kafka integration tests of events, groups and the fleet.
+#   tsan     TSan (build-tsan): the unit tests and the e2e tests whose agent runs threads
+#            (scheduler, HTTP server under concurrent scrapes, events pipeline, fleet roles).
+#
+# Every sanitized process (the unit tests, each agent a test starts, each CLI call) writes its
+# report, if it has one, to $build/sanitizer-reports/report.PID instead of stderr, because the
+# scripted tests keep an agent's stderr in temporary files and do not all check its exit code.
+# A run fails when a test fails OR any report was written; the reports are then printed.
+# Only the targets the tests use are built. SANITIZE_TESTS=REGEX narrows the ctest part.
+set -euo pipefail
+mode=${1:?usage: sanitize.sh asan-ci|asan|tsan}
+src=$(cd "$(dirname "$0")/.." && pwd)
+jobs=${JOBS:-2}
+
+# e2e tests that start the agent binary, Kafka unreachable (the other e2e tests check static
+# content: no sanitizer use). test-demo also starts a real Kafka and the workload generator.
+e2e_binary='^e2e/test-(check-config|events-spool-full|fleet-manifest|golden-metrics|lifecycle|logging|http-concurrency)$'
+e2e_demo='^e2e/test-demo$'
+# e2e tests whose agent runs its threads: scheduler, HTTP server, events pipeline.
+e2e_threads='^e2e/test-(golden-metrics|lifecycle|events-spool-full|http-concurrency)$'
+# Kafka integration: events, groups, the fleet's roles (processes; netns needs root).
+integration='^integration/test-(events-.*|groups-.*|fleet-processes)$'
+
+case "$mode" in
+  asan-ci) build=build-asan; sanitizers=address,undefined; tests=$e2e_binary
+           targets=(kafka-sentinel unit-tests) ;;
+  asan)    build=build-asan; sanitizers=address,undefined; tests="$e2e_binary|$e2e_demo|$integration"
+           targets=(kafka-sentinel unit-tests kafka-sentinel-loadgen) ;;
+  tsan)    build=build-tsan; sanitizers=thread; tests="$e2e_threads|^integration/test-fleet-processes$"
+           targets=(kafka-sentinel unit-tests kafka-sentinel-loadgen) ;;
+  *) echo "sanitize.sh: unknown mode '$mode' (asan-ci, asan or tsan)" >&2; exit 2 ;;
+esac
+tests=${SANITIZE_TESTS:-$tests}
+build="$src/$build"
+reports="$build/sanitizer-reports"
+supp="$src/tests/sanitizers"
+
+echo "== $mode: configure and build ${targets[*]} with -fsanitize=$sanitizers in $build"
+cmake -S "$src" -B "$build" -G Ninja -DKS_SANITIZE="$sanitizers" >/dev/null
+cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+
+rm -rf "$reports" && mkdir -p "$reports"
+common="log_path=$reports/report:print_summary=1"
+export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export LSAN_OPTIONS="$common:suppressions=$supp/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="$common:print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="$common:suppressions=$supp/tsan.supp:print_suppressions=0:second_deadlock_stack=1"
+
+status=0
+echo "== $mode: unit tests"
+"$build/tests/unit-tests" || status=1
+echo "== $mode: ctest -R '$tests'"
+(cd "$build" && ctest --output-on-failure --timeout 900 -R "$tests") || status=1
+
+shopt -s nullglob
+found=("$reports"/report.*)
+if [ ${#found[@]} -gt 0 ]; then
+  echo "== $mode: ${#found[@]} sanitizer report(s):"
+  for r in "${found[@]}"; do echo "---- $r"; cat "$r"; done
+  status=1
+fi
+echo "== $mode: $([ $status -eq 0 ] && echo clean || echo FAILED)"
+exit $status
