@@ -4,7 +4,7 @@ RELEASE_DIR ?= build-release
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build release test unit sanitize demo bench clean
+.PHONY: all deps build release test unit sanitize demo bench bench-peers clean
 
 all: build
 
@@ -42,6 +42,11 @@ demo: build
 
 bench: build
 	@bash scripts/bench.sh $(BUILD_DIR)
+
+# kafka-sentinel side by side with kminion, kafka_exporter and Burrow (those whose binaries
+# are in PEERS_BIN): e.g. make bench-peers PEERS_BIN=/path/bin BENCH_PEERS_ARGS="--large"
+bench-peers: build
+	@bash scripts/bench-peers.sh $(BUILD_DIR) $(BENCH_PEERS_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(RELEASE_DIR) build-asan build-tsan

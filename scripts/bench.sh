@@ -10,8 +10,11 @@
 #    on the same cluster at 1,000 groups (groups and brokers every 5 s, scraped after every
 #    cycle): its RSS and peak RSS (target: under 60 MB), render time and size
 #    (scripts/bench-agent-rss.sh).
+# 4. kafka-sentinel side by side with kminion, kafka_exporter and Burrow on a 3-node cluster
+#    at 2,000 groups (scripts/bench-peers.sh; the peers whose binaries are in PEERS_BIN, none
+#    when it is unset; BENCH_PEERS_ARGS passes options, e.g. "--large --window 60").
 # Each cluster is started in a fresh temporary directory and stopped (by PID) on exit.
-# BENCH_QUICK=1 runs only the render benchmark; BENCH_ONLY=render|brokers|groups runs one
+# BENCH_QUICK=1 runs only the render benchmark; BENCH_ONLY=render|brokers|groups|peers runs one
 # section. A section that fails (e.g. a cluster too slow to start on a busy machine) is
 # reported and the next one still runs; the exit status is then 1.
 set -euo pipefail
@@ -63,8 +66,14 @@ groups_section() {
   "$cluster" down --dir "$k1" --purge >/dev/null
 }
 
+peers_section() {
+  echo "== side by side with the peers"
+  # shellcheck disable=SC2086  # the options are words
+  "$here/bench-peers.sh" "$build" ${BENCH_PEERS_ARGS:-}
+}
+
 failed=()
-for section in render brokers groups; do
+for section in render brokers groups peers; do
   [[ -n "$only" && "$only" != "$section" ]] && continue
   # A subshell, so that set -e stops the section, not the whole benchmark; its clusters
   # are stopped by its own trap. (Not inside `if`: there bash would ignore set -e.)

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Measures one consumer-lag monitor on a live cluster, for scripts/bench-peers.sh (Python
+standard library only). Prints figures; asserts nothing.
+
+  bench_peers.py monitor --name NAME --url URL --family F --labels G,T,P --out FILE
+                         --broker-pids PIDS [--window S] [--interval S] [--probe S]
+                         [--groups N] [--topics T] [--partitions P] [--messages M]
+                         [--prefix NAME] -- COMMAND...
+      starts COMMAND (a monitor serving Prometheus text at URL), and for --window seconds
+      from its start: scrapes URL every --probe seconds until the body has the lag family F
+      (labels G,T,P: group, topic, partition) for all N x P partitions of the bench's groups
+      (the time to full view), then every --interval seconds, as Prometheus would (gzip).
+      At the end of the window: the monitor's CPU (utime + stime from /proc/PID/stat), its
+      peak RSS (VmHWM), the brokers' CPU over the window, the scrapes' median latency and how
+      many lag series equal the lag that was created (see expected_lag). Then stops the
+      monitor (SIGTERM, SIGKILL after 20 s) and appends one JSON line to FILE.
+  bench_peers.py baseline --window S --broker-pids PIDS --out FILE
+      the brokers' CPU over S seconds with no monitor running (one JSON line to FILE).
+  bench_peers.py table --in FILE --window S
+      the table of every line of FILE (Markdown), each figure per --window seconds.
+
+The bench's groups are PREFIX-g0000 .. (bench/bench_groups_cycle.cpp --setup): group i
+committed on topic PREFIX-t(i mod T), every partition p, offset (7i + p) mod (M + 1), with M
+messages in every partition, so its lag is M - that offset.
+"""
+import argparse
+import gzip
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+TICKS = os.sysconf("SC_CLK_TCK")
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), in seconds; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of stat(5)
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def brokers_cpu(pids):
+    values = [cpu_seconds(p) for p in pids]
+    if any(v is None for v in values):
+        raise SystemExit(f"a broker is gone (pids {pids})")
+    return sum(values)
+
+
+def expected_lag(args, group, topic, partition):
+    """The lag bench_groups_cycle --setup created, or None for a series not of the bench."""
+    m = re.fullmatch(re.escape(args.prefix) + r"-g(\d+)", group)
+    if not m:
+        return None
+    i = int(m.group(1))
+    if topic != f"{args.prefix}-t{i % args.topics:03d}":
+        return -1  # a partition the group never committed: never correct
+    return args.messages - (7 * i + int(partition)) % (args.messages + 1)
+
+
+def lag_series(args, body):
+    """(bench series present, of which equal to the created lag) in a /metrics body."""
+    group_l, topic_l, part_l = args.labels.split(",")
+    seen, correct = set(), 0
+    prefix = args.family + "{"
+    for line in body.splitlines():
+        if not line.startswith(prefix):
+            continue
+        labels_text, _, value = line[len(prefix):].rpartition("}")
+        labels = dict(LABEL.findall(labels_text))
+        key = (labels.get(group_l), labels.get(topic_l), labels.get(part_l))
+        if None in key:
+            continue
+        want = expected_lag(args, *key)
+        if want is None or key in seen:
+            continue
+        seen.add(key)
+        if float(value.split()[0]) == want:
+            correct += 1
+    return len(seen), correct
+
+
+def scrape(url, timeout):
+    """(seconds, body text) of one scrape with gzip accepted; (seconds, None) on failure."""
+    started = time.monotonic()
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            data = r.read()
+            if r.headers.get("Content-Encoding") == "gzip":
+                data = gzip.decompress(data)
+    except (OSError, urllib.error.URLError):
+        return time.monotonic() - started, None
+    return time.monotonic() - started, data.decode("utf-8", "replace")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def watch(args, proc, started):
+    """Scrapes until the window ends; returns the measurements taken from the scrapes."""
+    deadline = started + args.window
+    full_after, latencies, last = None, [], (0, 0)
+    next_scrape = time.monotonic()
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(max(0.0, min(next_scrape, deadline) - time.monotonic()))
+        if time.monotonic() >= deadline:
+            break
+        began = time.monotonic()
+        seconds, body = scrape(args.url, timeout=max(5.0, deadline - began + 30))
+        if body is None:  # not listening yet
+            next_scrape = began + 0.2 if full_after is None else began + args.interval
+            continue
+        present, correct = lag_series(args, body)
+        last = (present, correct)
+        if full_after is None and present >= args.groups * args.partitions:
+            full_after = time.monotonic() - started
+        if full_after is not None:
+            latencies.append(seconds)
+        next_scrape = began + (args.probe if full_after is None else args.interval)
+    return {"full_view_s": full_after, "scrape_median_s":
+            statistics.median(latencies) if latencies else None,
+            "scrapes_after_full_view": len(latencies),
+            "lag_present": last[0], "lag_correct": last[1]}
+
+
+def run_monitor(args):
+    pids = [int(p) for p in args.broker_pids.split(",")]
+    log = open(args.log, "wb") if args.log else subprocess.DEVNULL
+    brokers_before = brokers_cpu(pids)
+    started = time.monotonic()
+    proc = subprocess.Popen(args.command, stdout=log, stderr=subprocess.STDOUT,
+                            env=dict(os.environ, **dict(e.split("=", 1) for e in args.env)))
+    try:
+        result = watch(args, proc, started)
+        exited = proc.poll()
+        own_cpu = cpu_seconds(proc.pid) if exited is None else None
+        rss = peak_rss_mib(proc.pid) if exited is None else None
+        elapsed = time.monotonic() - started
+        brokers_after = brokers_cpu(pids)
+    finally:
+        stop(proc)
+    result.update(kind="monitor", name=args.name, elapsed_s=elapsed, own_cpu_s=own_cpu,
+                  peak_rss_mib=rss, brokers_cpu_s=brokers_after - brokers_before,
+                  exited=exited, expected=args.groups * args.partitions)
+    with open(args.out, "a") as f:
+        f.write(json.dumps(result) + "\n")
+    print(f"{args.name}: {json.dumps(result)}", flush=True)
+
+
+def run_baseline(args):
+    pids = [int(p) for p in args.broker_pids.split(",")]
+    before, started = brokers_cpu(pids), time.monotonic()
+    time.sleep(args.window)
+    result = {"kind": "baseline", "brokers_cpu_s": brokers_cpu(pids) - before,
+              "elapsed_s": time.monotonic() - started}
+    with open(args.out, "a") as f:
+        f.write(json.dumps(result) + "\n")
+    print(f"idle brokers: {json.dumps(result)}", flush=True)
+
+
+def fmt(value, spec, unit="", missing="n/a"):
+    return missing if value is None else f"{value:{spec}}{unit}"
+
+
+def print_table(args):
+    rows = [json.loads(line) for line in open(getattr(args, "in"))]
+    idle = [r["brokers_cpu_s"] / r["elapsed_s"] for r in rows if r["kind"] == "baseline"]
+    monitors = [r for r in rows if r["kind"] == "monitor"]
+    if not idle or not monitors:
+        raise SystemExit("nothing measured")
+    w = args.window
+    idle_rate = statistics.mean(idle)
+    print(f"brokers idle: {min(idle) * w:.2f}-{max(idle) * w:.2f} s CPU per {w:g} s "
+          f"({len(idle)} baselines, mean {idle_rate * w:.2f} s)\n")
+    print(f"| per {w:g} s | " + " | ".join(m["name"] for m in monitors) + " |")
+    print("|---" * (len(monitors) + 1) + "|")
+
+    def row(title, cell):
+        print(f"| {title} | " + " | ".join(cell(m) for m in monitors) + " |")
+
+    def per_window(m, seconds):
+        return None if seconds is None else seconds * w / m["elapsed_s"]
+
+    row("its own CPU", lambda m: fmt(per_window(m, m["own_cpu_s"]), ".2f", " s"))
+    row("CPU added to the brokers", lambda m: fmt(
+        (m["brokers_cpu_s"] / m["elapsed_s"] - idle_rate) * w, "+.2f", " s"))
+    row("peak RSS", lambda m: fmt(m["peak_rss_mib"], ".0f", " MiB"))
+    row("time to full view", lambda m: fmt(m["full_view_s"], ".1f", " s",
+                                           f"not in {m['elapsed_s']:.0f} s"))
+    row("scrape median", lambda m: fmt(
+        None if m["scrape_median_s"] is None else m["scrape_median_s"] * 1000, ".0f", " ms"))
+    row("lag correct", lambda m: f"{m['lag_correct']:,} / {m['expected']:,}")
+
+
+def parse():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    mon = sub.add_parser("monitor")
+    for name in ("--name", "--url", "--family", "--labels", "--out", "--broker-pids"):
+        mon.add_argument(name, required=True)
+    mon.add_argument("--log")
+    mon.add_argument("--env", action="append", default=[], help="NAME=VALUE for COMMAND")
+    mon.add_argument("--window", type=float, default=120)
+    mon.add_argument("--interval", type=float, default=15)
+    mon.add_argument("--probe", type=float, default=1)
+    mon.add_argument("--groups", type=int, default=2000)
+    mon.add_argument("--topics", type=int, default=100)
+    mon.add_argument("--partitions", type=int, default=10)
+    mon.add_argument("--messages", type=int, default=20)
+    mon.add_argument("--prefix", default="pbench")
+    mon.add_argument("command", nargs="+")
+    base = sub.add_parser("baseline")
+    base.add_argument("--window", type=float, required=True)
+    base.add_argument("--broker-pids", required=True)
+    base.add_argument("--out", required=True)
+    table = sub.add_parser("table")
+    table.add_argument("--in", required=True)
+    table.add_argument("--window", type=float, default=120)
+    return p.parse_args()
+
+
+def main():
+    args = parse()
+    {"monitor": run_monitor, "baseline": run_baseline, "table": print_table}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
