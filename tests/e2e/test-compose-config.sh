@@ -67,10 +67,13 @@ fi
 
 # 2 and 5: the resolved stack and the Dockerfile
 NEEDED_PKGS=""
+MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 for bin in "$BUILD_DIR/agent/kafka-sentinel" "$BUILD_DIR/tools/kafka-sentinel-loadgen"; do
   [[ -x "$bin" ]] || continue
   for lib in $(readelf -d "$bin" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p'); do
-    pkg=$(dpkg -S "*/$lib" 2>/dev/null | head -n1 | cut -d: -f1)
+    # The copy for this machine's architecture: with multilib packages installed (e.g. by
+    # clang's runtimes) /lib32/libm.so.6 of libc6-i386 matches "*/libm.so.6" too.
+    pkg=$( (dpkg -S "*/$lib" 2>/dev/null | grep "/$MULTIARCH/" || dpkg -S "*/$lib" 2>/dev/null) | head -n1 | cut -d: -f1)
     NEEDED_PKGS+="$lib=$pkg "
   done
 done
