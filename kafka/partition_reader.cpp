@@ -105,7 +105,7 @@ PartitionReader::PartitionReader(const KafkaConfig& kafka, PartitionReaderSettin
   state_->kafka = kafka;
   try {
     state_->client = make_client(kafka, ClientKind::consumer, reader_properties(state_->settings),
-                                 state_->settings.name);
+                                 state_->settings.name, state_->settings.failure_note);
   } catch (const KafkaError& e) {
     throw PartitionReadError(PartitionReadError::Kind::config, e.code, e.what());
   }

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "kafka/client.hpp"
 #include "kafka/errors.hpp"
 
 namespace ks::kafka {
@@ -80,6 +81,8 @@ struct PartitionReaderSettings {
   std::string group_id;
   std::map<std::string, std::string> properties;  // extra; they win
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // metadata, end offsets
+  // Where librdkafka's failures are noted (the owner's /readyz); optional.
+  std::shared_ptr<FailureNote> failure_note;
 };
 
 class PartitionReader {
