@@ -88,8 +88,10 @@ struct PartitionReaderSettings {
 class PartitionReader {
  public:
   // Makes the client and looks the topic up; reads nothing until set_partitions. Throws
-  // PartitionReadError (not_permitted, no_topic: typed, so a caller can fall back).
-  PartitionReader(const KafkaConfig& kafka, PartitionReaderSettings settings);
+  // PartitionReadError (not_permitted, no_topic: typed, so a caller can fall back), or
+  // StopRequested soon after `stop` while no broker answers.
+  PartitionReader(const KafkaConfig& kafka, PartitionReaderSettings settings,
+                  std::stop_token stop = {});
   ~PartitionReader();
   PartitionReader(const PartitionReader&) = delete;
   PartitionReader& operator=(const PartitionReader&) = delete;

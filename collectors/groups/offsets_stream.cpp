@@ -51,8 +51,9 @@ void describe_classic(const ClassicGroupState& classic, GroupDescription& d) {
 }  // namespace
 
 OffsetsStream::OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of,
-                             std::shared_ptr<kafka::FailureNote> failure_note)
-    : reader_(kafka, reader_settings(kafka, std::move(failure_note))),
+                             std::shared_ptr<kafka::FailureNote> failure_note,
+                             std::stop_token stop)
+    : reader_(kafka, reader_settings(kafka, std::move(failure_note)), std::move(stop)),
       partitions_of_(std::move(partitions_of)) {
   if (!partitions_of_) {
     partitions_of_ = [](int count) {
