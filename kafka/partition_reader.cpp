@@ -7,7 +7,7 @@
 
 #include "kafka/client.hpp"
 #include "kafka/detail/conversions.hpp"
-#include "kafka/topic_lookup.hpp"
+#include "kafka/metadata.hpp"
 #include "kafka/watermarks.hpp"
 
 namespace ks::kafka {
@@ -53,10 +53,17 @@ struct PartitionReader::State {
     rd_kafka_consumer_close(native(client));
   }
 
-  TopicInfo lookup() const {
-    TopicInfo info;
+  // The topic's partitions; the wait ends soon after `stop` (StopRequested).
+  TopicMetadata lookup(std::stop_token stop) const {
+    TopicMetadata info;
     try {
-      info = lookup_topic(client, settings.topic, settings.timeout);
+      ClusterMetadata md = fetch_topic_metadata(client, settings.topic, settings.timeout, std::move(stop));
+      for (TopicMetadata& t : md.topics) {
+        if (t.name == settings.topic) info = std::move(t);
+      }
+      if (info.name.empty()) info.error = ErrorCode::unknown_topic_or_part;
+    } catch (const StopRequested&) {
+      throw;
     } catch (const KafkaError& e) {
       throw PartitionReadError(PartitionReadError::Kind::unreachable, e.code,
                                fmt::format("cannot reach Kafka at {}: {}",
@@ -74,7 +81,7 @@ struct PartitionReader::State {
   // leader and kind.
   void measure(const std::vector<std::int32_t>& added, std::stop_token stop) {
     if (added.empty()) return;
-    const TopicInfo info = lookup();
+    const TopicMetadata info = lookup(stop);
     std::vector<WatermarkRequest> requests;
     for (const std::int32_t p : added) {
       std::int32_t leader = -1;
@@ -99,17 +106,18 @@ struct PartitionReader::State {
   }
 };
 
-PartitionReader::PartitionReader(const KafkaConfig& kafka, PartitionReaderSettings settings)
+PartitionReader::PartitionReader(const KafkaConfig& kafka, PartitionReaderSettings settings,
+                                 std::stop_token stop)
     : state_(std::make_unique<State>()) {
   state_->settings = std::move(settings);
   state_->kafka = kafka;
   try {
     state_->client = make_client(kafka, ClientKind::consumer, reader_properties(state_->settings),
-                                 state_->settings.name);
+                                 state_->settings.name, state_->settings.failure_note);
   } catch (const KafkaError& e) {
     throw PartitionReadError(PartitionReadError::Kind::config, e.code, e.what());
   }
-  state_->topic_partitions = static_cast<int>(state_->lookup().partitions.size());
+  state_->topic_partitions = static_cast<int>(state_->lookup(std::move(stop)).partitions.size());
 }
 
 PartitionReader::~PartitionReader() = default;

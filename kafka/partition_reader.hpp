@@ -24,6 +24,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "kafka/client.hpp"
 #include "kafka/errors.hpp"
 
 namespace ks::kafka {
@@ -80,13 +81,17 @@ struct PartitionReaderSettings {
   std::string group_id;
   std::map<std::string, std::string> properties;  // extra; they win
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // metadata, end offsets
+  // Where librdkafka's failures are noted (the owner's /readyz); optional.
+  std::shared_ptr<FailureNote> failure_note;
 };
 
 class PartitionReader {
  public:
   // Makes the client and looks the topic up; reads nothing until set_partitions. Throws
-  // PartitionReadError (not_permitted, no_topic: typed, so a caller can fall back).
-  PartitionReader(const KafkaConfig& kafka, PartitionReaderSettings settings);
+  // PartitionReadError (not_permitted, no_topic: typed, so a caller can fall back), or
+  // StopRequested soon after `stop` while no broker answers.
+  PartitionReader(const KafkaConfig& kafka, PartitionReaderSettings settings,
+                  std::stop_token stop = {});
   ~PartitionReader();
   PartitionReader(const PartitionReader&) = delete;
   PartitionReader& operator=(const PartitionReader&) = delete;

@@ -353,7 +353,8 @@ bool GroupCollector::use_stream(std::stop_token stop) {
   const bool fallback_allowed = config_.source == "auto";
   try {
     if (!stream_) {
-      auto stream = std::make_shared<groups::OffsetsStream>(kafka_, options_.offsets_partitions);
+      auto stream = std::make_shared<groups::OffsetsStream>(kafka_, options_.offsets_partitions,
+                                                            failure_note_, stop);
       std::lock_guard lock(view_mutex_);
       stream_ = std::move(stream);
       note_ = "source offsets_topic";

@@ -21,8 +21,10 @@ std::span<const std::byte> bytes(const std::string& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-kafka::PartitionReaderSettings reader_settings(const KafkaConfig& kafka) {
+kafka::PartitionReaderSettings reader_settings(const KafkaConfig& kafka,
+                                               std::shared_ptr<kafka::FailureNote> note) {
   kafka::PartitionReaderSettings settings;
+  settings.failure_note = std::move(note);
   settings.name = "groups-offsets";
   // Never joined (assigned partitions only), so it never shows up as a group.
   settings.group_id = kafka.client_id + ".offsets-reader-never-joins";
@@ -48,8 +50,11 @@ void describe_classic(const ClassicGroupState& classic, GroupDescription& d) {
 
 }  // namespace
 
-OffsetsStream::OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of)
-    : reader_(kafka, reader_settings(kafka)), partitions_of_(std::move(partitions_of)) {
+OffsetsStream::OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of,
+                             std::shared_ptr<kafka::FailureNote> failure_note,
+                             std::stop_token stop)
+    : reader_(kafka, reader_settings(kafka, std::move(failure_note)), std::move(stop)),
+      partitions_of_(std::move(partitions_of)) {
   if (!partitions_of_) {
     partitions_of_ = [](int count) {
       std::set<std::int32_t> all;

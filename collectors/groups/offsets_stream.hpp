@@ -46,7 +46,10 @@ class OffsetsStream {
 
   // Opens the reader. Throws kafka::PartitionReadError (not_permitted, no_topic: the
   // caller decides what to do, e.g. fall back to the admin API).
-  OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of);
+  // `failure_note`: where the reader's client notes librdkafka's failures (optional).
+  OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of,
+                std::shared_ptr<kafka::FailureNote> failure_note = nullptr,
+                std::stop_token stop = {});
 
   // Applies what there is to read now: until the reader has caught up and nothing came
   // within a short wait, or `budget` is spent. `loading`: the first read, which goes on

@@ -44,6 +44,15 @@ def main():
             if group == "new-protocol" and current is not None}
     check(tool, f"the group committed offsets ({tool})")
 
+    for source in ("admin_api", "offsets_topic"):
+        check_source(b, source, tool)
+    finish()
+
+
+def check_source(b, source, tool):
+    """admin_api: DescribeGroups cannot describe the group (members unknown, an error counted).
+    offsets_topic: its KIP-848 records give its members (none once the consumer left), and
+    nothing fails."""
     agent = Agent(f"""
 kafka:
   bootstrap_servers: "{b}"
@@ -52,27 +61,33 @@ collectors:
     enabled: false
   groups:
     interval: 1s
-""").start()
+    source: {source}
+""", name=f"agent-{source}").start()
     m = wait_until(lambda: (lambda m: m if series(m, "kafka_consumergroup_current_offset",
                                                   consumergroup="new-protocol") else None)(
         agent.metrics()), 20, 0.5, "the KIP-848 group in /metrics")
-    check(m is not None, "a KIP-848 group is reported, not dropped")
+    check(m is not None, f"[{source}] a KIP-848 group is reported, not dropped")
     if m:
         got = {int(d["partition"]): (v, value(m, "kafka_consumergroup_lag", **d))
                for d, v in series(m, "kafka_consumergroup_current_offset",
                                   consumergroup="new-protocol")}
         check(got == {p: (float(o), float(lag)) for p, (o, lag) in tool.items()},
-              f"offsets and lag equal kafka-consumer-groups --describe ({got} vs {tool})")
+              f"[{source}] offsets and lag equal kafka-consumer-groups --describe ({got} vs {tool})")
         info = series(m, "kafka_consumergroup_info", consumergroup="new-protocol")
         log(f"info: {info}")
         check(len(info) == 1 and info[0][0]["state"] in ("Empty", "Stable"),
-              "its state comes from ListGroups, not DescribeGroups' Dead")
-        check(value(m, "kafka_consumergroup_members", consumergroup="new-protocol") is None,
-              "members unknown: no series")
-        check(value(m, "kafka_sentinel_groups_cycle_errors", kind="describe") == 1,
-              "the failed description is counted")
+              f"[{source}] its state comes from ListGroups, not DescribeGroups' Dead")
+        members = value(m, "kafka_consumergroup_members", consumergroup="new-protocol")
+        errors = value(m, "kafka_sentinel_groups_cycle_errors", kind="describe")
+        if source == "admin_api":
+            check(members is None, "members unknown: no series")
+            check(errors == 1, "the failed description is counted")
+        else:
+            check(members == 0, f"[{source}] members from its records: 0 once it left ({members})")
+            check(errors == 0, f"[{source}] nothing fails ({errors})")
+            check(value(m, "kafka_sentinel_groups_offsets_records_total", kind="consumer_group") > 0,
+                  f"[{source}] its KIP-848 records were decoded")
     agent.stop()
-    finish()
 
 
 if __name__ == "__main__":
