@@ -76,7 +76,9 @@ trap 'say "interrupted"; exit 130' INT TERM
 pick_port_base() {
   local try base k free
   for (( try = 0; try < 50; try++ )); do
-    base=$(( 20000 + (RANDOM % 400) * 100 ))    # 20000..59900, multiples of 100
+    # 20000..31900, multiples of 100: below the ephemeral range (32768-), where any outgoing
+    # connection on the machine may take a port between the check and the bind
+    base=$(( 20000 + (RANDOM % 120) * 100 ))
     free=1
     for (( k = 0; k < NODES; k++ )); do
       if port_open $(( base + k )) || port_open $(( base + 100 + k )) || port_open $(( base + 200 + k )); then
