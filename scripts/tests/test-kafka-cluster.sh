@@ -76,7 +76,9 @@ trap 'say "interrupted"; exit 130' INT TERM
 pick_port_base() {
   local try base k free
   for (( try = 0; try < 50; try++ )); do
-    base=$(( 20000 + (RANDOM % 400) * 100 ))    # 20000..59900, multiples of 100
+    # 20000..31900, multiples of 100: below the ephemeral range (32768-), where any outgoing
+    # connection on the machine may take a port between the check and the bind
+    base=$(( 20000 + (RANDOM % 120) * 100 ))
     free=1
     for (( k = 0; k < NODES; k++ )); do
       if port_open $(( base + k )) || port_open $(( base + 100 + k )) || port_open $(( base + 200 + k )); then
@@ -119,7 +121,7 @@ timeout 900 "$KC" fetch || { fail "fetch Kafka jars"; exit 1; }
 
 # ---------------------------------------------------------------------------------------- up
 t0=$(now_ms)
-if BOOT=$(timeout $(( UP_TIMEOUT + 60 )) "$KC" up --nodes "$NODES" --dir "$DIR" --port-base "$PORT_BASE" \
+if BOOT=$(timeout $(( UP_TIMEOUT + 120 )) "$KC" up --nodes "$NODES" --dir "$DIR" --port-base "$PORT_BASE" \
              --security "$SECURITY" | tail -n1); then
   UP_MS=$(( $(now_ms) - t0 ))
   if [[ "$BOOT" == "$EXPECTED_BOOT" ]]; then pass "up --nodes $NODES in ${UP_MS} ms, bootstrap $BOOT"
@@ -165,7 +167,7 @@ consumed=$(tool kafka-console-consumer --bootstrap-server "$BOOT" ${CONSUMER_CON
 if [[ "$consumed" == "1,2,3,4,5,6,7,8,9,10" ]]; then pass "kafka-console-consumer: read back 1..10"
 else fail "kafka-console-consumer: got '$consumed'"; fi
 
-lag=$(tool kafka-consumer-groups --bootstrap-server "$BOOT" ${CMD_CONFIG[@]+"${CMD_CONFIG[@]}"} --describe --group sentinel-test-group 2>/dev/null \
+lag=$(tool kafka-consumer-groups --bootstrap-server "$BOOT" ${CMD_CONFIG[@]+"${CMD_CONFIG[@]}"} --describe --group sentinel-test-group --timeout 60000 2>/dev/null \
         | awk -v t="$TOPIC" '$2 == t { print $4 "/" $5 "/" $6 }' || true)
 if [[ "$lag" == "10/10/0" ]]; then pass "kafka-consumer-groups: committed 10, end 10, lag 0"
 else fail "kafka-consumer-groups: got '$lag' (current/end/lag), expected 10/10/0"; fi

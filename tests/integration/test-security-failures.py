@@ -19,7 +19,7 @@ events topic): the agent exports the group and topic it may see and nothing of t
 logs why its health events cannot be delivered (topic authorization failed) and counts it,
 keeps them in its spool, and stays up and ready.
 No password appears in a log, /readyz, /metrics, an event or `check-config`'s output.
-Takes ~2.5 minutes on a busy 2-core machine (about half of it the cluster's start).
+Takes 3 minutes on a heavily loaded 2-core machine (about half of it the cluster's start).
 """
 import os
 import secrets

@@ -13,7 +13,7 @@ fleet and health events on. Over each mode:
 - events: `kafka-sentinel events`, run with each agent's config, reads back the events of
   all three agents;
 - no password appears in any log, /metrics, /readyz or event.
-Takes ~2 minutes on a busy 2-core machine (half of it the cluster's start).
+Takes 2.7 minutes on a heavily loaded 2-core machine (half of it the cluster's start).
 """
 import json
 import os
