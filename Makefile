@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test unit demo bench clean
+.PHONY: all deps build test unit demo bench fuzz clean
 
 all: build
 
@@ -26,6 +26,10 @@ demo: build
 
 bench: build
 	@bash scripts/bench.sh $(BUILD_DIR)
+
+# Fuzzing (clang, libFuzzer, ASan+UBSan, in build-fuzz/): every target for FUZZ_SECONDS each.
+fuzz: deps
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) bash scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD_DIR)
