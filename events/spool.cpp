@@ -28,6 +28,10 @@ constexpr std::int64_t kSpoolHeader = 20;
 constexpr std::uint32_t kRecordMagic = 0x3152534bU;  // "KSR1" little-endian
 constexpr std::int64_t kFrame = 20;
 constexpr std::uint32_t kMaxBody = 16U * 1024 * 1024;  // larger lengths are damage
+// Sequence numbers from 2^63 on are damage wherever they appear (a record, an acks entry, the
+// header): no spool gets there (2^63 events at a million a second take 292,000 years), and
+// one near 2^64 would wrap the next sequence number round to the start.
+constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 63;
 // events.acks: header = "KSACKS01"; entries: kind (u32), seq (u64), time ms (i64), CRC32.
 constexpr char kAcksMagic[8] = {'K', 'S', 'A', 'C', 'K', 'S', '0', '1'};
 constexpr std::int64_t kAcksHeader = 8;
@@ -195,6 +199,7 @@ std::size_t record_at(const unsigned char* data, std::size_t size, std::size_t p
   c = crc32(c, p + kFrame, length);
   if (static_cast<std::uint32_t>(c) != get_u32(p + 16)) return 0;
   seq = get_u64(p + 8);
+  if (seq >= kSeqLimit) return 0;
   return static_cast<std::size_t>(kFrame + length);
 }
 
@@ -234,7 +239,7 @@ void Spool::scan_spool(const fs::path& path, std::map<std::uint64_t, Entry>& fou
   std::size_t pos = 0;
   if (size >= static_cast<std::size_t>(kSpoolHeader) &&
       std::memcmp(data, kSpoolMagic, sizeof kSpoolMagic) == 0 &&
-      crc(data, 16) == get_u32(data + 16)) {
+      crc(data, 16) == get_u32(data + 16) && get_u64(data + 8) < kSeqLimit) {
     first_seq = get_u64(data + 8);
     pos = static_cast<std::size_t>(kSpoolHeader);
   } else {
@@ -328,6 +333,10 @@ std::uint64_t Spool::apply_acks(const fs::path& acks_path, std::map<std::uint64_
     const std::uint32_t kind = get_u32(p);
     const std::uint64_t seq = get_u64(p + 4);
     const auto time_ms = static_cast<std::int64_t>(get_u64(p + 12));
+    if (seq >= kSeqLimit) {
+      ++bad;
+      continue;
+    }
     max_seq = std::max(max_seq, seq);
     const auto it = found.find(seq);
     if (it == found.end()) continue;
