@@ -334,7 +334,9 @@ std::uint64_t Spool::apply_acks(const fs::path& acks_path, std::map<std::uint64_
     const std::uint32_t kind = get_u32(p);
     const std::uint64_t seq = get_u64(p + 4);
     const auto time_ms = static_cast<std::int64_t>(get_u64(p + 12));
-    if (seq >= kSeqLimit) {
+    // An attempt is written with the time it was made: one at or before 1970 is damage (and
+    // compaction, which keeps only attempts with a time, would forget it at the next open).
+    if (seq >= kSeqLimit || (kind == kAttempt && time_ms <= 0)) {
       ++bad;
       continue;
     }

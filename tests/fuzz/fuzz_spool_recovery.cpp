@@ -176,13 +176,13 @@ Expected model(const Files& f) {
   }
   for (const AckWritten& a : f.entries) {
     if (a.offset < 8 || (a.offset - 8) % 24 != 0 || a.offset + 24 > f.acks.size()) continue;
-    if (a.seq >= kSeqLimit) continue;
+    if (a.seq >= kSeqLimit || (a.kind == 1 && a.time <= 0)) continue;  // damage
     e.max_seq = std::max(e.max_seq, a.seq);
     const auto it = e.pending.find(a.seq);
     if (it == e.pending.end()) continue;
     if (a.kind == 2 || a.kind == 3) {
       e.pending.erase(it);
-    } else if (a.kind == 1 && it->second.first_attempt_ms == 0) {
+    } else if (a.kind == 1 && a.time > 0 && it->second.first_attempt_ms == 0) {
       it->second.first_attempt_ms = a.time;
     }
   }
@@ -209,6 +209,12 @@ void check_pending(const Spool& spool, const std::map<std::uint64_t, SpoolRecord
   KS_FUZZ_CHECK(pending.size() == expected.size() && spool.depth() == expected.size());
   std::size_t i = 0;
   for (const auto& [seq, r] : expected) {
+    if (!same(pending[i], r)) {
+      std::fprintf(stderr, "pending seq %llu attempt %lld, expected seq %llu attempt %lld\n",
+                   static_cast<unsigned long long>(pending[i].seq),
+                   static_cast<long long>(pending[i].first_attempt_ms),
+                   static_cast<unsigned long long>(r.seq), static_cast<long long>(r.first_attempt_ms));
+    }
     KS_FUZZ_CHECK(same(pending[i], r));
     KS_FUZZ_CHECK(pending[i].seq < spool.next_seq());
     ++i;
