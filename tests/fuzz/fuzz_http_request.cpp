@@ -177,6 +177,9 @@ void structured(ks::fuzz::ByteReader& in) {
   std::string request = method + " " + encoded(path, "/");
   if (!query.empty()) request += "?" + encoded(query, "=&/");
   request += " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  // cpp-httplib reads the body of a POST, PUT or DELETE without Content-Length until the
+  // client closes (5 s read timeout here): say there is none.
+  if (method != "GET" && method != "HEAD") request += "Content-Length: 0\r\n";
   if (flags & 1) request += "Accept-Encoding: " + accept_encoding + "\r\n";
   if (flags & 2) request += extra_name + ": " + extra_value + "\r\n";
   request += "\r\n";
@@ -186,7 +189,10 @@ void structured(ks::fuzz::ByteReader& in) {
   const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" || path == "/";
   KS_FUZZ_CHECK(a.status == (known ? 200 : 404));
   if (path != "/metrics") {
-    if (path == "/healthz" && method == "GET") KS_FUZZ_CHECK(a.body == "ok\n");
+    // cpp-httplib compresses these small text answers itself when the client asks for gzip
+    // or brotli: the body is checked when it came as it is.
+    const bool encoded = a.head.find("\r\ncontent-encoding:") != std::string::npos;
+    if (path == "/healthz" && method == "GET" && !encoded) KS_FUZZ_CHECK(a.body == "ok\n");
     return;
   }
   // Which Accept-Encoding the server saw: the last one sent (the extra header may be one).
