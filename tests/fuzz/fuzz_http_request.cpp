@@ -148,11 +148,13 @@ std::string encoded(std::string_view raw, std::string_view also_allowed) {
   return out;
 }
 
-// A header value as a client may send it: visible ASCII, spaces and tabs.
+// A header value as a client may send it: visible ASCII, spaces and tabs, but no '%':
+// cpp-httplib percent-decodes header values before the handler sees them (a "%00" cuts the
+// value short), so the agent would not judge the bytes that were sent.
 std::string header_value(std::string_view raw) {
   std::string out;
   for (const char c : raw) {
-    if ((c >= 0x20 && c < 0x7f) || c == '\t') out += c;
+    if (((c >= 0x20 && c < 0x7f) || c == '\t') && c != '%') out += c;
   }
   return out;
 }
@@ -203,6 +205,9 @@ void structured(ks::fuzz::ByteReader& in) {
   if (sent && (flags & 3) == 3 && extra_name == "Accept-Encoding") return;  // two: ambiguous
   const bool gzip = sent && ks::accepts_gzip(seen);
   KS_FUZZ_CHECK(a.head.find("\r\nvary: accept-encoding\r\n") != std::string::npos);
+  if ((a.head.find("\r\ncontent-encoding: gzip\r\n") != std::string::npos) != gzip) {
+    std::fprintf(stderr, "request:\n%s\nanswer:\n%s\n", request.c_str(), a.head.c_str());
+  }
   KS_FUZZ_CHECK((a.head.find("\r\ncontent-encoding: gzip\r\n") != std::string::npos) == gzip);
   if (method == "HEAD") return;
   const std::string body = gzip ? inflate_gzip(a.body) : a.body;

@@ -148,6 +148,7 @@ Files build(ks::fuzz::ByteReader& in) {
           f.acks += without_magic(in.field(8));
         } else {
           f.spool.resize(f.spool.size() - std::min<std::size_t>(f.spool.size(), what >> 1));
+          std::erase_if(f.records, [&](const Framed& r) { return r.offset + r.size > f.spool.size(); });
         }
         break;
       }
@@ -166,7 +167,7 @@ Expected model(const Files& f) {
   std::uint64_t last = 0;
   std::map<std::uint64_t, std::size_t> sizes;
   for (const Framed& r : f.records) {
-    if (r.offset + r.size > f.spool.size()) continue;  // cut off
+    if (r.offset + r.size > f.spool.size()) continue;  // cut off (by the end of the input)
     if (r.seq >= kSeqLimit) continue;                   // damage, whatever its CRC
     e.max_seq = std::max(e.max_seq, r.seq);
     if (r.seq <= last) continue;
