@@ -130,10 +130,26 @@ Sample parse_sample(std::string_view line, std::string& key) {
 
 bool same_value(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
-// What a label value or HELP text reads back as: itself when valid UTF-8.
+// What a label value or HELP text must read back as: itself, each byte that is not part of a
+// valid UTF-8 sequence replaced by U+FFFD.
+std::string expected_text(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n > 0 && i + n <= s.size() && valid_utf8(s.substr(i, n))) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 bool reads_back(const std::string& given, const std::string& read) {
-  if (valid_utf8(given)) return given == read;
-  return valid_utf8(read) && read.size() >= 3;  // replaced, not dropped whole
+  return expected_text(given) == read;
 }
 
 }  // namespace
@@ -204,6 +220,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         return true;
       });
+      if (match == remaining.end()) std::fprintf(stderr, "unexpected line: %s\n", std::string(lines[at]).c_str());
       KS_FUZZ_CHECK(match != remaining.end());
       remaining.erase(match);
     }
