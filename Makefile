@@ -4,7 +4,7 @@ RELEASE_DIR ?= build-release
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build release test unit sanitize demo bench bench-peers clean
+.PHONY: all deps build release test unit sanitize demo bench bench-peers fuzz clean
 
 all: build
 
@@ -47,6 +47,10 @@ bench: build
 # are in PEERS_BIN): e.g. make bench-peers PEERS_BIN=/path/bin BENCH_PEERS_ARGS="--large"
 bench-peers: build
 	@bash scripts/bench-peers.sh $(BUILD_DIR) $(BENCH_PEERS_ARGS)
+
+# Fuzzing (clang, libFuzzer, ASan+UBSan, in build-fuzz/): every target for FUZZ_SECONDS each.
+fuzz: deps
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) bash scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(RELEASE_DIR) build-asan build-tsan

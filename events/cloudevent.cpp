@@ -144,9 +144,14 @@ std::optional<HealthEvent::TimePoint> parse_time(std::string_view text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  const std::time_t seconds = timegm(&tm);
+  const std::int64_t seconds = static_cast<std::int64_t>(timegm(&tm)) - offset_minutes * 60;
+  // system_clock counts nanoseconds in 64 bits, from 1677 to 2262: a time outside that (only a
+  // corrupted or foreign event has one) would overflow the conversion, so it is no time.
+  constexpr std::int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(system_clock::duration::max()).count() - 1;
+  if (seconds > kLimit || seconds < -kLimit) return std::nullopt;
   return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
-      std::chrono::seconds(seconds - offset_minutes * 60) + std::chrono::microseconds(micros)));
+      std::chrono::seconds(seconds) + std::chrono::microseconds(micros)));
 }
 
 std::string to_cloudevent(const HealthEvent& event) {

@@ -20,7 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// events.spool: header = "KSSPOOL1", first seq (u64), CRC32 of those 16 bytes.
+// events.spool: header = "KSSPOOL1", the lowest sequence number a new record may take (u64:
+// the next one when the file was written), CRC32 of those 16 bytes.
 constexpr char kSpoolMagic[8] = {'K', 'S', 'S', 'P', 'O', 'O', 'L', '1'};
 constexpr std::int64_t kSpoolHeader = 20;
 // A record: magic (u32), body length (u32), seq (u64), CRC32 of length+seq+body (u32),
@@ -28,6 +29,10 @@ constexpr std::int64_t kSpoolHeader = 20;
 constexpr std::uint32_t kRecordMagic = 0x3152534bU;  // "KSR1" little-endian
 constexpr std::int64_t kFrame = 20;
 constexpr std::uint32_t kMaxBody = 16U * 1024 * 1024;  // larger lengths are damage
+// Sequence numbers from 2^63 on are damage wherever they appear (a record, an acks entry, the
+// header): no spool gets there (2^63 events at a million a second take 292,000 years), and
+// one near 2^64 would wrap the next sequence number round to the start.
+constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 63;
 // events.acks: header = "KSACKS01"; entries: kind (u32), seq (u64), time ms (i64), CRC32.
 constexpr char kAcksMagic[8] = {'K', 'S', 'A', 'C', 'K', 'S', '0', '1'};
 constexpr std::int64_t kAcksHeader = 8;
@@ -116,9 +121,9 @@ std::int64_t size_of(int fd, const fs::path& path) {
   return static_cast<std::int64_t>(st.st_size);
 }
 
-std::string spool_header(std::uint64_t first_seq) {
+std::string spool_header(std::uint64_t next_seq) {
   std::string h(kSpoolMagic, sizeof kSpoolMagic);
-  put_u64(h, first_seq);
+  put_u64(h, next_seq);
   put_u32(h, crc(h.data(), h.size()));
   return h;
 }
@@ -195,6 +200,7 @@ std::size_t record_at(const unsigned char* data, std::size_t size, std::size_t p
   c = crc32(c, p + kFrame, length);
   if (static_cast<std::uint32_t>(c) != get_u32(p + 16)) return 0;
   seq = get_u64(p + 8);
+  if (seq >= kSeqLimit) return 0;
   return static_cast<std::size_t>(kFrame + length);
 }
 
@@ -225,7 +231,7 @@ Spool::~Spool() {
 }
 
 void Spool::scan_spool(const fs::path& path, std::map<std::uint64_t, Entry>& found,
-                       std::uint64_t& first_seq,
+                       std::uint64_t& header_next_seq,
                        std::vector<std::pair<std::int64_t, std::int64_t>>& damaged) {
   const Mapping map(path);
   const unsigned char* data = map.data();
@@ -234,8 +240,8 @@ void Spool::scan_spool(const fs::path& path, std::map<std::uint64_t, Entry>& fou
   std::size_t pos = 0;
   if (size >= static_cast<std::size_t>(kSpoolHeader) &&
       std::memcmp(data, kSpoolMagic, sizeof kSpoolMagic) == 0 &&
-      crc(data, 16) == get_u32(data + 16)) {
-    first_seq = get_u64(data + 8);
+      crc(data, 16) == get_u32(data + 16) && get_u64(data + 8) < kSeqLimit) {
+    header_next_seq = get_u64(data + 8);
     pos = static_cast<std::size_t>(kSpoolHeader);
   } else {
     recovery_.bad_header = true;
@@ -328,6 +334,12 @@ std::uint64_t Spool::apply_acks(const fs::path& acks_path, std::map<std::uint64_
     const std::uint32_t kind = get_u32(p);
     const std::uint64_t seq = get_u64(p + 4);
     const auto time_ms = static_cast<std::int64_t>(get_u64(p + 12));
+    // An attempt is written with the time it was made: one at or before 1970 is damage (and
+    // compaction, which keeps only attempts with a time, would forget it at the next open).
+    if (seq >= kSeqLimit || (kind == kAttempt && time_ms <= 0)) {
+      ++bad;
+      continue;
+    }
     max_seq = std::max(max_seq, seq);
     const auto it = found.find(seq);
     if (it == found.end()) continue;
@@ -382,9 +394,9 @@ void Spool::recover() {
   const fs::path spool_path = dir_ / kSpoolFile;
   const fs::path acks_path = dir_ / kAcksFile;
   std::map<std::uint64_t, Entry> found;
-  std::uint64_t first_seq = 1;
+  std::uint64_t header_next_seq = 1;
   std::vector<std::pair<std::int64_t, std::int64_t>> damaged;
-  scan_spool(spool_path, found, first_seq, damaged);
+  scan_spool(spool_path, found, header_next_seq, damaged);
   spool_fd_ = open_rw(spool_path);
   spool_size_ = size_of(spool_fd_, spool_path);
   note_spool_damage(spool_path, damaged, found.size());
@@ -401,7 +413,7 @@ void Spool::recover() {
     recovery_.attempted += e.first_attempt_ms > 0 ? 1 : 0;
   }
   recovery_.records = pending_.size();
-  next_seq_ = std::max(first_seq, max_seq + 1);
+  next_seq_ = std::max(header_next_seq, max_seq + 1);
 
   if (recovery_.damaged()) keep_damaged_copy(spool_path);
 
@@ -556,8 +568,10 @@ void Spool::compact() {
   const fs::path acks_path = dir_ / kAcksFile;
 
   // 1. The pending records into a new spool file, which replaces the old one atomically.
-  const std::uint64_t first_seq = pending_.empty() ? next_seq_ : pending_.begin()->first;
-  std::string data = spool_header(first_seq);
+  // The header keeps the next sequence number, not the first pending one: the acks of the
+  // newest records go away below, and the numbers must not be handed out again after a
+  // restart.
+  std::string data = spool_header(next_seq_);
   std::map<std::uint64_t, Entry> moved;
   for (const auto& [seq, entry] : pending_) {
     const SpoolRecord r = read_record(seq, entry);

@@ -3,7 +3,7 @@
 // forgotten once Kafka acknowledged them. It survives an agent restart or crash.
 //
 // Two append-only files in the spool directory (format in docs/events.md):
-//   events.spool  a header (magic, first sequence number) and records: magic, length,
+//   events.spool  a header (magic, next sequence number) and records: magic, length,
 //                 sequence number, CRC32 of the rest, then key and value;
 //   events.acks   fixed-size entries, each with its CRC32: ATTEMPT (first sent at time T),
 //                 ACK (Kafka acknowledged it), DROP (dropped when the spool was full).
@@ -132,7 +132,7 @@ class Spool {
   void open_acks(const std::filesystem::path& acks_path);
   void keep_damaged_copy(const std::filesystem::path& spool_path);
   void scan_spool(const std::filesystem::path& path, std::map<std::uint64_t, Entry>& found,
-                  std::uint64_t& first_seq, std::vector<std::pair<std::int64_t, std::int64_t>>& keep);
+                  std::uint64_t& header_next_seq, std::vector<std::pair<std::int64_t, std::int64_t>>& keep);
   void write_ack_entries(std::uint32_t kind, const std::vector<std::uint64_t>& seqs,
                          std::int64_t time_ms);
   std::vector<SpoolRecord> drop_for(std::int64_t extra_bytes, std::size_t extra_records);

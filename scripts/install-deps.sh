@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake make ninja-build pkg-config git
+  # fuzzing (make fuzz): clang and its libFuzzer/sanitizer runtimes
+  clang libclang-rt-14-dev
   # libraries
   librdkafka-dev prometheus-cpp-dev libcpp-httplib-dev libyaml-cpp-dev libspdlog-dev
   libfmt-dev nlohmann-json3-dev zlib1g-dev catch2

@@ -20,25 +20,68 @@ std::string_view type_name(MetricType type) {
   return "untyped";
 }
 
-void append_escaped_label_value(std::string& out, std::string_view value) {
-  for (char c : value) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+namespace {
+
+// The length of the valid UTF-8 sequence that starts at text[i] (a byte >= 0x80), or 0 when
+// none does: a stray continuation byte, a truncated sequence, an overlong form, a surrogate or
+// a code point above U+10FFFF.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  const std::size_t n = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
+  if (n == 0 || lead > 0xf4 || i + n > text.size()) return 0;
+  std::uint32_t cp = lead & (0x7f >> n);
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto c = static_cast<unsigned char>(text[i + k]);
+    if ((c & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (c & 0x3f);
+  }
+  const std::uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+// Appends `text` with the escapes of `escape` for ASCII bytes. The text format is UTF-8, and
+// Prometheus rejects a whole scrape over one invalid byte: a label value can hold whatever
+// bytes a Kafka client sent as its group or client id, so each byte that is not part of a
+// valid UTF-8 sequence becomes U+FFFD.
+template <class Escape>
+void append_utf8(std::string& out, std::string_view text, Escape escape) {
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (static_cast<unsigned char>(c) < 0x80) {
+      escape(out, c);
+      ++i;
+    } else if (const std::size_t n = utf8_sequence_length(text, i); n > 0) {
+      out.append(text.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
     }
   }
 }
 
-void append_escaped_help(std::string& out, std::string_view help) {
-  for (char c : help) {
+}  // namespace
+
+void append_escaped_label_value(std::string& out, std::string_view value) {
+  append_utf8(out, value, [](std::string& o, char c) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\': o += "\\\\"; break;
+      case '"': o += "\\\""; break;
+      case '\n': o += "\\n"; break;
+      default: o += c;
     }
-  }
+  });
+}
+
+void append_escaped_help(std::string& out, std::string_view help) {
+  append_utf8(out, help, [](std::string& o, char c) {
+    switch (c) {
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      default: o += c;
+    }
+  });
 }
 
 void append_value(std::string& out, double value) {

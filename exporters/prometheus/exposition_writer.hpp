@@ -82,9 +82,10 @@ class ExpositionWriter {
   std::size_t samples_ = 0;
 };
 
-// Escapes for label values: backslash, double quote and line feed.
+// Escapes for label values: backslash, double quote and line feed; a byte that is not part
+// of valid UTF-8 becomes U+FFFD (the format is UTF-8: Prometheus rejects the whole scrape).
 void append_escaped_label_value(std::string& out, std::string_view value);
-// Escapes for HELP text: backslash and line feed.
+// Escapes for HELP text: backslash and line feed; invalid UTF-8 as for label values.
 void append_escaped_help(std::string& out, std::string_view help);
 // Go-compatible float text: integers without exponent where exact, +Inf, -Inf, NaN.
 void append_value(std::string& out, double value);

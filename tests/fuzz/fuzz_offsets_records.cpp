@@ -1,8 +1,6 @@
-// libFuzzer target for the __consumer_offsets record decoder (not built by CMake: it needs
-// clang's -fsanitize=fuzzer). Build and run by hand, e.g.:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_offsets_records.cpp
-//     collectors/groups/offsets_records.cpp -o fuzz_offsets_records
-//   ./fuzz_offsets_records tests/fuzz/corpus/offsets_records
+// libFuzzer target for the __consumer_offsets record decoder (collectors/groups/
+// offsets_records.hpp). Built and run by `make fuzz`; its corpus and crashes are replayed by
+// ctest (fuzz/replay-offsets_records), see tests/fuzz/CMakeLists.txt.
 //
 // Input layout: 2 bytes key length (big-endian; clamped to what is there), 1 flag byte
 // (bit 0 set: the value is present, else the record is a tombstone), then the key, then the

@@ -79,6 +79,11 @@ TEST_CASE("time is RFC 3339 UTC with milliseconds and parses back", "[events]") 
         HealthEvent::TimePoint(std::chrono::microseconds(1740830405123456)));
   CHECK_FALSE(ks::events::parse_time("2025-03-01 12:00:05"));
   CHECK_FALSE(ks::events::parse_time("2025-13-01T12:00:05Z"));
+  // Beyond system_clock's range (1677-2262): no time, not a signed overflow (found by
+  // tests/fuzz/fuzz_cloudevent.cpp, input in tests/fuzz/crashes/cloudevent/).
+  CHECK_FALSE(ks::events::parse_time("8240-03-01T12:00:00Z"));
+  CHECK_FALSE(ks::events::parse_time("1000-03-01T12:00:00Z"));
+  CHECK(ks::events::parse_time("2200-01-01T00:00:00Z"));
   CHECK_FALSE(ks::events::parse_time("2025-03-01T12:00:05.Z"));
   CHECK_FALSE(ks::events::parse_time("2025-03-01T12:00:05Zjunk"));
   CHECK_FALSE(ks::events::parse_time(""));

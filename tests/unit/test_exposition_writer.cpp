@@ -50,6 +50,20 @@ TEST_CASE("label values and help text are escaped", "[exposition]") {
         "m{v=\"quote\\\" back\\\\ nl\\n\"} 1\n");
 }
 
+TEST_CASE("invalid UTF-8 in label values and help text becomes U+FFFD", "[exposition]") {
+  // Found by tests/fuzz/fuzz_exposition_labels.cpp: the bytes went out as they were, and
+  // Prometheus rejects a whole scrape over one invalid label value.
+  ExpositionWriter w;
+  w.family("m", "caf\xc3\xa9 \xff", MetricType::gauge);
+  // Valid two-, three- and four-byte sequences stay; a stray continuation byte, a cut-off
+  // sequence, an overlong '/' and a surrogate become one U+FFFD per byte.
+  w.sample({{"group", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\x80|\xe2\x82|\xc0\xaf|\xed\xa0\x80"}}, 1);
+  const std::string r = "\xef\xbf\xbd";
+  CHECK(w.finish() == "# HELP m caf\xc3\xa9 " + r + "\n# TYPE m gauge\n"
+                      "m{group=\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|" + r + "|" + r + r + "|" + r + r +
+                      "|" + r + r + r + "\"} 1\n");
+}
+
 TEST_CASE("values: integers exact, floats round-trip, special values", "[exposition]") {
   auto text = [](double v) {
     std::string s;
