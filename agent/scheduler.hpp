@@ -66,6 +66,7 @@ class Scheduler final : public Part {
     std::mutex wait_mutex;
     std::condition_variable_any wakeup;
     bool wake_requested = false;  // guarded by wait_mutex
+    bool abandoned = false;       // by stop(): its thread was detached, hung in a call
   };
   void run(std::stop_token stop, Slot& slot);
 
