@@ -156,14 +156,19 @@ bool Scheduler::stop(Deadline deadline) {
     } else {
       all_joined = false;
       abandoned_.push_back(slot->status.name);
-      // Never block shutdown on a hung call; the process is about to exit. The slot (and
-      // its collector) is leaked on purpose so the detached thread never sees it freed.
+      slot->abandoned = true;
+      // Never block shutdown on a hung call; the process is about to exit.
       slot->thread.detach();
-      (void)slot.release();
     }
   }
   {
-    std::lock_guard lock(status_mutex_);  // statuses() and wake() may run meanwhile
+    // The slots given up on (and their collectors) are leaked on purpose, so their detached
+    // threads never see them freed. Released under the lock: statuses() and wake() (from
+    // the events pipeline's, the fleet's and HTTP threads) read slots_ meanwhile.
+    std::lock_guard lock(status_mutex_);
+    for (auto& slot : slots_) {
+      if (slot->abandoned) (void)slot.release();
+    }
     std::erase(slots_, nullptr);
   }
   return all_joined;

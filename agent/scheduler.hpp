@@ -69,6 +69,7 @@ class Scheduler final : public Part {
     // The collector's thread only: the failure last logged, failed cycles in a row.
     std::string logged_failure;
     std::uint64_t failed_streak = 0;
+    bool abandoned = false;       // by stop(): its thread was detached, hung in a call
   };
   void run(std::stop_token stop, Slot& slot);
   // Status and log of one finished cycle: `error` is what /readyz and the events show (the

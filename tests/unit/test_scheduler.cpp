@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <string>
@@ -112,6 +113,45 @@ TEST_CASE("a collector hung in a call is given up on after the stop budget", "[s
   CHECK_FALSE(part.stop(std::chrono::steady_clock::now() + 10s));
   CHECK(scheduler.abandoned() == std::vector<std::string>{"hung"});
   CHECK(scheduler.statuses().size() == 1);  // the slow one, joined
+}
+
+// The events pipeline, the fleet and /readyz call statuses() and wake() from their own
+// threads while the agent stops. A slot given up on used to be set to null outside the lock
+// that statuses() holds: a data race (TSan reports it) and a null dereference when a
+// statuses() call fell between that and the slot's removal.
+TEST_CASE("statuses and wake from other threads while stop gives up on a hung collector", "[scheduler]") {
+  ks::SelfMetrics self;
+  ks::Scheduler scheduler(self, {}, 100ms);
+  std::atomic<int> hung{0}, slow{0};
+  scheduler.add(std::make_unique<FakeCollector>("hung", FakeCollector::Mode::hang, hung));
+  scheduler.add(std::make_unique<Slow>("slow", slow));
+  scheduler.start();
+  for (int i = 0; i < 400 && (hung < 1 || slow < 1); ++i) std::this_thread::sleep_for(5ms);
+  REQUIRE(hung == 1);
+  std::atomic<bool> stopped{false};
+  std::atomic<int> calls{0};
+  std::size_t fewest = 2;
+  std::thread reader([&] {
+    while (!stopped) {
+      fewest = std::min(fewest, scheduler.statuses().size());
+      scheduler.wake("slow");
+      ++calls;
+    }
+  });
+  // The reader's calls span the whole stop: some before it, some after the removal.
+  const auto reader_calls = [&](int at_least) {
+    for (int i = 0; i < 10000 && calls < at_least; ++i) std::this_thread::sleep_for(1ms);
+    return calls >= at_least;
+  };
+  CHECK(reader_calls(1));
+  ks::Part& part = scheduler;
+  part.request_stop();
+  CHECK_FALSE(part.stop(std::chrono::steady_clock::now() + 10s));
+  CHECK(reader_calls(calls + 2));
+  stopped = true;
+  reader.join();
+  CHECK(fewest == 1);  // the reader saw the hung slot removed
+  CHECK(scheduler.abandoned() == std::vector<std::string>{"hung"});
 }
 
 TEST_CASE("a collector without a positive interval fails validation, naming its key", "[scheduler]") {
