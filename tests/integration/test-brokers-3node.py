@@ -296,7 +296,7 @@ collectors:
                 value(m, "kafka_cluster_under_min_isr_partitions") == 0 and
                 value(m, "kafka_cluster_offline_partitions") == 0 and
                 len(series(m, "kafka_topic_partition_current_offset")) == len(all_partitions))
-    check(wait_until(healthy, 90, 0.5, "healthy again") is not None,
+    check(wait_until(healthy, 4 * CYCLE_BOUND_S * SLACK, 0.5, "healthy again") is not None,
           "with both nodes back: 3 brokers up, no offline, under-replicated or under-min-ISR "
           "partition, offsets for every partition")
     check(describe(kafka, "--under-replicated-partitions") == set(),
@@ -334,7 +334,7 @@ collectors:
     log("starting every node")
     with ThreadPoolExecutor(3) as pool:
         list(pool.map(kafka.start_node, (1, 2, 3)))
-    check(wait_until(healthy, 90, 0.5, "recovered") is not None,
+    check(wait_until(healthy, 4 * CYCLE_BOUND_S * SLACK, 0.5, "recovered") is not None,
           "the agent recovers by itself: kafka_up 1, 3 brokers up, healthy, offsets for every "
           "partition")
     m = metrics()
