@@ -13,6 +13,8 @@ packages=(
   prometheus prometheus-alertmanager curl python3 python3-yaml docker-compose
   # a real Apache Kafka from its own jars
   openjdk-17-jre-headless maven
+  # benches: concurrent scrapers (wrk) and node_exporter as the reference scrape
+  wrk prometheus-node-exporter
 )
 
 missing=()
