@@ -127,7 +127,6 @@ def main():
     for p in workload:
         stop(p)
     code, took = agent.stop()
-    kafka.down()
     print_samples(samples, events)
     verdict = leaks(samples)
     failed = not alive
@@ -142,6 +141,8 @@ def main():
     if failed:
         print("soak FAILED: " + ("the agent died" if not alive else
                                  "a resource grew steadily over the second half (see above)"))
+    sys.stdout.flush()
+    kafka.down()
     return 1 if failed else 0
 
 
