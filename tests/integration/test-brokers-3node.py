@@ -144,7 +144,7 @@ def cycles_until(agent, predicate, cycles=2):
     """How many brokers-collector cycles, started after this call, it took until
     predicate(metrics) held: 0 = already (the cycle in progress when called), None = not
     within `cycles` cycles (or not within their time bound, SLACK x CYCLE_BOUND_S each)."""
-    start = broker_cycles(agent.metrics(timeout=5))
+    start = broker_cycles(agent.metrics(timeout=30))
     deadline = time.monotonic() + (cycles + 1) * CYCLE_BOUND_S * SLACK
     while time.monotonic() < deadline:
         try:
