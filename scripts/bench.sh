@@ -13,9 +13,18 @@
 # 4. kafka-sentinel side by side with kminion, kafka_exporter and Burrow on a 3-node cluster
 #    at 2,000 groups (scripts/bench-peers.sh; the peers whose binaries are in PEERS_BIN, none
 #    when it is unset; BENCH_PEERS_ARGS passes options, e.g. "--large --window 60").
+# 5. Load during faults (bench/load_faults.py): 200 keep-alive gzip scrapers (wrk) on the
+#    agent's /metrics at 2,000 groups x 10 partitions on a local 3-node cluster, steady, while
+#    a broker is killed and restarted, and with the whole cluster down; node_exporter as a
+#    reference. A table of p50/p99 and errors per phase (skipped without wrk).
+#    BENCH_LOAD_SECONDS (default 20) per phase, BENCH_LOAD_CONNECTIONS (default 200).
+# 6. Soak (bench/soak.py): the same agent and groups for SOAK_MINUTES (default 30) with a
+#    consumer workload and one broker restart, sampled every SOAK_SAMPLE_SECONDS (default 60):
+#    RSS, fds, threads, CPU per cycle; a steady growth over the second half fails the bench.
+#    SOAK_MINUTES=3 SOAK_SAMPLE_SECONDS=20 for a short run; SOAK_MINUTES=240 for a long one.
 # Each cluster is started in a fresh temporary directory and stopped (by PID) on exit.
-# BENCH_QUICK=1 runs only the render benchmark; BENCH_ONLY=render|brokers|groups|peers runs one
-# section. A section that fails (e.g. a cluster too slow to start on a busy machine) is
+# BENCH_QUICK=1 runs only the render benchmark; BENCH_ONLY=render|brokers|groups|peers|faults|soak
+# runs one section. A section that fails (e.g. a cluster too slow to start on a busy machine) is
 # reported and the next one still runs; the exit status is then 1.
 set -euo pipefail
 build=${1:-build}
@@ -72,8 +81,18 @@ peers_section() {
   "$here/bench-peers.sh" "$build" ${BENCH_PEERS_ARGS:-}
 }
 
+faults_section() {
+  echo "== load during faults: 200 scrapers, 2,000 groups x 10 partitions, 3-node cluster"
+  KS_BUILD_DIR="$(cd "$build" && pwd)" python3 "$here/../bench/load_faults.py"
+}
+
+soak_section() {
+  echo "== soak: ${SOAK_MINUTES:-30} min, 2,000 groups, consumers, one broker restart"
+  KS_BUILD_DIR="$(cd "$build" && pwd)" python3 "$here/../bench/soak.py"
+}
+
 failed=()
-for section in render brokers groups peers; do
+for section in render brokers groups peers faults soak; do
   [[ -n "$only" && "$only" != "$section" ]] && continue
   # A subshell, so that set -e stops the section, not the whole benchmark; its clusters
   # are stopped by its own trap. (Not inside `if`: there bash would ignore set -e.)

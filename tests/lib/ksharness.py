@@ -254,9 +254,16 @@ class KafkaCluster:
         self.admin = []
         self.props = list(props)  # broker properties, "key=value" (kafka-cluster.sh --prop)
 
+    # How long a node may take to start and register (kafka-cluster.sh's KAFKA_UP_TIMEOUT):
+    # the script's 120 s default is short for three JVMs starting at once on a saturated
+    # 2-core machine (seen: a restarted node still catching up with the controller after
+    # 120 s at load average 90). The wait ends as soon as the node is ready.
+    UP_TIMEOUT_S = int(os.environ.get("KAFKA_UP_TIMEOUT", "300"))
+
     def _run(self, *args, timeout=180, check=True):
         r = subprocess.run(["bash", KAFKA_SCRIPT, *args], capture_output=True, text=True,
-                           timeout=timeout)
+                           timeout=timeout,
+                           env={**os.environ, "KAFKA_UP_TIMEOUT": str(self.UP_TIMEOUT_S)})
         if check and r.returncode != 0:
             raise RuntimeError(f"kafka-cluster.sh {' '.join(args)} failed ({r.returncode}):\n"
                                f"{r.stdout}\n{r.stderr}")
@@ -268,7 +275,8 @@ class KafkaCluster:
         host = ["--host", self.host] if self.host != "127.0.0.1" else []
         security = ["--security", self.security] if self.security != "plaintext" else []
         r = self._run("up", "--nodes", str(self.nodes), "--dir", self.dir,
-                      "--port-base", str(self.port_base), *host, *security, *props, timeout=300)
+                      "--port-base", str(self.port_base), *host, *security, *props,
+                      timeout=self.UP_TIMEOUT_S + 180)
         self.bootstrap = r.stdout.strip().splitlines()[-1]
         with open(os.path.join(self.dir, "cluster.env")) as f:
             self.env = dict(line.rstrip("\n").split("=", 1) for line in f
@@ -288,7 +296,7 @@ class KafkaCluster:
         self._run("kill-node", str(k), "--dir", self.dir)
 
     def start_node(self, k):
-        self._run("start-node", str(k), "--dir", self.dir, timeout=180)
+        self._run("start-node", str(k), "--dir", self.dir, timeout=self.UP_TIMEOUT_S + 60)
 
     def down(self):
         if os.path.isdir(self.dir):
