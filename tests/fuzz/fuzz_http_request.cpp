@@ -39,7 +39,10 @@ struct Agent {
       w.family("fuzz_up", "Whether the fuzzed agent is up.", ks::prom::MetricType::gauge);
       w.sample({}, 1);
     });
-    server = std::make_unique<ks::HttpServer>(ks::HttpConfig{"127.0.0.1", 0}, metrics,
+    ks::HttpConfig http;
+    http.listen_host = "127.0.0.1";
+    http.listen_port = 0;
+    server = std::make_unique<ks::HttpServer>(http, metrics,
                                               [] { return std::vector<ks::CollectorStatus>{}; });
     server->start();
   }
