@@ -18,6 +18,7 @@
 
 #include "agent/config/kafka_properties.hpp"
 #include "agent/config/validators.hpp"
+#include "agent/config/yaml_documents.hpp"
 #include "agent/web_config.hpp"
 #include "core/duration.hpp"
 #include "exporters/prometheus/group_families.hpp"
@@ -856,13 +857,19 @@ std::string ConfigProblem::to_string() const {
   return out + message;
 }
 
+// A config is one document; beyond this many, the error says "more than".
+constexpr int kMaxDocumentsCounted = 16;
+
 LoadResult load_config_text(std::string_view yaml, const std::string& source_name,
                             const EnvLookup& env) {
   LoadResult result;
   result.config.source = source_name;
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
+  YamlDocumentCount count;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    // Counted first, bounded (see yaml_documents.hpp), then only the first one is built.
+    count = count_yaml_documents(yaml, kMaxDocumentsCounted);
+    if (count.documents > 0) document = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     int line = e.mark.is_null() ? 0 : e.mark.line + 1;
     int column = e.mark.is_null() ? 0 : e.mark.column + 1;
@@ -872,17 +879,16 @@ LoadResult load_config_text(std::string_view yaml, const std::string& source_nam
     sort_in_file_order(result.problems);
     return result;
   }
-  if (documents.size() > 1) {
-    const Location at = location_of(documents[1]);
+  if (count.documents > 1) {
     result.problems.push_back(
-        {source_name, at.line, at.column, "",
-         fmt::format("expected one YAML document, found {} (remove the \"---\" separators)",
-                     documents.size())});
+        {source_name, count.second_line, count.second_column, "",
+         fmt::format("expected one YAML document, found {}{} (remove the \"---\" separators)",
+                     count.more ? "more than " : "", count.documents)});
   }
   Origins origins;
-  if (!documents.empty()) {
+  if (count.documents > 0) {
     Reader reader(source_name, env, result.problems, origins);
-    read_config(reader, documents.front(), result.config);
+    read_config(reader, document, result.config);
   }
   Validator validator(source_name, origins, result.problems);
   validate(result.config, validator);

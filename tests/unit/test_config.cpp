@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "agent/config/config_loader.hpp"
+#include "agent/config/yaml_documents.hpp"
 #include "agent/config/env_interpolation.hpp"
 #include "agent/config/validators.hpp"
 
@@ -593,6 +594,27 @@ TEST_CASE("the top level must be one mapping", "[config]") {
         "test.yaml:2:1: expected a mapping of sections at the top level, got \"hello\"");
   CHECK(only_problem("log: {}\n---\nhttp: {}\n") ==
         "test.yaml:3:1: expected one YAML document, found 2 (remove the \"---\" separators)");
+}
+
+TEST_CASE("YAML documents are counted with a bound, and an empty one ends them", "[config]") {
+  // A trailing separator or an empty file are not a second document (as yaml-cpp's LoadAll).
+  CHECK(load("log: {}\n---\n").problems.empty());
+  CHECK(load("").problems.empty());
+  CHECK(ks::config::count_yaml_documents("a: 1\n---\nb: 2\n---\nc: 3\n", 16).documents == 3);
+  const ks::config::YamlDocumentCount two = ks::config::count_yaml_documents("a: 1\n---\nb: 2\n", 1);
+  CHECK(two.documents == 1);
+  CHECK(two.more);
+  // Found by the config fuzzer (tests/fuzz/crashes/config_yaml/): after its first document,
+  // yaml-cpp's parser hands out empty documents forever on this input, and LoadAll never
+  // returned. Counting stops at the first empty one; the loader answers with its problems.
+  const std::string endless{"{colectors: {groups:\xd6\xff\xff\xff" "o(ps: {include: [\"^"
+                            "\0\0\0\0\0\0\0\0" "bad\"]}}},  http8 {listen8 \":99999\"}}\n", 88};
+  const ks::config::YamlDocumentCount counted = ks::config::count_yaml_documents(endless, 16);
+  CHECK(counted.documents == 1);
+  CHECK_FALSE(counted.more);
+  const auto loaded = load(endless);
+  REQUIRE_FALSE(loaded.problems.empty());
+  CHECK_THAT(joined(loaded), Catch::Contains("colectors"));
 }
 
 TEST_CASE("kafka.properties are checked by librdkafka", "[config]") {
