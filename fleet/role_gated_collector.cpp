@@ -19,16 +19,39 @@ void RoleGatedCollector::collect_once(std::stop_token stop) {
     if (inner_ && now - role_seen_ >= retain_) {
       spdlog::info("fleet: {} collector stopped (role gone for {} s); its state is dropped",
                    name_, std::chrono::duration_cast<std::chrono::seconds>(now - role_seen_).count());
-      inner_.reset();
+      std::unique_ptr<Collector> dropped;
+      {
+        std::lock_guard lock(inner_mutex_);
+        dropped = std::move(inner_);
+      }
+      // Destroyed outside the lock: closing its Kafka clients can take a while, and /readyz
+      // must not wait for that.
     }
     return;
   }
   role_seen_ = now;
   if (!inner_) {
     spdlog::info("fleet: {} collector started (role taken)", name_);
-    inner_ = factory_();
+    std::unique_ptr<Collector> made = factory_();
+    std::lock_guard lock(inner_mutex_);
+    inner_ = std::move(made);
   }
   inner_->collect_once(stop);
+}
+
+std::string RoleGatedCollector::cycle_problem() const {
+  std::lock_guard lock(inner_mutex_);
+  return inner_ ? inner_->cycle_problem() : std::string();
+}
+
+std::optional<LoadingProgress> RoleGatedCollector::loading() const {
+  std::lock_guard lock(inner_mutex_);
+  return inner_ ? inner_->loading() : std::nullopt;
+}
+
+std::string RoleGatedCollector::status_note() const {
+  std::lock_guard lock(inner_mutex_);
+  return inner_ ? inner_->status_note() : std::string();
 }
 
 }  // namespace ks::fleet

@@ -14,6 +14,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,7 +34,13 @@ class RoleGatedCollector final : public Collector {
   std::string_view name() const override { return name_; }
   std::chrono::milliseconds interval() const override { return interval_; }
   void collect_once(std::stop_token stop) override;
+  // The inner collector's, while there is one (read from other threads: /readyz, events),
+  // so that a shard owner's groups collector says it is still loading its offsets.
+  std::string cycle_problem() const override;
+  std::optional<LoadingProgress> loading() const override;
+  std::string status_note() const override;
 
+  // The collector's thread only.
   bool active() const { return static_cast<bool>(inner_); }
 
  private:
@@ -41,6 +49,7 @@ class RoleGatedCollector final : public Collector {
   std::function<bool()> holds_role_;
   Factory factory_;
   std::chrono::milliseconds retain_;
+  mutable std::mutex inner_mutex_;  // inner_'s replacement vs. reads from other threads
   std::unique_ptr<Collector> inner_;
   std::chrono::steady_clock::time_point role_seen_{};  // the last cycle that held the role
 };

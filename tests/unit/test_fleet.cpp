@@ -189,6 +189,36 @@ TEST_CASE("a role-gated collector runs only with its role and rebuilds its state
   CHECK(cycles == 4);
 }
 
+// An inner collector still reading its source: what /readyz must hear through the gate.
+class LoadingCollector final : public ks::Collector {
+ public:
+  std::string_view name() const override { return "groups"; }
+  std::chrono::milliseconds interval() const override { return std::chrono::milliseconds(10); }
+  void collect_once(std::stop_token) override {}
+  std::optional<ks::LoadingProgress> loading() const override {
+    return ks::LoadingProgress{1234, 56.0, "reading __consumer_offsets"};
+  }
+  std::string status_note() const override { return "source offsets_topic"; }
+};
+
+TEST_CASE("a role-gated collector passes its inner collector's loading state and note",
+          "[fleet]") {
+  bool role = false;
+  ks::fleet::RoleGatedCollector gated(
+      "groups", 10ms, [&] { return role; }, [] { return std::make_unique<LoadingCollector>(); },
+      0ms);
+  CHECK_FALSE(gated.loading());  // no role, no inner collector: nothing to load
+  CHECK(gated.status_note().empty());
+  role = true;
+  gated.collect_once({});
+  REQUIRE(gated.loading());
+  CHECK(gated.loading()->records == 1234);
+  CHECK(gated.status_note() == "source offsets_topic");
+  role = false;
+  gated.collect_once({});  // retention 0: dropped
+  CHECK_FALSE(gated.loading());
+}
+
 TEST_CASE("host labels only in a fleet or when a node is named", "[fleet]") {
   ks::FleetConfig alone;
   CHECK(ks::fleet::host_labels(alone).empty());
