@@ -24,7 +24,9 @@ GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "metrics-no-kafka.txt
 VOLATILE = re.compile(
     r"^(process_|kafka_sentinel_build_info|kafka_sentinel_collector_duration_seconds|"
     r"kafka_sentinel_collector_last_success_timestamp_seconds|kafka_sentinel_collector_runs_total|"
-    r"kafka_sentinel_collector_errors_total|kafka_sentinel_metrics_)")
+    r"kafka_sentinel_collector_errors_total|kafka_sentinel_metrics_|"
+    # how many times the clients have retried the unreachable bootstrap by now
+    r"kafka_sentinel_kafka_failures_total)")
 
 
 def stable(text):

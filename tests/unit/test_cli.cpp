@@ -38,7 +38,7 @@ TEST_CASE("version, help and usage errors", "[cli]") {
   CHECK(parse_cli({"--listen"}).error == "--listen needs a value");
 }
 
-TEST_CASE("--web.config.file names the HTTP endpoint's web config", "[cli]") {
+TEST_CASE("the flag --web.config.file names the HTTP endpoint's web config", "[cli]") {
   auto p = parse_cli({"--web.config.file", "web.yml"});
   REQUIRE(p.error.empty());
   CHECK(*p.options.web_config_file == "web.yml");
