@@ -1,6 +1,9 @@
 // Replaces the global operator new/delete of the unit-test binary to count live bytes (by
-// malloc_usable_size, so that delete needs no size). The other forms (array, nothrow, sized
-// delete) forward to these in libstdc++; aligned forms are not counted, on both sides.
+// malloc_usable_size, so that delete needs no size). Every unaligned form is replaced here,
+// array and nothrow too: libstdc++ forwards them to the plain ones, but AddressSanitizer's
+// runtime replaces each form itself, and a nothrow new of ASan's freed by our delete (Catch
+// allocates its test invokers that way) is an alloc-dealloc mismatch. Aligned forms are not
+// counted, on both sides.
 #include "tests/unit/heap_counter.hpp"
 
 #include <malloc.h>
@@ -38,6 +41,21 @@ void operator delete(void* p) noexcept {
 }
 
 void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+
+void* operator new[](std::size_t size) { return operator new(size); }
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { operator delete(p); }
+
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  void* p = std::malloc(size == 0 ? 1 : size);
+  if (p) count_allocation(p);
+  return p;
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept { operator delete(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { operator delete(p); }
 
 namespace ks::test {
 
