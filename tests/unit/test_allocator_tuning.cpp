@@ -46,7 +46,7 @@ int run_arena_child(bool tuned) {
 }  // namespace
 
 TEST_CASE("after tuning, every large block is mapped on its own and unmapped when freed",
-          "[memory]") {
+          "[memory][allocator-tuning]") {
   REQUIRE(ks::tune_allocator());
   constexpr std::size_t kBlock = 1024 * 1024;
   for (int i = 0; i < 3; ++i) {
@@ -62,7 +62,7 @@ TEST_CASE("after tuning, every large block is mapped on its own and unmapped whe
   CHECK(ks::kMmapThresholdBytes <= 256 * 1024);
 }
 
-TEST_CASE("after tuning, busy threads share at most kMaxArenas arenas", "[memory]") {
+TEST_CASE("after tuning, busy threads share at most kMaxArenas arenas", "[memory][allocator-tuning]") {
   CHECK(run_arena_child(true) == 0);
   CHECK(run_arena_child(false) != 0);  // the check does tell: untuned, the threads get more
 }
