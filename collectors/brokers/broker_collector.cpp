@@ -243,6 +243,58 @@ BrokerCollector::WatermarkPass BrokerCollector::fetch_topic_watermarks(
   return pass;
 }
 
+// A broker in the metadata that leads none of the monitored partitions gets no ListOffsets,
+// so nothing would show that it stopped answering: e.g. one that died during its controlled
+// shutdown, its leaderships already moved, whose fencing never reached the metadata because
+// the controller quorum went down with it (the metadata then stays frozen, listing it). Each
+// such broker gets one small DescribeConfigs per cycle (its broker.rack), which librdkafka
+// sends to that broker itself. Usually there are none.
+void BrokerCollector::start_idle_broker_checks(
+    const std::vector<TopicState>& topics, const std::vector<brokers::BrokerTracker::Seen>& seen,
+    CycleReport& report) {
+  std::set<std::int32_t> leaders;
+  for (const TopicState& t : topics) {
+    for (const PartitionState& p : t.partitions) {
+      if (!p.offline) leaders.insert(p.leader);
+    }
+  }
+  idle_checks_.clear();
+  for (const auto& b : seen) {
+    if (leaders.contains(b.id)) continue;
+    auto call = std::make_unique<kafka::DescribeConfigsBatch>(client_, call_timeout());
+    const std::string name = std::to_string(b.id);
+    call->start(kafka::ConfigResourceType::broker, std::span(&name, 1),
+                std::span<const std::string>(&kBrokerRack, 1));
+    ++report.describe_configs_calls;
+    idle_checks_.push_back({b.id, std::move(call)});
+  }
+}
+
+namespace {
+// The call never reached the broker or got no answer from it. Any other error came from the
+// broker (a denial) or from what it said when the connection opened (librdkafka's
+// _UNSUPPORTED_FEATURE, e.g. from a broker without DescribeConfigs): it answered.
+bool no_answer(kafka::ErrorCode e) {
+  using kafka::ErrorCode;
+  return e == ErrorCode::local_timed_out || e == ErrorCode::local_timed_out_queue ||
+         e == ErrorCode::local_transport || e == ErrorCode::local_all_brokers_down ||
+         e == ErrorCode::local_resolve;
+}
+}  // namespace
+
+void BrokerCollector::collect_idle_broker_checks(WatermarkPass& watermarks, std::stop_token stop) {
+  for (IdleBrokerCheck& check : idle_checks_) {
+    const kafka::DescribeConfigsResults results = check.call->wait(stop);
+    if (results.failed_calls > 0 && no_answer(results.first_error)) {
+      spdlog::debug("brokers: broker {} (leading no monitored partition) did not answer: {}",
+                    check.broker, kafka::error_code_name(results.first_error));
+      watermarks.not_answering.insert(check.broker);
+    }
+    apply_config_results(results);
+  }
+  idle_checks_.clear();
+}
+
 // The DescribeConfigs answers that have come (waiting for them no longer than the offsets
 // could have taken); cached values stay for the rest.
 void BrokerCollector::collect_config_answers(Clock::time_point configs_start, CycleReport& report,
@@ -370,7 +422,9 @@ void BrokerCollector::collect_once(std::stop_token stop) {
 
   const auto configs_start = Clock::now();
   start_config_requests(topics, seen, configs_start, report);
-  const WatermarkPass watermarks = fetch_topic_watermarks(topics, report, stop);
+  start_idle_broker_checks(topics, seen, report);
+  WatermarkPass watermarks = fetch_topic_watermarks(topics, report, stop);
+  collect_idle_broker_checks(watermarks, stop);
   collect_config_answers(configs_start, report, stop);
   apply_topic_configs(topics);
   finish_cycle(std::move(snapshot), std::move(topics), seen, watermarks, cycle_start, report);

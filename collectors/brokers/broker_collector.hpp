@@ -104,6 +104,10 @@ class BrokerCollector final : public Collector {
                                        std::stop_token stop);
   void collect_config_answers(Clock::time_point configs_start, CycleReport& report,
                               std::stop_token stop);
+  void start_idle_broker_checks(const std::vector<TopicState>& topics,
+                                const std::vector<brokers::BrokerTracker::Seen>& seen,
+                                CycleReport& report);
+  void collect_idle_broker_checks(WatermarkPass& watermarks, std::stop_token stop);
   void apply_config_results(const kafka::DescribeConfigsResults& results);
   void finish_config_batch();
   void apply_topic_configs(std::vector<TopicState>& topics);
@@ -131,6 +135,13 @@ class BrokerCollector final : public Collector {
   std::chrono::steady_clock::time_point configs_started_{};
   std::size_t configs_failed_calls_ = 0;
   int config_failures_in_a_row_ = 0;
+  // This cycle's checks of the brokers that lead no monitored partition (see
+  // start_idle_broker_checks): one call each, so that each failure has its broker.
+  struct IdleBrokerCheck {
+    std::int32_t broker;
+    std::unique_ptr<kafka::DescribeConfigsBatch> call;
+  };
+  std::vector<IdleBrokerCheck> idle_checks_;
   std::uint64_t offset_request_failures_ = 0;
   CycleReport report_;
 };

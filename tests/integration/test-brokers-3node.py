@@ -11,7 +11,8 @@ agent, was slow; such answers are logged). A fixed 1 s limit failed at load aver
    drops to 2; the under-replicated partitions the agent reports are exactly those of
    `kafka-topics --describe --under-replicated-partitions`.
 2. Stop node 2, and with it the controller quorum (1 of 3 voters left): the metadata stays
-   frozen on node 1. The under-min-ISR partitions are exactly those Kafka's rule
+   frozen on node 1, with or without node 2 (whether its fencing was committed in time is a
+   race inside Kafka); kafka_broker_up{id=2} is 0 either way, since it stops answering. The under-min-ISR partitions are exactly those Kafka's rule
    (kafka-topics': no leader, or fewer in-sync replicas than min.insync.replicas) picks from
    node 1's answer, offline partitions exactly its unavailable ones (no leader, or a leader
    that is not a live broker). Kafka's answer comes from tests/tools/DescribeFromBroker.java
@@ -263,14 +264,22 @@ collectors:
     n = cycles_until(agent, lambda m: value(m, "kafka_broker_up", id=2, address=addr[2]) == 0)
     check(n is not None, f"kafka_broker_up{{id=2}} is 0 within two collection cycles ({n})")
     live, view = broker_view(kafka)
+    # Node 2's fencing reaches node 1's metadata only if the controller committed it before
+    # the quorum went: when node 2 was itself the active controller, or its controlled
+    # shutdown timed out, the frozen metadata keeps listing it (sometimes still as a leader).
+    # Either is Kafka's answer; the agent must agree with it, and show node 2 down anyway.
+    log(f"node 1's metadata lists brokers {sorted(live)}")
     min_isr = {t: (2 if rf == 3 else 1) for t, (_, rf) in topics.items()}
     under_min = {tp for tp, (leader, _, isr) in view.items()
                  if leader < 0 or len(isr) < min_isr[tp[0]]}
     offline = {tp for tp, (leader, _, _) in view.items() if leader < 0 or leader not in live}
-    check(live == {1} and set(view) == all_partitions,
-          f"Kafka (node 1's metadata) lists broker 1 alone ({sorted(live)}) and every partition")
-    check(len(under_min) > 0 and len(offline) > 0,
-          f"Kafka lists {len(under_min)} under-min-ISR and {len(offline)} unavailable partitions")
+    led_by_stopped = {tp for tp, (leader, _, _) in view.items() if leader in (2, 3)}
+    check(1 in live and live <= {1, 2} and set(view) == all_partitions,
+          f"Kafka (node 1's metadata) lists broker 1, broker 2 at most, and every partition "
+          f"({sorted(live)})")
+    check(len(under_min) > 0 and len(offline | led_by_stopped) > 0,
+          f"Kafka lists {len(under_min)} under-min-ISR and {len(offline)} unavailable partitions "
+          f"({len(led_by_stopped - offline)} more led by a stopped node)")
     check(agent_agrees(agent, "kafka_topic_partition_under_min_isr", under_min),
           "the agent's under-min-ISR partitions are exactly Kafka's (no leader, or ISR below "
           "min.insync.replicas)")
@@ -280,11 +289,14 @@ collectors:
     check(value(m, "kafka_cluster_under_min_isr_partitions") == len(under_min) and
           value(m, "kafka_cluster_offline_partitions") == len(offline),
           "cluster totals of under-min-ISR and offline partitions match")
-    check(value(m, "kafka_up") == 1 and value(m, "kafka_brokers") == 1,
-          "kafka_up stays 1 and kafka_brokers is 1 with one node left")
+    check(value(m, "kafka_up") == 1 and value(m, "kafka_brokers") == len(live),
+          f"kafka_up stays 1 and kafka_brokers is the metadata's count ({len(live)})")
+    check(value(m, "kafka_broker_up", id=1, address=addr[1]) == 1 and
+          value(m, "kafka_broker_up", id=2, address=addr[2]) == 0,
+          "broker 1 up, broker 2 down (whether or not the metadata still lists it)")
     with_offsets = set(partition_values(m, "kafka_topic_partition_current_offset"))
-    check(with_offsets == all_partitions - offline,
-          "offsets are exported for every partition with a leader, none for offline ones")
+    check(with_offsets == all_partitions - offline - led_by_stopped,
+          "offsets are exported for every partition led by a live broker, none for the others")
 
     # --- 3. both back: healthy again.
     log("starting nodes 2 and 3")

@@ -264,6 +264,52 @@ TEST_CASE("broker collector on the mock cluster: snapshot, a broker down, recove
   CHECK(recovered);
 }
 
+// A broker that leads none of the monitored partitions gets no ListOffsets: its liveness
+// comes from a DescribeConfigs sent to it alone (see start_idle_broker_checks). On a real
+// cluster: a broker that died after its leaderships moved, still in a frozen metadata.
+TEST_CASE("broker collector: a broker leading no monitored partition is down when it stops "
+          "answering, up again when it answers",
+          "[brokers][mock]") {
+  MockCluster mock;
+  ks::BrokersCollectorConfig config;
+  config.interval = 1s;
+  config.topics.include = {"audit"};  // 2 partitions: at least one of 3 brokers leads none
+  ks::Latest<ks::ClusterSnapshot> latest;
+  ks::BrokerCollector collector(mock.kafka_config(), config, latest);
+
+  collect_tolerating_load(collector);
+  auto s = latest.get();
+  REQUIRE(s);
+  REQUIRE(s->live_brokers() == 3);
+  std::int32_t idle = -1;
+  for (const ks::BrokerState& b : s->brokers) {
+    CHECK(b.up);
+    if (b.leader_partitions == 0) idle = b.id;
+  }
+  REQUIRE(idle >= 1);
+
+  REQUIRE_NOTHROW(mock.get().set_broker_down(idle));
+  bool seen_down = false;
+  for (int i = 0; i < 3 && !seen_down; ++i) {
+    collect_tolerating_load(collector);
+    s = latest.get();
+    REQUIRE(s->broker(idle));
+    seen_down = s->broker(idle)->in_metadata && !s->broker(idle)->up;
+  }
+  CHECK(seen_down);
+  for (const ks::BrokerState& b : s->brokers) {
+    if (b.id != idle) CHECK(b.up);
+  }
+
+  REQUIRE_NOTHROW(mock.get().set_broker_up(idle));
+  bool recovered = false;
+  for (int i = 0; i < 10 && !recovered; ++i) {
+    collect_tolerating_load(collector);
+    recovered = latest.get()->broker(idle)->up;
+  }
+  CHECK(recovered);
+}
+
 TEST_CASE("broker collector: unreachable cluster publishes kafka_up 0 and fails the cycle",
           "[brokers][mock]") {
   ks::KafkaConfig kafka;
