@@ -51,10 +51,12 @@ void describe_classic(const ClassicGroupState& classic, GroupDescription& d) {
 }  // namespace
 
 OffsetsStream::OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of,
+                             std::size_t commit_window,
                              std::shared_ptr<kafka::FailureNote> failure_note,
                              std::stop_token stop)
     : reader_(kafka, reader_settings(kafka, std::move(failure_note)), std::move(stop)),
-      partitions_of_(std::move(partitions_of)) {
+      partitions_of_(std::move(partitions_of)),
+      state_(commit_window) {
   if (!partitions_of_) {
     partitions_of_ = [](int count) {
       std::set<std::int32_t> all;
@@ -112,13 +114,19 @@ void OffsetsStream::load(std::stop_token stop) {
   } while (!reader_.caught_up());
 }
 
-void OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) const {
+void OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) {
   GroupDescription d;
   d.state = group.listed_state;
   group.offsets_fetched = true;
-  if (const OffsetsGroup* g = state_.find(group.name)) {
-    for (const auto& [tp, commit] : g->offsets) {
-      if (commit.offset >= 0) group.committed.push_back({{tp.first, tp.second}, commit.offset});
+  if (OffsetsGroup* g = state_.find(group.name)) {
+    for (auto& [tp, commit] : g->offsets) {
+      std::vector<CommitPoint> made = OffsetsState::take_commits(commit);
+      if (commit.offset < 0) continue;
+      CommittedOffset& c = group.committed.emplace_back();
+      c.tp = {tp.first, tp.second};
+      c.offset = commit.offset;
+      c.commits.reserve(made.size());
+      for (const CommitPoint& m : made) c.commits.push_back({m.offset, m.commit_timestamp_ms});
     }
     if (g->classic) {
       describe_classic(*g->classic, d);

@@ -47,7 +47,9 @@ class OffsetsStream {
   // Opens the reader. Throws kafka::PartitionReadError (not_permitted, no_topic: the
   // caller decides what to do, e.g. fall back to the admin API).
   // `failure_note`: where the reader's client notes librdkafka's failures (optional).
+  // `commit_window`: the commits per partition the lag status judges (status window).
   OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of,
+                std::size_t commit_window,
                 std::shared_ptr<kafka::FailureNote> failure_note = nullptr,
                 std::stop_token stop = {});
 
@@ -57,9 +59,10 @@ class OffsetsStream {
   void drain(std::stop_token stop, std::chrono::milliseconds budget);
   void load(std::stop_token stop);  // drain until caught up; StopRequested on stop
 
-  // One listed group's committed offsets and description from the state. `unmapped`
-  // counts KIP-848 members' assigned partitions that cannot be named (by topic ID).
-  void observe(GroupObservation& group, std::size_t& unmapped) const;
+  // One listed group's committed offsets (with the commits made since the last call, which
+  // it takes) and description from the state. `unmapped` counts KIP-848 members' assigned
+  // partitions that cannot be named (by topic ID).
+  void observe(GroupObservation& group, std::size_t& unmapped);
 
   StreamFigures figures() const;  // any thread
   std::optional<LoadingProgress> loading() const;  // any thread; set until first caught up
