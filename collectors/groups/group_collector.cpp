@@ -399,8 +399,13 @@ GroupCollector::Clock::time_point GroupCollector::observe_stream(CycleObservatio
   if (stop.stop_requested()) throw kafka::StopRequested("groups: stopping");
   stats.offsets_seconds = seconds_since(started);
   const auto read_at = Clock::now();
-  for (GroupObservation& group : observations.groups) stream_->observe(group, stats.unmapped_assignments);
-  const groups::StreamFigures f = stream_->figures();
+  // A group of a partition not read to its end yet (taken over) waits: not reported.
+  stats.groups_catching_up = std::erase_if(observations.groups, [&](GroupObservation& group) {
+    return !stream_->observe(group, stats.unmapped_assignments);
+  });
+  stats.groups_monitored -= stats.groups_catching_up;
+  groups::StreamFigures f = stream_->figures();
+  stats.stream_partitions = std::move(f.partition_caught_up);
   stats.stream_records = f.records;
   stats.stream_offset_commits = f.decoded.offset_commits;
   stats.stream_offset_tombstones = f.decoded.offset_tombstones;

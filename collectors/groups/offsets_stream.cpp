@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kafka/client.hpp"
+#include "kafka/offsets_partition.hpp"
 
 namespace ks::groups {
 namespace {
@@ -114,7 +115,12 @@ void OffsetsStream::load(std::stop_token stop) {
   } while (!reader_.caught_up());
 }
 
-void OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) {
+bool OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) {
+  const int count = reader_.topic_partitions();
+  if (count > 0) {
+    const auto p = static_cast<std::size_t>(kafka::offsets_partition_of(group.name, count));
+    if (p >= caught_up_.size() || !caught_up_[p]) return false;
+  }
   GroupDescription d;
   d.state = group.listed_state;
   group.offsets_fetched = true;
@@ -140,18 +146,47 @@ void OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) {
   }
   if (d.state.empty()) d.state = d.members > 0 ? "Stable" : "Empty";  // kept, not listed
   group.description = std::move(d);
+  return true;
 }
+
+namespace {
+
+// Of the partitions not caught up yet, the share of what they had to read that is read.
+double catching_up_percent(const kafka::ReaderProgress& progress) {
+  double total = 0;
+  double read = 0;
+  for (const auto& [p, pp] : progress.partitions) {
+    if (pp.caught_up) continue;
+    total += static_cast<double>(std::max<std::int64_t>(0, pp.end - pp.start));
+    read += static_cast<double>(std::max<std::int64_t>(0, pp.position - pp.start));
+  }
+  return total > 0 ? std::min(100.0, 100.0 * read / total) : 100.0;
+}
+
+}  // namespace
 
 void OffsetsStream::publish_figures() {
   const kafka::ReaderProgress progress = reader_.progress();
+  caught_up_.assign(static_cast<std::size_t>(std::max(0, reader_.topic_partitions())), false);
+  std::vector<std::pair<std::int32_t, bool>> partitions;
+  for (const auto& [p, pp] : progress.partitions) {
+    partitions.emplace_back(p, pp.caught_up);
+    if (p >= 0 && static_cast<std::size_t>(p) < caught_up_.size()) {
+      caught_up_[static_cast<std::size_t>(p)] = pp.caught_up;
+    }
+  }
   std::lock_guard lock(figures_mutex_);
   figures_.records = records_;
   figures_.decoded = state_.counts();
   figures_.lag = progress.lag;
-  figures_.percent = progress.caught_up ? 100.0 : progress.percent;
+  // The first read: of everything; later (partitions taken over): of those still read.
+  figures_.percent = progress.caught_up ? 100.0
+                     : loaded_          ? catching_up_percent(progress)
+                                        : progress.percent;
   figures_.caught_up = progress.caught_up;
   figures_.partitions = progress.partitions.size();
   figures_.groups = state_.groups().size();
+  figures_.partition_caught_up = std::move(partitions);
 }
 
 StreamFigures OffsetsStream::figures() const {
@@ -161,8 +196,14 @@ StreamFigures OffsetsStream::figures() const {
 
 std::optional<LoadingProgress> OffsetsStream::loading() const {
   std::lock_guard lock(figures_mutex_);
-  if (loaded_) return std::nullopt;
-  return LoadingProgress{figures_.records, figures_.percent, "reading __consumer_offsets"};
+  if (!loaded_) return LoadingProgress{figures_.records, figures_.percent, "reading __consumer_offsets"};
+  if (figures_.caught_up) return std::nullopt;
+  std::size_t behind = 0;
+  for (const auto& [p, caught_up] : figures_.partition_caught_up) behind += caught_up ? 0 : 1;
+  return LoadingProgress{figures_.records, figures_.percent,
+                         "reading " + std::to_string(behind) +
+                             " __consumer_offsets partitions taken over (their groups are "
+                             "reported once read to the end)"};
 }
 
 }  // namespace ks::groups
