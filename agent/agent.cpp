@@ -66,7 +66,12 @@ class Agent {
   SelfMetrics self_metrics_;
   MetricsEndpoint metrics_{self_metrics_};
   Snapshots snapshots_;
-  fleet::Ownership ownership_{config_.fleet.enabled};
+  // Groups are sharded by their __consumer_offsets partition where the stream may be the
+  // source (docs/fleet.md), by a hash of their name with the admin API.
+  fleet::Ownership ownership_{config_.fleet.enabled,
+                              config_.collectors.groups.source == "admin_api"
+                                  ? fleet::GroupSharding::name_hash
+                                  : fleet::GroupSharding::offsets_partition};
   std::vector<std::pair<std::string, FleetRole>> roles_;  // of the collectors, by name
   std::unique_ptr<events::PipelinePart> events_;
   Scheduler scheduler_;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/lag_status_code.hpp"
@@ -114,6 +115,11 @@ struct GroupsCycleStats {
   std::uint64_t stream_unknown = 0;         // versions Kafka 3.x does not write
   std::uint64_t stream_malformed = 0;       // truncated or garbled
   std::int64_t stream_lag = 0;              // offsets not read yet behind the end seen
+  // The `__consumer_offsets` partitions read (a fleet agent: its shards'), by id, and
+  // whether each has been read to the end it had when it was added (its groups are
+  // reported only then).
+  std::vector<std::pair<std::int32_t, bool>> stream_partitions;
+  std::size_t groups_catching_up = 0;  // monitored, not reported: partition not caught up
   // KIP-848 members' assigned partitions this cycle that cannot be named: their records
   // name topics by ID, which librdkafka 2.0.2's metadata does not give.
   std::size_t unmapped_assignments = 0;

@@ -190,6 +190,7 @@ class Coordinator::Session {
       // The topic grew: every agent must shard groups by the same count.
       if (const int n = topic_partitions(); n > highest) partitions_ = n;
     }
+    learn_offsets_partitions();  // before the roles can become effective
     owner_.ownership_.assign(ids, partitions_);
     pending_.clear();
     next_commit_ = Clock::now();  // renew the lease (and so take the roles) at once
@@ -264,12 +265,36 @@ class Coordinator::Session {
 
   void describe_group(Clock::time_point now) {
     next_describe_ = now + std::min<Clock::duration>(kMaxDescribeInterval, fleet_.session_timeout);
+    learn_offsets_partitions();
     admin_->request_member_count(group_, owner_.kafka_.request_timeout);
   }
 
   void serve_describe() {
     if (const auto members = admin_->poll_member_count()) {
       owner_.update([&](CoordinatorStatus& s) { s.members = *members; });
+    }
+  }
+
+  // Groups sharded by their `__consumer_offsets` partition need that topic's partition
+  // count, the same for every agent (the cluster's offsets.topic.num.partitions). Kafka
+  // creates the topic for the first group, at the latest for the fleet's own, and never
+  // changes its partition count, so it is asked until known, then never again.
+  void learn_offsets_partitions() {
+    Ownership& ownership = owner_.ownership_;
+    if (ownership.group_sharding() != GroupSharding::offsets_partition ||
+        ownership.offsets_partition_count() > 0) {
+      return;
+    }
+    try {
+      const kafka::TopicInfo topic =
+          admin_->lookup_topic("__consumer_offsets", owner_.kafka_.request_timeout);
+      if (topic.usable()) {
+        ownership.set_offsets_partition_count(static_cast<int>(topic.partitions.size()));
+        spdlog::info("fleet: groups sharded by their __consumer_offsets partition ({} of them)",
+                     topic.partitions.size());
+      }
+    } catch (const std::exception& e) {
+      spdlog::debug("fleet: metadata of __consumer_offsets: {}", e.what());
     }
   }
 

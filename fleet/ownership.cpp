@@ -14,8 +14,16 @@ bool OwnedShards::owns_partition(int partition) const {
 
 bool OwnedShards::owns_group(std::string_view group) const {
   if (everything) return true;
-  if (partitions <= 0) return false;
-  return owns_partition(shard_of(group, partitions));
+  const int shard = group_shard(group, sharding, partitions, offsets_partitions);
+  return shard >= 0 && owns_partition(shard);
+}
+
+std::set<std::int32_t> OwnedShards::owned_offsets_partitions(int offsets_partition_count) const {
+  std::set<std::int32_t> out;
+  for (int o = 0; o < offsets_partition_count; ++o) {
+    if (everything || (partitions > 0 && owns_partition(o % partitions))) out.insert(o);
+  }
+  return out;
 }
 
 int OwnedShards::count() const {
@@ -23,7 +31,8 @@ int OwnedShards::count() const {
   return static_cast<int>(std::count(owned.begin(), owned.end(), true));
 }
 
-Ownership::Ownership(bool fleet_enabled) : enabled_(fleet_enabled) {}
+Ownership::Ownership(bool fleet_enabled, GroupSharding sharding)
+    : enabled_(fleet_enabled), sharding_(sharding) {}
 
 bool Ownership::effective_locked(SteadyClock::time_point now) const {
   return !assigned_.empty() && now < lease_until_;
@@ -37,6 +46,8 @@ OwnedShards Ownership::view() const {
   }
   std::lock_guard lock(mutex_);
   shards.partitions = partition_count_;
+  shards.sharding = sharding_;
+  shards.offsets_partitions = offsets_partitions_;
   if (!effective_locked(SteadyClock::now())) return shards;
   for (const int p : assigned_) {
     if (p < 0) continue;
@@ -49,9 +60,9 @@ OwnedShards Ownership::view() const {
 bool Ownership::owns_group(std::string_view group) const {
   if (!enabled_) return true;
   std::lock_guard lock(mutex_);
-  if (partition_count_ <= 0 || !effective_locked(SteadyClock::now())) return false;
-  const int shard = shard_of(group, partition_count_);
-  return std::find(assigned_.begin(), assigned_.end(), shard) != assigned_.end();
+  if (!effective_locked(SteadyClock::now())) return false;
+  const int shard = group_shard(group, sharding_, partition_count_, offsets_partitions_);
+  return shard >= 0 && std::find(assigned_.begin(), assigned_.end(), shard) != assigned_.end();
 }
 
 std::uint64_t Ownership::epoch() const {
@@ -89,6 +100,18 @@ void Ownership::set_partition_count(int partition_count) {
   if (partition_count == partition_count_) return;
   partition_count_ = partition_count;
   ++epoch_;
+}
+
+void Ownership::set_offsets_partition_count(int offsets_partitions) {
+  std::lock_guard lock(mutex_);
+  if (offsets_partitions == offsets_partitions_ || offsets_partitions <= 0) return;
+  offsets_partitions_ = offsets_partitions;
+  ++epoch_;
+}
+
+int Ownership::offsets_partition_count() const {
+  std::lock_guard lock(mutex_);
+  return offsets_partitions_;
 }
 
 std::uint64_t Ownership::assignment_id() const {

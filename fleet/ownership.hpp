@@ -10,14 +10,19 @@
 // exporting before anyone else starts: at most one owner at any moment.
 //
 // The owner of partition 0 is the leader (cluster-wide work: broker metadata, cluster
-// events); consumer group g belongs to partition shard_of(g, partitions).
+// events); consumer group g belongs to partition group_shard(g, ...) (shard_hash.hpp): by a
+// hash of its name, or, where the offsets come from `__consumer_offsets`, by its offsets
+// partition o, owned with coordination partition o mod P.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string_view>
 #include <vector>
+
+#include "fleet/shard_hash.hpp"
 
 namespace ks::fleet {
 
@@ -28,17 +33,23 @@ struct OwnedShards {
   bool everything = false;  // fleet disabled: a single agent owns all
   int partitions = 0;       // of the coordination topic; 0 = not known yet
   std::vector<bool> owned;  // by partition id, effective ones only
+  GroupSharding sharding = GroupSharding::name_hash;
+  int offsets_partitions = 0;  // of `__consumer_offsets` (offsets_partition); 0 = not known
 
   bool owns_partition(int partition) const;
   bool owns_group(std::string_view group) const;
+  // The `__consumer_offsets` partitions (of `offsets_partition_count`) whose groups are
+  // owned: all of them with everything, else those o with o mod P owned.
+  std::set<std::int32_t> owned_offsets_partitions(int offsets_partition_count) const;
   bool leader() const { return owns_partition(0); }
   int count() const;
 };
 
 class Ownership {
  public:
-  // Disabled: everything is owned and nothing ever changes.
-  explicit Ownership(bool fleet_enabled);
+  // Disabled: everything is owned and nothing ever changes. `sharding`: how groups map to
+  // shards (the same in every agent of a fleet: it follows collectors.groups.source).
+  explicit Ownership(bool fleet_enabled, GroupSharding sharding = GroupSharding::name_hash);
 
   bool fleet_enabled() const { return enabled_; }
   OwnedShards view() const;
@@ -60,6 +71,11 @@ class Ownership {
   void assign(std::vector<int> partitions, int partition_count);
   void revoke();
   void set_partition_count(int partition_count);
+  // `__consumer_offsets`' partition count (the groups' shards when sharding by it; until
+  // it is known, no group is owned).
+  GroupSharding group_sharding() const { return sharding_; }
+  void set_offsets_partition_count(int offsets_partitions);
+  int offsets_partition_count() const;
   // The assignment a renewal is for; renew() is ignored when it has changed since.
   std::uint64_t assignment_id() const;
   // A commit sent at `sent_at` for assignment `id` succeeded. True when this made the
@@ -74,7 +90,9 @@ class Ownership {
   bool effective_locked(SteadyClock::time_point now) const;
 
   const bool enabled_;
+  const GroupSharding sharding_;
   mutable std::mutex mutex_;
+  int offsets_partitions_ = 0;
   std::vector<int> assigned_;
   int partition_count_ = 0;
   std::uint64_t assignment_id_ = 0;

@@ -1,5 +1,7 @@
 #include "fleet/shard_hash.hpp"
 
+#include "kafka/offsets_partition.hpp"
+
 namespace ks::fleet {
 
 std::int32_t murmur2(std::string_view bytes) {
@@ -42,6 +44,14 @@ std::int32_t murmur2(std::string_view bytes) {
 int shard_of(std::string_view key, int partitions) {
   const auto positive = static_cast<std::uint32_t>(murmur2(key)) & 0x7fffffffu;
   return static_cast<int>(positive % static_cast<std::uint32_t>(partitions));
+}
+
+int group_shard(std::string_view group, GroupSharding sharding, int partitions,
+                int offsets_partitions) {
+  if (partitions <= 0) return -1;
+  if (sharding == GroupSharding::name_hash) return shard_of(group, partitions);
+  if (offsets_partitions <= 0) return -1;
+  return kafka::offsets_partition_of(group, offsets_partitions) % partitions;
 }
 
 }  // namespace ks::fleet

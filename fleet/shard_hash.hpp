@@ -16,4 +16,20 @@ std::int32_t murmur2(std::string_view bytes);
 // n must be at least 1.
 int shard_of(std::string_view key, int partitions);
 
+// How consumer groups are spread over the coordination topic's partitions.
+enum class GroupSharding {
+  // shard_of(group, P): where the groups' offsets come from the admin API.
+  name_hash,
+  // By the group's `__consumer_offsets` partition o (Kafka's own mapping,
+  // kafka/offsets_partition.hpp), and o to coordination partition o mod P: where the offsets
+  // come from the stream, so that each agent reads only the offsets partitions of its
+  // shards and every group's records are read by exactly one agent.
+  offsets_partition,
+};
+
+// The coordination partition of `group` (P = `partitions`, the offsets topic having
+// `offsets_partitions`), or -1 while a count it needs is not known (0).
+int group_shard(std::string_view group, GroupSharding sharding, int partitions,
+                int offsets_partitions);
+
 }  // namespace ks::fleet

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "kafka/client.hpp"
@@ -12,6 +14,13 @@
 
 namespace ks::kafka {
 namespace {
+
+// librdkafka 2.0.2 aborts (rd_kafka_assignment_partition_stopped: assertion rktp_started,
+// librdkafka issue 5573) when an assignment change removes partitions while the fetch stops
+// of an earlier removal are still pending: it stops them twice. A removal is therefore never
+// sent within this long of the previous one (their stop replies take milliseconds); a fleet
+// changes its shards far less often.
+constexpr auto kRemovalSpacing = std::chrono::milliseconds(300);
 
 struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
@@ -46,11 +55,18 @@ struct PartitionReader::State {
   Client client;
   int topic_partitions = 0;
   std::map<std::int32_t, PartitionProgress> progress;
+  std::chrono::steady_clock::time_point last_removal{};
 
   ~State() {
     if (!client) return;
+    await_removal_spacing();
     rd_kafka_assign(native(client), nullptr);
     rd_kafka_consumer_close(native(client));
+  }
+
+  void await_removal_spacing() const {
+    const auto earliest = last_removal + kRemovalSpacing;
+    if (std::chrono::steady_clock::now() < earliest) std::this_thread::sleep_until(earliest);
   }
 
   // The topic's partitions; the wait ends soon after `stop` (StopRequested).
@@ -131,6 +147,9 @@ std::set<std::int32_t> PartitionReader::partitions() const {
 }
 
 void PartitionReader::set_partitions(const std::set<std::int32_t>& wanted, std::stop_token stop) {
+  const bool removes = std::any_of(state_->progress.begin(), state_->progress.end(),
+                                   [&](const auto& kv) { return !wanted.contains(kv.first); });
+  if (removes) state_->await_removal_spacing();
   std::erase_if(state_->progress, [&](const auto& kv) { return !wanted.contains(kv.first); });
   std::vector<std::int32_t> added;
   for (const std::int32_t p : wanted) {
@@ -153,6 +172,7 @@ void PartitionReader::set_partitions(const std::set<std::int32_t>& wanted, std::
                              fmt::format("cannot read {}: {}", state_->settings.topic,
                                          rd_kafka_err2str(e)));
   }
+  if (removes) state_->last_removal = std::chrono::steady_clock::now();
 }
 
 std::optional<PartitionRecord> PartitionReader::poll(std::chrono::milliseconds timeout,

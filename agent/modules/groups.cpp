@@ -25,6 +25,12 @@ CollectorModule groups(const ModuleContext& context) {
         GroupCollector::Options options;
         if (fleet) {
           options.owns_group = [&ownership](std::string_view g) { return ownership.owns_group(g); };
+          if (ownership.group_sharding() == fleet::GroupSharding::offsets_partition) {
+            // Only the offsets partitions of this agent's shards are read (docs/fleet.md).
+            options.offsets_partitions = [&ownership](int count) {
+              return ownership.view().owned_offsets_partitions(count);
+            };
+          }
         }
         return std::make_unique<GroupCollector>(kafka, config, snapshots.groups, std::move(options));
       },

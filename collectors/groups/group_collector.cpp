@@ -353,8 +353,10 @@ bool GroupCollector::use_stream(std::stop_token stop) {
   const bool fallback_allowed = config_.source == "auto";
   try {
     if (!stream_) {
-      auto stream = std::make_shared<groups::OffsetsStream>(kafka_, options_.offsets_partitions,
-                                                            failure_note_, stop);
+      auto stream = std::make_shared<groups::OffsetsStream>(
+          kafka_, options_.offsets_partitions,
+          static_cast<std::size_t>(std::max(2, config_.status_window_commits)), failure_note_,
+          stop);
       std::lock_guard lock(view_mutex_);
       stream_ = std::move(stream);
       note_ = "source offsets_topic";
@@ -383,6 +385,7 @@ GroupCollector::Clock::time_point GroupCollector::observe_stream(CycleObservatio
                                                                  GroupsCycleStats& stats,
                                                                  std::stop_token stop) {
   stats.source = "offsets_topic";
+  observations.judged_on_commits = true;
   if (!stream_) return Clock::now();  // no topic yet: no commits anywhere
   const auto started = Clock::now();
   const auto budget = std::min<std::chrono::milliseconds>(config_.interval / 2, std::chrono::seconds(5));
@@ -396,8 +399,13 @@ GroupCollector::Clock::time_point GroupCollector::observe_stream(CycleObservatio
   if (stop.stop_requested()) throw kafka::StopRequested("groups: stopping");
   stats.offsets_seconds = seconds_since(started);
   const auto read_at = Clock::now();
-  for (GroupObservation& group : observations.groups) stream_->observe(group, stats.unmapped_assignments);
-  const groups::StreamFigures f = stream_->figures();
+  // A group of a partition not read to its end yet (taken over) waits: not reported.
+  stats.groups_catching_up = std::erase_if(observations.groups, [&](GroupObservation& group) {
+    return !stream_->observe(group, stats.unmapped_assignments);
+  });
+  stats.groups_monitored -= stats.groups_catching_up;
+  groups::StreamFigures f = stream_->figures();
+  stats.stream_partitions = std::move(f.partition_caught_up);
   stats.stream_records = f.records;
   stats.stream_offset_commits = f.decoded.offset_commits;
   stats.stream_offset_tombstones = f.decoded.offset_tombstones;

@@ -165,6 +165,24 @@ void GroupEvaluator::estimate_lag_seconds(const TopicPartition& tp, const Partit
   }
 }
 
+void GroupEvaluator::record_commits(const CommittedOffset& c, PartitionState& ps,
+                                    const CycleObservations& observations) const {
+  const auto history = histories_.find(c.tp);
+  if (history == histories_.end()) return;  // no end offset known: no lag to judge them by
+  for (const CommitRecord& commit : c.commits) {
+    // The commit's time on the steady clock: as long before the watermarks as its timestamp
+    // is before the moment they were taken (taken_at, the system clock).
+    const auto made = std::chrono::system_clock::time_point(
+        std::chrono::milliseconds(commit.timestamp_ms));
+    const auto at = observations.watermarks_at -
+                    std::chrono::duration_cast<OffsetHistory::Clock::duration>(
+                        observations.taken_at - made);
+    const std::optional<std::int64_t> high = history->second.high_watermark_at(at);
+    if (!high || commit.offset < 0) continue;
+    ps.status.add_commit(commit.offset, std::max<std::int64_t>(0, *high - commit.offset), at);
+  }
+}
+
 void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState& ps,
                                         Liveness liveness, const CycleObservations& observations,
                                         GroupTopicLag& trow, GroupLag& row, Progress& progress,
@@ -176,6 +194,7 @@ void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState
   if (ps.last_committed >= 0) progress.consumed += forward_progress(ps.last_committed, c.offset);
   ps.last_committed = c.offset;
 
+  if (observations.judged_on_commits) record_commits(c, ps, observations);
   const auto wm = observations.watermarks.find(c.tp);
   if (wm == observations.watermarks.end()) {
     ++watermark_errors;
@@ -192,7 +211,9 @@ void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState
     if (ps.last_high >= 0) progress.produced += forward_progress(ps.last_high, wm->second.high);
     ps.last_high = wm->second.high;
     estimate_lag_seconds(c.tp, lag, observations.watermarks_at, prow, row);
-    prow.status = ps.status.observe(c.offset, lag.lag, liveness, observations.watermarks_at);
+    prow.status = observations.judged_on_commits
+                      ? ps.status.judge_commits(lag.lag, liveness, observations.watermarks_at)
+                      : ps.status.observe(c.offset, lag.lag, liveness, observations.watermarks_at);
   }
   if (prow.status != LagStatus::notfound) row.status = worse_group_status(row.status, prow.status);
 }

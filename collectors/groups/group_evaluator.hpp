@@ -56,9 +56,18 @@ struct GroupDescription {
 bool description_contradicts_listing(const GroupDescription& description,
                                      std::string_view listed_state);
 
+// One commit as the stream read it: the offset and when the group coordinator wrote it.
+struct CommitRecord {
+  std::int64_t offset = 0;
+  std::int64_t timestamp_ms = 0;  // Unix time, the broker's clock
+};
+
 struct CommittedOffset {
   TopicPartition tp;
   std::int64_t offset = 0;  // >= 0
+  // The commits made since the last cycle, oldest first (the stream only; the last one is
+  // `offset`). Judged on when CycleObservations::judged_on_commits.
+  std::vector<CommitRecord> commits{};
 };
 
 struct GroupObservation {
@@ -89,7 +98,10 @@ struct CycleObservations {
   // Partition count of every topic in this cycle's metadata.
   std::unordered_map<std::string, int> topic_partitions;
   OffsetHistory::TimePoint watermarks_at;  // when the watermarks were answered
-  std::chrono::system_clock::time_point taken_at;
+  std::chrono::system_clock::time_point taken_at;  // the same moment, on the system clock
+  // The status is judged on each partition's real commits (CommittedOffset::commits: the
+  // stream), not on one sample per cycle (the admin API).
+  bool judged_on_commits = false;
 };
 
 struct EvaluatorParams {
@@ -145,6 +157,9 @@ class GroupEvaluator {
   void evaluate_partition(const CommittedOffset& c, PartitionState& ps, Liveness liveness,
                           const CycleObservations& observations, GroupTopicLag& trow,
                           GroupLag& row, Progress& progress, std::size_t& watermark_errors);
+  // The partition's new commits into its window, each with its lag at the time it was made.
+  void record_commits(const CommittedOffset& c, PartitionState& ps,
+                      const CycleObservations& observations) const;
   void estimate_lag_seconds(const TopicPartition& tp, const PartitionLag& lag,
                             OffsetHistory::TimePoint now, GroupPartitionLag& prow,
                             GroupLag& row) const;

@@ -14,13 +14,7 @@ LagStatus PartitionStatus::observe(std::int64_t committed, std::int64_t lag, Liv
                                    TimePoint now) {
   const bool moved = commits_.empty() || commits_.back().offset != committed;
   if (moved) {
-    if (commits_.size() == params_.window) {
-      commits_.erase(commits_.begin());
-    } else if (commits_.size() == commits_.capacity()) {
-      // Grow by doubling, but never past the window.
-      commits_.reserve(std::min(params_.window, std::max<std::size_t>(1, commits_.size() * 2)));
-    }
-    commits_.push_back({committed, lag, now});
+    push({committed, lag, now});
     // A consumer that just committed is working: the no-progress clock restarts.
     waiting_since_.reset();
   }
@@ -31,6 +25,72 @@ LagStatus PartitionStatus::observe(std::int64_t committed, std::int64_t lag, Liv
   }
   status_ = evaluate(lag, liveness, now);
   return status_;
+}
+
+void PartitionStatus::push(const Commit& commit) {
+  if (commits_.size() == params_.window) {
+    commits_.erase(commits_.begin());
+  } else if (commits_.size() == commits_.capacity()) {
+    // Grow by doubling, but never past the window.
+    commits_.reserve(std::min(params_.window, std::max<std::size_t>(1, commits_.size() * 2)));
+  }
+  commits_.push_back(commit);
+}
+
+void PartitionStatus::add_commit(std::int64_t offset, std::int64_t lag, TimePoint at) {
+  if (!commits_.empty() && at <= commits_.back().at) return;
+  if (!commits_.empty() && offset < commits_.back().offset) rewind_since_judged_ = true;
+  push({offset, lag, at});
+}
+
+LagStatus PartitionStatus::judge_commits(std::int64_t lag, Liveness liveness, TimePoint now) {
+  // As per cycle: the gap clock starts no earlier than the first judgement that saw lag, so
+  // a consumer of a quiet topic that commits only what it processes is not STOP the moment
+  // a message arrives after an hour without one (Burrow's false STOP).
+  if (lag > 0) {
+    if (!waiting_since_) waiting_since_ = now;
+  } else {
+    waiting_since_.reset();
+  }
+  status_ = evaluate_commits(lag, liveness, now);
+  rewind_since_judged_ = false;
+  return status_;
+}
+
+double PartitionStatus::window_span_seconds() const {
+  if (commits_.size() < 2) return 0;
+  return std::chrono::duration<double>(commits_.back().at - commits_.front().at).count();
+}
+
+double PartitionStatus::commit_gap_limit_seconds() const {
+  const double interval = std::chrono::duration<double>(params_.collect_interval).count();
+  // A partial window says little about the consumer's cadence yet (one commit: nothing).
+  const double intervals =
+      commits_.size() < params_.window ? static_cast<double>(params_.window - 1) : 1.0;
+  return std::max(window_span_seconds(), interval * intervals);
+}
+
+bool PartitionStatus::same_offset_with_lag() const {
+  // Burrow's STALL: a full window of commits of one offset, each made with lag.
+  if (commits_.size() < params_.window) return false;
+  return std::all_of(commits_.begin(), commits_.end(), [&](const Commit& c) {
+    return c.offset == commits_.back().offset && c.lag > 0;
+  });
+}
+
+LagStatus PartitionStatus::evaluate_commits(std::int64_t lag, Liveness liveness,
+                                            TimePoint now) const {
+  if (lag <= 0 || commits_.empty()) return LagStatus::ok;
+  const TimePoint since = std::max(commits_.back().at, waiting_since_.value_or(commits_.back().at));
+  const double since_last = std::max(0.0, std::chrono::duration<double>(now - since).count());
+  if (since_last > commit_gap_limit_seconds()) {
+    // Nobody commits any more: STOP, or STALL when a live member holds the partition.
+    return liveness == Liveness::assigned ? LagStatus::stall : LagStatus::stop;
+  }
+  if (same_offset_with_lag()) return LagStatus::stall;  // committing, not progressing
+  if (rewind_since_judged_ || rewound()) return LagStatus::rewind;
+  if (lag_growing()) return LagStatus::warn;
+  return LagStatus::ok;
 }
 
 double PartitionStatus::seconds_without_progress(TimePoint now) const {

@@ -1,12 +1,18 @@
 // Burrow-like lag status of a consumer-group partition, evaluated over a sliding window of
-// its last N commits, and the group status derived from its partitions.
+// its last N commits, and the group status derived from its partitions. Two ways to feed it,
+// one per source of committed offsets (collectors.groups.source):
 //
-// Burrow reads every commit from __consumer_offsets, including commits of an unchanged
-// offset. A poller sees only the committed offset at each cycle, so here a "commit" is a
-// change of the committed offset between two cycles, timed at the cycle that saw it, and
-// STALL (consumer alive, not progressing) is told from STOP (nobody consuming) by the
-// group's membership instead of by same-offset commits. docs/lag.md states the rules and
-// every difference from Burrow.
+//  - per cycle (observe; the admin API, which sees only the committed offset at each cycle):
+//    a "commit" is a change of the committed offset between two cycles, timed at the cycle
+//    that saw it, with the lag of that cycle; STALL (consumer alive, not progressing) is
+//    told from STOP (nobody consuming) by the group's membership;
+//  - on real commits (add_commit + judge_commits; the __consumer_offsets stream, which
+//    carries every commit with its timestamp): every commit is in the window, same-offset
+//    ones included, with the lag it had when it was made, as Burrow does; a consumer that
+//    keeps committing an unchanged offset with lag is STALL, one that stopped committing is
+//    judged by the time since its last commit against its own commit cadence.
+//
+// docs/lag.md states the rules and every difference from Burrow.
 #pragma once
 
 #include <chrono>
@@ -42,15 +48,26 @@ class PartitionStatus {
 
   struct Commit {
     std::int64_t offset = 0;
-    std::int64_t lag = 0;  // lag when the commit was first seen
+    std::int64_t lag = 0;  // lag when the commit was made (per cycle: first seen)
     TimePoint at;
   };
 
   explicit PartitionStatus(const StatusParams& params);
 
-  // The committed offset and lag seen this cycle. Returns the new status. Cycles whose lag
-  // is unknown (no watermark) should not be fed: the status then stays as it was.
+  // Per cycle: the committed offset and lag seen this cycle. Returns the new status. Cycles
+  // whose lag is unknown (no watermark) should not be fed: the status then stays as it was.
   LagStatus observe(std::int64_t committed, std::int64_t lag, Liveness liveness, TimePoint now);
+
+  // On real commits: one commit as it was made (`lag`: the partition's lag at `at`), oldest
+  // first. A commit not newer than the window's newest (the same record read again, after a
+  // partition was re-read from its beginning) is ignored.
+  void add_commit(std::int64_t offset, std::int64_t lag, TimePoint at);
+  // On real commits: the status at `now`, the partition's lag now being `lag`.
+  LagStatus judge_commits(std::int64_t lag, Liveness liveness, TimePoint now);
+  // On real commits: how long after its last commit a partition with lag is STOP (or STALL
+  // when consumed): the span of its commit window (its own cadence) and at least one
+  // collection interval; while the window is not full, at least (window - 1) intervals.
+  double commit_gap_limit_seconds() const;
 
   LagStatus status() const { return status_; }
   const std::vector<Commit>& window() const { return commits_; }  // oldest first
@@ -62,12 +79,20 @@ class PartitionStatus {
 
  private:
   LagStatus evaluate(std::int64_t lag, Liveness liveness, TimePoint now) const;
+  LagStatus evaluate_commits(std::int64_t lag, Liveness liveness, TimePoint now) const;
+  void push(const Commit& commit);
+  double window_span_seconds() const;
+  bool same_offset_with_lag() const;
   bool rewound() const;
   bool lag_growing() const;
 
   StatusParams params_;
   std::vector<Commit> commits_;  // at most params_.window, oldest first
   std::optional<TimePoint> waiting_since_;  // lag > 0 and no commit since then
+  // On real commits: an offset lower than the one before it was added since the last
+  // judgement. A fast committer's window can move past it between two cycles; it is still
+  // judged REWIND once.
+  bool rewind_since_judged_ = false;
   LagStatus status_ = LagStatus::notfound;
 };
 

@@ -67,6 +67,22 @@ void OffsetHistory::forget_below(std::int64_t low_watermark) {
   if (drop > 0) entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
+std::optional<std::int64_t> OffsetHistory::high_watermark_at(TimePoint at) const {
+  if (entries_.empty()) return std::nullopt;
+  // The first entry whose stretch begins after `at`.
+  const auto next = std::upper_bound(
+      entries_.begin(), entries_.end(), at,
+      [](TimePoint value, const Entry& entry) { return value < entry.first_seen; });
+  if (next == entries_.begin()) return entries_.front().offset;
+  const Entry& before = *(next - 1);
+  if (next == entries_.end() || at <= before.last_seen) return before.offset;
+  const double fraction = seconds_between(before.last_seen, at) /
+                          seconds_between(before.last_seen, next->first_seen);
+  const auto produced = static_cast<std::int64_t>(
+      fraction * static_cast<double>(next->offset - before.offset));
+  return before.offset + produced;
+}
+
 AgeEstimate OffsetHistory::age_of(std::int64_t offset, TimePoint now) const {
   if (entries_.empty()) return {AgeKind::unknown, 0};
   if (offset >= entries_.back().offset) return {AgeKind::zero, 0};

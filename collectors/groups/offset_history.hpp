@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace ks::groups {
@@ -70,6 +71,13 @@ class OffsetHistory {
   // unconsumed message that still exists). Call after adding the current sample: an
   // offset at or above the newest high watermark is caught up (exactly 0).
   AgeEstimate age_of(std::int64_t offset, TimePoint now) const;
+
+  // The high watermark at `at` (the lag of a commit made then; docs/lag.md): the offset of
+  // a flat stretch that covers `at`; between two samples, interpolated in time (messages
+  // produced evenly, as age_of assumes; rounded down); before the oldest sample, the oldest
+  // (the nearest sample at or after `at`); after the newest, the newest. Nothing when
+  // there is no sample.
+  std::optional<std::int64_t> high_watermark_at(TimePoint at) const;
 
   const std::vector<Entry>& entries() const { return entries_; }
   std::size_t capacity() const { return capacity_; }

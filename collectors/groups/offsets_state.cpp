@@ -1,9 +1,25 @@
 #include "collectors/groups/offsets_state.hpp"
 
+#include <algorithm>
 #include <type_traits>
 #include <utility>
 
 namespace ks::groups {
+
+OffsetsState::OffsetsState(std::size_t commit_window)
+    : commit_window_(std::max<std::size_t>(commit_window, 1)) {}
+
+void OffsetsState::apply_commit(std::int32_t partition, const OffsetCommit& c) {
+  StoredCommit& stored = group(c.group, partition).offsets[{c.topic, c.partition}];
+  stored.offset = c.offset;
+  stored.commit_timestamp_ms = c.commit_timestamp_ms;
+  if (stored.untaken.size() == commit_window_) stored.untaken.erase(stored.untaken.begin());
+  stored.untaken.push_back({c.offset, c.commit_timestamp_ms});
+}
+
+std::vector<CommitPoint> OffsetsState::take_commits(StoredCommit& commit) {
+  return std::exchange(commit.untaken, {});
+}
 
 OffsetsGroup& OffsetsState::group(const std::string& name, std::int32_t partition) {
   OffsetsGroup& g = groups_[name];
@@ -50,8 +66,7 @@ void OffsetsState::apply(std::int32_t partition, const OffsetsRecord& record) {
       [&](const auto& r) {
         using T = std::decay_t<decltype(r)>;
         if constexpr (std::is_same_v<T, OffsetCommit>) {
-          group(r.group, partition).offsets[{r.topic, r.partition}] = {r.offset,
-                                                                       r.commit_timestamp_ms};
+          apply_commit(partition, r);
         } else if constexpr (std::is_same_v<T, OffsetTombstone>) {
           if (const auto g = groups_.find(r.group); g != groups_.end()) {
             g->second.offsets.erase(std::pair<std::string, std::int32_t>(r.topic, r.partition));
@@ -89,6 +104,11 @@ void OffsetsState::apply(std::int32_t partition, std::span<const std::byte> key,
 
 void OffsetsState::drop_partition(std::int32_t partition) {
   std::erase_if(groups_, [partition](const auto& kv) { return kv.second.partition == partition; });
+}
+
+OffsetsGroup* OffsetsState::find(std::string_view group) {
+  const auto it = groups_.find(std::string(group));
+  return it == groups_.end() ? nullptr : &it->second;
 }
 
 const OffsetsGroup* OffsetsState::find(std::string_view group) const {

@@ -23,9 +23,18 @@
 
 namespace ks::groups {
 
+struct CommitPoint {
+  std::int64_t offset = 0;
+  std::int64_t commit_timestamp_ms = 0;
+};
+
 struct StoredCommit {
   std::int64_t offset = 0;
   std::int64_t commit_timestamp_ms = 0;
+  // Every commit of this key applied and not taken yet (take_commits), oldest first, the
+  // newest at most `commit_window` of them: the lag status judges the real commits
+  // (lag_status.hpp). Empty, with nothing allocated, once taken.
+  std::vector<CommitPoint> untaken{};
 };
 
 struct ClassicGroupState {
@@ -65,6 +74,9 @@ struct OffsetsGroup {
 
 class OffsetsState {
  public:
+  // `commit_window`: the most untaken commits kept per key (the status window).
+  explicit OffsetsState(std::size_t commit_window = 10);
+
   // Decodes and applies one record of `partition`.
   void apply(std::int32_t partition, std::span<const std::byte> key,
              std::optional<std::span<const std::byte>> value);
@@ -75,6 +87,9 @@ class OffsetsState {
   void drop_partition(std::int32_t partition);
 
   const OffsetsGroup* find(std::string_view group) const;
+  OffsetsGroup* find(std::string_view group);
+  // The commits of `commit` not taken yet, oldest first; they are then forgotten.
+  static std::vector<CommitPoint> take_commits(StoredCommit& commit);
   const std::unordered_map<std::string, OffsetsGroup>& groups() const { return groups_; }
   const OffsetsDecodeCounts& counts() const { return counts_; }
 
@@ -85,6 +100,9 @@ class OffsetsState {
   void apply_assignment(std::int32_t partition, const ConsumerGroupMemberAssignment& a);
   void apply_member_tombstone(const ConsumerGroupMemberTombstone& t);
 
+  void apply_commit(std::int32_t partition, const OffsetCommit& c);
+
+  std::size_t commit_window_;
   std::unordered_map<std::string, OffsetsGroup> groups_;
   OffsetsDecodeCounts counts_;
 };

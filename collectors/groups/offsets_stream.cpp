@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kafka/client.hpp"
+#include "kafka/offsets_partition.hpp"
 
 namespace ks::groups {
 namespace {
@@ -51,10 +52,12 @@ void describe_classic(const ClassicGroupState& classic, GroupDescription& d) {
 }  // namespace
 
 OffsetsStream::OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of,
+                             std::size_t commit_window,
                              std::shared_ptr<kafka::FailureNote> failure_note,
                              std::stop_token stop)
     : reader_(kafka, reader_settings(kafka, std::move(failure_note)), std::move(stop)),
-      partitions_of_(std::move(partitions_of)) {
+      partitions_of_(std::move(partitions_of)),
+      state_(commit_window) {
   if (!partitions_of_) {
     partitions_of_ = [](int count) {
       std::set<std::int32_t> all;
@@ -112,13 +115,24 @@ void OffsetsStream::load(std::stop_token stop) {
   } while (!reader_.caught_up());
 }
 
-void OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) const {
+bool OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) {
+  const int count = reader_.topic_partitions();
+  if (count > 0) {
+    const auto p = static_cast<std::size_t>(kafka::offsets_partition_of(group.name, count));
+    if (p >= caught_up_.size() || !caught_up_[p]) return false;
+  }
   GroupDescription d;
   d.state = group.listed_state;
   group.offsets_fetched = true;
-  if (const OffsetsGroup* g = state_.find(group.name)) {
-    for (const auto& [tp, commit] : g->offsets) {
-      if (commit.offset >= 0) group.committed.push_back({{tp.first, tp.second}, commit.offset});
+  if (OffsetsGroup* g = state_.find(group.name)) {
+    for (auto& [tp, commit] : g->offsets) {
+      std::vector<CommitPoint> made = OffsetsState::take_commits(commit);
+      if (commit.offset < 0) continue;
+      CommittedOffset& c = group.committed.emplace_back();
+      c.tp = {tp.first, tp.second};
+      c.offset = commit.offset;
+      c.commits.reserve(made.size());
+      for (const CommitPoint& m : made) c.commits.push_back({m.offset, m.commit_timestamp_ms});
     }
     if (g->classic) {
       describe_classic(*g->classic, d);
@@ -132,18 +146,47 @@ void OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) cons
   }
   if (d.state.empty()) d.state = d.members > 0 ? "Stable" : "Empty";  // kept, not listed
   group.description = std::move(d);
+  return true;
 }
+
+namespace {
+
+// Of the partitions not caught up yet, the share of what they had to read that is read.
+double catching_up_percent(const kafka::ReaderProgress& progress) {
+  double total = 0;
+  double read = 0;
+  for (const auto& [p, pp] : progress.partitions) {
+    if (pp.caught_up) continue;
+    total += static_cast<double>(std::max<std::int64_t>(0, pp.end - pp.start));
+    read += static_cast<double>(std::max<std::int64_t>(0, pp.position - pp.start));
+  }
+  return total > 0 ? std::min(100.0, 100.0 * read / total) : 100.0;
+}
+
+}  // namespace
 
 void OffsetsStream::publish_figures() {
   const kafka::ReaderProgress progress = reader_.progress();
+  caught_up_.assign(static_cast<std::size_t>(std::max(0, reader_.topic_partitions())), false);
+  std::vector<std::pair<std::int32_t, bool>> partitions;
+  for (const auto& [p, pp] : progress.partitions) {
+    partitions.emplace_back(p, pp.caught_up);
+    if (p >= 0 && static_cast<std::size_t>(p) < caught_up_.size()) {
+      caught_up_[static_cast<std::size_t>(p)] = pp.caught_up;
+    }
+  }
   std::lock_guard lock(figures_mutex_);
   figures_.records = records_;
   figures_.decoded = state_.counts();
   figures_.lag = progress.lag;
-  figures_.percent = progress.caught_up ? 100.0 : progress.percent;
+  // The first read: of everything; later (partitions taken over): of those still read.
+  figures_.percent = progress.caught_up ? 100.0
+                     : loaded_          ? catching_up_percent(progress)
+                                        : progress.percent;
   figures_.caught_up = progress.caught_up;
   figures_.partitions = progress.partitions.size();
   figures_.groups = state_.groups().size();
+  figures_.partition_caught_up = std::move(partitions);
 }
 
 StreamFigures OffsetsStream::figures() const {
@@ -153,8 +196,14 @@ StreamFigures OffsetsStream::figures() const {
 
 std::optional<LoadingProgress> OffsetsStream::loading() const {
   std::lock_guard lock(figures_mutex_);
-  if (loaded_) return std::nullopt;
-  return LoadingProgress{figures_.records, figures_.percent, "reading __consumer_offsets"};
+  if (!loaded_) return LoadingProgress{figures_.records, figures_.percent, "reading __consumer_offsets"};
+  if (figures_.caught_up) return std::nullopt;
+  std::size_t behind = 0;
+  for (const auto& [p, caught_up] : figures_.partition_caught_up) behind += caught_up ? 0 : 1;
+  return LoadingProgress{figures_.records, figures_.percent,
+                         "reading " + std::to_string(behind) +
+                             " __consumer_offsets partitions taken over (their groups are "
+                             "reported once read to the end)"};
 }
 
 }  // namespace ks::groups

@@ -19,6 +19,8 @@
 #include <set>
 #include <stop_token>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "collectors/groups/group_evaluator.hpp"
 #include "collectors/groups/offsets_state.hpp"
@@ -37,6 +39,8 @@ struct StreamFigures {
   bool caught_up = false;
   std::size_t partitions = 0;  // offsets partitions read
   std::size_t groups = 0;      // groups in the state
+  // Each partition read, and whether it has been read to its end when added.
+  std::vector<std::pair<std::int32_t, bool>> partition_caught_up;
 };
 
 class OffsetsStream {
@@ -47,7 +51,9 @@ class OffsetsStream {
   // Opens the reader. Throws kafka::PartitionReadError (not_permitted, no_topic: the
   // caller decides what to do, e.g. fall back to the admin API).
   // `failure_note`: where the reader's client notes librdkafka's failures (optional).
+  // `commit_window`: the commits per partition the lag status judges (status window).
   OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of,
+                std::size_t commit_window,
                 std::shared_ptr<kafka::FailureNote> failure_note = nullptr,
                 std::stop_token stop = {});
 
@@ -57,12 +63,17 @@ class OffsetsStream {
   void drain(std::stop_token stop, std::chrono::milliseconds budget);
   void load(std::stop_token stop);  // drain until caught up; StopRequested on stop
 
-  // One listed group's committed offsets and description from the state. `unmapped`
-  // counts KIP-848 members' assigned partitions that cannot be named (by topic ID).
-  void observe(GroupObservation& group, std::size_t& unmapped) const;
+  // One listed group's committed offsets (with the commits made since the last call, which
+  // it takes) and description from the state. `unmapped` counts KIP-848 members' assigned
+  // partitions that cannot be named (by topic ID). False, and nothing observed, when the
+  // group's offsets partition is not read or not read to its end yet (a partition taken
+  // over is read from its beginning: until then its groups would show old offsets).
+  bool observe(GroupObservation& group, std::size_t& unmapped);
 
   StreamFigures figures() const;  // any thread
-  std::optional<LoadingProgress> loading() const;  // any thread; set until first caught up
+  // Any thread; set until every partition read has been read to its end: the first read,
+  // then partitions taken over.
+  std::optional<LoadingProgress> loading() const;
 
  private:
   void sync_partitions(std::stop_token stop);
@@ -73,6 +84,8 @@ class OffsetsStream {
   PartitionChooser partitions_of_;
   OffsetsState state_;
   std::uint64_t records_ = 0;
+  // By partition id: read to its end (refreshed after every drain), for observe().
+  std::vector<bool> caught_up_;
   std::atomic<bool> loaded_{false};  // caught up once (read by loading())
   mutable std::mutex figures_mutex_;
   StreamFigures figures_;

@@ -309,6 +309,14 @@ void render_source(const GroupsCycleStats& c, ExpositionWriter& out) {
              "seen, at the end of the last cycle's read.",
              G::gauge);
   out.sample({}, static_cast<double>(c.stream_lag));
+  out.family("kafka_sentinel_groups_offsets_partition_caught_up",
+             "Each __consumer_offsets partition the stream reads (in a fleet: those of this "
+             "agent's shards): 1 once read to the end it had when it was added, 0 while "
+             "catching up (its groups are not reported until then).",
+             G::gauge);
+  for (const auto& [partition, caught_up] : c.stream_partitions) {
+    out.sample({{"partition", std::to_string(partition)}}, caught_up ? 1 : 0);
+  }
   out.family("kafka_sentinel_groups_unmapped_assignments",
              "Partitions assigned to KIP-848 group members in the last cycle that could not be "
              "named (their records name topics by ID, which the metadata does not give).",

@@ -13,6 +13,11 @@ straddles a handover does not.
    intervals of the kill, and the dead agent's groups are exported again, exactly once.
 3. SIGTERM the new leader (graceful): the last agent takes over at once (well within one
    interval: the group is left, not timed out).
+   The stream is the groups' source, so a group's shard is its __consumer_offsets
+   partition: the two survivors read disjoint offsets partitions that cover all of them;
+   after the SIGTERM the last agent reads every one, having read the taken-over ones from
+   their beginning, and never exports a group whose offsets partition it has not read to
+   its end (checked at every scrape while it takes over).
 4. Both started again: still each series exactly once, and every agent holds a role.
 The monitor's verdict: no duplicate at any time.
 5. Health events (every agent publishes into one topic): each of the 16 lagging groups fired
@@ -31,7 +36,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksevents import read_topic, short  # noqa: E402
 from ksfleet import (GROUPS, INTERVAL_S, SESSION_S, TOPIC, DuplicateMonitor,  # noqa: E402
                      agent_config, check_alternation, check_no_cluster_events, event_sequences,
-                     gauge, sigkill_takeover, states_of)
+                     gauge, groups_before_caught_up, offsets_partitions_read,
+                     sigkill_takeover, split_of_offsets_partitions, states_of)
 from ksfleet import groups_exactly_once as groups_once_by  # noqa: E402
 from ksfleet import leader_of as leader_by  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
@@ -127,6 +133,7 @@ def main():
         old = leader[0]
         survivors = [a for i, a in enumerate(agents) if i != old]
         new = sigkill_takeover(agents[old].proc, survivors, scrape)
+        check_offsets_split(survivors, offsets_count(kafka))
 
         # 3. SIGTERM the new leader: a graceful handover.
         if new:
@@ -141,9 +148,18 @@ def main():
             log(f"takeover after SIGTERM: {took:.1f}s")
             check(got is not None and took <= INTERVAL_S,
                   f"graceful stop hands over at once: {took:.1f}s (bound: one interval)")
-            placement = wait_until(lambda: groups_exactly_once(last), 3 * INTERVAL_S, 0.2,
+            early = []  # (group, scrape) exported before its offsets partition was read
+
+            def last_has_every_group():
+                m = scrape(last[0])
+                early.extend(groups_before_caught_up(m, offsets_count(kafka)))
+                return groups_exactly_once(last)
+            placement = wait_until(last_has_every_group, 3 * INTERVAL_S, 0.2,
                                    "every group exported by the last agent")
             check(placement is not None, "the last agent exports every group, once")
+            check_offsets_split(last, offsets_count(kafka))
+            check(not early, f"no group exported before its offsets partition was read to its "
+                             f"end by the agent taking it over ({sorted(set(early))[:5]})")
 
     # 4. All three back.
     for i, a in enumerate(agents):
@@ -175,6 +191,33 @@ def main():
         check(code == 0, f"{os.path.basename(a.config_path)}: SIGTERM exits 0 in {took:.1f}s")
     kafka.down()
     finish()
+
+
+_OFFSETS_COUNT = []
+
+
+def offsets_count(kafka):
+    """__consumer_offsets' partition count (asked once)."""
+    if not _OFFSETS_COUNT:
+        text = kafka.tool("kafka-topics", "--bootstrap-server", kafka.bootstrap, "--describe",
+                          "--topic", "__consumer_offsets")
+        _OFFSETS_COUNT.append(sum(1 for line in text.splitlines() if "Partition:" in line))
+    return _OFFSETS_COUNT[0]
+
+
+def check_offsets_split(members, partitions):
+    """The members read all `partitions` offsets partitions, each exactly once, all caught
+    up, and each exports exactly the listed groups of the partitions it reads."""
+    split = wait_until(lambda: split_of_offsets_partitions(members, scrape, partitions),
+                       3 * INTERVAL_S, 0.2, "the offsets partitions split among the agents")
+    reads = split or [offsets_partitions_read(scrape(m)) for m in members]
+    log(f"offsets partitions read: {[sorted(r) for r in reads]} (of {partitions})")
+    check(split is not None, f"{len(members)} agent(s) read the {partitions} __consumer_offsets "
+                             f"partitions with no overlap and full coverage, all caught up: "
+                             f"{[sorted(r) for r in reads]}")
+    bad = [os.path.basename(m.config_path) for m in members
+           if groups_before_caught_up(scrape(m), partitions)]
+    check(not bad, f"each agent exports only groups of the offsets partitions it read ({bad})")
 
 
 def check_events_exactly_once(events):

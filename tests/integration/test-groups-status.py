@@ -1,8 +1,10 @@
 """Burrow-like lag status on a real Kafka: a scripted group goes OK -> WARN -> STALL -> STOP ->
 REWIND and kafka_consumergroup_partition_status / kafka_consumergroup_status follow.
 
-Collector interval 1 s, window 5 commits (docs/lag.md: STALL and STOP after no progress for
-longer than the window spans, at least 4 intervals; WARN after 5 commits of growing lag).
+Collector interval 1 s, window 5 commits, source auto (the __consumer_offsets stream): the
+status is judged on the group's real commits (docs/lag.md "On real commits": STALL on a
+window of commits of one offset, STOP/STALL after longer than the window spans without a
+commit, WARN after 5 commits of growing lag).
 A steady producer writes 40 msgs/s to a one-partition topic throughout; the group's consumer
 is swapped to drive each state:
   OK      a consumer that keeps up;

@@ -188,3 +188,44 @@ def check_alternation(seqs):
 def check_no_cluster_events(seqs):
     cluster = [k for k in seqs if k[0].split(".")[0] in ("cluster", "broker", "topic")]
     check(not cluster, f"no cluster event on a healthy cluster through the takeovers ({cluster})")
+
+
+def offsets_partition(group, partitions):
+    """Kafka's __consumer_offsets partition of `group`: Utils.abs(String.hashCode) % n, the
+    hash over UTF-16 code units in 32-bit arithmetic (Utils.abs(INT_MIN) = 0)."""
+    units = group.encode("utf-16-be")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + int.from_bytes(units[i:i + 2], "big")) & 0xFFFFFFFF
+    h = h - (1 << 32) if h >= (1 << 31) else h
+    return (0 if h == -(1 << 31) else abs(h)) % partitions
+
+
+def offsets_partitions_read(metrics):
+    """{offsets partition: caught up (bool)} that one agent's stream reads."""
+    return {int(labels["partition"]): v == 1 for labels, v in
+            series(metrics or {}, "kafka_sentinel_groups_offsets_partition_caught_up")}
+
+
+def groups_exported(metrics):
+    return {labels["consumergroup"] for labels, _ in
+            series(metrics or {}, "kafka_consumergroup_current_offset_sum")}
+
+
+def split_of_offsets_partitions(members, scrape, partitions):
+    """The offsets partitions each member reads, when they split all `partitions` with no
+    overlap and every one is caught up; else None."""
+    reads = [offsets_partitions_read(scrape(m)) for m in members]
+    everyone = [p for r in reads for p in r]
+    if sorted(everyone) != list(range(partitions)):
+        return None
+    return reads if all(all(r.values()) for r in reads) else None
+
+
+def groups_before_caught_up(metrics, partitions):
+    """Groups one scrape exports although their offsets partition is not read to its end
+    (or not read at all) by that agent: must always be empty."""
+    read = offsets_partitions_read(metrics)
+    return sorted(g for g in groups_exported(metrics)
+                  if not read.get(offsets_partition(g, partitions), False))
+

@@ -246,6 +246,15 @@ ordered_json cycle_to_json(const GroupsCycleStats& c) {
           {"watermark_errors_total", c.watermark_errors_total}};
 }
 
+// The stream's partitions, written only when there are some (the recorded cycle used the
+// admin API; the golden gets them from a hand-added entry).
+void stream_partitions_to_json(const GroupsCycleStats& c, ordered_json& j) {
+  if (c.stream_partitions.empty()) return;
+  ordered_json partitions = ordered_json::array();
+  for (const auto& [p, caught_up] : c.stream_partitions) partitions.push_back({p, caught_up});
+  j["stream_partitions"] = partitions;
+}
+
 GroupsCycleStats cycle_from_json(const json& j) {
   GroupsCycleStats c;
   c.groups_listed = j.at("groups_listed").get<std::size_t>();
@@ -272,6 +281,11 @@ GroupsCycleStats cycle_from_json(const json& j) {
   c.offsets_errors_total = j.at("offsets_errors_total").get<std::uint64_t>();
   c.groups_vanished_total = j.at("groups_vanished_total").get<std::uint64_t>();
   c.watermark_errors_total = j.at("watermark_errors_total").get<std::uint64_t>();
+  if (j.contains("stream_partitions")) {
+    for (const json& p : j.at("stream_partitions")) {
+      c.stream_partitions.emplace_back(p.at(0).get<std::int32_t>(), p.at(1).get<bool>());
+    }
+  }
   return c;
 }
 
@@ -320,8 +334,10 @@ ClusterSnapshot cluster_from_json(const json& j) {
 ordered_json groups_to_json(const GroupsSnapshot& s) {
   ordered_json groups = ordered_json::array();
   for (const GroupLag& g : s.groups) groups.push_back(group_to_json(g));
+  ordered_json cycle = cycle_to_json(s.cycle);
+  stream_partitions_to_json(s.cycle, cycle);
   return {{"taken_at_ms", to_millis(s.taken_at)},
-          {"cycle", cycle_to_json(s.cycle)},
+          {"cycle", std::move(cycle)},
           {"groups", std::move(groups)}};
 }
 
