@@ -192,7 +192,8 @@ struct ProbeConfig {
   std::string group;  // the probe's consumer group; "" = "kafka-sentinel-probe.<agent id>"
   int failing_intervals = 3;  // probe.failing fires after this many failing intervals
   Duration slow_threshold{std::chrono::seconds(1)};  // p99 end-to-end; 0 = probe.slow off
-  int slow_window = 60;  // the recent messages per broker the p99 is computed over
+  // The recent messages per broker the p99 is computed over (judged from min(this, 100)).
+  int slow_window = 300;
 
   bool operator==(const ProbeConfig&) const = default;
 };

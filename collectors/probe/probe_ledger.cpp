@@ -8,6 +8,8 @@
 namespace ks::probe {
 namespace {
 
+constexpr std::size_t kMinP99Samples = 100;
+
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
@@ -70,9 +72,13 @@ std::optional<std::int32_t> ProbeLedger::on_received(std::int32_t partition,
   p.highest_received = std::max(p.highest_received, sequence);
   const double e2e = seconds(at - it->second.sent);
   s.end_to_end.observe(e2e);
-  std::deque<double>& recent = recent_[it->second.broker];
-  recent.push_back(e2e);
-  while (recent.size() > slow_window_) recent.pop_front();
+  // A partition's first message of a run also pays for connecting and finding offsets: in
+  // the histogram, but not in the p99 that judges the broker slow.
+  if (sequence > 1) {
+    std::deque<double>& recent = recent_[it->second.broker];
+    recent.push_back(e2e);
+    while (recent.size() > slow_window_) recent.pop_front();
+  }
   return it->second.broker;
 }
 
@@ -119,7 +125,11 @@ std::map<std::int32_t, std::string> ProbeLedger::take_failures() {
 
 std::pair<std::optional<double>, std::uint64_t> ProbeLedger::recent_p99(std::int32_t broker) const {
   const auto it = recent_.find(broker);
-  if (it == recent_.end() || it->second.empty()) return {std::nullopt, 0};
+  if (it == recent_.end()) return {std::nullopt, 0};
+  // Too few latencies make the p99 the maximum of a handful: not judged until then.
+  if (it->second.size() < std::min(slow_window_, kMinP99Samples)) {
+    return {std::nullopt, it->second.size()};
+  }
   std::vector<double> sorted(it->second.begin(), it->second.end());
   std::sort(sorted.begin(), sorted.end());
   // Nearest rank: the smallest value with at least 99% of the values at or below it.

@@ -51,7 +51,9 @@ class ProbeLedger {
   std::vector<ProbePartitionStats> stats() const;  // by (partition, broker)
   // The brokers whose messages were lost or refused since the last call, with why.
   std::map<std::int32_t, std::string> take_failures();
-  // p99 of the broker's recent end-to-end latencies (seconds) and how many there are.
+  // p99 (nearest rank) of the broker's recent end-to-end latencies (seconds) and how many
+  // there are; no p99 while there are fewer than min(slow window, 100). A partition's first
+  // message of a run (sequence 1) is left out of them.
   std::pair<std::optional<double>, std::uint64_t> recent_p99(std::int32_t broker) const;
   std::size_t in_flight() const;
 

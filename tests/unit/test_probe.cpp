@@ -133,17 +133,24 @@ TEST_CASE("probe ledger: counts stay per partition and the leader it had when se
 }
 
 TEST_CASE("probe ledger: the p99 of a broker's recent end-to-end latencies", "[probe]") {
-  ProbeLedger ledger(5s, 100);
+  ProbeLedger ledger(5s, 150);
   CHECK_FALSE(ledger.recent_p99(1).first);
-  for (int i = 1; i <= 200; ++i) {
+  const auto receive = [&ledger](int ms) {
     const auto seq = ledger.next_sequence(0);
     ledger.on_sent(0, seq, 1, t0);
-    ledger.on_received(0, seq, t0 + std::chrono::milliseconds(i));  // 1..200 ms
-  }
+    ledger.on_received(0, seq, t0 + std::chrono::milliseconds(ms));
+  };
+  receive(5000);  // the first message of the run (connecting): left out of the window
+  for (int i = 1; i <= 99; ++i) receive(i);
+  CHECK(ledger.recent_p99(1) == std::pair<std::optional<double>, std::uint64_t>{std::nullopt, 99});
+  receive(100);  // 100 latencies: judged from now on
+  REQUIRE(ledger.recent_p99(1).first);
+  CHECK(*ledger.recent_p99(1).first == Approx(0.099));  // nearest rank 99 of 1..100 ms
+  for (int i = 101; i <= 300; ++i) receive(i);
   const auto [p99, samples] = ledger.recent_p99(1);
-  CHECK(samples == 100);  // the window: the last 100, 101..200 ms
+  CHECK(samples == 150);  // the window: the last 150, 151..300 ms
   REQUIRE(p99);
-  CHECK(*p99 == Approx(0.199));
+  CHECK(*p99 == Approx(0.299));  // rank ceil(0.99 * 150) = 149: 299 ms
   ledger.on_commit(0, 1, 7ms, std::nullopt);
   ledger.on_commit(0, 1, 9ms, std::string("Broker: Coordinator not available"));
   CHECK(only(ledger.stats()).commits == 1);
