@@ -15,6 +15,10 @@ partition back soon: librdkafka 2.0.2 cannot elect leaders itself.
    resolves.
 4. Restart the agent: the new run ignores the earlier run's messages it reads back (sent
    before the restart, not committed yet): nothing is counted lost.
+5. A fleet of three sidecars (fleet.broker_id 1, 2, 3): each probes only the partition its
+   own broker leads (no partition probed by two), together all three; stop node 2: its
+   partition is re-led and probed by the new leader's sidecar (coverage complete), the
+   sidecar of broker 2 reports it uncovered.
 Also: every kafka_sentinel_probe_* family is documented in docs/metrics.md.
 Takes about 2 to 3 minutes (most of it Kafka starting and restarting a node).
 """
@@ -148,6 +152,65 @@ def agent_restart(agent):
     check_no_loss(agent, "after an agent restart (timeout passed twice)")
 
 
+def sidecar_config(bootstrap, work, broker):
+    return f"""
+kafka:
+  bootstrap_servers: {bootstrap}
+  request_timeout: 3s
+collectors:
+  host:
+    enabled: false
+  brokers:
+    enabled: false
+  groups:
+    enabled: false
+fleet:
+  enabled: true
+  node_name: sidecar-{broker}
+  broker_id: {broker}
+  session_timeout: 6s
+probe:
+  enabled: true
+  interval: 1s
+  timeout: 4s
+"""
+
+
+def probed_partitions(agent):
+    """{partition: leader} of the partitions this agent probed in its last cycles (messages
+    sent to them grow)."""
+    return {int(l["partition"]): int(l["broker"]) for l, v in
+            series(agent.metrics(), "kafka_sentinel_probe_messages_received_total") if v > 0}
+
+
+def fleet_sidecars(kafka, work):
+    sidecars = {b: Agent(sidecar_config(kafka.bootstrap, work, b), name=f"sidecar-{b}",
+                         workdir=work).start() for b in BROKERS}
+    try:
+        def own_only():
+            got = {b: probed_partitions(a) for b, a in sidecars.items()}
+            return all(len(p) == 1 and set(p.values()) == {b} for b, p in got.items()) and got
+        got = wait_until(own_only, 120, 0.5, "each sidecar probing its own broker's partition")
+        check(bool(got), f"fleet: each sidecar probes only its own broker's partition: {got}")
+        parts = [p for probed in (got or {}).values() for p in probed]
+        check(sorted(parts) == [0, 1, 2], f"fleet: every partition probed exactly once: {parts}")
+        kafka.stop_node(2)
+
+        def taken_over():
+            probed = {b: per_broker(sidecars[b].metrics(), "kafka_sentinel_probe_broker_partitions")
+                      for b in BROKERS}
+            return (probed[1].get(1, 0) + probed[3].get(3, 0) == 3 and
+                    probed[2].get(2, 1) == 0 and probed)
+        probed = wait_until(taken_over, 60, 0.5, "broker 2's partition probed by another sidecar")
+        check(bool(probed), f"fleet, node 2 stopped: sidecars 1 and 3 probe all three partitions, "
+              f"sidecar 2 probes none: {probed}")
+        covered = per_broker(sidecars[2].metrics(), "kafka_sentinel_probe_broker_covered")
+        check(covered == {2: 0}, f"fleet: sidecar 2 reports broker 2 uncovered: {covered}")
+    finally:
+        for a in sidecars.values():
+            a.stop()
+
+
 def main():
     kafka = KafkaCluster(nodes=3, props=["leader.imbalance.check.interval.seconds=5",
                                          "leader.imbalance.per.broker.percentage=0"]).up()
@@ -158,6 +221,8 @@ def main():
         broker_stopped(kafka, agent)
         broker_started(kafka, agent)
         agent_restart(agent)
+        agent.stop()
+        fleet_sidecars(kafka, work)
     finally:
         log(agent.log_tail(15))
         agent.stop()
