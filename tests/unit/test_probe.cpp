@@ -157,7 +157,7 @@ TEST_CASE("probe ledger: the p99 of a broker's recent end-to-end latencies", "[p
   CHECK(only(ledger.stats()).commit.count == 1);
 }
 
-TEST_CASE("probe message: encoded, padded and read back; others' values refused", "[probe]") {
+TEST_CASE("probe message: encoded, padded and read back, other values refused", "[probe]") {
   const ks::probe::ProbeMessage m{"host a", 42, 3, 7, 1700000000123};
   const std::string text = ks::probe::encode(m, 100);
   CHECK(text.size() == 100);
