@@ -85,7 +85,9 @@ ProbeEngine::~ProbeEngine() {
   if (thread_.joinable()) thread_.join();
   producer_->purge();
   producer_->poll(0ms);
-  if (consumer_ && !consumer_->close_within(1s)) consumer_.release();  // abandoned, not destroyed
+  // Leaves the group without waiting long (the group is this agent's alone: nobody waits
+  // for a rebalance); a coordinator that does not answer in time lets the session expire.
+  if (!consumer_->close_within(1s)) spdlog::warn("probe: leaving group timed out");
 }
 
 void ProbeEngine::set_targets(std::vector<ProbeTarget> targets) {
