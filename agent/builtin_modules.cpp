@@ -11,7 +11,8 @@
 #define KS_BUILTIN_MODULES(MODULE) \
   MODULE(host)                     \
   MODULE(brokers)                  \
-  MODULE(groups)
+  MODULE(groups)                   \
+  MODULE(probe)
 
 namespace ks {
 namespace modules {

@@ -176,6 +176,28 @@ struct FleetConfig {
   bool operator==(const FleetConfig&) const = default;
 };
 
+// The end-to-end probe (docs/probe.md): a message per probe partition every interval,
+// produced and consumed back, to see every broker serve produce and fetch, and how fast.
+struct ProbeConfig {
+  bool enabled = false;
+  std::string topic = "kafka-sentinel-probe";
+  // true: created when missing with a partition led by each broker, grown when a broker
+  // leads none. false: used as is; brokers it cannot cover are reported.
+  bool manage_topic = true;
+  int replication_factor = -1;  // -1: the brokers' default.replication.factor
+  Duration interval{std::chrono::seconds(1)};
+  Duration timeout{std::chrono::seconds(5)};  // a message not consumed by then is lost
+  std::string acks = "all";                   // all | 1
+  int message_size = 100;                     // bytes of each message's value (padded)
+  std::string group;  // the probe's consumer group; "" = "kafka-sentinel-probe.<agent id>"
+  int failing_intervals = 3;  // probe.failing fires after this many failing intervals
+  Duration slow_threshold{std::chrono::seconds(1)};  // p99 end-to-end; 0 = probe.slow off
+  // The recent messages per broker the p99 is computed over (judged from min(this, 100)).
+  int slow_window = 300;
+
+  bool operator==(const ProbeConfig&) const = default;
+};
+
 struct Config {
   std::string source;  // file the config came from, "" for built-in defaults
   LogConfig log;
@@ -184,6 +206,7 @@ struct Config {
   CollectorsConfig collectors;
   EventsConfig events;
   FleetConfig fleet;
+  ProbeConfig probe;
 
   bool operator==(const Config&) const = default;
 };

@@ -6,6 +6,7 @@
 #include "core/groups_snapshot.hpp"
 #include "core/host_snapshot.hpp"
 #include "core/latest.hpp"
+#include "core/probe_snapshot.hpp"
 
 namespace ks {
 
@@ -13,6 +14,7 @@ struct Snapshots {
   Latest<HostSnapshot> host;
   Latest<ClusterSnapshot> cluster;
   Latest<GroupsSnapshot> groups;
+  Latest<ProbeSnapshot> probe;
 };
 
 }  // namespace ks

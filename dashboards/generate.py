@@ -341,11 +341,59 @@ def cluster_overview():
                 "min.insync.replicas"),
                (f"max by (topic) (kafka_topic_messages_in_per_second{{{T}}})", "messages/s")],
               w=12, join_by="topic"),
-    ]
+    ] + probe_row()
     return dashboard("ks-kafka-cluster", "Kafka cluster overview",
                      "Brokers, controller, partition health and throughput of Kafka clusters "
                      "monitored by kafka-sentinel.",
                      common_vars() + [topic_var()], panels)
+
+
+def probe_row():
+    """The end-to-end probe (probe.enabled): per broker, what a client sees."""
+    lat = "kafka_sentinel_probe_end_to_end_latency_seconds_bucket"
+    return [
+        row("End-to-end probe (probe.enabled)"),
+        timeseries("Probe end-to-end latency per broker (p50, p99)", "From produce to "
+                   "consumed back, for the probe partitions each broker leads.",
+                   [target(f"histogram_quantile(0.99, sum by (broker, le) "
+                           f"(rate({lat}{{{S}}}[$__rate_interval])))", "p99 broker {{broker}}"),
+                    target(f"histogram_quantile(0.5, sum by (broker, le) "
+                           f"(rate({lat}{{{S}}}[$__rate_interval])))", "p50 broker {{broker}}")],
+                   unit="s"),
+        timeseries("Probe produce and commit latency per broker (p99)", "Send to "
+                   "acknowledgement (probe.acks), and the probe consumer's offset commits.",
+                   [target(f"histogram_quantile(0.99, sum by (broker, le) (rate("
+                           f"kafka_sentinel_probe_produce_latency_seconds_bucket{{{S}}}"
+                           f"[$__rate_interval])))", "produce broker {{broker}}"),
+                    target(f"histogram_quantile(0.99, sum by (broker, le) (rate("
+                           f"kafka_sentinel_probe_commit_latency_seconds_bucket{{{S}}}"
+                           f"[$__rate_interval])))", "commit broker {{broker}}")],
+                   unit="s"),
+        panel("heatmap", "Probe end-to-end latency heatmap", "Probe messages per latency "
+              "bucket over time, all brokers.",
+              [dict(target(f"sum by (le) (increase({lat}{{{S}}}[$__rate_interval]))",
+                           "{{le}}"), format="heatmap")], 8, 8, unit="s",
+              options={"calculate": False, "yAxis": {"unit": "s"},
+                       "cellGap": 1, "color": {"mode": "scheme", "scheme": "Oranges"}}),
+        timeseries("Probe messages lost, duplicated, out of order", "Per broker: messages not "
+                   "consumed back within probe.timeout, consumed twice, or after a later one.",
+                   [target(f"sum by (broker) (increase(kafka_sentinel_probe_messages_lost_total"
+                           f"{{{S}}}[$__rate_interval]))", "lost broker {{broker}}"),
+                    target(f"sum by (broker) (increase("
+                           f"kafka_sentinel_probe_messages_duplicated_total{{{S}}}"
+                           f"[$__rate_interval]))", "duplicated broker {{broker}}"),
+                    target(f"sum by (broker) (increase("
+                           f"kafka_sentinel_probe_messages_out_of_order_total{{{S}}}"
+                           f"[$__rate_interval]))", "out of order broker {{broker}}")],
+                   w=8, decimals=0),
+        state_timeline("Probe health per broker", "FAILING: the broker led no probed "
+                       "partition, or its messages were lost or refused, in the last probe "
+                       "interval.",
+                       f"max by (broker) (kafka_sentinel_probe_broker_failing{{{S}}})",
+                       "broker {{broker}}", w=8,
+                       mappings=value_map([(0, "OK", "green"), (1, "FAILING", "red")]),
+                       steps=(("green", None), ("red", 1))),
+    ]
 
 
 def consumer_groups():

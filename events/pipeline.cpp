@@ -269,6 +269,10 @@ void EventsPipeline::evaluate_once() {
     host_version_ = v;
     if (const auto s = snapshots_.host.get()) take(evaluator_.on_host(*s));
   }
+  if (const auto v = snapshots_.probe.version(); v != probe_version_) {
+    probe_version_ = v;
+    if (const auto s = snapshots_.probe.get()) take(evaluator_.on_probe(*s));
+  }
   if (statuses_) {
     const auto now = std::chrono::system_clock::now();
     for (const CollectorStatus& st : statuses_()) {

@@ -76,6 +76,7 @@ class EventsPipeline {
   RoleHandoff handoff_;
   RoleHandoff::Predicate unseeded_;  // gained, not seeded yet (null: nothing pending)
   std::uint64_t host_version_ = 0, cluster_version_ = 0, groups_version_ = 0;
+  std::uint64_t probe_version_ = 0;
   struct Seen {
     std::uint64_t runs = 0, errors = 0;
   };

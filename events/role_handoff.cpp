@@ -15,7 +15,8 @@ bool owns_condition(const fleet::OwnedShards& shards, const HealthEvent& event) 
     case Domain::cluster: return shards.leader();
     case Domain::groups: return shards.owns_group(event_group(event));
     case Domain::host:
-    case Domain::agent: return true;
+    case Domain::agent:
+    case Domain::probe: return true;  // each agent's own broker (or all, alone)
   }
   return true;
 }

@@ -72,6 +72,7 @@ Domain domain_of(std::string_view type) {
   if (name.starts_with("group.")) return Domain::groups;
   if (name.starts_with("host.")) return Domain::host;
   if (name.starts_with("agent.")) return Domain::agent;
+  if (name.starts_with("probe.")) return Domain::probe;
   return Domain::cluster;
 }
 

@@ -10,6 +10,7 @@
 //            group.messages_expired
 //   host:    host.cpu_high, host.memory_pressure
 //   agent:   agent.collector_failing
+//   probe:   probe.failing, probe.slow (per broker; events/probe_conditions.cpp)
 //
 // An entity the collector cannot judge this cycle (every broker when the cluster is
 // unreachable, a group whose offsets could not be fetched) keeps its conditions as they
@@ -38,11 +39,12 @@
 #include "core/groups_snapshot.hpp"
 #include "core/health_event.hpp"
 #include "core/host_snapshot.hpp"
+#include "core/probe_snapshot.hpp"
 
 namespace ks::events {
 
 // The collector whose cycles a condition is judged on (and counted in for hysteresis).
-enum class Domain { cluster, groups, host, agent };
+enum class Domain { cluster, groups, host, agent, probe };
 
 // "io.kafka-sentinel.broker.down" -> cluster, "...group.*" -> groups, ...
 Domain domain_of(std::string_view type);
@@ -64,6 +66,9 @@ class TransitionDetector {
   using GroupOwnership = std::function<bool(std::string_view group)>;
   std::vector<HealthEvent> on_groups(const GroupsSnapshot& snapshot, const GroupOwnership& owns = {});
   std::vector<HealthEvent> on_host(const HostSnapshot& snapshot);
+  // The end-to-end probe's cycle: probe.failing and probe.slow per broker it answers for,
+  // with the probe's own hysteresis (probe.failing_intervals).
+  std::vector<HealthEvent> on_probe(const ProbeSnapshot& snapshot);
   std::vector<HealthEvent> on_collector_cycle(const std::string& collector, bool ok,
                                               const std::string& error, TimePoint now);
 
@@ -147,6 +152,9 @@ class TransitionDetector {
                            std::vector<Observation>& obs, GroupsUnjudged& unjudged) const;
   void observe_messages_expired(const GroupLag& g, const GroupTopicLag& t,
                                 std::vector<Observation>& obs) const;
+  // on_probe's conditions.
+  Observation observe_probe_failing(const ProbeSnapshot& s, const ProbeBrokerHealth& b) const;
+  Observation observe_probe_slow(const ProbeSnapshot& s, const ProbeBrokerHealth& b) const;
   HealthEvent make_event(const HealthEvent& base, EventState state, std::string summary,
                          TimePoint since, TimePoint now, std::string firing_id = "") const;
   bool tracked(const HealthEvent& probe) const;

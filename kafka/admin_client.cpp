@@ -35,8 +35,9 @@ TopicInfo AdminClient::lookup_topic(const std::string& topic,
 }
 
 TopicCreation AdminClient::create_topic(const NewTopic& topic,
-                                        const CreateTopicsOptions& options) const {
-  return kafka::create_topic(state_->client, topic, options);
+                                        const CreateTopicsOptions& options,
+                                        const ReplicaAssignment& assignment) const {
+  return kafka::create_topic(state_->client, topic, options, assignment);
 }
 
 void AdminClient::request_member_count(const std::string& group,

@@ -32,7 +32,8 @@ class AdminClient {
                                                  const std::function<bool()>& give_up) const;
   // Throws KafkaError when no metadata came within `timeout`.
   TopicInfo lookup_topic(const std::string& topic, std::chrono::milliseconds timeout) const;
-  TopicCreation create_topic(const NewTopic& topic, const CreateTopicsOptions& options) const;
+  TopicCreation create_topic(const NewTopic& topic, const CreateTopicsOptions& options,
+                             const ReplicaAssignment& assignment = {}) const;
 
   // How many members a group has, asked without waiting (DescribeConsumerGroups): one
   // request at a time; the answer comes from poll_member_count().

@@ -19,11 +19,28 @@ struct NewTopicDeleter {
 };
 using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>;
 
-NewTopicPtr new_topic(const NewTopic& spec) {
+// librdkafka wants replication factor -1 when the replicas are given.
+void set_assignment(rd_kafka_NewTopic_t* topic, const NewTopic& spec, const ReplicaAssignment& assignment) {
   std::array<char, 512> error{};
-  NewTopicPtr topic(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                          spec.replication_factor, error.data(), error.size()));
+  for (std::size_t i = 0; i < assignment.size(); ++i) {
+    std::vector<std::int32_t> replicas = assignment[i];
+    if (rd_kafka_NewTopic_set_replica_assignment(topic, static_cast<std::int32_t>(i), replicas.data(),
+                                                 replicas.size(), error.data(), error.size())) {
+      throw InvalidNewTopic(fmt::format("topic {} partition {}: {}", spec.name, i, error.data()),
+                            error.data());
+    }
+  }
+}
+
+NewTopicPtr new_topic(const NewTopic& spec, const ReplicaAssignment& assignment = {}) {
+  std::array<char, 512> error{};
+  const bool assigned = !assignment.empty();
+  const int partitions = assigned ? static_cast<int>(assignment.size()) : spec.partitions;
+  NewTopicPtr topic(rd_kafka_NewTopic_new(spec.name.c_str(), partitions,
+                                          assigned ? -1 : spec.replication_factor, error.data(),
+                                          error.size()));
   if (!topic) throw InvalidNewTopic(fmt::format("topic {}: {}", spec.name, error.data()), error.data());
+  if (assigned) set_assignment(topic.get(), spec, assignment);
   for (const auto& [key, value] : spec.configs) {
     if (const auto err = rd_kafka_NewTopic_set_config(topic.get(), key.c_str(), value.c_str())) {
       throw InvalidNewTopic(fmt::format("topic {} config {}={}: {}", spec.name, key, value,
@@ -81,16 +98,10 @@ CreateTopicsResult read_result(rd_kafka_event_t* event) {
   return result;
 }
 
-}  // namespace
-
-CreateTopicsResult create_topics(const Client& client, const std::vector<NewTopic>& topics,
+CreateTopicsResult create_topics(const Client& client, std::vector<NewTopicPtr> owned,
                                  const CreateTopicsOptions& options) {
-  std::vector<NewTopicPtr> owned;
   std::vector<rd_kafka_NewTopic_t*> raw;
-  for (const NewTopic& spec : topics) {
-    owned.push_back(new_topic(spec));
-    raw.push_back(owned.back().get());
-  }
+  for (const NewTopicPtr& topic : owned) raw.push_back(topic.get());
   const AdminOptionsPtr admin = admin_options(native(client), options);
   const QueuePtr queue(rd_kafka_queue_new(native(client)));
   rd_kafka_CreateTopics(native(client), raw.data(), raw.size(), admin.get(), queue.get());
@@ -99,9 +110,20 @@ CreateTopicsResult create_topics(const Client& client, const std::vector<NewTopi
   return read_result(event.get());
 }
 
+}  // namespace
+
+CreateTopicsResult create_topics(const Client& client, const std::vector<NewTopic>& topics,
+                                 const CreateTopicsOptions& options) {
+  std::vector<NewTopicPtr> owned;
+  for (const NewTopic& spec : topics) owned.push_back(new_topic(spec));
+  return create_topics(client, std::move(owned), options);
+}
+
 TopicCreation create_topic(const Client& client, const NewTopic& topic,
-                           const CreateTopicsOptions& options) {
-  const CreateTopicsResult result = create_topics(client, {topic}, options);
+                           const CreateTopicsOptions& options, const ReplicaAssignment& assignment) {
+  std::vector<NewTopicPtr> owned;
+  owned.push_back(new_topic(topic, assignment));
+  const CreateTopicsResult result = create_topics(client, std::move(owned), options);
   if (!result.answered) {
     return {topic.name, ErrorCode::local_timed_out, "no answer", false};
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -22,6 +23,11 @@ struct NewTopic {
   int replication_factor = -1;  // -1: the brokers' default.replication.factor
   std::map<std::string, std::string> configs;
 };
+
+// Explicit replicas of each partition (the first one its preferred leader): `partitions` is
+// then its size and the replication factor is ignored (the end-to-end probe's topic: a
+// partition led by each broker).
+using ReplicaAssignment = std::vector<std::vector<std::int32_t>>;
 
 // A NewTopic librdkafka refuses before sending anything (e.g. partitions out of range):
 // what() = "topic NAME: REASON", reason() = librdkafka's text alone.
@@ -65,8 +71,10 @@ struct CreateTopicsResult {
 CreateTopicsResult create_topics(const Client& client, const std::vector<NewTopic>& topics,
                                  const CreateTopicsOptions& options);
 
-// One topic: the request's failure (or no answer: local_timed_out) as the topic's.
+// One topic: the request's failure (or no answer: local_timed_out) as the topic's. With
+// `assignment` not empty, its partitions are placed so.
 TopicCreation create_topic(const Client& client, const NewTopic& topic,
-                           const CreateTopicsOptions& options);
+                           const CreateTopicsOptions& options,
+                           const ReplicaAssignment& assignment = {});
 
 }  // namespace ks::kafka

@@ -70,7 +70,7 @@ void rebalance_callback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   apply(rk, r, partitions, hooks);
 }
 
-ConsumedMessage consumed(const rd_kafka_message_t* m) {
+ConsumedMessage consumed(const rd_kafka_message_t* m, bool copy_value) {
   ConsumedMessage out;
   out.error = detail::code(m->err);
   if (m->err) out.error_text = rd_kafka_message_errstr(m);
@@ -80,6 +80,7 @@ ConsumedMessage consumed(const rd_kafka_message_t* m) {
   if (!m->err) {
     rd_kafka_timestamp_type_t type;
     out.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+    if (copy_value && m->payload) out.value.assign(static_cast<const char*>(m->payload), m->len);
   }
   return out;
 }
@@ -103,6 +104,7 @@ void sync_commit_done(rd_kafka_t*, rd_kafka_resp_err_t err,
 
 struct GroupConsumer::State {
   RebalanceHooks hooks;
+  bool copy_values = false;
   Client client;
   QueuePtr commits;  // after the client: destroyed before it
 };
@@ -110,6 +112,7 @@ struct GroupConsumer::State {
 GroupConsumer::GroupConsumer(const KafkaConfig& kafka, GroupConsumerSettings settings)
     : state_(std::make_unique<State>()) {
   state_->hooks = {settings.name, std::move(settings.on_rebalance), settings.pause_assigned};
+  state_->copy_values = settings.copy_values;
   const auto logs = detail::log_policy(settings.logs);
   state_->client = make_client(kafka, RD_KAFKA_CONSUMER, settings.properties, settings.name,
                                [&logs](rd_kafka_conf_t* conf) {
@@ -138,7 +141,7 @@ std::optional<ConsumedMessage> GroupConsumer::poll(std::chrono::milliseconds tim
   const std::unique_ptr<rd_kafka_message_t, MessageDeleter> m(
       rd_kafka_consumer_poll(native(state_->client), static_cast<int>(timeout.count())));
   if (!m) return std::nullopt;
-  return consumed(m.get());
+  return consumed(m.get(), state_->copy_values);
 }
 
 ErrorCode GroupConsumer::store_offsets(const std::vector<TopicPartition>& offsets) {

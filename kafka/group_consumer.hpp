@@ -41,6 +41,7 @@ struct ConsumedMessage {
   std::int32_t partition = -1;
   std::int64_t offset = -1;
   std::int64_t timestamp_ms = -1;  // -1: none
+  std::string value;  // with copy_values: the value ("" for an error or a null value)
 };
 
 struct CommitResult {
@@ -62,6 +63,9 @@ struct GroupConsumerSettings {
   std::function<void(const Rebalance&)> on_rebalance;
   // Membership only: assigned partitions are paused at once, nothing is ever fetched.
   bool pause_assigned = false;
+  // Copy each message's value into ConsumedMessage::value (the end-to-end probe reads its
+  // messages back); off, values are not copied.
+  bool copy_values = false;
 };
 
 class GroupConsumer {

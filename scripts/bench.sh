@@ -22,8 +22,11 @@
 #    consumer workload and one broker restart, sampled every SOAK_SAMPLE_SECONDS (default 60):
 #    RSS, fds, threads, CPU per cycle; a steady growth over the second half fails the bench.
 #    SOAK_MINUTES=3 SOAK_SAMPLE_SECONDS=20 for a short run; SOAK_MINUTES=240 for a long one.
+# 7. End-to-end probe cost (bench/probe_cost.py): an agent with the probe at 1 s beside one
+#    without, on a 3-node cluster: the probe's CPU, RSS and bytes per second.
+#    BENCH_PROBE_SECONDS (default 60).
 # Each cluster is started in a fresh temporary directory and stopped (by PID) on exit.
-# BENCH_QUICK=1 runs only the render benchmark; BENCH_ONLY=render|brokers|groups|peers|faults|soak
+# BENCH_QUICK=1 runs only the render benchmark; BENCH_ONLY=render|brokers|groups|peers|faults|probe|soak
 # runs one section. A section that fails (e.g. a cluster too slow to start on a busy machine) is
 # reported and the next one still runs; the exit status is then 1.
 set -euo pipefail
@@ -86,13 +89,18 @@ faults_section() {
   KS_BUILD_DIR="$(cd "$build" && pwd)" python3 "$here/../bench/load_faults.py"
 }
 
+probe_section() {
+  echo "== end-to-end probe cost: 1 s interval, 3-node cluster"
+  KS_BUILD_DIR="$(cd "$build" && pwd)" python3 "$here/../bench/probe_cost.py"
+}
+
 soak_section() {
   echo "== soak: ${SOAK_MINUTES:-30} min, 2,000 groups, consumers, one broker restart"
   KS_BUILD_DIR="$(cd "$build" && pwd)" python3 "$here/../bench/soak.py"
 }
 
 failed=()
-for section in render brokers groups peers faults soak; do
+for section in render brokers groups peers faults probe soak; do
   [[ -n "$only" && "$only" != "$section" ]] && continue
   # A subshell, so that set -e stops the section, not the whole benchmark; its clusters
   # are stopped by its own trap. (Not inside `if`: there bash would ignore set -e.)

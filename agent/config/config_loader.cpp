@@ -462,6 +462,21 @@ void read_fleet(Reader& r, const Value& v, FleetConfig& f) {
                 r.field("broker_id", f.broker_id)});
 }
 
+void read_probe(Reader& r, const Value& v, ProbeConfig& p) {
+  r.mapping(v, {r.field("enabled", p.enabled),
+                r.field("topic", p.topic),
+                r.field("manage_topic", p.manage_topic),
+                r.field("replication_factor", p.replication_factor),
+                r.field("interval", p.interval),
+                r.field("timeout", p.timeout),
+                r.field("acks", p.acks),
+                r.field("message_size", p.message_size),
+                r.field("group", p.group),
+                r.field("failing_intervals", p.failing_intervals),
+                r.field("slow_threshold", p.slow_threshold),
+                r.field("slow_window", p.slow_window)});
+}
+
 // collectors.groups.granularity: partition or topic.
 void read_granularity(Reader& r, const Value& v, GroupsCollectorConfig& groups) {
   // Left as it was when the value is no string (r.string reports that): one problem, not two.
@@ -518,7 +533,8 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
                        {"granularity", [&](const Value& x) { read_granularity(r, x, groups); }},
                        r.field("exclude_families", groups.exclude_families)})}),
        {"events", [&](const Value& v) { read_events(r, v, c.events); }},
-       {"fleet", [&](const Value& v) { read_fleet(r, v, c.fleet); }}});
+       {"fleet", [&](const Value& v) { read_fleet(r, v, c.fleet); }},
+       {"probe", [&](const Value& v) { read_probe(r, v, c.probe); }}});
 }
 
 // Checks values against each other and their allowed ranges: the same for a loaded file,
@@ -691,6 +707,30 @@ void validate_fleet(const FleetConfig& f, Validator& v) {
   }
 }
 
+void validate_probe(const ProbeConfig& p, Validator& v) {
+  v.check("probe.topic", check_topic_name(p.topic));
+  if (p.group.size() > 249 || has_control_character(p.group)) {
+    v.check("probe.group", "must be at most 249 characters without control characters");
+  }
+  if (p.replication_factor != -1 && (p.replication_factor < 1 || p.replication_factor > 32767)) {
+    v.check("probe.replication_factor",
+            fmt::format("must be -1 (the brokers' default) or between 1 and 32767, got {}",
+                        p.replication_factor));
+  }
+  v.between("probe.interval", p.interval, kMinInterval, Duration(std::chrono::minutes(10)));
+  // A message must have time to come back: at least one interval, and within librdkafka's
+  // message.timeout.ms range.
+  v.between("probe.timeout", p.timeout, std::max(p.interval, Duration(std::chrono::seconds(1))),
+            Duration(std::chrono::minutes(10)));
+  if (p.acks != "all" && p.acks != "1") {
+    v.check("probe.acks", "expected all or 1, got " + quote(p.acks));
+  }
+  v.between("probe.message_size", p.message_size, 0, 1000000);
+  v.between("probe.failing_intervals", p.failing_intervals, 1, 1000);
+  v.between("probe.slow_threshold", p.slow_threshold, Duration(0), Duration(std::chrono::minutes(10)));
+  v.between("probe.slow_window", p.slow_window, 1, 10000);
+}
+
 // collectors.groups.exclude_families: names of the consumer-group renderer's families.
 void validate_group_families(const std::vector<std::string>& names, Validator& v) {
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -763,6 +803,7 @@ void validate(const Config& c, Validator& v) {
 
   validate_events(c.events, v);
   validate_fleet(c.fleet, v);
+  validate_probe(c.probe, v);
 }
 
 void sort_in_file_order(std::vector<ConfigProblem>& problems) {

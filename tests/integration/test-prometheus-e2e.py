@@ -92,6 +92,7 @@ THRESHOLDS = {
     "host_cpu_utilization_ratio": 0,        # see the docstring: cannot saturate a shared CPU
     "host_memory_available_ratio": 1.01,
     "collector_stale_seconds": 0,
+    "probe_end_to_end_p99_seconds": 0,     # the probe of a local cluster is never slow
 }
 FLEET_CLUSTER = "e2e-fleet-down"
 FOR_SCALE = 0.02
@@ -128,6 +129,7 @@ HEALTHY_EMPTY_OK = {
     "rule KafkaConsumerGroupStopped": STOP_CONSUMER,
     "rule KafkaConsumerGroupLagGrowing": STOP_CONSUMER,
     "rule KafkaSentinelAgentDown": STOP_AGENT,
+    "rule KafkaProbeFailing": STOP_NODE,
 }
 # The same for the granularity-topic agent's copies of the consumer-group queries.
 HEALTHY_EMPTY_OK.update({TOPIC + name: why for name, why in HEALTHY_EMPTY_OK.items()
@@ -321,8 +323,9 @@ events:
   spool:
     dir: {dir}
 """
-    agent_a = Agent(agent_config + events.format(cluster=CLUSTER, dir=os.path.join(work, "spool-a")),
-                    name="agent-a", workdir=work).start()
+    # A also runs the end-to-end probe (the dashboards' probe row, the probe alerts).
+    agent_a = Agent(agent_config + events.format(cluster=CLUSTER, dir=os.path.join(work, "spool-a"))
+                    + "probe:\n  enabled: true\n", name="agent-a", workdir=work).start()
     # B: the same without consumer groups, so that a crash of the groups collector (seen with
     # librdkafka 2.0.2 when a group coordinator stops) cannot hide the broker-level results.
     agent_b = Agent(agent_config.replace("  groups:\n    interval: 1s\n",

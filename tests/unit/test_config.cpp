@@ -129,6 +129,18 @@ const std::vector<std::string> kAllKeys = {
     "fleet.session_timeout",
     "fleet.node_name",
     "fleet.broker_id",
+    "probe.enabled",
+    "probe.topic",
+    "probe.manage_topic",
+    "probe.replication_factor",
+    "probe.interval",
+    "probe.timeout",
+    "probe.acks",
+    "probe.message_size",
+    "probe.group",
+    "probe.failing_intervals",
+    "probe.slow_threshold",
+    "probe.slow_window",
 };
 
 }  // namespace
@@ -481,7 +493,7 @@ TEST_CASE("unknown keys are errors, with a suggestion when one is close", "[conf
         "enabled, interval, procfs, node_metrics)");
   CHECK(only_problem("metrics:\n  port: 1\n") ==
         "test.yaml:1: metrics: unknown key \"metrics\" (valid keys: log, http, kafka, collectors, "
-        "events, fleet)");
+        "events, fleet, probe)");
   CHECK(only_problem("kafka:\n  security.protocol: SSL\n") ==
         "test.yaml:2: kafka.security.protocol: unknown key \"security.protocol\" (librdkafka "
         "properties go under kafka.properties)");
@@ -855,4 +867,42 @@ TEST_CASE("fleet: keys, defaults and range errors with their lines", "[config][f
         "test.yaml:2: fleet.session_timeout: expected a duration like \"15s\", got \"fast\"");
   CHECK(only_problem("fleet:\n  enabeld: true\n") ==
         "test.yaml:2: fleet.enabeld: unknown key \"enabeld\" (did you mean \"enabled\"?)");
+}
+
+TEST_CASE("probe options: values and every bad value named with its line", "[config][probe]") {
+  const LoadResult result = load("probe:\n  enabled: true\n  interval: 500ms\n  timeout: 3s\n"
+                                 "  acks: \"1\"\n  manage_topic: false\n  slow_threshold: 0s\n");
+  INFO(joined(result));
+  REQUIRE(result.ok());
+  const ks::ProbeConfig& p = result.config.probe;
+  CHECK(p.enabled);
+  CHECK(p.interval == std::chrono::milliseconds(500));
+  CHECK(p.timeout == std::chrono::seconds(3));
+  CHECK(p.acks == "1");
+  CHECK_FALSE(p.manage_topic);
+  CHECK(p.slow_threshold.count() == 0);
+
+  CHECK(only_problem("probe:\n  topic: \"a b\"\n") ==
+        "test.yaml:2: probe.topic: may only contain letters, digits, '.', '_' and '-', got \"a b\"");
+  CHECK(only_problem("probe:\n  acks: \"0\"\n") == "test.yaml:2: probe.acks: expected all or 1, got \"0\"");
+  CHECK(only_problem("probe:\n  interval: 10ms\n") ==
+        "test.yaml:2: probe.interval: must be between 100ms and 10m, got 10ms");
+  CHECK(only_problem("probe:\n  interval: 5s\n  timeout: 2s\n") ==
+        "test.yaml:3: probe.timeout: must be between 5s and 10m, got 2s");
+  CHECK(only_problem("probe:\n  replication_factor: 0\n") ==
+        "test.yaml:2: probe.replication_factor: must be -1 (the brokers' default) or between 1 "
+        "and 32767, got 0");
+  CHECK(only_problem("probe:\n  message_size: -1\n") ==
+        "test.yaml:2: probe.message_size: must be between 0 and 1000000, got -1");
+  CHECK(only_problem("probe:\n  failing_intervals: 0\n") ==
+        "test.yaml:2: probe.failing_intervals: must be between 1 and 1000, got 0");
+  CHECK(only_problem("probe:\n  slow_threshold: 11m\n") ==
+        "test.yaml:2: probe.slow_threshold: must be between 0s and 10m, got 11m");
+  CHECK(only_problem("probe:\n  slow_window: 0\n") ==
+        "test.yaml:2: probe.slow_window: must be between 1 and 10000, got 0");
+  CHECK(only_problem("probe:\n  group: \"a\\tb\"\n") ==
+        "test.yaml:2: probe.group: must be at most 249 characters without control characters");
+  CHECK(only_problem("probe:\n  enabled: maybe\n").starts_with("test.yaml:2: probe.enabled:"));
+  CHECK(only_problem("probe:\n  intervall: 1s\n") ==
+        "test.yaml:2: probe.intervall: unknown key \"intervall\" (did you mean \"interval\"?)");
 }

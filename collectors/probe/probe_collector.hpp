@@ -1,0 +1,64 @@
+// The end-to-end probe as a collector: each cycle (probe.interval) it reads the probe
+// topic's metadata, keeps a managed topic covering every broker (probe_coverage.hpp), tells
+// the engine (probe_engine.hpp: the thread that sends and reads back) which partitions to
+// probe, and publishes a ProbeSnapshot: the engine's counters and latencies and, per broker
+// it answers for, whether it is covered and healthy this cycle.
+//
+// Fleet: with an own broker (fleet.broker_id), only the partitions that broker leads are
+// probed, so no two sidecars probe one partition and, as leadership moves, the sidecars of
+// the new leaders take the partitions over.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "collectors/probe/probe_coverage.hpp"
+#include "core/collector.hpp"
+#include "core/config.hpp"
+#include "core/latest.hpp"
+#include "core/probe_snapshot.hpp"
+
+namespace ks::kafka {
+class AdminClient;
+struct ClusterMetadata;
+}  // namespace ks::kafka
+
+namespace ks::probe {
+
+class ProbeEngine;
+
+struct ProbeIdentity {
+  std::string agent_id;           // in every message: the agent's own are told apart
+  std::string group;              // the consumer's group
+  std::int32_t own_broker = -1;   // fleet.broker_id; -1: every broker
+};
+
+class ProbeCollector final : public Collector {
+ public:
+  ProbeCollector(const KafkaConfig& kafka, const ProbeConfig& config, ProbeIdentity identity,
+                 Latest<ProbeSnapshot>& out);
+  ~ProbeCollector() override;
+
+  std::string_view name() const override { return "probe"; }
+  std::chrono::milliseconds interval() const override { return config_.interval; }
+  void collect_once(std::stop_token stop) override;
+  std::string status_note() const override;
+
+ private:
+  // Creates or grows a managed topic; returns true when it asked for a change.
+  bool manage_topic(const kafka::ClusterMetadata& metadata, std::stop_token stop);
+  void publish(const Coverage& coverage, const kafka::ClusterMetadata& metadata, int partitions);
+
+  const KafkaConfig& kafka_;
+  ProbeConfig config_;
+  ProbeIdentity identity_;
+  Latest<ProbeSnapshot>& out_;
+  std::unique_ptr<kafka::AdminClient> admin_;
+  std::unique_ptr<ProbeEngine> engine_;
+  std::chrono::steady_clock::time_point last_change_{};  // the last create or grow request
+  std::string note_;
+};
+
+}  // namespace ks::probe
