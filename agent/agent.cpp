@@ -173,6 +173,7 @@ ApiSources Agent::api_sources() {
   sources.snapshots = &snapshots_;
   if (config_.fleet.enabled) sources.ownership = [this] { return ownership_.view(); };
   sources.agents = [this] { return agents_json(); };
+  sources.events_enabled = config_.events.enabled;
   return sources;
 }
 

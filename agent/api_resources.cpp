@@ -5,6 +5,7 @@
 #include "agent/api_response.hpp"
 #include "agent/api_router.hpp"
 #include "exporters/json/cluster_view.hpp"
+#include "exporters/json/events_view.hpp"
 #include "exporters/json/groups_view.hpp"
 #include "exporters/json/topics_view.hpp"
 #include "fleet/shard_hash.hpp"
@@ -133,8 +134,10 @@ ApiResponse ApiRouter::agents(const ApiRequest& request) {
 ApiResponse ApiRouter::events(const ApiRequest& request) {
   bool unused = false;
   if (auto bad = check_params(request, false, unused)) return *bad;
-  if (!sources_.events) return error(404, "health events are disabled (events.enabled: false)");
-  return {200, dump(sources_.events()) + "\n", nullptr};
+  if (!sources_.events_enabled) return error(404, "health events are disabled (events.enabled: false)");
+  const auto snapshot = sources_.snapshots->health.get();
+  if (!snapshot) return error(503, "no evaluation yet: the events pipeline has not run once");
+  return one(*snapshot, api::events_json(*snapshot), sources_.now());
 }
 
 }  // namespace ks

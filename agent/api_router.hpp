@@ -46,8 +46,8 @@ struct ApiSources {
   std::function<fleet::OwnedShards()> ownership;
   // /api/v1/agents: this agent and its fleet roles.
   std::function<nlohmann::ordered_json()> agents;
-  // /api/v1/events: firing conditions and recent transitions; absent: events disabled.
-  std::function<nlohmann::ordered_json()> events;
+  // /api/v1/events: firing conditions and recent transitions (snapshots->health).
+  bool events_enabled = false;
   std::function<Clock::time_point()> now = [] { return Clock::now(); };
 };
 

@@ -189,3 +189,23 @@ TEST_CASE("api router: in a fleet, a group of another agent's shard says so", "[
   CHECK(j["fleet_shard"] == ks::fleet::shard_of(foreign, 4));
   CHECK(f.get("/api/v1/cluster").status == 200);  // leader: owns partition 0
 }
+
+TEST_CASE("api router: events answer from the pipeline's latest evaluation when enabled", "[api]") {
+  ks::ApiSources sources;
+  sources.events_enabled = true;
+  Fixture f(sources);
+  CHECK(f.get("/api/v1/events").status == 503);  // no evaluation yet
+  auto health = std::make_shared<ks::HealthEventsSnapshot>();
+  health->taken_at = ks::testing::api_fixture_time();
+  ks::HealthEvent e;
+  e.id = "x";
+  e.summary = "broker 2 is down";
+  health->firing = {e};
+  f.snapshots.health.publish(health);
+  const ks::ApiResponse r = f.get("/api/v1/events");
+  REQUIRE(r.status == 200);
+  const json j = body_of(r);
+  CHECK(j["snapshot_age_seconds"] == 1.5);
+  CHECK(j["firing"][0]["summary"] == "broker 2 is down");
+  CHECK(f.get("/api/v1/events", {{"partitions", "1"}}).status == 400);
+}

@@ -6,6 +6,7 @@
 
 #include "api_fixtures.hpp"
 #include "exporters/json/cluster_view.hpp"
+#include "exporters/json/events_view.hpp"
 #include "exporters/json/groups_view.hpp"
 #include "exporters/json/topics_view.hpp"
 
@@ -125,4 +126,38 @@ TEST_CASE("api: a group that could not be described has no member count", "[api]
   CHECK(j["describe_error"] == "GROUP_ID_NOT_FOUND");
   CHECK(j["offsets_error"] == "timed out");
   CHECK(j["topics"] == json::array());
+}
+
+TEST_CASE("api: the events view lists firing conditions and recent transitions, newest first", "[api]") {
+  ks::HealthEventsSnapshot s;
+  s.taken_at = ks::testing::api_fixture_time();
+  ks::HealthEvent down;
+  down.id = "e1";
+  down.type = "io.kafka-sentinel.broker.down";
+  down.subject = "broker/2";
+  down.severity = ks::Severity::critical;
+  down.summary = "broker 2 (127.0.0.1:9093) is down";
+  down.time = ks::testing::api_fixture_time();
+  down.since = down.time - std::chrono::seconds(10);
+  down.observed = {{"broker", 2}};
+  ks::HealthEvent resolved = down;
+  resolved.id = "e0";
+  resolved.type = "io.kafka-sentinel.group.lag_status";
+  resolved.subject = "group/g";
+  resolved.condition = "STALL";
+  resolved.state = ks::EventState::resolved;
+  resolved.firing_id = "e-old";
+  s.firing = {down};
+  s.recent = {resolved, down};
+  const json j = ks::api::events_json(s);
+  CHECK(j["firing_count"] == 1);
+  CHECK(j["firing"][0] == json::parse(R"({"id":"e1","type":"io.kafka-sentinel.broker.down","subject":"broker/2",
+      "condition":null,"state":"firing","severity":"critical","summary":"broker 2 (127.0.0.1:9093) is down",
+      "time":"2026-12-07T02:00:00.250Z","since":"2026-12-07T01:59:50.250Z","observed":{"broker":2},
+      "thresholds":{}})"));
+  REQUIRE(j["recent"].size() == 2);
+  CHECK(j["recent"][0]["id"] == "e1");
+  CHECK(j["recent"][1]["state"] == "resolved");
+  CHECK(j["recent"][1]["condition"] == "STALL");
+  CHECK(j["recent"][1]["firing_id"] == "e-old");
 }
