@@ -9,6 +9,16 @@ namespace {
 constexpr int kConnectTimeoutSeconds = 2;
 constexpr int kReadTimeoutSeconds = 5;
 
+std::string describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection: return "cannot connect (no agent listening, or unreachable)";
+    case httplib::Error::Read: return "no answer (the connection failed or timed out)";
+    case httplib::Error::SSLConnection: return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification: return "the server's certificate was not verified";
+    default: return "request failed (" + httplib::to_string(error) + ")";
+  }
+}
+
 }  // namespace
 
 std::string normalize_base_url(const std::string& url) {
@@ -43,7 +53,7 @@ ApiAnswer api_get(const std::string& base_url, const std::string& target) {
     client.set_read_timeout(kReadTimeoutSeconds, 0);
     const httplib::Result result = client.Get(target.c_str());
     if (!result) {
-      answer.problem = httplib::to_string(result.error());
+      answer.problem = describe(result.error());
       return answer;
     }
     answer.reached = true;

@@ -8,6 +8,7 @@
 #include "agent/api_client.hpp"
 #include "agent/client_commands.hpp"
 #include "agent/text_table.hpp"
+#include "core/health_event.hpp"
 
 namespace ks {
 namespace {
@@ -62,7 +63,9 @@ void print_firing(const json& events, std::ostream& out) {
   if (firing.empty()) return;
   std::vector<std::vector<std::string>> rows;
   for (const json& e : firing) {
-    rows.push_back({e.value("severity", ""), e.value("type", ""), e.value("since", ""), e.value("summary", "")});
+    std::string type = e.value("type", "");
+    if (type.starts_with(kEventTypePrefix)) type.erase(0, kEventTypePrefix.size());
+    rows.push_back({e.value("severity", ""), type, e.value("since", ""), e.value("summary", "")});
   }
   out << render_table({{"SEVERITY"}, {"TYPE", false, true}, {"SINCE"}, {"SUMMARY", false, true}}, rows);
 }
@@ -71,7 +74,8 @@ void print_status(const json& cluster, const json& ready, const json& events, st
   const std::string controller =
       cluster["controller_id"].is_number() ? std::to_string(cluster["controller_id"].get<int>()) : "-";
   out << fmt::format("cluster {}: {}, controller {}, {}/{} brokers up; snapshot {}s old\n",
-                     cluster.value("cluster_id", "?"), cluster.value("up", false) ? "up" : "DOWN",
+                     cluster.value("cluster_id", "").empty() ? "(id unknown)" : cluster.value("cluster_id", ""),
+                     cluster.value("up", false) ? "up" : "DOWN",
                      controller, cluster.value("brokers_up", 0), cluster.value("brokers", json::array()).size(),
                      cluster.value("snapshot_age_seconds", 0.0));
   out << fmt::format("partitions: {} in {} topics, {} offline, {} under-replicated, {} under min ISR\n",

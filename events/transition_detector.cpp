@@ -153,6 +153,7 @@ void TransitionDetector::observe_condition(Domain domain, Hysteresis hysteresis,
   }
   Condition& c = it->second;
   c.base = obs.event;
+  c.base.summary = obs.firing_summary;  // the firing conditions' listing (firing()) shows it
   if (c.firing) {
     c.streak = 0;  // a clear streak is broken
     return;
