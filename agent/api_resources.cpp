@@ -7,6 +7,7 @@
 #include "exporters/json/cluster_view.hpp"
 #include "exporters/json/events_view.hpp"
 #include "exporters/json/groups_view.hpp"
+#include "exporters/json/json_time.hpp"
 #include "exporters/json/topics_view.hpp"
 #include "fleet/shard_hash.hpp"
 
@@ -34,9 +35,14 @@ ApiResponse cached(const Latest<Snapshot>& latest, SerializedCache& cache,
   return {200, head_with_age(snapshot->taken_at, now), std::move(body)};
 }
 
+// One entity of a snapshot: the age and the snapshot's time, then the entity's fields.
 template <class Snapshot>
 ApiResponse one(const Snapshot& snapshot, const json& object, ApiSources::Clock::time_point now) {
-  return {200, head_with_age(snapshot.taken_at, now) + object_tail(object), nullptr};
+  std::string body = head_with_age(snapshot.taken_at, now);
+  if (!object.contains("taken_at")) {
+    body += "\"taken_at\":" + dump(api::rfc3339(snapshot.taken_at)) + ",";
+  }
+  return {200, body + object_tail(object), nullptr};
 }
 
 }  // namespace

@@ -51,6 +51,7 @@ TEST_CASE("api router: every answer says how old its snapshot is", "[api]") {
     REQUIRE(r.status == 200);
     const json j = body_of(r);
     CHECK(j["snapshot_age_seconds"] == 1.5);
+    CHECK(j["taken_at"] == "2026-12-07T02:00:00.250Z");
   }
   CHECK(body_of(f.get("/api/v1/cluster"))["cluster_id"] == "abc-cluster");
   CHECK(body_of(f.get("/api/v1/groups/orders-app"))["topics"][0]["partitions"].size() == 3);
