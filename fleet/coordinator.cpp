@@ -348,13 +348,6 @@ Coordinator::Coordinator(const KafkaConfig& kafka, const FleetConfig& fleet, std
 
 Coordinator::~Coordinator() { stop(); }
 
-const FleetMember* owner_of(const std::vector<FleetMember>& members, int partition) {
-  for (const FleetMember& m : members) {
-    if (std::find(m.partitions.begin(), m.partitions.end(), partition) != m.partitions.end()) return &m;
-  }
-  return nullptr;
-}
-
 std::string Coordinator::default_group(const std::string& cluster_id) {
   return "kafka-sentinel-fleet." + cluster_id;
 }

@@ -14,6 +14,7 @@
 // The thread never throws; failures are logged and retried.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,7 +36,12 @@ struct FleetMember {
 };
 
 // The member whose assignment holds `partition` (a group's shard, or 0 for the leader).
-const FleetMember* owner_of(const std::vector<FleetMember>& members, int partition);
+inline const FleetMember* owner_of(const std::vector<FleetMember>& members, int partition) {
+  for (const FleetMember& m : members) {
+    if (std::find(m.partitions.begin(), m.partitions.end(), partition) != m.partitions.end()) return &m;
+  }
+  return nullptr;
+}
 
 struct CoordinatorStatus {
   std::string group;   // "" until the cluster id is known
