@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/api_router.hpp"
+#include "agent/api_routes.hpp"
 #include "agent/builtin_modules.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
@@ -61,6 +63,8 @@ class Agent {
   void add_events();
   void add_fleet();
   fleet::Coordinator::OnChange on_fleet_change();
+  ApiSources api_sources();
+  nlohmann::ordered_json agents_json() const;
 
   const Config& config_;
   SelfMetrics self_metrics_;
@@ -78,6 +82,7 @@ class Agent {
   std::unique_ptr<fleet::Coordinator> coordinator_;
   std::unique_ptr<fleet::CoordinatorPart> fleet_;
   HttpServer http_;
+  std::unique_ptr<ApiRouter> api_;
   PartList parts_;
 };
 
@@ -91,6 +96,8 @@ Agent::Agent(const Config& config)
                  kCollectorStopBudget),
       http_(config.http, metrics_, [this] { return scheduler_.statuses(); }) {
   add_modules();
+  api_ = std::make_unique<ApiRouter>(api_sources());
+  http_.add_prefix_route("/api/", api_handler(*api_));
   parts_.add(http_);
   add_events();
   parts_.add(scheduler_);
@@ -163,6 +170,58 @@ fleet::Coordinator::OnChange Agent::on_fleet_change() {
     had_shards = owned.count();
     if (events_) events_->notify();  // hand conditions over / take them over now
   };
+}
+
+// The JSON API reads the snapshots, and in a fleet what this agent owns.
+ApiSources Agent::api_sources() {
+  ApiSources sources;
+  sources.snapshots = &snapshots_;
+  if (config_.fleet.enabled) {
+    sources.ownership = [this] { return ownership_.view(); };
+    sources.fleet_members = [this] {
+      return coordinator_ ? coordinator_->status().member_list : std::vector<fleet::FleetMember>{};
+    };
+  }
+  sources.agents = [this] { return agents_json(); };
+  sources.events_enabled = config_.events.enabled;
+  return sources;
+}
+
+// This agent and its roles; in a fleet, its coordinator's view of the fleet's group.
+nlohmann::ordered_json Agent::agents_json() const {
+  const fleet::OwnedShards owned = ownership_.view();
+  nlohmann::ordered_json self{{"node", fleet::node_name(config_.fleet)},
+                              {"fleet_enabled", config_.fleet.enabled},
+                              {"leader", owned.leader()},
+                              {"owns_everything", owned.everything}};
+  if (coordinator_) {
+    const fleet::CoordinatorStatus st = coordinator_->status();
+    self["fleet"] = {{"group", st.group},          {"state", st.state},
+                     {"partitions", st.partitions}, {"assigned_partitions", st.assigned},
+                     {"lease_valid", st.lease_valid},
+                     {"members", st.members < 0 ? nlohmann::ordered_json(nullptr)
+                                                : nlohmann::ordered_json(st.members)}};
+  }
+  nlohmann::ordered_json roles = nlohmann::ordered_json::object();
+  for (const auto& [name, role] : roles_) {
+    const bool held = role == FleetRole::every_agent || (role == FleetRole::leader && owned.leader()) ||
+                      (role == FleetRole::group_shards && (owned.everything || owned.count() > 0));
+    roles[name] = held;
+  }
+  self["collectors_active"] = std::move(roles);
+  self["self"] = true;
+  nlohmann::ordered_json agents = nlohmann::ordered_json::array({std::move(self)});
+  if (coordinator_) {
+    // The others, as the fleet's group last described its members.
+    const std::string node = fleet::node_name(config_.fleet);
+    for (const fleet::FleetMember& m : coordinator_->status().member_list) {
+      if (m.node == node) continue;
+      const bool leader = std::find(m.partitions.begin(), m.partitions.end(), 0) != m.partitions.end();
+      agents.push_back({{"node", m.node}, {"host", m.host}, {"fleet_enabled", true}, {"leader", leader},
+                        {"fleet", {{"assigned_partitions", m.partitions}}}, {"self", false}});
+    }
+  }
+  return {{"agents", std::move(agents)}};
 }
 
 void wait_for_termination(const sigset_t& signals) {

@@ -53,6 +53,11 @@ class HttpServer final : public Part {
   // Waits for the requests in progress (not bounded by the deadline: they are short).
   bool stop(Deadline deadline) override;
   int bound_port() const { return port_; }
+  // Every request whose path starts with `prefix` goes to `handler` (after basic
+  // authentication, before httplib's routes, whose regexes a long path makes recurse
+  // deeply). Before start().
+  using PrefixHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  void add_prefix_route(std::string prefix, PrefixHandler handler);
   // The workers of the running server (tests watch connections queue and get refused).
   WorkerPool::Stats pool_stats() const;
 
@@ -76,6 +81,7 @@ class HttpServer final : public Part {
   bool stop_requested_ = false;  // by the thread that owns the server
   int port_ = 0;
   int listener_ = -1;  // the listening socket, owned by server_
+  std::vector<std::pair<std::string, PrefixHandler>> prefix_routes_;
 };
 
 // JSON body of /readyz; `ready` is set to whether every collector has succeeded once.

@@ -4,6 +4,7 @@
 
 #include "core/cluster_snapshot.hpp"
 #include "core/groups_snapshot.hpp"
+#include "core/health_events_snapshot.hpp"
 #include "core/host_snapshot.hpp"
 #include "core/latest.hpp"
 #include "core/probe_snapshot.hpp"
@@ -15,6 +16,8 @@ struct Snapshots {
   Latest<ClusterSnapshot> cluster;
   Latest<GroupsSnapshot> groups;
   Latest<ProbeSnapshot> probe;
+  // Written by the events pipeline (when events.enabled), not by a collector.
+  Latest<HealthEventsSnapshot> health;
 };
 
 }  // namespace ks
