@@ -25,9 +25,13 @@ std::optional<double> seconds(const StatisticsWindow& w, double unit) {
   return static_cast<double>(w.avg) * unit;
 }
 
+// librdkafka's p99 comes from a histogram with a fixed range (0.5 s for round trips): when
+// at least 1% of the samples were beyond it, the true p99 is too, and the window's maximum
+// (exact) is the best bound there is.
 std::optional<double> p99_seconds(const StatisticsWindow& w, double unit) {
   if (w.count <= 0) return std::nullopt;
-  return static_cast<double>(w.p99) * unit;
+  const bool beyond = w.out_of_range > 0 && w.out_of_range * 100 >= w.count;
+  return static_cast<double>(beyond ? w.max : w.p99) * unit;
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ StatisticsWindow window(const json& broker, const char* key, const std::string& 
   if (it == broker.end()) return {};
   const std::string path = where + "." + key;
   if (!it->is_object()) malformed(path, "an object", *it);
-  return {integer(*it, "avg", path), integer(*it, "p99", path), integer(*it, "cnt", path)};
+  return {integer(*it, "avg", path), integer(*it, "max", path), integer(*it, "p99", path),
+          integer(*it, "cnt", path), integer(*it, "outofrange", path)};
 }
 
 BrokerStatistics broker(const std::string& key, const json& value) {
@@ -90,12 +91,27 @@ ClientStatistics client(const json& document) {
   return c;
 }
 
+// The parts of the document that grow with the cluster and are not read here: every
+// partition the client knows (topics, toppars), per-request-type counts, the consumer group
+// and transactions. Not kept in the parsed tree: the brokers collector's client knows every
+// partition of the cluster, and its statistics would otherwise cost a tree of all of them.
+bool skip_unused(int /*depth*/, json::parse_event_t event, json& parsed) {
+  if (event != json::parse_event_t::key) return true;
+  static constexpr std::string_view kUnused[] = {"topics", "toppars", "req", "int_latency",
+                                                  "outbuf_latency", "cgrp", "eos"};
+  const auto& key = parsed.get_ref<const std::string&>();
+  for (const std::string_view unused : kUnused) {
+    if (key == unused) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 StatisticsParse parse_statistics(std::string_view text) {
   json document;
   try {
-    document = json::parse(text.begin(), text.end());
+    document = json::parse(text.begin(), text.end(), skip_unused);
   } catch (const json::exception& e) {  // a syntax error, or bytes that are not UTF-8
     return {std::nullopt, fmt::format("statistics: not JSON: {}", e.what())};
   }

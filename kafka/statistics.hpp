@@ -13,9 +13,12 @@ namespace ks::kafka {
 
 // One of librdkafka's rolling windows, over the last statistics interval.
 struct StatisticsWindow {
-  std::int64_t avg = 0;
-  std::int64_t p99 = 0;
+  std::int64_t avg = 0;  // of every sample
+  std::int64_t max = 0;
+  std::int64_t p99 = 0;  // of the samples within the histogram's range only
   std::int64_t count = 0;  // samples in the window; 0 = nothing measured in it
+  std::int64_t out_of_range = 0;  // samples beyond the histogram's range (librdkafka's
+                                  // outofrange; a round trip's tops out at 0.5 s)
 };
 
 // One entry of "brokers": a connection of the client. Totals are cumulative for the client
