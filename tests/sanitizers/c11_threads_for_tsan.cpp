@@ -12,6 +12,7 @@
 // glibc's C11 types are its pthread types (thrd_t is pthread_t; mtx_t, cnd_t and once_flag
 // have the layout of pthread_mutex_t, pthread_cond_t and pthread_once_t), as in glibc itself.
 #include <pthread.h>
+#include <sanitizer/tsan_interface.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -33,6 +34,12 @@ int result(int pthread_error) {
     default: return kError;
   }
 }
+
+// librdkafka publishes a mutex or condition variable to its other threads through memory TSan
+// does not see (its structures are written by uninstrumented code): made visible here, as
+// an initialisation that happens before every later use of the object.
+void published(void* object) { __tsan_release(object); }
+void used(void* object) { __tsan_acquire(object); }
 
 struct Start {
   int (*function)(void*);
@@ -72,24 +79,51 @@ int mtx_init(pthread_mutex_t* mutex, int type) {
   if (type & kMtxRecursive) pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_RECURSIVE);
   const int rc = pthread_mutex_init(mutex, &attributes);
   pthread_mutexattr_destroy(&attributes);
+  published(mutex);
   return result(rc);
 }
 
-int mtx_lock(pthread_mutex_t* mutex) { return result(pthread_mutex_lock(mutex)); }
-int mtx_trylock(pthread_mutex_t* mutex) { return result(pthread_mutex_trylock(mutex)); }
+int mtx_lock(pthread_mutex_t* mutex) {
+  used(mutex);
+  return result(pthread_mutex_lock(mutex));
+}
+int mtx_trylock(pthread_mutex_t* mutex) {
+  used(mutex);
+  return result(pthread_mutex_trylock(mutex));
+}
 int mtx_unlock(pthread_mutex_t* mutex) { return result(pthread_mutex_unlock(mutex)); }
-void mtx_destroy(pthread_mutex_t* mutex) { pthread_mutex_destroy(mutex); }
+void mtx_destroy(pthread_mutex_t* mutex) {
+  used(mutex);
+  pthread_mutex_destroy(mutex);
+}
 
-int cnd_init(pthread_cond_t* cond) { return result(pthread_cond_init(cond, nullptr)); }
-int cnd_signal(pthread_cond_t* cond) { return result(pthread_cond_signal(cond)); }
-int cnd_broadcast(pthread_cond_t* cond) { return result(pthread_cond_broadcast(cond)); }
+int cnd_init(pthread_cond_t* cond) {
+  const int rc = pthread_cond_init(cond, nullptr);
+  published(cond);
+  return result(rc);
+}
+int cnd_signal(pthread_cond_t* cond) {
+  used(cond);
+  return result(pthread_cond_signal(cond));
+}
+int cnd_broadcast(pthread_cond_t* cond) {
+  used(cond);
+  return result(pthread_cond_broadcast(cond));
+}
 int cnd_wait(pthread_cond_t* cond, pthread_mutex_t* mutex) {
+  used(cond);
+  used(mutex);
   return result(pthread_cond_wait(cond, mutex));
 }
 int cnd_timedwait(pthread_cond_t* cond, pthread_mutex_t* mutex, const timespec* until) {
+  used(cond);
+  used(mutex);
   return result(pthread_cond_timedwait(cond, mutex, until));
 }
-void cnd_destroy(pthread_cond_t* cond) { pthread_cond_destroy(cond); }
+void cnd_destroy(pthread_cond_t* cond) {
+  used(cond);
+  pthread_cond_destroy(cond);
+}
 
 void call_once(pthread_once_t* flag, void (*function)()) { pthread_once(flag, function); }
 
