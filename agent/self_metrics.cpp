@@ -75,7 +75,8 @@ SelfMetrics::SelfMetrics()
                        .Help("Number of open file descriptors.")
                        .Register(*registry_)
                        .Add({})),
-      kafka_failures_(register_kafka_failures(*registry_)) {
+      kafka_failures_(register_kafka_failures(*registry_)),
+      client_brokers_(*registry_) {
   build_info_.Add({{"version", KS_VERSION},
                    {"revision", KS_REVISION},
                    {"librdkafka_version", ks::kafka::library_version()}})
@@ -112,6 +113,7 @@ void SelfMetrics::refresh_kafka_failures() {
 void SelfMetrics::refresh_process_metrics() {
   std::lock_guard lock(mutex_);
   refresh_kafka_failures();
+  client_brokers_.refresh(kafka::process_statistics());
   const auto stats = read_process_stats();
   if (!stats) return;
   if (stats->cpu_seconds > process_cpu_seen_) {

@@ -7,6 +7,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "agent/client_broker_metrics.hpp"
 #include "kafka/failure_cause.hpp"
 
 #include <array>
@@ -47,6 +48,7 @@ class SelfMetrics {
   prometheus::Gauge& process_fds_;
   prometheus::Family<prometheus::Counter>& kafka_failures_;
   std::array<std::uint64_t, kafka::kFailureCauseCount> kafka_failures_seen_{};  // what kafka_failures_ counts, by cause
+  ClientBrokerMetrics client_brokers_;  // kafka_sentinel_client_broker_*
   std::mutex mutex_;  // prometheus-cpp families are thread-safe; this guards refresh order
 };
 

@@ -17,6 +17,12 @@ if(KS_SANITIZE)
   # -O1 (after the build type's -O2, so it wins): what the sanitizers' authors recommend;
   # shorter builds and exact line numbers in reports, and still fast enough for the e2e tests.
   add_compile_options(-O1)
+  if(KS_SANITIZE MATCHES "thread")
+    # librdkafka's C11 threads made visible to TSan (why: the file's comment). Linked into
+    # every target defined after this point, so into every executable.
+    add_library(ks_tsan_c11_threads OBJECT ${CMAKE_SOURCE_DIR}/tests/sanitizers/c11_threads_for_tsan.cpp)
+    link_libraries(ks_tsan_c11_threads)
+  endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # GCC's manual: sanitizers "tend to increase the rate of false positive warnings, most
     # notably those around -Wmaybe-uninitialized" (GCC 12 reports it inside libstdc++'s

@@ -42,6 +42,8 @@ struct KafkaConfig {
   std::string bootstrap_servers = "localhost:9092";
   std::string client_id = "kafka-sentinel";
   Duration request_timeout{std::chrono::seconds(10)};
+  // librdkafka's statistics of the agent's clients (kafka_sentinel_client_broker_*); 0 = off.
+  Duration statistics_interval{std::chrono::seconds(15)};
   // Passed verbatim to librdkafka (security.protocol, sasl.*, ssl.*, ...).
   std::map<std::string, std::string> properties;
 

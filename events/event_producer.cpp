@@ -173,6 +173,9 @@ void EventProducer::run(std::stop_token stop) {
     }
     auto records = spool_.peek(kRoundRecords, kRoundBytes);
     if (records.empty()) {
+      // Served while idle too: librdkafka's statistics (kafka.statistics_interval) and
+      // errors wait in the producer's queue until polled.
+      producer_->poll(std::chrono::milliseconds(0));
       wait_or_stop(stop, 1s);
       continue;
     }

@@ -1,5 +1,6 @@
 #include "kafka/client.hpp"
 
+#include "kafka/client_statistics.hpp"
 #include "kafka/detail/native.hpp"
 #include "kafka/secret_properties.hpp"
 
@@ -35,6 +36,11 @@ int stats_callback(rd_kafka_t*, char* json, size_t length, void* opaque) {
     context->on_stats(std::string_view(json, length));
   }
   return 0;  // librdkafka frees the JSON
+}
+
+std::uint64_t next_instance() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 // librdkafka prefixes messages with its thread: "[thrd:127.0.0.1:9092/1]: ...". That, with
@@ -112,7 +118,9 @@ bool LogThrottle::allow(std::string_view key, std::chrono::steady_clock::time_po
 }
 
 ClientContext::ClientContext(std::string name)
-    : name_(std::move(name)), throttle_(kLogWindow, kLogBurst) {}
+    : name_(std::move(name)), instance_(next_instance()), throttle_(kLogWindow, kLogBurst) {}
+
+ClientContext::~ClientContext() { process_statistics().forget(instance_); }
 
 std::string ClientContext::latest_stats() const {
   std::lock_guard lock(mutex_);
@@ -222,13 +230,35 @@ void ClientContext::on_error(int code, const char* reason) {
 }
 
 void ClientContext::on_stats(std::string_view json) {
-  std::lock_guard lock(mutex_);
-  stats_.assign(json);
-  stats_count_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mutex_);
+    stats_.assign(json);
+    stats_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  const StatisticsParse parsed = parse_statistics(json);
+  if (parsed.statistics) {
+    process_statistics().record(name_, instance_, *parsed.statistics);
+    return;
+  }
+  process_statistics().count_malformed();
+  std::uint64_t suppressed = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!throttle_.allow("statistics", std::chrono::steady_clock::now(), suppressed)) return;
+  }
+  spdlog::warn("librdkafka [{}] statistics not recorded ({} bytes): {}{}", name_, json.size(),
+               parsed.error,
+               suppressed ? fmt::format(" ({} similar suppressed)", suppressed) : "");
 }
 
 int Client::poll(std::chrono::milliseconds timeout) const {
   return handle_ ? rd_kafka_poll(handle_.get(), static_cast<int>(timeout.count())) : 0;
+}
+
+std::map<std::string, std::string> statistics_properties(const KafkaConfig& config) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.statistics_interval);
+  if (ms.count() <= 0) return {};
+  return {{"statistics.interval.ms", std::to_string(ms.count())}};
 }
 
 std::map<std::string, std::string> watermark_consumer_properties() {

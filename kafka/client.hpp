@@ -96,6 +96,9 @@ class FailureNote {
 class ClientContext {
  public:
   explicit ClientContext(std::string name);
+  ~ClientContext();  // forgets this instance in process_statistics() (its totals stay)
+  ClientContext(const ClientContext&) = delete;
+  ClientContext& operator=(const ClientContext&) = delete;
 
   const std::string& name() const { return name_; }
   // Errors reported by librdkafka's error callback (connection failures, all brokers down,
@@ -107,6 +110,8 @@ class ClientContext {
 
   void on_log(int level, const char* facility, const char* message);
   void on_error(int code, const char* reason);
+  // Keeps the JSON, and records what it says of each broker in process_statistics()
+  // (kafka/client_statistics.hpp); a malformed document is counted and logged, not recorded.
   void on_stats(std::string_view json);
 
   // Whatever the handle's owner needs in callbacks this context is the opaque of (the fleet
@@ -122,6 +127,7 @@ class ClientContext {
   bool log_cause_change(FailureCause cause);
 
   std::string name_;
+  std::uint64_t instance_;  // this handle among every client the process made
   std::shared_ptr<FailureNote> failure_note_;
   FailureCause logged_cause_ = FailureCause::none;  // guarded by mutex_
   std::atomic<void*> user_{nullptr};
@@ -173,6 +179,11 @@ Client make_client(const KafkaConfig& config, ClientKind kind,
                    const std::map<std::string, std::string>& extra = {},
                    std::string name = "kafka",
                    std::shared_ptr<FailureNote> failure_note = nullptr);
+
+// statistics.interval.ms from kafka.statistics_interval (empty when 0: statistics off), for
+// the clients whose owner serves their main queue (poll): librdkafka queues statistics there,
+// and a client never polled would pile them up.
+std::map<std::string, std::string> statistics_properties(const KafkaConfig& config);
 
 // Properties for a consumer handle that reads watermarks: high watermark, not the last
 // stable offset.

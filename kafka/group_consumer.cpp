@@ -114,7 +114,10 @@ GroupConsumer::GroupConsumer(const KafkaConfig& kafka, GroupConsumerSettings set
   state_->hooks = {settings.name, std::move(settings.on_rebalance), settings.pause_assigned};
   state_->copy_values = settings.copy_values;
   const auto logs = detail::log_policy(settings.logs);
-  state_->client = make_client(kafka, RD_KAFKA_CONSUMER, settings.properties, settings.name,
+  // Served by rd_kafka_consumer_poll like the other callbacks (below).
+  auto properties = settings.properties;
+  properties.merge(statistics_properties(kafka));  // merge adds only keys not set: the caller's win
+  state_->client = make_client(kafka, RD_KAFKA_CONSUMER, properties, settings.name,
                                [&logs](rd_kafka_conf_t* conf) {
                                  rd_kafka_conf_set_rebalance_cb(conf, rebalance_callback);
                                  if (logs) logs(conf);

@@ -56,6 +56,9 @@ struct PartitionReader::State {
   int topic_partitions = 0;
   std::map<std::int32_t, PartitionProgress> progress;
   std::chrono::steady_clock::time_point last_removal{};
+  // rd_kafka_consumer_poll serves only the consumer queue: the main queue (error callbacks,
+  // statistics) is served by rd_kafka_poll, at most this often.
+  std::chrono::steady_clock::time_point main_queue_served;
 
   ~State() {
     if (!client) return;
@@ -128,8 +131,10 @@ PartitionReader::PartitionReader(const KafkaConfig& kafka, PartitionReaderSettin
   state_->settings = std::move(settings);
   state_->kafka = kafka;
   try {
-    state_->client = make_client(kafka, ClientKind::consumer, reader_properties(state_->settings),
-                                 state_->settings.name, state_->settings.failure_note);
+    auto properties = reader_properties(state_->settings);
+    properties.merge(statistics_properties(kafka));  // adds only keys not set: the reader's win
+    state_->client = make_client(kafka, ClientKind::consumer, properties, state_->settings.name,
+                                 state_->settings.failure_note);
   } catch (const KafkaError& e) {
     throw PartitionReadError(PartitionReadError::Kind::config, e.code, e.what());
   }
@@ -178,6 +183,11 @@ void PartitionReader::set_partitions(const std::set<std::int32_t>& wanted, std::
 std::optional<PartitionRecord> PartitionReader::poll(std::chrono::milliseconds timeout,
                                                      std::string& error) {
   error.clear();
+  if (const auto now = std::chrono::steady_clock::now();
+      now - state_->main_queue_served >= std::chrono::milliseconds(100)) {
+    state_->main_queue_served = now;
+    state_->client.poll();
+  }
   const std::unique_ptr<rd_kafka_message_t, MessageDeleter> m(
       rd_kafka_consumer_poll(native(state_->client), static_cast<int>(timeout.count())));
   if (!m) return std::nullopt;

@@ -52,7 +52,10 @@ Producer::Producer(const KafkaConfig& kafka, ProducerSettings settings)
     : state_(std::make_unique<State>()) {
   state_->sink.on_delivery = std::move(settings.on_delivery);
   const auto logs = detail::log_policy(settings.logs);
-  state_->client = make_client(kafka, RD_KAFKA_PRODUCER, settings.properties, settings.name,
+  // Every producer is polled (delivery reports): statistics are served with them.
+  auto properties = settings.properties;
+  properties.merge(statistics_properties(kafka));  // merge adds only keys not set: the caller's win
+  state_->client = make_client(kafka, RD_KAFKA_PRODUCER, properties, settings.name,
                                [&logs](rd_kafka_conf_t* conf) {
                                  rd_kafka_conf_set_dr_msg_cb(conf, delivery_report);
                                  if (logs) logs(conf);

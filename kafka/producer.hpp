@@ -42,7 +42,8 @@ struct Delivery {
 struct ProducerSettings {
   std::string name = "producer";  // in log lines
   // The caller's needs (enable.idempotence, acks, linger.ms, message.timeout.ms, ...); they
-  // win over kafka.properties.
+  // win over kafka.properties. With kafka.statistics_interval on, librdkafka queues its
+  // statistics for poll(): a producer's owner polls at least that often, also when idle.
   std::map<std::string, std::string> properties;
   LibraryLogs logs = LibraryLogs::agent;
   std::function<void(const Delivery&)> on_delivery;  // may be empty

@@ -52,6 +52,29 @@ export UBSAN_OPTIONS="$common:print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="$common:suppressions=$supp/tsan.supp:print_suppressions=0:second_deadlock_stack=1"
 
 status=0
+# The canary first: a hidden unit test with a deliberate error of the kind this mode finds
+# (tests/unit/test_sanitizer_canary.cpp). It must fail AND leave a report naming the error;
+# if it does not, the sanitizer is not working and a clean run below would prove nothing.
+canary() {  # tag, expected words of the report
+  local dir="$build/sanitizer-canary"
+  rm -rf "$dir" && mkdir -p "$dir"
+  local rc=0
+  # (a sanitizer option given twice: the last one counts)
+  ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$dir/report" TSAN_OPTIONS="$TSAN_OPTIONS:log_path=$dir/report" \
+    "$build/tests/unit-tests" "$1" >"$dir/output" 2>&1 || rc=$?
+  if [ $rc -ne 0 ] && grep -qs "$2" "$dir"/report.*; then
+    echo "== $mode: canary $1 failed as it must (exit $rc, report: $2)"
+  else
+    echo "== $mode: canary $1 did NOT fail with a '$2' report (exit $rc): the sanitizer setup is broken" >&2
+    cat "$dir/output" "$dir"/report.* 2>/dev/null | tail -20 >&2
+    status=1
+  fi
+}
+case "$mode" in
+  asan*) canary "[.asan-canary]" "ERROR: AddressSanitizer: heap-use-after-free" ;;
+  tsan)  canary "[.tsan-canary]" "WARNING: ThreadSanitizer: data race" ;;
+esac
+
 echo "== $mode: unit tests"
 # Not the [allocator-tuning] ones: they check glibc malloc's arenas and mmap threshold, and a
 # sanitizer's runtime replaces malloc (mallopt then has nothing to tune).

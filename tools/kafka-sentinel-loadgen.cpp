@@ -361,6 +361,7 @@ ks::KafkaConfig kafka_config(const Args& a, const std::string& role) {
   ks::KafkaConfig config;
   config.bootstrap_servers = a.str("bootstrap");
   config.client_id = a.str("client-id", "kafka-sentinel-loadgen-" + role);
+  config.statistics_interval = {};  // the workload reports no client statistics
   return config;
 }
 

@@ -507,6 +507,7 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
        r.section("kafka", {r.field("bootstrap_servers", c.kafka.bootstrap_servers),
                            r.field("client_id", c.kafka.client_id),
                            r.field("request_timeout", c.kafka.request_timeout),
+                           r.field("statistics_interval", c.kafka.statistics_interval),
                            r.field("properties", c.kafka.properties)}),
        r.section(
            "collectors",
@@ -773,6 +774,9 @@ void validate(const Config& c, Validator& v) {
   v.check("kafka.bootstrap_servers", check_bootstrap_servers(c.kafka.bootstrap_servers));
   if (c.kafka.client_id.empty()) v.check("kafka.client_id", "must not be empty");
   v.between("kafka.request_timeout", c.kafka.request_timeout, kMinInterval, kMaxRequestTimeout);
+  if (c.kafka.statistics_interval != Duration::zero()) {  // 0 = off
+    v.between("kafka.statistics_interval", c.kafka.statistics_interval, 1s, 24h);
+  }
   for (PropertyProblem& problem : check_kafka_properties(c.kafka)) {
     v.check(problem.key_path, std::move(problem.message));
   }

@@ -78,6 +78,7 @@ void BrokerCollector::ensure_client() {
   if (client_) return;
   auto properties = kafka::watermark_consumer_properties();
   for (const auto& [key, value] : options_.extra_properties) properties[key] = value;
+  properties.merge(kafka::statistics_properties(kafka_));  // polled every cycle; extras win
   client_ = kafka::make_client(kafka_, kafka::ClientKind::consumer, properties, "brokers",
                                failure_note_);
 }

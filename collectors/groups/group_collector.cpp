@@ -131,6 +131,7 @@ void GroupCollector::ensure_client() {
   if (client_) return;
   auto properties = kafka::offset_fetch_consumer_properties(kafka_.client_id);
   for (const auto& [key, value] : options_.extra_properties) properties[key] = value;
+  properties.merge(kafka::statistics_properties(kafka_));  // polled every cycle; extras win
   client_ = kafka::make_client(kafka_, kafka::ClientKind::consumer, properties, "groups",
                                failure_note_);
 }

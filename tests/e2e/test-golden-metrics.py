@@ -26,7 +26,9 @@ VOLATILE = re.compile(
     r"kafka_sentinel_collector_last_success_timestamp_seconds|kafka_sentinel_collector_runs_total|"
     r"kafka_sentinel_collector_errors_total|kafka_sentinel_metrics_|"
     # how many times the clients have retried the unreachable bootstrap by now
-    r"kafka_sentinel_kafka_failures_total)")
+    r"kafka_sentinel_kafka_failures_total|"
+    # librdkafka's statistics of the clients: whether one came yet, its connection counts
+    r"kafka_sentinel_client_)")
 
 
 def stable(text):

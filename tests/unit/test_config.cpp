@@ -78,6 +78,7 @@ const std::vector<std::string> kAllKeys = {
     "kafka.bootstrap_servers",
     "kafka.client_id",
     "kafka.request_timeout",
+    "kafka.statistics_interval",
     "kafka.properties",
     "collectors.host.enabled",
     "collectors.host.interval",
@@ -905,4 +906,19 @@ TEST_CASE("probe options: values and every bad value named with its line", "[con
   CHECK(only_problem("probe:\n  enabled: maybe\n").starts_with("test.yaml:2: probe.enabled:"));
   CHECK(only_problem("probe:\n  intervall: 1s\n") ==
         "test.yaml:2: probe.intervall: unknown key \"intervall\" (did you mean \"interval\"?)");
+}
+
+TEST_CASE("kafka.statistics_interval: 0 turns statistics off, else 1s to 24h", "[config]") {
+  const LoadResult off = load("kafka:\n  statistics_interval: 0s\n");
+  REQUIRE(off.problems.empty());
+  CHECK(off.config.kafka.statistics_interval == std::chrono::milliseconds(0));
+  const LoadResult set = load("kafka:\n  statistics_interval: 2m\n");
+  REQUIRE(set.problems.empty());
+  CHECK(set.config.kafka.statistics_interval == std::chrono::minutes(2));
+  CHECK(only_problem("kafka:\n  statistics_interval: 500ms\n") ==
+        "test.yaml:2: kafka.statistics_interval: must be between 1s and 1d, got 500ms");
+  CHECK(only_problem("kafka:\n  statistics_interval: 2d\n") ==
+        "test.yaml:2: kafka.statistics_interval: must be between 1s and 1d, got 2d");
+  CHECK(only_problem("kafka:\n  statistics_interval: often\n") ==
+        "test.yaml:2: kafka.statistics_interval: expected a duration like \"15s\", got \"often\"");
 }
