@@ -1,9 +1,11 @@
 #include "agent/agent.hpp"
 
 #include <signal.h>
+#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "agent/builtin_modules.hpp"
+#include "agent/burrow_routes.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_endpoint.hpp"
@@ -86,6 +88,9 @@ Agent::Agent(const Config& config)
                  kCollectorStopBudget),
       http_(config.http, metrics_, [this] { return scheduler_.statuses(); }) {
   add_modules();
+  http_.add_route_set([handler = burrow_handler(config_, snapshots_)](httplib::Server& server) {
+    server.Get(R"(/v3/.*)", handler);
+  });
   parts_.add(http_);
   add_events();
   parts_.add(scheduler_);

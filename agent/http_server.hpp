@@ -1,4 +1,4 @@
-// The agent's HTTP endpoints: /metrics, /healthz, /readyz and an index at /. A Part
+// The agent's HTTP endpoints: /metrics, /healthz, /readyz and the status page at /. A Part
 // (core/lifecycle.hpp): start() reads the web config (TLS, basic auth: agent/web_config.hpp)
 // and binds, so a bad web config or a port in use fails the agent's startup.
 #pragma once
@@ -53,6 +53,10 @@ class HttpServer final : public Part {
   // Waits for the requests in progress (not bounded by the deadline: they are short).
   bool stop(Deadline deadline) override;
   int bound_port() const { return port_; }
+  // More endpoints (Burrow's API, ...): `add` registers its routes when the server is made,
+  // behind the same refusal, authentication and TLS as the others. Call before start().
+  using RouteSet = std::function<void(httplib::Server&)>;
+  void add_route_set(RouteSet add) { route_sets_.push_back(std::move(add)); }
   // The workers of the running server (tests watch connections queue and get refused).
   WorkerPool::Stats pool_stats() const;
 
@@ -68,6 +72,7 @@ class HttpServer final : public Part {
   MetricsEndpoint& metrics_;
   StatusSource statuses_;
   HttpServerTuning tuning_;
+  std::vector<RouteSet> route_sets_;
   std::unique_ptr<web::CertificateReloader> certificates_;  // with TLS only
   std::unique_ptr<web::BasicAuth> auth_;                    // with basic_auth_users only
   std::unique_ptr<WorkerPool> pool_;

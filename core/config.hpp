@@ -176,6 +176,14 @@ struct FleetConfig {
   bool operator==(const FleetConfig&) const = default;
 };
 
+// Burrow's v3 HTTP API (docs/api-burrow.md): the agent answers for one cluster, under this
+// name (Burrow's cluster module name, the {cluster} of /v3/kafka/{cluster}/...).
+struct BurrowConfig {
+  std::string cluster = "local";
+
+  bool operator==(const BurrowConfig&) const = default;
+};
+
 struct Config {
   std::string source;  // file the config came from, "" for built-in defaults
   LogConfig log;
@@ -184,6 +192,7 @@ struct Config {
   CollectorsConfig collectors;
   EventsConfig events;
   FleetConfig fleet;
+  BurrowConfig burrow;
 
   bool operator==(const Config&) const = default;
 };

@@ -129,6 +129,7 @@ const std::vector<std::string> kAllKeys = {
     "fleet.session_timeout",
     "fleet.node_name",
     "fleet.broker_id",
+    "burrow.cluster",
 };
 
 }  // namespace
@@ -481,7 +482,7 @@ TEST_CASE("unknown keys are errors, with a suggestion when one is close", "[conf
         "enabled, interval, procfs, node_metrics)");
   CHECK(only_problem("metrics:\n  port: 1\n") ==
         "test.yaml:1: metrics: unknown key \"metrics\" (valid keys: log, http, kafka, collectors, "
-        "events, fleet)");
+        "events, fleet, burrow)");
   CHECK(only_problem("kafka:\n  security.protocol: SSL\n") ==
         "test.yaml:2: kafka.security.protocol: unknown key \"security.protocol\" (librdkafka "
         "properties go under kafka.properties)");
@@ -855,4 +856,22 @@ TEST_CASE("fleet: keys, defaults and range errors with their lines", "[config][f
         "test.yaml:2: fleet.session_timeout: expected a duration like \"15s\", got \"fast\"");
   CHECK(only_problem("fleet:\n  enabeld: true\n") ==
         "test.yaml:2: fleet.enabeld: unknown key \"enabeld\" (did you mean \"enabled\"?)");
+}
+
+TEST_CASE("burrow.cluster: a path segment of Burrow's URLs", "[config][burrow]") {
+  CHECK(ks::BurrowConfig{}.cluster == "local");
+  const LoadResult full = load("burrow:\n  cluster: prod-eu.1\n");
+  INFO(joined(full));
+  REQUIRE(full.ok());
+  CHECK(full.config.burrow.cluster == "prod-eu.1");
+
+  const std::string rule =
+      "must be 1 to 100 letters, digits, '-', '_' or '.' (a path segment of "
+      "/v3/kafka/{cluster}), got ";
+  CHECK(only_problem("burrow:\n  cluster: \"\"\n") == "test.yaml:2: burrow.cluster: " + rule + "\"\"");
+  CHECK(only_problem("burrow:\n  cluster: a/b\n") == "test.yaml:2: burrow.cluster: " + rule + "\"a/b\"");
+  CHECK(only_problem("burrow:\n  cluster: " + std::string(101, 'x') + "\n") ==
+        "test.yaml:2: burrow.cluster: " + rule + "\"" + std::string(101, 'x') + "\"");
+  CHECK(only_problem("burrow:\n  clustre: x\n") ==
+        "test.yaml:2: burrow.clustre: unknown key \"clustre\" (did you mean \"cluster\"?)");
 }
