@@ -1,9 +1,10 @@
 #include "agent/agent.hpp"
 
 #include <signal.h>
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/api_router.hpp"
+#include "agent/api_routes.hpp"
 #include "agent/builtin_modules.hpp"
 #include "agent/burrow_routes.hpp"
 #include "agent/http_server.hpp"
@@ -63,6 +64,8 @@ class Agent {
   void add_events();
   void add_fleet();
   fleet::Coordinator::OnChange on_fleet_change();
+  ApiSources api_sources();
+  nlohmann::ordered_json agents_json() const;
 
   const Config& config_;
   SelfMetrics self_metrics_;
@@ -75,6 +78,7 @@ class Agent {
   std::unique_ptr<fleet::Coordinator> coordinator_;
   std::unique_ptr<fleet::CoordinatorPart> fleet_;
   HttpServer http_;
+  std::unique_ptr<ApiRouter> api_;
   PartList parts_;
 };
 
@@ -88,9 +92,9 @@ Agent::Agent(const Config& config)
                  kCollectorStopBudget),
       http_(config.http, metrics_, [this] { return scheduler_.statuses(); }) {
   add_modules();
-  http_.add_route_set([handler = burrow_handler(config_, snapshots_)](httplib::Server& server) {
-    server.Get(R"(/v3/.*)", handler);
-  });
+  api_ = std::make_unique<ApiRouter>(api_sources());
+  http_.add_prefix_route("/api/", api_handler(*api_));
+  http_.add_prefix_route("/v3/", burrow_handler(config_, snapshots_));
   parts_.add(http_);
   add_events();
   parts_.add(scheduler_);
@@ -163,6 +167,41 @@ fleet::Coordinator::OnChange Agent::on_fleet_change() {
     had_shards = owned.count();
     if (events_) events_->notify();  // hand conditions over / take them over now
   };
+}
+
+// The JSON API reads the snapshots, and in a fleet what this agent owns.
+ApiSources Agent::api_sources() {
+  ApiSources sources;
+  sources.snapshots = &snapshots_;
+  if (config_.fleet.enabled) sources.ownership = [this] { return ownership_.view(); };
+  sources.agents = [this] { return agents_json(); };
+  sources.events_enabled = config_.events.enabled;
+  return sources;
+}
+
+// This agent and its roles; in a fleet, its coordinator's view of the fleet's group.
+nlohmann::ordered_json Agent::agents_json() const {
+  const fleet::OwnedShards owned = ownership_.view();
+  nlohmann::ordered_json self{{"node", fleet::node_name(config_.fleet)},
+                              {"fleet_enabled", config_.fleet.enabled},
+                              {"leader", owned.leader()},
+                              {"owns_everything", owned.everything}};
+  if (coordinator_) {
+    const fleet::CoordinatorStatus st = coordinator_->status();
+    self["fleet"] = {{"group", st.group},          {"state", st.state},
+                     {"partitions", st.partitions}, {"assigned_partitions", st.assigned},
+                     {"lease_valid", st.lease_valid},
+                     {"members", st.members < 0 ? nlohmann::ordered_json(nullptr)
+                                                : nlohmann::ordered_json(st.members)}};
+  }
+  nlohmann::ordered_json roles = nlohmann::ordered_json::object();
+  for (const auto& [name, role] : roles_) {
+    const bool held = role == FleetRole::every_agent || (role == FleetRole::leader && owned.leader()) ||
+                      (role == FleetRole::group_shards && (owned.everything || owned.count() > 0));
+    roles[name] = held;
+  }
+  self["collectors_active"] = std::move(roles);
+  return {{"agents", nlohmann::ordered_json::array({std::move(self)})}};
 }
 
 void wait_for_termination(const sigset_t& signals) {

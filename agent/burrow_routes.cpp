@@ -55,9 +55,15 @@ burrow::ClusterModule cluster_module(const Config& config) {
 
 }  // namespace
 
-BurrowHandler burrow_handler(const Config& config, const Snapshots& snapshots) {
+HttpServer::PrefixHandler burrow_handler(const Config& config, const Snapshots& snapshots) {
   return [&config, &snapshots, module = cluster_module(config), host = host_name()](
              const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "GET" && req.method != "HEAD") {  // Burrow's DELETEs are not served
+      res.status = 405;
+      res.set_header("Allow", "GET");
+      res.set_content("Method Not Allowed\n", "text/plain; charset=utf-8");
+      return;
+    }
     const burrow::Sources sources{config.burrow.cluster, module, snapshots.cluster.get(),
                                   snapshots.groups.get()};
     const burrow::Answer answer = burrow::answer(sources, req.path, host);

@@ -2,16 +2,14 @@
 // snapshots (exporters/burrow/): never waiting on Kafka.
 #pragma once
 
-#include <functional>
-
 #include "agent/http_server.hpp"
 #include "core/config.hpp"
 #include "core/snapshots.hpp"
 
 namespace ks {
 
-// The handler of every path under /v3/. `config` and `snapshots` outlive the server.
-using BurrowHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
-BurrowHandler burrow_handler(const Config& config, const Snapshots& snapshots);
+// The handler of every path under /v3/ (HttpServer::add_prefix_route). `config` and
+// `snapshots` outlive the server.
+HttpServer::PrefixHandler burrow_handler(const Config& config, const Snapshots& snapshots);
 
 }  // namespace ks

@@ -1,5 +1,7 @@
 #include "agent/cli.hpp"
 
+#include <set>
+
 namespace ks {
 
 std::string usage_text() {
@@ -12,6 +14,9 @@ Usage:
   kafka-sentinel check-config FILE
   kafka-sentinel events [--follow] [--type GLOB] [--json] [--config FILE]
                         [--bootstrap-servers HOST:PORT,...]
+  kafka-sentinel lag [--group G | --all] [--sort lag|seconds] [--json] [--url URL]...
+                     [--config FILE]
+  kafka-sentinel status [--json] [--url URL]... [--config FILE]
   kafka-sentinel --version
   kafka-sentinel --help
 
@@ -25,6 +30,15 @@ Commands:
                  printing new ones until interrupted; --type GLOB keeps the types that
                  match ("broker.*", "*.down"); --json prints the raw CloudEvents, one per
                  line.
+  lag            ask a running agent for its consumer groups' lag: group, topic,
+                 partition, current offset, log end offset, lag, lag in seconds, status,
+                 catch-up time (--all, the default: every group). --sort lag|seconds puts
+                 the highest first; --json prints the API's JSON. --url (default: from
+                 http.listen, http://127.0.0.1:9742) may be given once per agent of a
+                 fleet. Exit 0 healthy, 1 a group in ERR or not found, 3 no agent answered.
+  status         the cluster, its brokers and the firing health conditions from a running
+                 agent. Exit 0 healthy, 1 unhealthy (a broker down, offline partitions,
+                 the agent not ready, a critical condition), 3 no agent answered.
 
 Options (override the config file):
   --config FILE              YAML configuration (see config/kafka-sentinel.yaml)
@@ -46,6 +60,10 @@ std::size_t parse_command(const std::vector<std::string>& args, CliParse& parse)
   if (args[0] == "run") return 1;
   if (args[0] == "events") {
     o.command = CliOptions::Command::events;
+    return 1;
+  }
+  if (args[0] == "lag" || args[0] == "status") {
+    o.command = args[0] == "lag" ? CliOptions::Command::lag : CliOptions::Command::status;
     return 1;
   }
   if (args[0] != "check-config") return 0;
@@ -89,6 +107,9 @@ class OptionParser {
     if (arg == "--log-level") return value_of(arg, o_.log_level);
     if (arg == "--web.config.file") return value_of(arg, o_.web_config_file);
     if (o_.command == CliOptions::Command::events) return events_flag(arg);
+    if (o_.command == CliOptions::Command::lag || o_.command == CliOptions::Command::status) {
+      return client_flag(arg);
+    }
     return unknown(arg);
   }
 
@@ -125,6 +146,16 @@ class OptionParser {
     if (!value_of(arg, glob)) return false;
     o_.rest.push_back(arg);
     o_.rest.push_back(*glob);
+    return true;
+  }
+  // `lag` and `status` check their own flags (agent/client_commands.hpp); a flag's value
+  // is the next argument, kept with it.
+  bool client_flag(const std::string& arg) {
+    static const std::set<std::string> with_value = {"--url", "--group", "--sort"};
+    if (!arg.starts_with("--")) return unknown(arg);
+    o_.rest.push_back(arg);
+    ++i_;
+    if (with_value.contains(arg) && i_ < args_.size()) o_.rest.push_back(args_[i_++]);
     return true;
   }
   bool unknown(const std::string& arg) {

@@ -172,7 +172,6 @@ void HttpServer::add_routes() {
     res.status = ready ? 200 : 503;
     res.set_content(body, "application/json");
   });
-  for (const RouteSet& add : route_sets_) add(*server_);
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     const std::string_view page = status_page_html();
     res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
@@ -189,12 +188,24 @@ bool HttpServer::answered_before_routing(const httplib::Request& req, httplib::R
   }
   // Others wait for a worker: this connection gives its worker up after this response.
   if (pool_->has_waiting()) close_after_response(req);
-  if (!auth_ || (config_.healthz_without_auth && req.path == "/healthz")) return false;
-  if (auth_->allows(req.get_header_value("Authorization"))) return false;
-  res.status = 401;
-  res.set_header("WWW-Authenticate", "Basic realm=\"kafka-sentinel\"");
-  res.set_content("Unauthorized\n", "text/plain");
-  return true;
+  if (config_.healthz_without_auth && req.path == "/healthz") return false;
+  if (auth_ && !auth_->allows(req.get_header_value("Authorization"))) {
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Basic realm=\"kafka-sentinel\"");
+    res.set_content("Unauthorized\n", "text/plain");
+    return true;
+  }
+  for (const auto& [prefix, handler] : prefix_routes_) {
+    if (req.path.starts_with(prefix)) {
+      handler(req, res);
+      return true;
+    }
+  }
+  return false;
+}
+
+void HttpServer::add_prefix_route(std::string prefix, PrefixHandler handler) {
+  prefix_routes_.emplace_back(std::move(prefix), std::move(handler));
 }
 
 // The cached body of the latest render, gzip'd or plain as the scraper asks.

@@ -53,10 +53,11 @@ class HttpServer final : public Part {
   // Waits for the requests in progress (not bounded by the deadline: they are short).
   bool stop(Deadline deadline) override;
   int bound_port() const { return port_; }
-  // More endpoints (Burrow's API, ...): `add` registers its routes when the server is made,
-  // behind the same refusal, authentication and TLS as the others. Call before start().
-  using RouteSet = std::function<void(httplib::Server&)>;
-  void add_route_set(RouteSet add) { route_sets_.push_back(std::move(add)); }
+  // Every request whose path starts with `prefix` goes to `handler` (after basic
+  // authentication, before httplib's routes, whose regexes a long path makes recurse
+  // deeply). Before start().
+  using PrefixHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  void add_prefix_route(std::string prefix, PrefixHandler handler);
   // The workers of the running server (tests watch connections queue and get refused).
   WorkerPool::Stats pool_stats() const;
 
@@ -72,7 +73,6 @@ class HttpServer final : public Part {
   MetricsEndpoint& metrics_;
   StatusSource statuses_;
   HttpServerTuning tuning_;
-  std::vector<RouteSet> route_sets_;
   std::unique_ptr<web::CertificateReloader> certificates_;  // with TLS only
   std::unique_ptr<web::BasicAuth> auth_;                    // with basic_auth_users only
   std::unique_ptr<WorkerPool> pool_;
@@ -81,6 +81,7 @@ class HttpServer final : public Part {
   bool stop_requested_ = false;  // by the thread that owns the server
   int port_ = 0;
   int listener_ = -1;  // the listening socket, owned by server_
+  std::vector<std::pair<std::string, PrefixHandler>> prefix_routes_;
 };
 
 // JSON body of /readyz; `ready` is set to whether every collector has succeeded once.

@@ -5,6 +5,7 @@
 #include "agent/agent.hpp"
 #include "agent/allocator_tuning.hpp"
 #include "agent/cli.hpp"
+#include "agent/client_commands.hpp"
 #include "agent/config/config_loader.hpp"
 #include "events/events_command.hpp"
 #include "kafka/version.hpp"
@@ -17,6 +18,20 @@ constexpr int kExitConfigError = 2;
 int print_problems(const std::vector<ks::config::ConfigProblem>& problems) {
   for (const auto& problem : problems) std::cerr << problem.to_string() << "\n";
   return kExitConfigError;
+}
+
+// `lag` and `status`: a client of the agent at --url, by default the one http.listen names.
+int run_client_command(const ks::CliOptions& options, const ks::Config& config) {
+  const bool lag = options.command == ks::CliOptions::Command::lag;
+  ks::ClientCommandOptions client;
+  if (const std::string problem = ks::parse_client_arguments(options.rest, lag, client);
+      !problem.empty()) {
+    std::cerr << "kafka-sentinel: " << problem << "\n\n" << ks::usage_text();
+    return ks::kExitUsage;
+  }
+  if (client.urls.empty()) client.urls.push_back(ks::default_agent_url(config.http));
+  return lag ? ks::run_lag_command(client, std::cout, std::cerr)
+             : ks::run_status_command(client, std::cout, std::cerr);
 }
 
 }  // namespace
@@ -46,6 +61,8 @@ int main(int argc, char** argv) {
     }
     case ks::CliOptions::Command::run:
     case ks::CliOptions::Command::events:
+    case ks::CliOptions::Command::lag:
+    case ks::CliOptions::Command::status:
       break;
   }
 
@@ -65,6 +82,10 @@ int main(int argc, char** argv) {
       return kExitConfigError;
     }
     return ks::events::run_events_command(loaded.config, events, std::cout, std::cerr);
+  }
+  if (options.command == ks::CliOptions::Command::lag ||
+      options.command == ks::CliOptions::Command::status) {
+    return run_client_command(options, loaded.config);
   }
   return ks::run_agent(loaded.config);
 }

@@ -41,8 +41,8 @@ struct GroupPartitionLag {
   LagStatus status = LagStatus::notfound;
   // The status window: its oldest and newest commits and how many it holds (of
   // GroupsSnapshot::status_window); Burrow's `complete` is their ratio.
-  CommitSeen first_commit;
-  CommitSeen last_commit;
+  CommitSeen first_commit{};
+  CommitSeen last_commit{};
   std::uint16_t window_commits = 0;
 
   bool has_lag() const { return lag >= 0; }

@@ -4,6 +4,7 @@
 
 #include "core/cluster_snapshot.hpp"
 #include "core/groups_snapshot.hpp"
+#include "core/health_events_snapshot.hpp"
 #include "core/host_snapshot.hpp"
 #include "core/latest.hpp"
 
@@ -13,6 +14,8 @@ struct Snapshots {
   Latest<HostSnapshot> host;
   Latest<ClusterSnapshot> cluster;
   Latest<GroupsSnapshot> groups;
+  // Written by the events pipeline (when events.enabled), not by a collector.
+  Latest<HealthEventsSnapshot> health;
 };
 
 }  // namespace ks

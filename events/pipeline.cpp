@@ -287,6 +287,16 @@ void EventsPipeline::evaluate_once() {
     }
   }
   emit(std::move(events));
+  publish_health();
+}
+
+// For readers off this thread (the JSON API): the firing conditions and recent transitions.
+void EventsPipeline::publish_health() {
+  auto health = std::make_shared<HealthEventsSnapshot>();
+  health->taken_at = std::chrono::system_clock::now();
+  health->firing = evaluator_.firing();
+  health->recent.assign(recent_.begin(), recent_.end());
+  snapshots_.health.publish(std::move(health));
 }
 
 void EventsPipeline::emit(std::vector<HealthEvent> events) {
@@ -326,6 +336,8 @@ void EventsPipeline::emit(std::vector<HealthEvent> events) {
   for (const HealthEvent& e : events) {
     spdlog::info("{}", log_line(e));
     metrics_.count(e.type, state_name(e.state), "spooled");
+    recent_.push_back(e);
+    if (recent_.size() > kRecentHealthEvents) recent_.pop_front();
   }
   for (const SpoolRecord& r : appended.dropped) {
     const ParsedEvent parsed = parse_cloudevent(r.value);

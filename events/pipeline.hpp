@@ -10,6 +10,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -82,6 +83,8 @@ class EventsPipeline {
   std::map<std::string, Seen> collectors_seen_;
   // Events the spool could not take (disk full, I/O error): retried on the next cycle.
   std::vector<HealthEvent> unspooled_;
+  std::deque<HealthEvent> recent_;  // the last transitions spooled, for snapshots_.health
+  void publish_health();
   std::mutex wake_mutex_;
   std::condition_variable_any wake_;
   bool pending_wake_ = false;

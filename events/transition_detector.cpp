@@ -153,6 +153,7 @@ void TransitionDetector::observe_condition(Domain domain, Hysteresis hysteresis,
   }
   Condition& c = it->second;
   c.base = obs.event;
+  c.base.summary = obs.firing_summary;  // the firing conditions' listing (firing()) shows it
   if (c.firing) {
     c.streak = 0;  // a clear streak is broken
     return;
@@ -618,8 +619,8 @@ std::size_t TransitionDetector::firing_count() const {
       conditions_.begin(), conditions_.end(), [](const auto& kv) { return kv.second.firing; }));
 }
 
-nlohmann::json TransitionDetector::save_state() const {
-  nlohmann::json firing = nlohmann::json::array();
+std::vector<HealthEvent> TransitionDetector::firing() const {
+  std::vector<HealthEvent> out;
   for (const auto& [key, c] : conditions_) {
     if (!c.firing) continue;
     HealthEvent fired = c.base;
@@ -628,6 +629,14 @@ nlohmann::json TransitionDetector::save_state() const {
     fired.state = EventState::firing;
     if (fired.source.empty()) fired.source = source();
     if (fired.time == TimePoint{}) fired.time = c.fired_since;
+    out.push_back(std::move(fired));
+  }
+  return out;
+}
+
+nlohmann::json TransitionDetector::save_state() const {
+  nlohmann::json firing = nlohmann::json::array();
+  for (const HealthEvent& fired : this->firing()) {
     firing.push_back(nlohmann::json::parse(to_cloudevent(fired)));
   }
   return {{"version", 1}, {"cluster_label", cluster_label_}, {"firing", std::move(firing)}};

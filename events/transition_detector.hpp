@@ -86,6 +86,8 @@ class TransitionDetector {
   std::size_t forget(const std::function<bool(const HealthEvent&)>& which);
 
   std::size_t firing_count() const;
+  // The conditions firing now, each as its firing event (id, since, observed values).
+  std::vector<HealthEvent> firing() const;
 
  private:
   // What one cycle says about one condition.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: benchmark programs print figures; none of them is a test.
 #
-# 1. /metrics render of synthetic snapshots (no Kafka).
+# 1. /metrics render of synthetic snapshots (no Kafka); the JSON API's /api/v1/groups at
+#    2,000 groups x 10 partitions: render, cached answers, /metrics beside an API reader.
 # 2. Broker-metadata cycle on a local 3-node cluster: 200 topics x 10 partitions, RF 3; then
 #    1,000 topics x 10 partitions, RF 1 (to keep the local cluster light). Cost should grow
 #    linearly with partitions; requests should follow brokers, not partitions.
@@ -42,6 +43,8 @@ trap cleanup EXIT
 render_section() {
   echo "== /metrics render (synthetic snapshots)"
   "$build/bench/bench_render"
+  echo "== JSON API at 2,000 groups x 10 partitions (synthetic snapshots, real HTTP server)"
+  "$build/bench/bench_api"
 }
 
 brokers_section() {

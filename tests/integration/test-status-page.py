@@ -5,14 +5,15 @@ A producer writes 30 msgs/s to a 3-partition topic replicated 3 times; `page-lag
 consumes 3 msgs/s (its lag grows), `page-keeping-up` keeps up. Node 3 is stopped. The page,
 refreshing every second, must then show: broker 3 down (the others up), CRITICAL health,
 the lagging group on top with a WARN or ERR status and a lag-history chart that grows with
-refreshes, the topic under-replicated among the topics with problems, the endpoint index
-below; no console message at warning level or above, no uncaught exception, no request
+refreshes, the topic under-replicated among the topics with problems, the broker-down condition firing
+(events enabled), the endpoint index below; no console message at warning level or above, no uncaught exception, no request
 leaving the agent. The same at a phone's width (390 px) with nothing wider than the screen.
 Screenshots (laptop and phone) are saved to BUILD_DIR/test-artifacts/status-page/.
 ~2-3 min (three Kafka nodes start).
 """
 import os
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from kschromium import Chromium, chromium_binary, need_websocket  # noqa: E402
@@ -41,6 +42,7 @@ READ_PAGE = """(() => {
     endpointsBelow: document.getElementById('endpoints-section').getBoundingClientRect().top >
                     document.getElementById('groups-section').getBoundingClientRect().top,
     endpoints: document.getElementById('endpoints').textContent,
+    conditions: document.getElementById('conditions').textContent,
     overflow: document.documentElement.scrollWidth - window.innerWidth,
   };
 })()"""
@@ -50,7 +52,8 @@ def page_shows_trouble(browser):
     p = browser.evaluate(READ_PAGE)
     states = {r[0]: r[1] for r in p["brokers"] if len(r) > 1}
     ready = (states.get("3") == "down" and p["groups"] and p["groups"][0][0] == LAGGING
-             and p["groups"][0][1] in ("WARN", "ERR") and any(r[0] == TOPIC for r in p["topics"]))
+             and p["groups"][0][1] in ("WARN", "ERR") and any(r[0] == TOPIC for r in p["topics"])
+             and "broker 3" in p["conditions"])
     return p if ready else None
 
 
@@ -64,6 +67,7 @@ def check_page(browser, p, label):
     check(p["groups"][0][1] in ("WARN", "ERR"), f"{label}: its status {p['groups'][0][1]}")
     topic = next((r for r in p["topics"] if r[0] == TOPIC), None)
     check(topic is not None and topic[3] not in ("0", ""), f"{label}: {TOPIC} under-replicated ({topic})")
+    check("broker 3" in p["conditions"], f"{label}: the broker-down condition firing ({p['conditions'][:200]!r})")
     check(p["endpointsBelow"] and "/metrics" in p["endpoints"] and "/v3/kafka" in p["endpoints"],
           f"{label}: the endpoint index below the groups")
     check(p["overflow"] <= 0, f"{label}: nothing wider than the window ({p['overflow']} px over)")
@@ -114,7 +118,14 @@ def main():
     for group, rate in ((LAGGING, "3"), (KEEPING_UP, "1000")):
         start_loadgen("consume", "--bootstrap", b, "--group", group, "--topics", TOPIC,
                       "--rate", rate, "--commit-interval-ms", "500", "--status-interval", "0")
+    spool = tempfile.mkdtemp(prefix="ks-page-spool-")
     agent = Agent(f"""
+events:
+  enabled: true
+  spool:
+    dir: {spool}
+  hysteresis:
+    fire_cycles: 1
 kafka:
   bootstrap_servers: "{b}"
 collectors:

@@ -1,0 +1,105 @@
+// `kafka-sentinel lag` (agent/client_commands.hpp).
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "agent/api_client.hpp"
+#include "agent/client_commands.hpp"
+
+namespace ks {
+namespace {
+
+using json = nlohmann::json;
+
+// The answer's JSON, or null when it is not JSON (not the agent's API), said on `err`.
+json parsed(const std::string& url, const ApiAnswer& answer, std::ostream& err) {
+  if (!answer.reached) {
+    err << "kafka-sentinel: " << url << ": " << answer.problem << "\n";
+    return nullptr;
+  }
+  json body = json::parse(answer.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    err << "kafka-sentinel: " << url << ": HTTP " << answer.status
+        << ", not an answer of the JSON API\n";
+    return nullptr;
+  }
+  return body;
+}
+
+// Prints the groups' rows (or `shown` as JSON); unhealthy when a group is in ERR.
+int print_lag(const ClientCommandOptions& options, const json& groups, const json& shown,
+              std::ostream& out, std::ostream& err) {
+  std::vector<LagRow> rows;
+  std::vector<std::string> in_error;
+  for (const json& g : groups) {
+    append_lag_rows(g, rows);
+    if (g.value("status", "") == "ERR") in_error.push_back(g.value("group", ""));
+  }
+  if (options.json) {
+    out << shown.dump(2) << "\n";
+  } else {
+    sort_lag_rows(rows, options.sort);
+    out << render_lag_table(rows);
+    err << fmt::format("{} groups, {} partitions; snapshot {}s old\n", groups.size(), rows.size(),
+                       shown.value("snapshot_age_seconds", 0.0));
+  }
+  if (in_error.empty()) return 0;
+  err << "unhealthy: " << in_error.size() << " group(s) in ERR: " << fmt::format("{}", fmt::join(in_error, ", "))
+      << "\n";
+  return kExitUnhealthy;
+}
+
+// One group: from the first agent that answers for it (in a fleet, the owner of its shard).
+int lag_of_group(const ClientCommandOptions& options, std::ostream& out, std::ostream& err) {
+  const std::string target = "/api/v1/groups/" + percent_encode(*options.group);
+  bool not_found = false;
+  for (const std::string& url : options.urls) {
+    const json body = parsed(url, api_get(url, target), err);
+    if (body.is_null()) continue;
+    if (body.contains("group") && !body.contains("error")) {
+      return print_lag(options, json::array({body}), body, out, err);
+    }
+    const std::string problem = body.value("error", "no answer");
+    if (body.value("owned_here", true)) {
+      err << "kafka-sentinel: " << url << ": " << problem << "\n";
+      not_found = not_found || body.value("status", 0) == 404;
+      continue;
+    }
+    err << "kafka-sentinel: " << url << ": " << problem << " (fleet shard "
+        << body.value("fleet_shard", -1) << ")"
+        << (&url == &options.urls.back() ? "; give its owner's --url\n" : "; asking the next agent\n");
+  }
+  return not_found ? kExitUnhealthy : kExitUnreachable;
+}
+
+// Every group of every agent asked (in a fleet each answers for its own shards).
+int lag_of_all(const ClientCommandOptions& options, std::ostream& out, std::ostream& err) {
+  json groups = json::array();
+  json first;
+  bool failed = false;
+  for (const std::string& url : options.urls) {
+    const json body = parsed(url, api_get(url, "/api/v1/groups?partitions=true"), err);
+    if (body.is_null() || !body.contains("groups")) {
+      if (!body.is_null()) err << "kafka-sentinel: " << url << ": " << body.value("error", "no groups") << "\n";
+      failed = true;
+      continue;
+    }
+    if (first.is_null()) first = body;
+    for (const json& g : body["groups"]) groups.push_back(g);
+  }
+  if (first.is_null()) return kExitUnreachable;
+  const json shown = options.urls.size() == 1
+                         ? first
+                         : json{{"snapshot_age_seconds", first.value("snapshot_age_seconds", 0.0)},
+                                {"groups", groups}};
+  const int code = print_lag(options, groups, shown, out, err);
+  return failed ? kExitUnreachable : code;
+}
+
+}  // namespace
+
+int run_lag_command(const ClientCommandOptions& options, std::ostream& out, std::ostream& err) {
+  return options.group ? lag_of_group(options, out, err) : lag_of_all(options, out, err);
+}
+
+}  // namespace ks

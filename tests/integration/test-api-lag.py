@@ -1,0 +1,219 @@
+"""The JSON API and the `lag` and `status` commands on a real Kafka (docs/api.md).
+
+One 1-node cluster; topic api-t (3 partitions, 600 messages); group api-lagging committed
+behind the end (no live member: Empty, lag > events threshold) and group api-done at the end.
+Checked:
+  - /api/v1/groups/api-lagging: current offset, log end offset and lag of every partition
+    equal `kafka-consumer-groups --describe`; every answer has snapshot_age_seconds;
+  - `kafka-sentinel lag --group api-lagging` prints the same numbers, its --json is the API's
+    JSON, `lag --all --sort lag` puts the highest lag first; exit codes (a group in ERR: 1);
+  - unknown group/topic: 404 with a JSON error; malformed topic name and parameter: 400;
+  - /api/v1/cluster, topics, agents and events (the lagging group's lag condition fires);
+  - `status` exits 0 while the broker is up, 1 once it is stopped (cluster unreachable),
+    `lag` and `status` exit 3 once the agent is stopped.
+With KS_API_EXAMPLES=DIR, every endpoint's answer is written there (docs/api.md's examples).
+~40-60 s on a busy 2-core machine (most of it Kafka's start and its tools' JVMs).
+"""
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from ksharness import AGENT, Agent, KafkaCluster, check, finish, http_get, log, wait_until  # noqa: E402
+from kskafkatools import describe_groups  # noqa: E402
+from ksloadgen import loadgen  # noqa: E402
+
+TOPIC, LAGGING, DONE = "api-t", "api-lagging", "api-done"
+COMMITTED = {0: 10, 1: 25, 2: 40}
+
+
+def agent_config(bootstrap, work):
+    return f"""
+kafka:
+  bootstrap_servers: "{bootstrap}"
+collectors:
+  host:
+    enabled: false
+  brokers:
+    interval: 1s
+  groups:
+    interval: 1s
+events:
+  enabled: true
+  partitions: 1
+  replication_factor: 1
+  node_name: api-node
+  spool:
+    dir: {work}/spool
+  hysteresis:
+    fire_cycles: 2
+    resolve_cycles: 2
+  groups:
+    lag_messages: 50
+"""
+
+
+def api(agent, path):
+    status, body, _ = http_get(agent.url + path)
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, None
+
+
+def cli(*args):
+    r = subprocess.run([AGENT, *args], capture_output=True, text=True, timeout=30)
+    return r.returncode, r.stdout, r.stderr
+
+
+def save_example(name, text):
+    folder = os.environ.get("KS_API_EXAMPLES")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(text)
+
+
+def table_rows(text):
+    """{(group, topic, partition): (current, log end, lag)} of the lag command's table."""
+    rows = {}
+    for line in text.splitlines()[1:]:
+        f = line.split()
+        rows[(f[0], f[1], int(f[2]))] = tuple(None if v == "-" else int(v) for v in f[3:6])
+    return rows
+
+
+def api_rows(group_json):
+    return {(group_json["group"], t["topic"], p["partition"]):
+            (p["current_offset"], p["log_end_offset"], p["lag"])
+            for t in group_json["topics"] for p in t["partitions"]}
+
+
+def setup(kafka):
+    b = kafka.bootstrap
+    loadgen("create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:3:1", timeout=60)
+    loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--count", "600", "--rate", "0",
+            timeout=120)
+    ends = {p: e for (t, p), e in
+            __import__("kskafkatools").get_offsets(kafka, TOPIC).items()}
+    loadgen("commit", "--bootstrap", b, "--group", LAGGING, "--topic", TOPIC, "--offsets",
+            ",".join(f"{p}:{o}" for p, o in COMMITTED.items()), timeout=60, attempts=10)
+    loadgen("commit", "--bootstrap", b, "--group", DONE, "--topic", TOPIC, "--offsets",
+            ",".join(f"{p}:{e}" for p, e in ends.items()), timeout=60, attempts=10)
+    return ends
+
+
+def check_lag(kafka, agent, ends):
+    ready = wait_until(lambda: (api(agent, f"/api/v1/groups/{LAGGING}")[1] or {}).get("lag") ==
+                       sum(ends[p] - o for p, o in COMMITTED.items()) or None, 60, 0.5, "lag known")
+    check(ready, "the API has the lagging group's lag")
+    status, group = api(agent, f"/api/v1/groups/{LAGGING}")
+    tool = {k: v for k, v in describe_groups(kafka, "--group", LAGGING).items()}
+    check(status == 200 and api_rows(group) == tool,
+          f"API lag equals kafka-consumer-groups --describe ({api_rows(group)} vs {tool})")
+    check(isinstance(group.get("snapshot_age_seconds"), (int, float)) and
+          0 <= group["snapshot_age_seconds"] < 30, f"snapshot age {group.get('snapshot_age_seconds')}")
+    save_example("group.json", json.dumps(group, indent=2))
+
+    code, table, err = cli("lag", "--url", agent.url, "--group", LAGGING)
+    check(code in (0, 1) and table_rows(table) == api_rows(group),
+          f"lag --group table equals the API (exit {code}): {table_rows(table)}")
+    check(code == (1 if group["status"] == "ERR" else 0),
+          f"lag exits {code} for a group in {group['status']}")
+    code_json, out_json, _ = cli("lag", "--url", agent.url, "--group", LAGGING, "--json")
+    shown = json.loads(out_json)
+    check(code_json == code and api_rows(shown) == api_rows(group) and shown["group"] == LAGGING,
+          "lag --json gives the API's JSON, the same numbers as the table")
+    code_all, table_all, err_all = cli("lag", "--url", agent.url, "--all", "--sort", "lag")
+    lags = [r[2] for r in table_rows(table_all).values()]
+    first = table_all.splitlines()[1].split()
+    check(first[0] == LAGGING and int(first[5]) == max(lags) and len(lags) == 6,
+          f"lag --all --sort lag: 6 rows, highest lag first ({first})")
+    save_example("lag-table.txt", table_all + err_all)
+    check(all(len(line) <= 120 for line in table_all.splitlines()), "the table fits 120 columns")
+
+
+def check_errors(agent):
+    status, body = api(agent, "/api/v1/groups/no-such-group")
+    check(status == 404 and body and body["group"] == "no-such-group" and "error" in body,
+          f"unknown group: 404 with a JSON error ({status} {body})")
+    save_example("error-404.json", json.dumps(body, indent=2))
+    status, body = api(agent, "/api/v1/topics/no-such-topic")
+    check(status == 404 and body and body["topic"] == "no-such-topic", f"unknown topic: 404 ({status})")
+    status, body = api(agent, "/api/v1/topics/" + urllib.parse.quote("bad name!"))
+    check(status == 400 and body and "not a valid Kafka topic name" in body["error"],
+          f"malformed topic name: 400 ({status} {body})")
+    status, body = api(agent, "/api/v1/groups?partitions=maybe")
+    check(status == 400 and body and "partitions" in body["error"], f"bad parameter: 400 ({status})")
+    save_example("error-400.json", json.dumps(body, indent=2))
+    status, body = api(agent, "/api/v1/groups/" + "%00" * 10)
+    check(status == 400 and body is not None, f"NUL in the path: 400 ({status})")
+
+
+def check_other_endpoints(agent, kafka):
+    status, cluster = api(agent, "/api/v1/cluster")
+    check(status == 200 and cluster["up"] and cluster["brokers_up"] == 1 and
+          cluster["brokers"][0]["port"] == int(kafka.bootstrap.rsplit(":", 1)[1]),
+          f"/api/v1/cluster: up, one broker up ({status})")
+    save_example("cluster.json", json.dumps(cluster, indent=2))
+    status, topics = api(agent, "/api/v1/topics")
+    names = [t["topic"] for t in topics["topics"]] if topics else []
+    check(status == 200 and TOPIC in names, f"/api/v1/topics lists {TOPIC}")
+    save_example("topics.json", json.dumps(topics, indent=2))
+    status, topic = api(agent, f"/api/v1/topics/{TOPIC}")
+    check(status == 200 and len(topic["partitions"]) == 3 and topic["partitions"][0]["isr"] == [1],
+          "/api/v1/topics/{topic}: 3 partitions with leader and ISR")
+    save_example("topic.json", json.dumps(topic, indent=2))
+    status, groups = api(agent, "/api/v1/groups")
+    check(status == 200 and {g["group"] for g in groups["groups"]} >= {LAGGING, DONE},
+          "/api/v1/groups lists both groups")
+    save_example("groups.json", json.dumps(groups, indent=2))
+    status, agents = api(agent, "/api/v1/agents")
+    check(status == 200 and agents["agents"][0]["node"] and agents["agents"][0]["leader"],
+          "/api/v1/agents: this agent, leader of itself")
+    save_example("agents.json", json.dumps(agents, indent=2))
+    fired = wait_until(lambda: any(e["subject"].startswith(f"group/{LAGGING}") for e in
+                                   (api(agent, "/api/v1/events")[1] or {}).get("firing", [])) or None,
+                       30, 0.5, "a lag condition firing")
+    check(fired, "/api/v1/events: the lagging group's condition is firing")
+    save_example("events.json", json.dumps(api(agent, "/api/v1/events")[1], indent=2))
+
+
+def check_status(agent, kafka):
+    code, out, err = cli("status", "--url", agent.url)
+    check(code == 0 and "1/1 brokers up" in out, f"status exits 0 with the broker up ({code}: {err})")
+    check(f"group {LAGGING} on topic {TOPIC}: lag" in out, "status lists the firing lag condition")
+    save_example("status.txt", out)
+    kafka.stop_node(1)
+    down = wait_until(lambda: (api(agent, "/api/v1/cluster")[1] or {}).get("up") is False or None,
+                      60, 0.5, "cluster seen down")
+    check(down, "the API says the cluster is down once its broker is stopped")
+    code, out, err = cli("status", "--url", agent.url)
+    check(code == 1 and "unhealthy" in err, f"status exits 1 when unhealthy ({code}: {err.strip()})")
+    save_example("status-down.txt", out + err)
+    agent.stop()
+    code_lag, _, err_lag = cli("lag", "--url", agent.url)
+    code_status, _, _ = cli("status", "--url", agent.url)
+    check(code_lag == 3 and code_status == 3 and agent.url in err_lag,
+          f"agent stopped: lag and status exit 3 ({code_lag}, {code_status}: {err_lag.strip()})")
+
+
+def main():
+    kafka = KafkaCluster(nodes=1).up()
+    ends = setup(kafka)
+    work = __import__("tempfile").mkdtemp(prefix="ks-api-")
+    agent = Agent(agent_config(kafka.bootstrap, work), name="api", workdir=work).start()
+    check(wait_until(lambda: http_get(agent.url + "/readyz")[0] == 200, 60, 0.5, "ready"),
+          "agent ready")
+    check_lag(kafka, agent, ends)
+    check_errors(agent)
+    check_other_endpoints(agent, kafka)
+    check_status(agent, kafka)
+    log("done")
+    finish()
+
+
+if __name__ == "__main__":
+    main()
