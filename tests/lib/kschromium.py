@@ -138,7 +138,12 @@ class Chromium:
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
-            last = self.evaluate(expression)
+            try:
+                last = self.evaluate(expression)
+            except RuntimeError as e:  # the page is still loading: not yet
+                last = str(e)
+                time.sleep(0.3)
+                continue
             if last:
                 return last
             time.sleep(0.3)
