@@ -173,7 +173,12 @@ fleet::Coordinator::OnChange Agent::on_fleet_change() {
 ApiSources Agent::api_sources() {
   ApiSources sources;
   sources.snapshots = &snapshots_;
-  if (config_.fleet.enabled) sources.ownership = [this] { return ownership_.view(); };
+  if (config_.fleet.enabled) {
+    sources.ownership = [this] { return ownership_.view(); };
+    sources.fleet_members = [this] {
+      return coordinator_ ? coordinator_->status().member_list : std::vector<fleet::FleetMember>{};
+    };
+  }
   sources.agents = [this] { return agents_json(); };
   sources.events_enabled = config_.events.enabled;
   return sources;
@@ -201,7 +206,19 @@ nlohmann::ordered_json Agent::agents_json() const {
     roles[name] = held;
   }
   self["collectors_active"] = std::move(roles);
-  return {{"agents", nlohmann::ordered_json::array({std::move(self)})}};
+  self["self"] = true;
+  nlohmann::ordered_json agents = nlohmann::ordered_json::array({std::move(self)});
+  if (coordinator_) {
+    // The others, as the fleet's group last described its members.
+    const std::string node = fleet::node_name(config_.fleet);
+    for (const fleet::FleetMember& m : coordinator_->status().member_list) {
+      if (m.node == node) continue;
+      const bool leader = std::find(m.partitions.begin(), m.partitions.end(), 0) != m.partitions.end();
+      agents.push_back({{"node", m.node}, {"host", m.host}, {"fleet_enabled", true}, {"leader", leader},
+                        {"fleet", {{"assigned_partitions", m.partitions}}}, {"self", false}});
+    }
+  }
+  return {{"agents", std::move(agents)}};
 }
 
 void wait_for_termination(const sigset_t& signals) {

@@ -7,6 +7,7 @@
 #include "exporters/json/cluster_view.hpp"
 #include "exporters/json/events_view.hpp"
 #include "exporters/json/groups_view.hpp"
+#include "exporters/json/json_time.hpp"
 #include "exporters/json/topics_view.hpp"
 #include "fleet/shard_hash.hpp"
 
@@ -34,9 +35,14 @@ ApiResponse cached(const Latest<Snapshot>& latest, SerializedCache& cache,
   return {200, head_with_age(snapshot->taken_at, now), std::move(body)};
 }
 
+// One entity of a snapshot: the age and the snapshot's time, then the entity's fields.
 template <class Snapshot>
 ApiResponse one(const Snapshot& snapshot, const json& object, ApiSources::Clock::time_point now) {
-  return {200, head_with_age(snapshot.taken_at, now) + object_tail(object), nullptr};
+  std::string body = head_with_age(snapshot.taken_at, now);
+  if (!object.contains("taken_at")) {
+    body += "\"taken_at\":" + dump(api::rfc3339(snapshot.taken_at)) + ",";
+  }
+  return {200, body + object_tail(object), nullptr};
 }
 
 }  // namespace
@@ -115,14 +121,25 @@ ApiResponse ApiRouter::group(const std::string& name, const ApiRequest& request)
   if (it != groups.end() && it->name == name) {
     return one(*snapshot, api::group_json(*it, partitions), sources_.now());
   }
-  if (!owns_group(name)) {
-    // In a fleet, another agent answers for it: say which shard, for the client to follow.
-    return error(404, "consumer group " + quote_input(name) + " is not owned by this agent",
-                 {{"group", name}, {"owned_here", false}, {"fleet_shard", shard_of(name)}});
-  }
+  if (!owns_group(name)) return not_owned(name);
   if (!snapshot) return no_snapshot("groups", false);
   return error(404, "no consumer group " + quote_input(name) + " in the latest snapshot",
                {{"group", name}});
+}
+
+// In a fleet, another agent answers for the group: which shard, and which agent holds it
+// (as the fleet's group last described its members), for the client to follow.
+ApiResponse ApiRouter::not_owned(const std::string& group) const {
+  const int shard = shard_of(group);
+  json owner = nullptr;
+  if (sources_.fleet_members) {
+    const std::vector<fleet::FleetMember> members = sources_.fleet_members();
+    if (const fleet::FleetMember* m = fleet::owner_of(members, shard)) {
+      owner = {{"node", m->node}, {"host", m->host}};
+    }
+  }
+  return error(404, "consumer group " + quote_input(group) + " is not owned by this agent",
+               {{"group", group}, {"owned_here", false}, {"fleet_shard", shard}, {"owner", owner}});
 }
 
 ApiResponse ApiRouter::agents(const ApiRequest& request) {

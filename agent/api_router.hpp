@@ -18,6 +18,7 @@
 
 #include "agent/api_cache.hpp"
 #include "core/snapshots.hpp"
+#include "fleet/coordinator.hpp"
 #include "fleet/ownership.hpp"
 
 namespace ks {
@@ -44,6 +45,8 @@ struct ApiSources {
   const Snapshots* snapshots = nullptr;
   // What this agent owns in a fleet; absent: it runs alone and owns everything.
   std::function<fleet::OwnedShards()> ownership;
+  // In a fleet, the agents of the fleet's group and their partitions (who owns a shard).
+  std::function<std::vector<fleet::FleetMember>()> fleet_members;
   // /api/v1/agents: this agent and its fleet roles.
   std::function<nlohmann::ordered_json()> agents;
   // /api/v1/events: firing conditions and recent transitions (snapshots->health).
@@ -66,6 +69,7 @@ class ApiRouter {
   ApiResponse agents(const ApiRequest& request);
   ApiResponse events(const ApiRequest& request);
   ApiResponse no_snapshot(const char* collector, bool leader_only) const;
+  ApiResponse not_owned(const std::string& group) const;
   bool owns_group(const std::string& group) const;
   int shard_of(const std::string& group) const;
 

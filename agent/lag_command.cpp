@@ -65,8 +65,11 @@ int lag_of_group(const ClientCommandOptions& options, std::ostream& out, std::os
       not_found = not_found || body.value("status", 0) == 404;
       continue;
     }
-    err << "kafka-sentinel: " << url << ": " << problem << " (fleet shard "
-        << body.value("fleet_shard", -1) << ")"
+    const json owner = body.value("owner", json());
+    err << "kafka-sentinel: " << url << ": " << problem << " (fleet shard " << body.value("fleet_shard", -1)
+        << (owner.is_object() ? ", owned by agent " + owner.value("node", "?") + " at " + owner.value("host", "?")
+                              : std::string())
+        << ")"
         << (&url == &options.urls.back() ? "; give its owner's --url\n" : "; asking the next agent\n");
   }
   return not_found ? kExitUnhealthy : kExitUnreachable;

@@ -268,9 +268,24 @@ class Coordinator::Session {
   }
 
   void serve_describe() {
-    if (const auto members = admin_->poll_member_count()) {
-      owner_.update([&](CoordinatorStatus& s) { s.members = *members; });
+    if (const auto members = admin_->poll_members()) {
+      std::vector<FleetMember> list;
+      for (const kafka::GroupMember& m : *members) {
+        list.push_back({node_of_client_id(m.client_id), m.host, m.partitions});
+      }
+      owner_.update([&](CoordinatorStatus& s) {
+        s.members = static_cast<int>(list.size());
+        s.member_list = std::move(list);
+      });
     }
+  }
+
+  // Agents name their fleet client "<kafka.client_id>-fleet-<node>" (see the consumer).
+  std::string node_of_client_id(const std::string& client_id) const {
+    const std::string own = owner_.kafka_.client_id + "-fleet-";
+    if (client_id.starts_with(own)) return client_id.substr(own.size());
+    const std::size_t at = client_id.find("-fleet-");
+    return at == std::string::npos ? client_id : client_id.substr(at + 7);
   }
 
   // Partitions of the coordination topic in the metadata; 0 when it does not exist (yet).

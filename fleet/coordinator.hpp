@@ -14,6 +14,7 @@
 // The thread never throws; failures are logged and retried.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -27,6 +28,21 @@
 
 namespace ks::fleet {
 
+// An agent of the fleet as the group coordinator describes it.
+struct FleetMember {
+  std::string node;              // its node name (from its client id), else the client id
+  std::string host;              // as the group coordinator saw it: "/10.0.0.5"
+  std::vector<int> partitions;   // of the coordination topic; partition 0 = the leader
+};
+
+// The member whose assignment holds `partition` (a group's shard, or 0 for the leader).
+inline const FleetMember* owner_of(const std::vector<FleetMember>& members, int partition) {
+  for (const FleetMember& m : members) {
+    if (std::find(m.partitions.begin(), m.partitions.end(), partition) != m.partitions.end()) return &m;
+  }
+  return nullptr;
+}
+
 struct CoordinatorStatus {
   std::string group;   // "" until the cluster id is known
   std::string state = "starting";  // starting, joining, member, stopped
@@ -34,6 +50,8 @@ struct CoordinatorStatus {
   std::vector<int> assigned;
   bool lease_valid = false;
   int members = -1;  // from the last DescribeConsumerGroups of the fleet's group; -1 unknown
+  // Who they are, from the same answer (refreshed every few seconds: it may lag a rebalance).
+  std::vector<FleetMember> member_list;
   std::uint64_t assignments = 0, revocations = 0, losses = 0, lease_expirations = 0;
 };
 

@@ -56,7 +56,29 @@ void AdminClient::request_member_count(const std::string& group,
 bool AdminClient::member_count_in_flight() const { return state_->describe_in_flight; }
 
 std::optional<int> AdminClient::poll_member_count() {
-  std::optional<int> members;
+  const auto members = poll_members();
+  return members ? std::optional<int>(static_cast<int>(members->size())) : std::nullopt;
+}
+
+namespace {
+
+GroupMember member_of(const rd_kafka_MemberDescription_t* m) {
+  GroupMember member;
+  const char* client_id = rd_kafka_MemberDescription_client_id(m);
+  const char* host = rd_kafka_MemberDescription_host(m);
+  member.client_id = client_id ? client_id : "";
+  member.host = host ? host : "";
+  const rd_kafka_MemberAssignment_t* assignment = rd_kafka_MemberDescription_assignment(m);
+  const rd_kafka_topic_partition_list_t* list =
+      assignment ? rd_kafka_MemberAssignment_partitions(assignment) : nullptr;
+  for (int i = 0; list && i < list->cnt; ++i) member.partitions.push_back(list->elems[i].partition);
+  return member;
+}
+
+}  // namespace
+
+std::optional<std::vector<GroupMember>> AdminClient::poll_members() {
+  std::optional<std::vector<GroupMember>> members;
   while (rd_kafka_event_t* raw = rd_kafka_queue_poll(state_->describe_answers.get(), 0)) {
     const EventPtr event(raw);
     if (rd_kafka_event_type(raw) != RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT) continue;
@@ -66,7 +88,11 @@ std::optional<int> AdminClient::poll_member_count() {
     std::size_t count = 0;
     const auto** groups = rd_kafka_DescribeConsumerGroups_result_groups(result, &count);
     if (count != 1 || rd_kafka_ConsumerGroupDescription_error(groups[0])) continue;
-    members = static_cast<int>(rd_kafka_ConsumerGroupDescription_member_count(groups[0]));
+    members.emplace();
+    const std::size_t n = rd_kafka_ConsumerGroupDescription_member_count(groups[0]);
+    for (std::size_t i = 0; i < n; ++i) {
+      members->push_back(member_of(rd_kafka_ConsumerGroupDescription_member(groups[0], i)));
+    }
   }
   return members;
 }

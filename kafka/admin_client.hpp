@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "kafka/create_topic.hpp"
@@ -17,6 +18,13 @@
 namespace ks::kafka {
 
 class Client;
+
+// A member of a consumer group as DescribeConsumerGroups tells it.
+struct GroupMember {
+  std::string client_id;
+  std::string host;               // as the group coordinator saw it: "/10.0.0.5"
+  std::vector<int> partitions;    // assigned (of every topic: the fleet's group has one)
+};
 
 class AdminClient {
  public:
@@ -41,6 +49,8 @@ class AdminClient {
   // The member count when an answer arrived (the request is then no longer in flight);
   // nullopt when none came yet, or it was an error.
   std::optional<int> poll_member_count();
+  // The same answer with each member: who it is and what it is assigned.
+  std::optional<std::vector<GroupMember>> poll_members();
 
   const Client& client() const;
 

@@ -7,8 +7,8 @@ format) requiring a client certificate signed by that CA (mutual TLS) and basic 
 http.healthz_without_auth: true. Checked:
 - Prometheus (tls_config + basic_auth) scrapes it: its target is up; a job with a wrong
   password is down with 401; a job without a client certificate is down (handshake refused);
-- by hand: right credentials 200; wrong password and no credentials 401 with
-  WWW-Authenticate, on every path but /healthz; /healthz open; no client certificate: no
+- by hand: right credentials 200 (the JSON API too); wrong password and no credentials 401
+  with WWW-Authenticate, on every path but /healthz (/api/v1/ included); /healthz open; no client certificate: no
   HTTP answer (handshake failure); plain HTTP to the TLS port: no HTTP answer;
 - the certificate is re-read on change: after the files are replaced, a new connection is
   served the new certificate, without a restart;
@@ -170,7 +170,8 @@ def main():
 
     good = basic(USER, PASSWORD)
     check(tls_get(port, "/metrics", good)[0] == 200, "/metrics: right user and password: 200")
-    for path in ("/metrics", "/readyz", "/", "/no-such-path"):
+    check(tls_get(port, "/api/v1/", good)[0] == 200, "/api/v1/ (JSON API) over TLS, right credentials: 200")
+    for path in ("/metrics", "/readyz", "/", "/no-such-path", "/api/v1/groups", "/api/v1/cluster"):
         for what, header in (("wrong password", basic(USER, "wrong")), ("no credentials", None),
                              ("unknown user", basic("mallory", PASSWORD))):
             status, headers = tls_get(port, path, header)

@@ -9,10 +9,12 @@ Checked:
     JSON, `lag --all --sort lag` puts the highest lag first; exit codes (a group in ERR: 1);
   - unknown group/topic: 404 with a JSON error; malformed topic name and parameter: 400;
   - /api/v1/cluster, topics, agents and events (the lagging group's lag condition fires);
+  - a fleet of two agents: each group is answered by its owner, the other answers 404
+    naming the owner; `lag --url A --url B` follows it; /api/v1/agents lists both;
   - `status` exits 0 while the broker is up, 1 once it is stopped (cluster unreachable),
     `lag` and `status` exit 3 once the agent is stopped.
 With KS_API_EXAMPLES=DIR, every endpoint's answer is written there (docs/api.md's examples).
-~40-60 s on a busy 2-core machine (most of it Kafka's start and its tools' JVMs).
+~40-70 s on a busy 2-core machine (most of it Kafka's start and its tools' JVMs).
 """
 import json
 import os
@@ -26,6 +28,7 @@ from kskafkatools import describe_groups  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
 
 TOPIC, LAGGING, DONE = "api-t", "api-lagging", "api-done"
+FLEET_GROUPS = [f"api-f{i}" for i in range(8)]
 COMMITTED = {0: 10, 1: 25, 2: 40}
 
 
@@ -102,7 +105,76 @@ def setup(kafka):
             ",".join(f"{p}:{o}" for p, o in COMMITTED.items()), timeout=60, attempts=10)
     loadgen("commit", "--bootstrap", b, "--group", DONE, "--topic", TOPIC, "--offsets",
             ",".join(f"{p}:{e}" for p, e in ends.items()), timeout=60, attempts=10)
+    for group in FLEET_GROUPS:
+        loadgen("commit", "--bootstrap", b, "--group", group, "--topic", TOPIC, "--offsets", "0:5",
+                timeout=60, attempts=10)
     return ends
+
+
+def fleet_config(bootstrap, node):
+    return f"""
+kafka:
+  bootstrap_servers: "{bootstrap}"
+  request_timeout: 5s
+collectors:
+  host: {{enabled: false}}
+  brokers: {{interval: 1s}}
+  groups: {{interval: 1s}}
+fleet:
+  enabled: true
+  session_timeout: 6s
+  partitions: 4
+  replication_factor: 1
+  node_name: {node}
+"""
+
+
+def check_fleet(kafka):
+    """Two agents share the groups: each answers for its own and points at the other."""
+    agents = {n: Agent(fleet_config(kafka.bootstrap, n), name=n).start() for n in ("api-a", "api-b")}
+    a, b = agents["api-a"], agents["api-b"]
+
+    def both_known():
+        listed = (api(a, "/api/v1/agents")[1] or {}).get("agents", [])
+        return len(listed) == 2 and all(x.get("fleet", {}).get("assigned_partitions") for x in listed)
+    check(wait_until(lambda: both_known() or None, 60, 0.5, "fleet of two described"),
+          "/api/v1/agents lists both agents of the fleet with their partitions")
+    save_example("agents-fleet.json", json.dumps(api(a, "/api/v1/agents")[1], indent=2))
+    everything = [LAGGING, DONE, *FLEET_GROUPS]
+
+    def answers():
+        got = {}
+        for g in everything:
+            sa, ja = api(a, f"/api/v1/groups/{g}")
+            sb, jb = api(b, f"/api/v1/groups/{g}")
+            got[g] = (sa, sb, (ja or {}).get("owner"), (jb or {}).get("owner"))
+        return got
+    # Each group: 200 from exactly one agent, a 404 naming that agent from the other.
+    def consistent():
+        got = answers()
+        ok = all((sa, sb) in ((200, 404), (404, 200)) and
+                 ((oa or {}).get("node") == "api-b" if sa == 404 else (ob or {}).get("node") == "api-a")
+                 for sa, sb, oa, ob in got.values())
+        return got if ok else None
+    got = wait_until(consistent, 60, 1, "each group answered by its owner")
+    check(got is not None, f"each group: 200 from its owner, 404 naming the owner from the other ({got or answers()})")
+    if got:
+        on_b = [g for g, v in got.items() if v[1] == 200]
+        check(on_b and len(on_b) < len(everything), f"the groups are shared ({len(on_b)} on api-b)")
+        foreign = on_b[0] if on_b else LAGGING
+        save_example("error-not-owned.json", json.dumps(api(a, f"/api/v1/groups/{foreign}")[1], indent=2))
+        code, out, err = cli("lag", "--url", a.url, "--url", b.url, "--group", foreign)
+        check(code in (0, 1) and out.startswith("GROUP") and foreign in out and "api-b" in err,
+              f"lag --group follows the pointer to the owner ({code}: {err.strip()})")
+        code, out, err = cli("lag", "--url", a.url, "--url", b.url, "--all")
+        # The fleet's own coordination group is a group too: left out here.
+        ours = [line for line in out.splitlines()[1:] if line.startswith("api-")]
+        groups = {line.split()[0] for line in ours}
+        rows = len(ours)
+        check(groups == set(everything) and rows == 6 + len(FLEET_GROUPS),
+              f"lag --all over both agents: every group once ({rows} rows:\n{out})")
+    for agent in agents.values():
+        agent.stop()
 
 
 def check_lag(kafka, agent, ends):
@@ -129,8 +201,9 @@ def check_lag(kafka, agent, ends):
     code_all, table_all, err_all = cli("lag", "--url", agent.url, "--all", "--sort", "lag")
     lags = [r[2] for r in table_rows(table_all).values()]
     first = table_all.splitlines()[1].split()
-    check(first[0] == LAGGING and int(first[5]) == max(lags) and len(lags) == 6,
-          f"lag --all --sort lag: 6 rows, highest lag first ({first})")
+    check(int(first[5]) == max(lags) and len(lags) == 6 + len(FLEET_GROUPS) and
+          len(table_all.splitlines()) == 1 + len(lags),
+          f"lag --all --sort lag: one row per partition, highest lag first ({first})")
     save_example("lag-table.txt", table_all + err_all)
     check(all(len(line) <= 120 for line in table_all.splitlines()), "the table fits 120 columns")
 
@@ -210,6 +283,7 @@ def main():
     check_lag(kafka, agent, ends)
     check_errors(agent)
     check_other_endpoints(agent, kafka)
+    check_fleet(kafka)
     check_status(agent, kafka)
     log("done")
     finish()

@@ -51,6 +51,7 @@ TEST_CASE("api router: every answer says how old its snapshot is", "[api]") {
     REQUIRE(r.status == 200);
     const json j = body_of(r);
     CHECK(j["snapshot_age_seconds"] == 1.5);
+    CHECK(j["taken_at"] == "2026-12-07T02:00:00.250Z");
   }
   CHECK(body_of(f.get("/api/v1/cluster"))["cluster_id"] == "abc-cluster");
   CHECK(body_of(f.get("/api/v1/groups/orders-app"))["topics"][0]["partitions"].size() == 3);
@@ -175,6 +176,9 @@ TEST_CASE("api router: in a fleet, a group of another agent's shard says so", "[
     owned.owned = {true, false, false, false};
     return owned;
   };
+  sources.fleet_members = [] {
+    return std::vector<ks::fleet::FleetMember>{{"node-a", "/127.0.0.1", {0}}, {"node-b", "/127.0.0.2", {1, 2, 3}}};
+  };
   Fixture f(sources);
   f.publish();
   std::string foreign;
@@ -187,6 +191,7 @@ TEST_CASE("api router: in a fleet, a group of another agent's shard says so", "[
   const json j = body_of(r);
   CHECK(j["owned_here"] == false);
   CHECK(j["fleet_shard"] == ks::fleet::shard_of(foreign, 4));
+  CHECK(j["owner"] == json::parse(R"({"node":"node-b","host":"/127.0.0.2"})"));
   CHECK(f.get("/api/v1/cluster").status == 200);  // leader: owns partition 0
 }
 
