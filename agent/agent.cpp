@@ -6,6 +6,7 @@
 #include "agent/api_router.hpp"
 #include "agent/api_routes.hpp"
 #include "agent/builtin_modules.hpp"
+#include "agent/burrow_routes.hpp"
 #include "agent/http_server.hpp"
 #include "agent/logging.hpp"
 #include "agent/metrics_endpoint.hpp"
@@ -98,6 +99,7 @@ Agent::Agent(const Config& config)
   add_modules();
   api_ = std::make_unique<ApiRouter>(api_sources());
   http_.add_prefix_route("/api/", api_handler(*api_));
+  http_.add_prefix_route("/v3/", burrow_handler(config_, snapshots_));
   parts_.add(http_);
   add_events();
   parts_.add(scheduler_);

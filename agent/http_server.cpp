@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "agent/accept_encoding.hpp"
+#include "agent/status_page.hpp"
 #include "agent/web_config.hpp"
 #include "agent/web_config_auth.hpp"
 #include "agent/web_config_tls.hpp"
@@ -25,14 +26,6 @@ namespace ks {
 namespace {
 
 constexpr const char* kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
-
-constexpr const char* kIndex =
-    "kafka-sentinel: Kafka monitoring agent\n"
-    "\n"
-    "/metrics  Prometheus metrics (text format 0.0.4; gzip on Accept-Encoding: gzip)\n"
-    "/healthz  200 while the process is alive\n"
-    "/readyz   200 once every enabled collector has succeeded once; 503 with a JSON\n"
-    "          body naming what is not ready and its last error\n";
 
 // Requests one kept-alive connection may make before it is closed. Fairness between
 // connections does not rest on it (see WorkerPool), so it is high: a reconnect costs a TLS
@@ -180,7 +173,8 @@ void HttpServer::add_routes() {
     res.set_content(body, "application/json");
   });
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kIndex, "text/plain");
+    const std::string_view page = status_page_html();
+    res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
   });
 }
 

@@ -1,4 +1,4 @@
-// The agent's HTTP endpoints: /metrics, /healthz, /readyz and an index at /. A Part
+// The agent's HTTP endpoints: /metrics, /healthz, /readyz and the status page at /. A Part
 // (core/lifecycle.hpp): start() reads the web config (TLS, basic auth: agent/web_config.hpp)
 // and binds, so a bad web config or a port in use fails the agent's startup.
 #pragma once

@@ -200,6 +200,14 @@ struct ProbeConfig {
   bool operator==(const ProbeConfig&) const = default;
 };
 
+// Burrow's v3 HTTP API (docs/api-burrow.md): the agent answers for one cluster, under this
+// name (Burrow's cluster module name, the {cluster} of /v3/kafka/{cluster}/...).
+struct BurrowConfig {
+  std::string cluster = "local";
+
+  bool operator==(const BurrowConfig&) const = default;
+};
+
 struct Config {
   std::string source;  // file the config came from, "" for built-in defaults
   LogConfig log;
@@ -209,6 +217,7 @@ struct Config {
   EventsConfig events;
   FleetConfig fleet;
   ProbeConfig probe;
+  BurrowConfig burrow;
 
   bool operator==(const Config&) const = default;
 };

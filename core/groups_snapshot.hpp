@@ -18,6 +18,14 @@
 
 namespace ks {
 
+// A commit of the status window (docs/lag.md: a change of the committed offset between two
+// cycles): the first and the last one are Burrow's `start` and `end` in its HTTP API.
+struct CommitSeen {
+  std::int64_t offset = -1;  // -1: no commit in the window yet
+  std::int64_t lag = 0;      // the lag when the commit was first seen
+  std::int64_t at_ms = 0;    // when, Unix milliseconds (the cycle that saw it)
+};
+
 struct GroupPartitionLag {
   std::int32_t partition = 0;
   std::int64_t committed = 0;  // the group's committed offset (only committed partitions)
@@ -32,6 +40,11 @@ struct GroupPartitionLag {
   std::optional<double> lag_seconds;
   bool lag_seconds_lower_bound = false;  // older than the history: "at least" this
   LagStatus status = LagStatus::notfound;
+  // The status window: its oldest and newest commits and how many it holds (of
+  // GroupsSnapshot::status_window); Burrow's `complete` is their ratio.
+  CommitSeen first_commit{};
+  CommitSeen last_commit{};
+  std::uint16_t window_commits = 0;
 
   bool has_lag() const { return lag >= 0; }
 };
@@ -130,6 +143,7 @@ struct GroupsSnapshot {
   std::chrono::system_clock::time_point taken_at;
   std::vector<GroupLag> groups;  // sorted by name
   GroupsCycleStats cycle;
+  std::size_t status_window = 10;  // commits per partition window (status_window_commits)
 };
 
 }  // namespace ks

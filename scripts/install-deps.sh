@@ -18,6 +18,8 @@ packages=(
   # a real Apache Kafka from its own jars; the throwaway CA and certificates of a secured one
   # and of the HTTPS endpoint's e2e test
   openjdk-17-jre-headless maven openssl
+  # tests of the status page: a headless browser driven through its DevTools protocol
+  chromium python3-websocket
   # benches: concurrent scrapers (wrk) and node_exporter as the reference scrape
   wrk prometheus-node-exporter
 )

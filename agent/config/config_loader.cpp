@@ -535,7 +535,8 @@ void read_config(Reader& r, const YAML::Node& root, Config& c) {
                        r.field("exclude_families", groups.exclude_families)})}),
        {"events", [&](const Value& v) { read_events(r, v, c.events); }},
        {"fleet", [&](const Value& v) { read_fleet(r, v, c.fleet); }},
-       {"probe", [&](const Value& v) { read_probe(r, v, c.probe); }}});
+       {"probe", [&](const Value& v) { read_probe(r, v, c.probe); }},
+       r.section("burrow", {r.field("cluster", c.burrow.cluster)})});
 }
 
 // Checks values against each other and their allowed ranges: the same for a loaded file,
@@ -732,6 +733,20 @@ void validate_probe(const ProbeConfig& p, Validator& v) {
   v.between("probe.slow_window", p.slow_window, 1, 10000);
 }
 
+// burrow.cluster is a path segment of Burrow's URLs: Burrow's own cluster names are TOML
+// keys, so the same characters.
+void validate_burrow(const BurrowConfig& b, Validator& v) {
+  const bool plain = std::all_of(b.cluster.begin(), b.cluster.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+  });
+  if (b.cluster.empty() || b.cluster.size() > 100 || !plain) {
+    v.check("burrow.cluster",
+            fmt::format("must be 1 to 100 letters, digits, '-', '_' or '.' (a path segment of "
+                        "/v3/kafka/{{cluster}}), got \"{}\"",
+                        b.cluster));
+  }
+}
+
 // collectors.groups.exclude_families: names of the consumer-group renderer's families.
 void validate_group_families(const std::vector<std::string>& names, Validator& v) {
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -808,6 +823,7 @@ void validate(const Config& c, Validator& v) {
   validate_events(c.events, v);
   validate_fleet(c.fleet, v);
   validate_probe(c.probe, v);
+  validate_burrow(c.burrow, v);
 }
 
 void sort_in_file_order(std::vector<ConfigProblem>& problems) {

@@ -26,6 +26,24 @@ GroupLag described_row(const GroupObservation& observation) {
   return row;
 }
 
+// A commit of the window, its time on the wall clock: the cycle's two clocks read the same
+// instant (watermarks_at, taken_at).
+CommitSeen commit_seen(const PartitionStatus::Commit& commit, const CycleObservations& observations) {
+  const auto wall = observations.taken_at - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                observations.watermarks_at - commit.at);
+  return {commit.offset, commit.lag,
+          std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count()};
+}
+
+// The window's first and last commits and its fill, for Burrow's start, end and complete.
+void summarize_window(const std::vector<PartitionStatus::Commit>& window,
+                      const CycleObservations& observations, GroupPartitionLag& prow) {
+  if (window.empty()) return;
+  prow.first_commit = commit_seen(window.front(), observations);
+  prow.last_commit = commit_seen(window.back(), observations);
+  prow.window_commits = static_cast<std::uint16_t>(window.size());
+}
+
 }  // namespace
 
 // Who consumes what, from the group's description.
@@ -108,6 +126,7 @@ GroupsSnapshot GroupEvaluator::evaluate(CycleObservations observations,
   GroupsSnapshot snapshot;
   snapshot.taken_at = observations.taken_at;
   snapshot.cycle = cycle;
+  snapshot.status_window = params_.status_window;
   update_histories(observations);
 
   std::sort(observations.groups.begin(), observations.groups.end(),
@@ -215,6 +234,7 @@ void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState
                       ? ps.status.judge_commits(lag.lag, liveness, observations.watermarks_at)
                       : ps.status.observe(c.offset, lag.lag, liveness, observations.watermarks_at);
   }
+  summarize_window(ps.status.window(), observations, prow);
   if (prow.status != LagStatus::notfound) row.status = worse_group_status(row.status, prow.status);
 }
 

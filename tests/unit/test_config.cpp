@@ -142,6 +142,7 @@ const std::vector<std::string> kAllKeys = {
     "probe.failing_intervals",
     "probe.slow_threshold",
     "probe.slow_window",
+    "burrow.cluster",
 };
 
 }  // namespace
@@ -494,7 +495,7 @@ TEST_CASE("unknown keys are errors, with a suggestion when one is close", "[conf
         "enabled, interval, procfs, node_metrics)");
   CHECK(only_problem("metrics:\n  port: 1\n") ==
         "test.yaml:1: metrics: unknown key \"metrics\" (valid keys: log, http, kafka, collectors, "
-        "events, fleet, probe)");
+        "events, fleet, probe, burrow)");
   CHECK(only_problem("kafka:\n  security.protocol: SSL\n") ==
         "test.yaml:2: kafka.security.protocol: unknown key \"security.protocol\" (librdkafka "
         "properties go under kafka.properties)");
@@ -921,4 +922,22 @@ TEST_CASE("kafka.statistics_interval: 0 turns statistics off, else 1s to 24h", "
         "test.yaml:2: kafka.statistics_interval: must be between 1s and 1d, got 2d");
   CHECK(only_problem("kafka:\n  statistics_interval: often\n") ==
         "test.yaml:2: kafka.statistics_interval: expected a duration like \"15s\", got \"often\"");
+}
+
+TEST_CASE("burrow.cluster: a path segment of Burrow's URLs", "[config][burrow]") {
+  CHECK(ks::BurrowConfig{}.cluster == "local");
+  const LoadResult full = load("burrow:\n  cluster: prod-eu.1\n");
+  INFO(joined(full));
+  REQUIRE(full.ok());
+  CHECK(full.config.burrow.cluster == "prod-eu.1");
+
+  const std::string rule =
+      "must be 1 to 100 letters, digits, '-', '_' or '.' (a path segment of "
+      "/v3/kafka/{cluster}), got ";
+  CHECK(only_problem("burrow:\n  cluster: \"\"\n") == "test.yaml:2: burrow.cluster: " + rule + "\"\"");
+  CHECK(only_problem("burrow:\n  cluster: a/b\n") == "test.yaml:2: burrow.cluster: " + rule + "\"a/b\"");
+  CHECK(only_problem("burrow:\n  cluster: " + std::string(101, 'x') + "\n") ==
+        "test.yaml:2: burrow.cluster: " + rule + "\"" + std::string(101, 'x') + "\"");
+  CHECK(only_problem("burrow:\n  clustre: x\n") ==
+        "test.yaml:2: burrow.clustre: unknown key \"clustre\" (did you mean \"cluster\"?)");
 }

@@ -251,3 +251,41 @@ TEST_CASE("a group deleted between listing and describing vanishes, not an error
   CHECK(groups[1].name == "timed-out");
   CHECK(groups[2].name == "unknown");
 }
+
+TEST_CASE("evaluator: each partition carries its status window's first and last commits",
+          "[groups][burrow]") {
+  GroupEvaluator e(params());  // a window of 3 commits
+  const auto system_at = [](int seconds) {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000 + seconds));
+  };
+  const auto run = [&](int seconds, std::int64_t committed, std::int64_t high) {
+    CycleObservations c = cycle(seconds, {group("g", {{{"orders", 0}, committed}})},
+                                {{{"orders", 0}, {0, high}}});
+    c.taken_at = system_at(seconds);
+    return e.evaluate(std::move(c), {});
+  };
+  auto s = run(0, 10, 50);
+  CHECK(s.status_window == 3);
+  const auto& p0 = s.groups[0].topics[0].partitions[0];
+  CHECK(p0.window_commits == 1);
+  CHECK(p0.first_commit.offset == 10);
+  CHECK(p0.last_commit.offset == 10);
+  CHECK(p0.last_commit.lag == 40);
+  CHECK(p0.last_commit.at_ms == 1'700'000'000'000);
+
+  run(10, 20, 70);
+  run(20, 20, 80);  // no commit: the offset did not move
+  s = run(30, 35, 90);
+  const auto& p = s.groups[0].topics[0].partitions[0];
+  CHECK(p.window_commits == 3);
+  CHECK(p.first_commit.offset == 10);
+  CHECK(p.last_commit.offset == 35);
+  CHECK(p.last_commit.lag == 55);
+  CHECK(p.last_commit.at_ms == 1'700'000'030'000);  // the cycle that saw it, on the wall clock
+
+  s = run(40, 40, 90);  // the window is full: its oldest commit leaves it
+  const auto& full = s.groups[0].topics[0].partitions[0];
+  CHECK(full.window_commits == 3);
+  CHECK(full.first_commit.offset == 20);
+  CHECK(full.first_commit.at_ms == 1'700'000'010'000);
+}
