@@ -51,9 +51,12 @@ bool ApiRouter::owns_group(const std::string& group) const {
   return !sources_.ownership || sources_.ownership().owns_group(group);
 }
 
+// The same mapping the groups collector uses (by name hash, or by the group's
+// `__consumer_offsets` partition where the stream is the source).
 int ApiRouter::shard_of(const std::string& group) const {
-  const int partitions = sources_.ownership ? sources_.ownership().partitions : 0;
-  return partitions > 0 ? fleet::shard_of(group, partitions) : -1;
+  if (!sources_.ownership) return -1;
+  const fleet::OwnedShards view = sources_.ownership();
+  return fleet::group_shard(group, view.sharding, view.partitions, view.offsets_partitions);
 }
 
 // No snapshot yet, or (in a fleet) not this agent's to answer: 503 saying which.

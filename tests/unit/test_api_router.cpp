@@ -195,6 +195,41 @@ TEST_CASE("api router: in a fleet, a group of another agent's shard says so", "[
   CHECK(f.get("/api/v1/cluster").status == 200);  // leader: owns partition 0
 }
 
+// Where the stream is the source, a group's shard is its __consumer_offsets partition mod P
+// (the groups collector's mapping): the API must name the same shard and owner.
+TEST_CASE("api router: in a fleet sharded by offsets partition, the owner is the collector's",
+          "[api]") {
+  ks::ApiSources sources;
+  sources.ownership = [] {
+    ks::fleet::OwnedShards owned;
+    owned.partitions = 4;
+    owned.owned = {true, false, false, false};
+    owned.sharding = ks::fleet::GroupSharding::offsets_partition;
+    owned.offsets_partitions = 50;
+    return owned;
+  };
+  sources.fleet_members = [] {
+    return std::vector<ks::fleet::FleetMember>{{"node-a", "/127.0.0.1", {0, 1}},
+                                               {"node-b", "/127.0.0.2", {2, 3}}};
+  };
+  Fixture f(sources);
+  f.publish();
+  using ks::fleet::GroupSharding;
+  // A group whose two mappings disagree on the owner: the name hash would name the other one.
+  std::string foreign;
+  for (int i = 0; foreign.empty(); ++i) {
+    const std::string name = "g" + std::to_string(i);
+    const int by_offsets = ks::fleet::group_shard(name, GroupSharding::offsets_partition, 4, 50);
+    const int by_name = ks::fleet::group_shard(name, GroupSharding::name_hash, 4, 50);
+    if (by_offsets >= 2 && by_name < 2) foreign = name;
+  }
+  const ks::ApiResponse r = f.get("/api/v1/groups/" + foreign);
+  CHECK(r.status == 404);
+  const json j = body_of(r);
+  CHECK(j["fleet_shard"] == ks::fleet::group_shard(foreign, GroupSharding::offsets_partition, 4, 50));
+  CHECK(j["owner"] == json::parse(R"({"node":"node-b","host":"/127.0.0.2"})"));
+}
+
 TEST_CASE("api router: events answer from the pipeline's latest evaluation when enabled", "[api]") {
   ks::ApiSources sources;
   sources.events_enabled = true;
