@@ -40,6 +40,14 @@ void PartitionStatus::push(const Commit& commit) {
 void PartitionStatus::add_commit(std::int64_t offset, std::int64_t lag, TimePoint at) {
   if (!commits_.empty() && at <= commits_.back().at) return;
   if (!commits_.empty() && offset < commits_.back().offset) rewind_since_judged_ = true;
+  // Burrow's min-distance: the window keeps commits at least kMinCommitDistance apart; a
+  // newer one closer than that to the commit before the newest replaces the newest. A
+  // consumer committing after every poll (ten times a second, the same offset while it
+  // processes a message) would otherwise fill the window in a second and be called STALL.
+  if (commits_.size() >= 2 && at - commits_[commits_.size() - 2].at < kMinCommitDistance) {
+    commits_.back() = {offset, lag, at};
+    return;
+  }
   push({offset, lag, at});
 }
 

@@ -62,6 +62,8 @@ class PartitionStatus {
   // first. A commit not newer than the window's newest (the same record read again, after a
   // partition was re-read from its beginning) is ignored.
   void add_commit(std::int64_t offset, std::int64_t lag, TimePoint at);
+  // Commits closer together than this share one place in the window (Burrow's min-distance).
+  static constexpr std::chrono::seconds kMinCommitDistance{1};
   // On real commits: the status at `now`, the partition's lag now being `lag`.
   LagStatus judge_commits(std::int64_t lag, Liveness liveness, TimePoint now);
   // On real commits: how long after its last commit a partition with lag is STOP (or STALL

@@ -236,3 +236,35 @@ TEST_CASE("offsets state keeps the commits not taken yet, at most the window",
   CHECK(OffsetsState::take_commits(stored).empty());  // taken once
   CHECK(stored.untaken.capacity() == 0);
 }
+
+// Burrow's min-distance: a consumer committing after every poll (every 100 ms), the same
+// offset while it waits, with a message arriving between two commits, is not STALL: the
+// window keeps commits at least a second apart, so ten same-offset commits mean ten seconds.
+TEST_CASE("on commits: commits less than a second apart share one place in the window",
+          "[groups][status-commits]") {
+  using std::chrono::milliseconds;
+  PartitionStatus p({.window = 10, .collect_interval = 10s});
+  const auto tick = [](int ms) { return t0 + milliseconds(ms); };
+  // A message arrives and is being processed for 1 s, while the consumer commits offset 100
+  // (lag 1) ten times: not STALL.
+  PartitionStatus busy({.window = 10, .collect_interval = 10s});
+  for (int i = 0; i < 10; ++i) busy.add_commit(100, 1, tick(100 * i));
+  CHECK(busy.window().size() == 2);
+  CHECK(busy.judge_commits(1, Liveness::assigned, tick(1000)) == LagStatus::ok);
+
+  // 2 s of commits every 100 ms: offset 100 with lag 1 (a message just arrived), caught up
+  // every fifth commit.
+  for (int i = 0; i < 20; ++i) p.add_commit(100 + i / 5, i % 5 == 4 ? 0 : 1, tick(100 * i));
+  CHECK(p.window().size() <= 4);  // one place per second, plus the newest
+  for (std::size_t i = 2; i < p.window().size(); ++i) {
+    CHECK(p.window()[i].at - p.window()[i - 2].at >= PartitionStatus::kMinCommitDistance);
+  }
+  CHECK(p.window().back().at == tick(1900));  // the newest commit is always kept
+  CHECK(p.judge_commits(1, Liveness::assigned, tick(2000)) == LagStatus::ok);
+
+  // Really stuck: one offset with lag, committed every 100 ms for 12 s: STALL.
+  PartitionStatus stuck({.window = 10, .collect_interval = 10s});
+  for (int i = 0; i < 120; ++i) stuck.add_commit(500, 3, tick(100 * i));
+  CHECK(stuck.window().size() == 10);
+  CHECK(stuck.judge_commits(3, Liveness::assigned, tick(12000)) == LagStatus::stall);
+}
