@@ -198,7 +198,14 @@ void GroupEvaluator::record_commits(const CommittedOffset& c, PartitionState& ps
                         observations.taken_at - made);
     const std::optional<std::int64_t> high = history->second.high_watermark_at(at);
     if (!high || commit.offset < 0) continue;
-    ps.status.add_commit(commit.offset, std::max<std::int64_t>(0, *high - commit.offset), at);
+    // A commit older than the oldest end-offset sample (read from the stream at start): its
+    // lag then is unknown (the end offset may have been far lower), so -1, which no rule
+    // counts as lag. Taken against the end offset now, a consumer that committed offset 0
+    // for a while before its producer started would be STALL the moment the agent starts.
+    const auto oldest = history->second.oldest_sample();
+    const std::int64_t lag =
+        oldest && at < *oldest ? -1 : std::max<std::int64_t>(0, *high - commit.offset);
+    ps.status.add_commit(commit.offset, lag, at);
   }
 }
 

@@ -48,7 +48,7 @@ class PartitionStatus {
 
   struct Commit {
     std::int64_t offset = 0;
-    std::int64_t lag = 0;  // lag when the commit was made (per cycle: first seen)
+    std::int64_t lag = 0;  // lag when the commit was made (per cycle: first seen; -1: unknown)
     TimePoint at;
   };
 

@@ -78,6 +78,11 @@ class OffsetHistory {
   // (the nearest sample at or after `at`); after the newest, the newest. Nothing when
   // there is no sample.
   std::optional<std::int64_t> high_watermark_at(TimePoint at) const;
+  // When the oldest sample kept was taken (nullopt: none).
+  std::optional<TimePoint> oldest_sample() const {
+    if (entries_.empty()) return std::nullopt;
+    return entries_.front().first_seen;
+  }
 
   const std::vector<Entry>& entries() const { return entries_; }
   std::size_t capacity() const { return capacity_; }

@@ -268,3 +268,15 @@ TEST_CASE("on commits: commits less than a second apart share one place in the w
   CHECK(stuck.window().size() == 10);
   CHECK(stuck.judge_commits(3, Liveness::assigned, tick(12000)) == LagStatus::stall);
 }
+
+// The commits read from the stream at start were made before the agent's first end-offset
+// sample: the lag each had is unknown (taken against the end offset now, a consumer that
+// committed offset 1000 while nothing was produced yet would be STALL at once). They count
+// as no lag; the next cycle's commits, with known lag, judge it.
+TEST_CASE("on commits: commits made before the first end-offset sample carry no lag",
+          "[groups][status-commits]") {
+  const Consumer frozen = [](int) -> std::optional<std::int64_t> { return 1000; };
+  const auto s = statuses(Mode::on_commits, 3, frozen);
+  CHECK(s[0] == LagStatus::ok);     // ten commits read at start: their lag unknown
+  CHECK(s[1] == LagStatus::stall);  // ten more, each with lag: really stalled
+}
