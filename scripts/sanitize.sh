@@ -59,8 +59,11 @@ canary() {  # tag, expected words of the report
   local dir="$build/sanitizer-canary"
   rm -rf "$dir" && mkdir -p "$dir"
   local rc=0
-  # (a sanitizer option given twice: the last one counts)
+  # (a sanitizer option given twice: the last one counts. log_path is a flag the sanitizers
+  # share, read from ASAN_, UBSAN_ and then LSAN_OPTIONS: the last of those wins, so each
+  # gets the canary's path, or the report goes to $reports)
   ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$dir/report" TSAN_OPTIONS="$TSAN_OPTIONS:log_path=$dir/report" \
+  UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$dir/report" LSAN_OPTIONS="${LSAN_OPTIONS:-}:log_path=$dir/report" \
     "$build/tests/unit-tests" "$1" >"$dir/output" 2>&1 || rc=$?
   if [ $rc -ne 0 ] && grep -qs "$2" "$dir"/report.*; then
     echo "== $mode: canary $1 failed as it must (exit $rc, report: $2)"
