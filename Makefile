@@ -21,12 +21,11 @@ release: deps
 	@cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(RELEASE_DIR) -j $(JOBS) --target kafka-sentinel
 
-# Every test: the Release build compiles (first: it fails in minutes), unit tests, end-to-end
-# tests of the binary, integration tests on a real Kafka; then the unit and e2e tests again
-# under ASan+UBSan (docs/testing.md).
-test: build release
-	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 900
-	@JOBS=$(JOBS) bash scripts/sanitize.sh asan-ci
+# Every test: unit tests, end-to-end tests of the binary, integration tests on a real Kafka,
+# while the Release build (agent, benches) and the ASan build compile at low priority; then
+# the unit and e2e tests again under ASan+UBSan (scripts/test.sh, docs/testing.md).
+test: build
+	@JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" bash scripts/test.sh $(BUILD_DIR) $(RELEASE_DIR)
 
 # ASan+UBSan (build-asan): unit, e2e and the Kafka integration tests of events, groups and
 # the fleet; then TSan (build-tsan): unit and the threaded e2e tests. See docs/testing.md.
@@ -41,11 +40,13 @@ demo: build
 	@bash scripts/demo.sh $(BUILD_DIR)
 
 bench: build
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target benches
 	@bash scripts/bench.sh $(BUILD_DIR)
 
 # kafka-sentinel side by side with kminion, kafka_exporter and Burrow (those whose binaries
 # are in PEERS_BIN): e.g. make bench-peers PEERS_BIN=/path/bin BENCH_PEERS_ARGS="--large"
 bench-peers: build
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target benches
 	@bash scripts/bench-peers.sh $(BUILD_DIR) $(BENCH_PEERS_ARGS)
 
 # Fuzzing (clang, libFuzzer, ASan+UBSan, in build-fuzz/): every target for FUZZ_SECONDS each.

@@ -12,6 +12,8 @@
 # scripted tests keep an agent's stderr in temporary files and do not all check its exit code.
 # A run fails when a test fails OR any report was written; the reports are then printed.
 # Only the targets the tests use are built. SANITIZE_TESTS=REGEX narrows the ctest part.
+# SANITIZE_STEP=build only builds, SANITIZE_STEP=run only runs (scripts/test.sh builds while
+# the default build's tests run); both by default.
 set -euo pipefail
 mode=${1:?usage: sanitize.sh asan-ci|asan|tsan}
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,9 +42,15 @@ build="$src/$build"
 reports="$build/sanitizer-reports"
 supp="$src/tests/sanitizers"
 
-echo "== $mode: configure and build ${targets[*]} with -fsanitize=$sanitizers in $build"
-cmake -S "$src" -B "$build" -G Ninja -DKS_SANITIZE="$sanitizers" >/dev/null
-cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+step=${SANITIZE_STEP:-all}
+case "$step" in build|run|all) ;; *) echo "sanitize.sh: SANITIZE_STEP is build, run or all, not '$step'" >&2; exit 2 ;; esac
+
+if [ "$step" != run ]; then
+  echo "== $mode: configure and build ${targets[*]} with -fsanitize=$sanitizers in $build"
+  cmake -S "$src" -B "$build" -G Ninja -DKS_SANITIZE="$sanitizers" >/dev/null
+  cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+  [ "$step" = build ] && exit 0
+fi
 
 rm -rf "$reports" && mkdir -p "$reports"
 common="log_path=$reports/report:print_summary=1"
