@@ -12,7 +12,8 @@
 # agent: its CPU over the window, and perf's flat and caller reports in OUT/NAME.*.txt.
 #
 # Usage: scripts/profile-groups.sh [--groups N] [--window S] [--source S] [--out DIR]
-#                                  NAME=AGENT_BINARY...
+#                                  [--no-perf] NAME=AGENT_BINARY...
+#   --no-perf  only the figures (CPU, RSS, scrapes; a scrape at once after each: the cache)
 #   e.g. scripts/profile-groups.sh before=/tmp/old/kafka-sentinel after=build/agent/kafka-sentinel
 # The cluster is stopped (by PID) and its directory removed on exit; OUT stays.
 set -euo pipefail
@@ -25,19 +26,21 @@ source=offsets_topic
 out=/tmp/ks-profile
 seeder=${SEEDER:-build/bench/bench_groups_cycle}
 agents=()
+use_perf=1
 while (( $# > 0 )); do
   case "$1" in
     --groups) groups=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
     --source) source=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --no-perf) use_perf=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *=*) agents+=("$1"); shift ;;
     *) echo "profile-groups: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 (( ${#agents[@]} > 0 )) || { echo "profile-groups: name no agent (NAME=BINARY)" >&2; exit 2; }
-command -v perf >/dev/null || { echo "profile-groups: perf is missing (linux-perf)" >&2; exit 2; }
+(( use_perf == 0 )) || command -v perf >/dev/null || { echo "profile-groups: perf is missing (linux-perf)" >&2; exit 2; }
 [[ -x "$seeder" ]] || { echo "profile-groups: $seeder is missing (build first)" >&2; exit 2; }
 mkdir -p "$out"
 
@@ -95,7 +98,7 @@ YAML
   python3 "$measure" monitor --name "$name" --family kafka_consumergroup_lag \
     --labels consumergroup,topic,partition --url "http://127.0.0.1:$port/metrics" \
     --out "$out/results.jsonl" --broker-pids "$broker_pids" --log "$work/$name.log" \
-    --window "$window" --groups "$groups" -- "$agent" --config "$config" &
+    --window "$window" --groups "$groups" --cached-scrape -- "$agent" --config "$config" &
   monitor_pid=$!
   pid=""
   for _ in $(seq 100); do  # the agent: the monitor's child
@@ -104,6 +107,7 @@ YAML
     sleep 0.1
   done
   [[ -n "$pid" ]] || { echo "!! $name did not start"; wait "$monitor_pid" || true; continue; }
+  if (( use_perf == 0 )); then wait "$monitor_pid" || true; continue; fi
   # From the full view (the first read of the stream is not what is profiled) to the end.
   for _ in $(seq "$window"); do
     python3 -c 'import json, sys, urllib.request

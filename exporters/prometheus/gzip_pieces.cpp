@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <stdexcept>
@@ -27,24 +28,27 @@ class RawDeflate {
 
   // `text` deflated from a fresh state (no reference into another piece), ending on a byte
   // boundary with no final block: such pieces can be concatenated in any order.
+  // Deflated into a scratch buffer of the worst-case size, then copied out at its exact
+  // size: the kept pieces hold the compressed bytes, not a buffer of the text's size.
   std::string piece(std::string_view text) {
     deflateReset(&stream_);
-    std::string out;
-    out.resize(deflateBound(&stream_, static_cast<uLong>(text.size())) + 16);
+    scratch_.resize(std::max<std::size_t>(scratch_.size(),
+                                          deflateBound(&stream_, static_cast<uLong>(text.size())) + 16));
     stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
     stream_.avail_in = static_cast<uInt>(text.size());
-    stream_.next_out = reinterpret_cast<Bytef*>(out.data());
-    stream_.avail_out = static_cast<uInt>(out.size());
+    stream_.next_out = scratch_.data();
+    stream_.avail_out = static_cast<uInt>(scratch_.size());
     if (deflate(&stream_, Z_SYNC_FLUSH) == Z_STREAM_ERROR || stream_.avail_in != 0 ||
         stream_.avail_out == 0) {
       throw std::runtime_error("deflate failed");
     }
-    out.resize(out.size() - stream_.avail_out);
-    return out;
+    return std::string(reinterpret_cast<const char*>(scratch_.data()),
+                       scratch_.size() - stream_.avail_out);
   }
 
  private:
   z_stream stream_{};
+  std::vector<Bytef> scratch_;
 };
 
 void append_le32(std::string& out, std::uint32_t v) {
