@@ -1,6 +1,5 @@
 #include "agent/metrics_endpoint.hpp"
 
-#include "exporters/prometheus/gzip.hpp"
 #include "exporters/prometheus/registry_bridge.hpp"
 
 namespace ks {
@@ -49,7 +48,7 @@ std::shared_ptr<const RenderedMetrics> MetricsEndpoint::current() {
   rendered->generation = generation;
   rendered->series = writer.sample_count();
   rendered->plain = prom::ExpositionBody(writer.finish_pieces());
-  rendered->gzip = prom::gzip_compress(rendered->plain.pieces());
+  rendered->gzip = gzip_.compress(rendered->plain.pieces());
   rendered->render_time = std::chrono::steady_clock::now() - started;
   render_seconds_.Set(rendered->render_time.count());
   render_bytes_.Set(static_cast<double>(rendered->plain.size()));

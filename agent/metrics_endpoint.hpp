@@ -13,6 +13,7 @@
 #include "agent/self_metrics.hpp"
 #include "exporters/prometheus/exposition_body.hpp"
 #include "exporters/prometheus/exposition_writer.hpp"
+#include "exporters/prometheus/gzip_pieces.hpp"
 
 namespace ks {
 
@@ -42,6 +43,7 @@ class MetricsEndpoint {
   std::atomic<std::uint64_t> generation_{1};
   std::mutex render_mutex_;  // one render at a time; concurrent scrapers wait for it
   std::shared_ptr<const RenderedMetrics> cached_;
+  prom::GzipPieces gzip_;  // deflates only the pieces that changed since the last render
   prometheus::Gauge& render_seconds_;
   prometheus::Gauge& render_bytes_;
   prometheus::Gauge& render_series_;

@@ -9,9 +9,10 @@
 # monitor): scraped every second until its /metrics has the lag of all GROUPS x 10
 # partitions (time to full view), then every INTERVAL seconds; its own CPU, the brokers'
 # CPU over the window, its peak RSS, the scrapes' median latency, and how many lag series
-# equal the lag that was created. Before the first monitor and after each one the brokers'
-# idle CPU is measured (BASELINE seconds), and "CPU added to the brokers" is a monitor's
-# window minus their mean.
+# equal the lag that was created; for kafka-sentinel also a second scrape right after each
+# (served from the body the first one rendered and cached). Before the first monitor and
+# after each one the brokers' idle CPU is measured (BASELINE seconds), and "CPU added to the
+# brokers" is a monitor's window minus their mean.
 #
 # Monitors, every collection every INTERVAL seconds:
 #   kafka-sentinel (admin API)       collectors.groups.source: admin_api when the agent knows
@@ -156,7 +157,7 @@ run_sentinel() {  # NAME SOURCE
   config="$work/sentinel-$2.yaml"
   sentinel_config "$config" "$port" "$2"
   monitor "$1" kafka_consumergroup_lag consumergroup,topic,partition \
-    "http://127.0.0.1:$port/metrics" -- "$agent" --config "$config"
+    "http://127.0.0.1:$port/metrics" --cached-scrape -- "$agent" --config "$config"
 }
 
 run_kminion() {

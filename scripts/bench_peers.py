@@ -12,7 +12,10 @@ standard library only). Prints figures; asserts nothing.
       (the time to full view), then every --interval seconds, as Prometheus would (gzip).
       At the end of the window: the monitor's CPU (utime + stime from /proc/PID/stat), its
       peak RSS (VmHWM), the brokers' CPU over the window, the scrapes' median latency and how
-      many lag series equal the lag that was created (see expected_lag). Then stops the
+      many lag series equal the lag that was created (see expected_lag); with
+      --cached-scrape, each scrape after the full view is followed at once by another (served
+      from the cache by a monitor that caches its body: kafka-sentinel), timed until its last
+      byte arrives (not decompressing it here). Then stops the
       monitor (SIGTERM, SIGKILL after 20 s) and appends one JSON line to FILE.
   bench_peers.py baseline --window S --broker-pids PIDS --out FILE
       the brokers' CPU over S seconds with no monitor running (one JSON line to FILE).
@@ -98,13 +101,17 @@ def lag_series(args, body):
     return len(seen), correct
 
 
-def scrape(url, timeout):
-    """(seconds, body text) of one scrape with gzip accepted; (seconds, None) on failure."""
+def scrape(url, timeout, timings=None):
+    """(seconds, body text) of one scrape with gzip accepted; (seconds, None) on failure.
+    `timings` (a dict), when given, gets "bytes_s": until the last byte was received (before
+    the body is decompressed here)."""
     started = time.monotonic()
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as r:
             data = r.read()
+            if timings is not None:
+                timings["bytes_s"] = time.monotonic() - started
             if r.headers.get("Content-Encoding") == "gzip":
                 data = gzip.decompress(data)
     except (OSError, urllib.error.URLError):
@@ -125,7 +132,7 @@ def stop(proc):
 def watch(args, proc, started):
     """Scrapes until the window ends; returns the measurements taken from the scrapes."""
     deadline = started + args.window
-    full_after, latencies, last = None, [], (0, 0)
+    full_after, latencies, cached, last = None, [], [], (0, 0)
     next_scrape = time.monotonic()
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(max(0.0, min(next_scrape, deadline) - time.monotonic()))
@@ -142,10 +149,15 @@ def watch(args, proc, started):
             full_after = time.monotonic() - started
         if full_after is not None:
             latencies.append(seconds)
+            if args.cached_scrape:  # at once again: served from the cache the first filled
+                timings = {}
+                if scrape(args.url, max(5.0, deadline - began + 30), timings)[1] is not None:
+                    cached.append(timings["bytes_s"])
         next_scrape = began + (args.probe if full_after is None else args.interval)
     return {"full_view_s": full_after, "scrape_median_s":
             statistics.median(latencies) if latencies else None,
             "scrapes_after_full_view": len(latencies),
+            "cached_scrape_median_s": statistics.median(cached) if cached else None,
             "lag_present": last[0], "lag_correct": last[1]}
 
 
@@ -215,6 +227,10 @@ def print_table(args):
                                            f"not in {m['elapsed_s']:.0f} s"))
     row("scrape median", lambda m: fmt(
         None if m["scrape_median_s"] is None else m["scrape_median_s"] * 1000, ".0f", " ms"))
+    if any(m.get("cached_scrape_median_s") is not None for m in monitors):
+        row("scrape median, from the cache", lambda m: fmt(
+            None if m.get("cached_scrape_median_s") is None
+            else m["cached_scrape_median_s"] * 1000, ".0f", " ms", "-"))
     row("lag correct", lambda m: f"{m['lag_correct']:,} / {m['expected']:,}")
 
 
@@ -234,6 +250,8 @@ def parse():
     mon.add_argument("--partitions", type=int, default=10)
     mon.add_argument("--messages", type=int, default=20)
     mon.add_argument("--prefix", default="pbench")
+    mon.add_argument("--cached-scrape", action="store_true",
+                     help="scrape again at once after each scrape (a monitor that caches)")
     mon.add_argument("command", nargs="+")
     base = sub.add_parser("baseline")
     base.add_argument("--window", type=float, required=True)
