@@ -8,6 +8,9 @@ the lagging group on top with a WARN or ERR status and a lag-history chart that 
 refreshes, the topic under-replicated among the topics with problems, the broker-down condition firing
 (events enabled), the endpoint index below; no console message at warning level or above, no uncaught exception, no request
 leaving the agent. The same at a phone's width (390 px) with nothing wider than the screen.
+`page-keeping-up` never fires a lag-status condition in the whole run (the agent's log lists
+every event it fires): a keeping-up consumer is never STALL, however late the replicated
+__consumer_offsets delivers its commits (docs/lag.md "On real commits").
 Screenshots (laptop and phone) are saved to BUILD_DIR/test-artifacts/status-page/.
 ~2-3 min (three Kafka nodes start).
 """
@@ -106,6 +109,13 @@ def browser_checks(agent):
         browser.stop()
 
 
+def check_keeping_up_never_fired(agent):
+    with open(agent.log_path, errors="replace") as f:
+        fired = [line.strip() for line in f
+                 if "event firing group.lag_status group/" + KEEPING_UP + " " in line]
+    check(not fired, f"{KEEPING_UP} never fired a lag-status condition ({fired[:3]})")
+
+
 def main():
     if not chromium_binary():
         print("SKIPPED: chromium is not installed (scripts/install-deps.sh installs it)", flush=True)
@@ -147,6 +157,7 @@ collectors:
                           "broker 3 down in /metrics")
         check(bool(down), "the agent sees broker 3 down")
         browser_checks(agent)
+        check_keeping_up_never_fired(agent)
     finally:
         stop_all()
     agent.stop()
