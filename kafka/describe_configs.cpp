@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <utility>
 
 #include "kafka/detail/native.hpp"
 
@@ -46,12 +45,11 @@ ConfigResourceResult read_resource(const rd_kafka_ConfigResource_t* r) {
   return out;
 }
 
-// One call's answer into `results`: its resources, or its failure (`call`, what it asked).
-void read_answer(rd_kafka_event_t* event, DescribeConfigsFailure call,
-                 DescribeConfigsResults& results) {
+// One call's answer into `results`: its resources, or its failure.
+void read_answer(rd_kafka_event_t* event, DescribeConfigsResults& results) {
   if (const rd_kafka_resp_err_t err = rd_kafka_event_error(event); err) {
-    call.error = error_code(err);
-    results.failures.push_back(std::move(call));
+    ++results.failed_calls;
+    if (!failed(results.first_error)) results.first_error = error_code(err);
     return;
   }
   const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event);
@@ -90,32 +88,29 @@ void DescribeConfigsBatch::start(ConfigResourceType type, std::span<const std::s
     }
     resources.push_back(owned.back().get());
   }
-  DescribeConfigsFailure call{type, {names.begin(), names.end()}, ErrorCode::no_error};
   AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS));
   std::array<char, 256> error{};
   if (rd_kafka_AdminOptions_set_request_timeout(options.get(), remaining_ms(deadline_, 1),
                                                 error.data(), error.size()) !=
       RD_KAFKA_RESP_ERR_NO_ERROR) {
-    call.error = ErrorCode::local_invalid_arg;
-    start_failures_.push_back(std::move(call));
+    ++start_failures_;
     return;
   }
-  const std::uintptr_t id = next_call_++;
-  rd_kafka_AdminOptions_set_opaque(options.get(), reinterpret_cast<void*>(id));
   // The call copies the resources and options.
   rd_kafka_DescribeConfigs(rk, resources.data(), resources.size(), options.get(),
                            queue_->queue.get());
-  calls_.emplace(id, std::move(call));
+  ++pending_;
 }
 
 DescribeConfigsResults DescribeConfigsBatch::poll(std::chrono::milliseconds wait,
                                                   std::stop_token stop) {
   DescribeConfigsResults results;
-  results.failures = std::exchange(start_failures_, {});
+  results.failed_calls = start_failures_;
+  start_failures_ = 0;
   const auto now = Clock::now();
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - now);
   const auto until = wait >= left ? deadline_ : now + wait;
-  while (!calls_.empty()) {
+  while (pending_ > 0) {
     if (stop.stop_requested()) throw StopRequested("DescribeConfigs wait abandoned: stop requested");
     const int slice = std::min(remaining_ms(until), static_cast<int>(kPollSlice.count()));
     EventPtr event(rd_kafka_queue_poll(queue_->queue.get(), slice));
@@ -124,18 +119,14 @@ DescribeConfigsResults DescribeConfigsBatch::poll(std::chrono::milliseconds wait
       continue;
     }
     if (rd_kafka_event_type(event.get()) != RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT) continue;
-    const auto call = calls_.find(reinterpret_cast<std::uintptr_t>(rd_kafka_event_opaque(event.get())));
-    if (call == calls_.end()) continue;  // not one of ours (cannot happen: our own queue)
-    read_answer(event.get(), std::move(call->second), results);
-    calls_.erase(call);
+    --pending_;
+    read_answer(event.get(), results);
   }
-  if (!calls_.empty() && Clock::now() >= deadline_) {
+  if (pending_ > 0 && Clock::now() >= deadline_) {
     // Not answered in time: the queue is destroyed with them; their results are dropped.
-    for (auto& [id, call] : calls_) {
-      call.error = ErrorCode::local_timed_out;
-      results.failures.push_back(std::move(call));
-    }
-    calls_.clear();
+    results.failed_calls += pending_;
+    if (!failed(results.first_error)) results.first_error = ErrorCode::local_timed_out;
+    pending_ = 0;
   }
   return results;
 }

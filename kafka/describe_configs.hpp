@@ -4,8 +4,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
-#include <map>
 #include <memory>
 #include <span>
 #include <stop_token>
@@ -27,22 +25,10 @@ struct ConfigResourceResult {
   std::vector<std::pair<std::string, std::string>> entries;  // name, value (value may be "")
 };
 
-// A call that failed as a whole or was not answered by the deadline, named by what it asked
-// about: a BROKER resource's call failing with a transport error or a timeout says that
-// broker did not answer.
-struct DescribeConfigsFailure {
-  ConfigResourceType type = ConfigResourceType::unknown;
-  std::vector<std::string> names;  // the call's resources
-  ErrorCode error = ErrorCode::no_error;
-};
-
 struct DescribeConfigsResults {
   std::vector<ConfigResourceResult> resources;  // of the calls that were answered
-  std::vector<DescribeConfigsFailure> failures;  // one per call that failed or got no answer
-  std::size_t failed_calls() const { return failures.size(); }
-  ErrorCode first_error() const {
-    return failures.empty() ? ErrorCode::no_error : failures.front().error;
-  }
+  std::size_t failed_calls = 0;                 // calls that failed or were not answered
+  ErrorCode first_error = ErrorCode::no_error;
 };
 
 class DescribeConfigsBatch {
@@ -59,8 +45,8 @@ class DescribeConfigsBatch {
   void start(ConfigResourceType type, std::span<const std::string> names,
              std::span<const std::string> config_names);
 
-  std::size_t pending() const { return calls_.size(); }
-  bool done() const { return calls_.empty(); }
+  std::size_t pending() const { return pending_; }
+  bool done() const { return pending_ == 0; }
 
   // The answers that have arrived, waiting up to `wait` for the rest (0: only what is there).
   // Once the deadline (timeout after construction) has passed, the calls still unanswered
@@ -78,11 +64,8 @@ class DescribeConfigsBatch {
   const Client& client_;
   std::chrono::steady_clock::time_point deadline_;
   std::unique_ptr<Queue> queue_;
-  // The calls not answered yet, by the id each carries as its options' opaque, which the
-  // answer carries back: a failed answer is reported with what its call asked about.
-  std::map<std::uintptr_t, DescribeConfigsFailure> calls_;
-  std::uintptr_t next_call_ = 1;
-  std::vector<DescribeConfigsFailure> start_failures_;
+  std::size_t pending_ = 0;
+  std::size_t start_failures_ = 0;
 };
 
 }  // namespace ks::kafka

@@ -249,8 +249,7 @@ BrokerCollector::WatermarkPass BrokerCollector::fetch_topic_watermarks(
 // shutdown, its leaderships already moved, whose fencing never reached the metadata because
 // the controller quorum went down with it (the metadata then stays frozen, listing it). Each
 // such broker gets one small DescribeConfigs per cycle (its broker.rack), which librdkafka
-// sends to that broker itself; all of them in one batch, whose failures name their broker.
-// Usually there are none.
+// sends to that broker itself. Usually there are none.
 void BrokerCollector::start_idle_broker_checks(
     const std::vector<TopicState>& topics, const std::vector<brokers::BrokerTracker::Seen>& seen,
     CycleReport& report) {
@@ -260,15 +259,15 @@ void BrokerCollector::start_idle_broker_checks(
       if (!p.offline) leaders.insert(p.leader);
     }
   }
-  idle_checks_.reset();
+  idle_checks_.clear();
   for (const auto& b : seen) {
     if (leaders.contains(b.id)) continue;
-    if (!idle_checks_) idle_checks_.emplace(client_, call_timeout());
-    // One call per broker: librdkafka sends a BROKER resource to that broker.
+    auto call = std::make_unique<kafka::DescribeConfigsBatch>(client_, call_timeout());
     const std::string name = std::to_string(b.id);
-    idle_checks_->start(kafka::ConfigResourceType::broker, std::span(&name, 1),
-                        std::span<const std::string>(&kBrokerRack, 1));
+    call->start(kafka::ConfigResourceType::broker, std::span(&name, 1),
+                std::span<const std::string>(&kBrokerRack, 1));
     ++report.describe_configs_calls;
+    idle_checks_.push_back({b.id, std::move(call)});
   }
 }
 
@@ -285,18 +284,16 @@ bool no_answer(kafka::ErrorCode e) {
 }  // namespace
 
 void BrokerCollector::collect_idle_broker_checks(WatermarkPass& watermarks, std::stop_token stop) {
-  if (!idle_checks_) return;
-  const kafka::DescribeConfigsResults results = idle_checks_->wait(stop);
-  idle_checks_.reset();
-  for (const kafka::DescribeConfigsFailure& f : results.failures) {
-    if (f.type != kafka::ConfigResourceType::broker || f.names.size() != 1 || !no_answer(f.error)) {
-      continue;
+  for (IdleBrokerCheck& check : idle_checks_) {
+    const kafka::DescribeConfigsResults results = check.call->wait(stop);
+    if (results.failed_calls > 0 && no_answer(results.first_error)) {
+      spdlog::debug("brokers: broker {} (leading no monitored partition) did not answer: {}",
+                    check.broker, kafka::error_code_name(results.first_error));
+      watermarks.not_answering.insert(check.broker);
     }
-    spdlog::debug("brokers: broker {} (leading no monitored partition) did not answer: {}",
-                  f.names.front(), kafka::error_code_name(f.error));
-    watermarks.not_answering.insert(std::stoi(f.names.front()));
+    apply_config_results(results);
   }
-  apply_config_results(results);
+  idle_checks_.clear();
 }
 
 // The DescribeConfigs answers that have come (waiting for them no longer than the offsets
@@ -309,10 +306,10 @@ void BrokerCollector::collect_config_answers(Clock::time_point configs_start, Cy
                               configs_start + call_timeout() - Clock::now())
                         : 0ms;
   const kafka::DescribeConfigsResults results = configs_->poll(std::max(wait, 0ms), std::move(stop));
-  configs_failed_calls_ += results.failed_calls();
-  if (results.failed_calls() > 0) {
-    spdlog::debug("brokers: {} DescribeConfigs calls failed: {}", results.failed_calls(),
-                  kafka::error_code_name(results.first_error()));
+  configs_failed_calls_ += results.failed_calls;
+  if (results.failed_calls > 0) {
+    spdlog::debug("brokers: {} DescribeConfigs calls failed: {}", results.failed_calls,
+                  kafka::error_code_name(results.first_error));
   }
   apply_config_results(results);
   if (configs_->done()) finish_config_batch();

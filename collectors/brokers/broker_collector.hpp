@@ -136,8 +136,12 @@ class BrokerCollector final : public Collector {
   std::size_t configs_failed_calls_ = 0;
   int config_failures_in_a_row_ = 0;
   // This cycle's checks of the brokers that lead no monitored partition (see
-  // start_idle_broker_checks): one batch, one call per broker; a failure names its broker.
-  std::optional<kafka::DescribeConfigsBatch> idle_checks_;
+  // start_idle_broker_checks): one call each, so that each failure has its broker.
+  struct IdleBrokerCheck {
+    std::int32_t broker;
+    std::unique_ptr<kafka::DescribeConfigsBatch> call;
+  };
+  std::vector<IdleBrokerCheck> idle_checks_;
   std::uint64_t offset_request_failures_ = 0;
   CycleReport report_;
 };
