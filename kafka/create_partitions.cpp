@@ -2,17 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <array>
 #include <memory>
 
 #include "kafka/client.hpp"
 #include "kafka/detail/conversions.hpp"
+#include "kafka/detail/topic_answers.hpp"
 
 namespace ks::kafka {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 struct NewPartitionsDeleter {
   void operator()(rd_kafka_NewPartitions_t* p) const { rd_kafka_NewPartitions_destroy(p); }
@@ -38,23 +36,11 @@ NewPartitionsPtr new_partitions(const PartitionGrowth& growth) {
 }
 
 GrowthResult read_result(rd_kafka_event_t* event) {
-  GrowthResult result;
-  result.error = detail::code(rd_kafka_event_error(event));
-  if (failed(result.error)) {
-    const char* text = rd_kafka_event_error_string(event);
-    result.message = text ? text : error_name(result.error);
-    return result;
-  }
-  std::size_t count = 0;
-  const auto* answer = rd_kafka_event_CreatePartitions_result(event);
-  const rd_kafka_topic_result_t** topics =
-      answer ? rd_kafka_CreatePartitions_result_topics(answer, &count) : nullptr;
-  if (count > 0) {
-    result.error = detail::code(rd_kafka_topic_result_error(topics[0]));
-    const char* text = rd_kafka_topic_result_error_string(topics[0]);
-    result.message = text ? text : (failed(result.error) ? error_name(result.error) : "");
-  }
-  return result;
+  const detail::TopicAnswers answers = detail::read_topic_answers(event);
+  if (failed(answers.error) || answers.topics.empty()) return {answers.error, answers.message};
+  const detail::TopicAnswer& topic = answers.topics.front();
+  return {topic.error, topic.message.empty() && failed(topic.error) ? error_name(topic.error)
+                                                                     : topic.message};
 }
 
 }  // namespace
@@ -69,12 +55,7 @@ GrowthResult create_partitions(const Client& client, const PartitionGrowth& grow
       admin.get(), static_cast<int>(options.request_timeout.count()), error.data(), error.size());
   const QueuePtr queue(rd_kafka_queue_new(native(client)));
   rd_kafka_CreatePartitions(native(client), &raw, 1, admin.get(), queue.get());
-  EventPtr event;
-  while (!event) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(options.deadline - Clock::now());
-    if (left.count() <= 0 || (options.give_up && options.give_up())) break;
-    event.reset(rd_kafka_queue_poll(queue.get(), static_cast<int>(std::min<std::int64_t>(left.count(), 200))));
-  }
+  const EventPtr event = detail::wait_for_answer(queue.get(), options);
   if (!event) return {ErrorCode::local_timed_out, "no answer"};
   return read_result(event.get());
 }

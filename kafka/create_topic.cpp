@@ -2,17 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <array>
 #include <memory>
 
 #include "kafka/client.hpp"
 #include "kafka/detail/conversions.hpp"
+#include "kafka/detail/topic_answers.hpp"
 
 namespace ks::kafka {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 struct NewTopicDeleter {
   void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
@@ -64,36 +62,14 @@ AdminOptionsPtr admin_options(rd_kafka_t* rk, const CreateTopicsOptions& options
   return admin;
 }
 
-// The result event, or nullptr at the deadline or when given up.
-EventPtr wait_for_answer(rd_kafka_queue_t* queue, const CreateTopicsOptions& options) {
-  EventPtr event;
-  while (!event) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(options.deadline -
-                                                                            Clock::now());
-    if (left.count() <= 0 || (options.give_up && options.give_up())) break;
-    event.reset(rd_kafka_queue_poll(queue, static_cast<int>(std::min<std::int64_t>(left.count(), 200))));
-  }
-  return event;
-}
-
 CreateTopicsResult read_result(rd_kafka_event_t* event) {
+  detail::TopicAnswers answers = detail::read_topic_answers(event);
   CreateTopicsResult result;
   result.answered = true;
-  result.error = detail::code(rd_kafka_event_error(event));
-  if (failed(result.error)) {
-    const char* text = rd_kafka_event_error_string(event);
-    result.message = text ? text : error_name(result.error);
-    return result;
-  }
-  std::size_t count = 0;
-  const auto* answer = rd_kafka_event_CreateTopics_result(event);
-  const rd_kafka_topic_result_t** topics =
-      answer ? rd_kafka_CreateTopics_result_topics(answer, &count) : nullptr;
-  for (std::size_t i = 0; i < count; ++i) {
-    const char* text = rd_kafka_topic_result_error_string(topics[i]);
-    result.topics.push_back({rd_kafka_topic_result_name(topics[i]),
-                             detail::code(rd_kafka_topic_result_error(topics[i])),
-                             text ? text : ""});
+  result.error = answers.error;
+  result.message = std::move(answers.message);
+  for (detail::TopicAnswer& t : answers.topics) {
+    result.topics.push_back({std::move(t.name), t.error, std::move(t.message)});
   }
   return result;
 }
@@ -105,7 +81,7 @@ CreateTopicsResult create_topics(const Client& client, std::vector<NewTopicPtr> 
   const AdminOptionsPtr admin = admin_options(native(client), options);
   const QueuePtr queue(rd_kafka_queue_new(native(client)));
   rd_kafka_CreateTopics(native(client), raw.data(), raw.size(), admin.get(), queue.get());
-  const EventPtr event = wait_for_answer(queue.get(), options);
+  const EventPtr event = detail::wait_for_answer(queue.get(), options);
   if (!event) return CreateTopicsResult{};
   return read_result(event.get());
 }

@@ -44,6 +44,7 @@ void PartitionStatus::add_commit(std::int64_t offset, std::int64_t lag, TimePoin
   // newer one closer than that to the commit before the newest replaces the newest. A
   // consumer committing after every poll (ten times a second, the same offset while it
   // processes a message) would otherwise fill the window in a second and be called STALL.
+  added_since_judged_ = true;
   if (commits_.size() >= 2 && at - commits_[commits_.size() - 2].at < kMinCommitDistance) {
     commits_.back() = {offset, lag, at};
     return;
@@ -60,8 +61,10 @@ LagStatus PartitionStatus::judge_commits(std::int64_t lag, Liveness liveness, Ti
   } else {
     waiting_since_.reset();
   }
+  if (added_since_judged_) newest_read_at_ = now;
   status_ = evaluate_commits(lag, liveness, now);
   rewind_since_judged_ = false;
+  added_since_judged_ = false;
   return status_;
 }
 
@@ -74,7 +77,9 @@ double PartitionStatus::commit_gap_limit_seconds() const {
   const double interval = std::chrono::duration<double>(params_.collect_interval).count();
   // A partial window says little about the consumer's cadence yet (one commit: nothing).
   const double intervals =
-      commits_.size() < params_.window ? static_cast<double>(params_.window - 1) : 1.0;
+      commits_.size() < params_.window
+          ? std::max(kSilentIntervals, static_cast<double>(params_.window - 1))
+          : kSilentIntervals;
   return std::max(window_span_seconds(), interval * intervals);
 }
 
@@ -89,7 +94,11 @@ bool PartitionStatus::same_offset_with_lag() const {
 LagStatus PartitionStatus::evaluate_commits(std::int64_t lag, Liveness liveness,
                                             TimePoint now) const {
   if (lag <= 0 || commits_.empty()) return LagStatus::ok;
-  const TimePoint since = std::max(commits_.back().at, waiting_since_.value_or(commits_.back().at));
+  // Silence is counted from the cycle that read the newest commit: a commit made 0.9 s
+  // before a cycle and delivered just after it (the offsets topic replicates it first) is
+  // read one cycle late, which says nothing about the consumer.
+  const TimePoint read = std::max(commits_.back().at, newest_read_at_.value_or(commits_.back().at));
+  const TimePoint since = std::max(read, waiting_since_.value_or(read));
   const double since_last = std::max(0.0, std::chrono::duration<double>(now - since).count());
   if (since_last > commit_gap_limit_seconds()) {
     // Nobody commits any more: STOP, or STALL when a live member holds the partition.

@@ -66,10 +66,14 @@ class PartitionStatus {
   static constexpr std::chrono::seconds kMinCommitDistance{1};
   // On real commits: the status at `now`, the partition's lag now being `lag`.
   LagStatus judge_commits(std::int64_t lag, Liveness liveness, TimePoint now);
-  // On real commits: how long after its last commit a partition with lag is STOP (or STALL
-  // when consumed): the span of its commit window (its own cadence) and at least one
-  // collection interval; while the window is not full, at least (window - 1) intervals.
+  // On real commits: how long after its last commit was read a partition with lag is STOP
+  // (or STALL when consumed): the span of its commit window (its own cadence) and at least
+  // kSilentIntervals collection intervals; while the window is not full, at least
+  // (window - 1) intervals.
   double commit_gap_limit_seconds() const;
+  // The agent reads a commit one cycle after it was made at best, later when the stream
+  // delivers it late: a consumer is silent only once two cycles in a row found nothing new.
+  static constexpr double kSilentIntervals = 2;
 
   LagStatus status() const { return status_; }
   const std::vector<Commit>& window() const { return commits_; }  // oldest first
@@ -91,10 +95,14 @@ class PartitionStatus {
   StatusParams params_;
   std::vector<Commit> commits_;  // at most params_.window, oldest first
   std::optional<TimePoint> waiting_since_;  // lag > 0 and no commit since then
+  // On real commits: the judgement that first had the newest commit (the gap clock starts
+  // there: the time the stream took to deliver it is not the consumer's silence).
+  std::optional<TimePoint> newest_read_at_;
   // On real commits: an offset lower than the one before it was added since the last
   // judgement. A fast committer's window can move past it between two cycles; it is still
   // judged REWIND once.
   bool rewind_since_judged_ = false;
+  bool added_since_judged_ = false;  // a commit was added since the last judgement
   LagStatus status_ = LagStatus::notfound;
 };
 

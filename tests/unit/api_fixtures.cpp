@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "group_fixtures.hpp"
+
 namespace ks::testing {
 
 ClusterSnapshot api_cluster_fixture() {
@@ -37,35 +39,13 @@ ClusterSnapshot api_cluster_fixture() {
 GroupsSnapshot api_groups_fixture() {
   GroupsSnapshot s;
   s.taken_at = api_fixture_time();
-  GroupLag g;
-  g.name = "orders-app";
-  g.described = true;
-  g.state = "Stable";
-  g.protocol = "range";
-  g.members = 2;
-  g.offsets_fetched = true;
-  g.status = LagStatus::warn;
-  g.max_lag_seconds = 12.5;
-  GroupTopicLag t;
-  t.topic = "orders";
-  t.committed_sum = 153;
-  t.lag_sum = 30;
-  t.expired_sum = 7;
-  t.partitions_with_lag = 2;
-  t.consumed_per_second = 4;
-  t.catch_up_seconds = 7.5;
-  GroupPartitionLag p0{0, 100, 0, 110, 10, 0, 12.5, false, LagStatus::warn};
-  GroupPartitionLag p1{1, 50, 57, 77, 20, 7, std::nullopt, false, LagStatus::ok};
-  GroupPartitionLag p2{2, 3, -1, -1, -1, 0, std::nullopt, false, LagStatus::notfound};
-  t.partitions = {p0, p1, p2};
-  g.topics = {t};
   GroupLag quiet;
   quiet.name = "quiet";
   quiet.described = true;
   quiet.state = "Empty";
   quiet.offsets_fetched = true;
   quiet.status = LagStatus::ok;
-  s.groups = {g, quiet};
+  s.groups = {orders_app_group(), quiet};
   return s;
 }
 

@@ -3,6 +3,7 @@
 // within the timeout. (Mock caveat: a broker set down keeps its leadership in metadata.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
@@ -264,6 +265,38 @@ TEST_CASE("broker collector on the mock cluster: snapshot, a broker down, recove
   CHECK(recovered);
 }
 
+// The brokers leading none of the partitions the collector monitors (all of them up), from
+// its first snapshot.
+static std::vector<std::int32_t> idle_brokers(ks::BrokerCollector& collector,
+                                       const ks::Latest<ks::ClusterSnapshot>& latest) {
+  collect_tolerating_load(collector);
+  const auto s = latest.get();
+  REQUIRE(s);
+  REQUIRE(s->live_brokers() == 3);
+  std::vector<std::int32_t> idle;
+  for (const ks::BrokerState& b : s->brokers) {
+    CHECK(b.up);
+    if (b.leader_partitions == 0) idle.push_back(b.id);
+  }
+  return idle;
+}
+
+// Sets `broker` down and collects until the snapshot shows it down (in the metadata, not
+// answering), at most 3 cycles; returns the last snapshot.
+static std::shared_ptr<const ks::ClusterSnapshot> collect_until_down(
+    MockCluster& mock, ks::BrokerCollector& collector,
+    const ks::Latest<ks::ClusterSnapshot>& latest, std::int32_t broker) {
+  REQUIRE_NOTHROW(mock.get().set_broker_down(broker));
+  std::shared_ptr<const ks::ClusterSnapshot> s;
+  for (int i = 0; i < 3; ++i) {
+    collect_tolerating_load(collector);
+    s = latest.get();
+    REQUIRE(s->broker(broker));
+    if (s->broker(broker)->in_metadata && !s->broker(broker)->up) break;
+  }
+  return s;
+}
+
 // A broker that leads none of the monitored partitions gets no ListOffsets: its liveness
 // comes from a DescribeConfigs sent to it alone (see start_idle_broker_checks). On a real
 // cluster: a broker that died after its leaderships moved, still in a frozen metadata.
@@ -277,26 +310,12 @@ TEST_CASE("broker collector: a broker leading no monitored partition is down whe
   ks::Latest<ks::ClusterSnapshot> latest;
   ks::BrokerCollector collector(mock.kafka_config(), config, latest);
 
-  collect_tolerating_load(collector);
-  auto s = latest.get();
-  REQUIRE(s);
-  REQUIRE(s->live_brokers() == 3);
-  std::int32_t idle = -1;
-  for (const ks::BrokerState& b : s->brokers) {
-    CHECK(b.up);
-    if (b.leader_partitions == 0) idle = b.id;
-  }
-  REQUIRE(idle >= 1);
+  const std::vector<std::int32_t> idle_ones = idle_brokers(collector, latest);
+  REQUIRE_FALSE(idle_ones.empty());
+  const std::int32_t idle = idle_ones.front();
 
-  REQUIRE_NOTHROW(mock.get().set_broker_down(idle));
-  bool seen_down = false;
-  for (int i = 0; i < 3 && !seen_down; ++i) {
-    collect_tolerating_load(collector);
-    s = latest.get();
-    REQUIRE(s->broker(idle));
-    seen_down = s->broker(idle)->in_metadata && !s->broker(idle)->up;
-  }
-  CHECK(seen_down);
+  const auto s = collect_until_down(mock, collector, latest, idle);
+  CHECK_FALSE(s->broker(idle)->up);
   for (const ks::BrokerState& b : s->brokers) {
     if (b.id != idle) CHECK(b.up);
   }
@@ -308,6 +327,29 @@ TEST_CASE("broker collector: a broker leading no monitored partition is down whe
     recovered = latest.get()->broker(idle)->up;
   }
   CHECK(recovered);
+}
+
+TEST_CASE("broker collector: of two brokers leading no monitored partition, the one that stops "
+          "answering is down, the other stays up",
+          "[brokers][mock]") {
+  MockCluster mock;
+  mock.get().create_topic("solo", 1, 1);  // one partition: two of the three brokers lead none
+  ks::BrokersCollectorConfig config;
+  config.interval = 1s;
+  config.topics.include = {"solo"};
+  ks::Latest<ks::ClusterSnapshot> latest;
+  ks::BrokerCollector collector(mock.kafka_config(), config, latest);
+
+  const std::vector<std::int32_t> idle = idle_brokers(collector, latest);
+  REQUIRE(idle.size() == 2);
+  const std::int32_t silent = idle[0], answering = idle[1];
+
+  const auto s = collect_until_down(mock, collector, latest, silent);
+  CHECK_FALSE(s->broker(silent)->up);
+  REQUIRE(s->broker(answering));
+  CHECK(s->broker(answering)->up);  // its call in the same batch was answered
+  CHECK(std::count_if(s->brokers.begin(), s->brokers.end(),
+                      [](const ks::BrokerState& b) { return b.up; }) == 2);
 }
 
 TEST_CASE("broker collector: unreachable cluster publishes kafka_up 0 and fails the cycle",

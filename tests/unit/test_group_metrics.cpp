@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "exporters/prometheus/group_metrics.hpp"
+#include "group_fixtures.hpp"
 
 using ks::GroupLag;
 using ks::GroupPartitionLag;
@@ -22,40 +23,8 @@ bool contains(const std::string& text, const std::string& line) {
 
 GroupsSnapshot sample_snapshot() {
   GroupsSnapshot s;
-  GroupLag g;
-  g.name = "orders-app";
-  g.described = true;
-  g.state = "Stable";
-  g.protocol = "range";
-  g.members = 2;
-  g.offsets_fetched = true;
-  g.status = LagStatus::warn;
-  g.max_lag_seconds = 12.5;
+  GroupLag g = ks::testing::orders_app_group();
   g.uncommitted_partitions = 1;
-  GroupTopicLag t;
-  t.topic = "orders";
-  t.committed_sum = 150;
-  t.lag_sum = 30;
-  t.partitions_with_lag = 2;
-  t.consumed_per_second = 4;
-  t.catch_up_seconds = 7.5;
-  GroupPartitionLag p0;
-  p0.partition = 0;
-  p0.committed = 100;
-  p0.lag = 10;
-  p0.lag_seconds = 12.5;
-  p0.status = LagStatus::warn;
-  GroupPartitionLag p1;
-  p1.partition = 1;
-  p1.committed = 50;
-  p1.lag = 20;
-  p1.expired = 7;
-  p1.status = LagStatus::ok;
-  GroupPartitionLag p2;  // watermark unknown this cycle
-  p2.partition = 2;
-  p2.committed = 3;
-  t.partitions = {p0, p1, p2};
-  g.topics = {t};
   s.groups.push_back(g);
   GroupLag kip;
   kip.name = "new-protocol";
@@ -73,7 +42,7 @@ TEST_CASE("group families keep kafka_exporter's names and labels", "[groups]") {
   const std::string text = w.finish();
   CHECK(contains(text, "kafka_consumergroup_current_offset{consumergroup=\"orders-app\",partition=\"0\",topic=\"orders\"} 100\n"));
   CHECK(contains(text, "kafka_consumergroup_current_offset{consumergroup=\"orders-app\",partition=\"2\",topic=\"orders\"} 3\n"));
-  CHECK(contains(text, "kafka_consumergroup_current_offset_sum{consumergroup=\"orders-app\",topic=\"orders\"} 150\n"));
+  CHECK(contains(text, "kafka_consumergroup_current_offset_sum{consumergroup=\"orders-app\",topic=\"orders\"} 153\n"));
   CHECK(contains(text, "kafka_consumergroup_lag{consumergroup=\"orders-app\",partition=\"1\",topic=\"orders\"} 20\n"));
   CHECK_FALSE(contains(text, "kafka_consumergroup_lag{consumergroup=\"orders-app\",partition=\"2\""));
   CHECK(contains(text, "kafka_consumergroup_lag_sum{consumergroup=\"orders-app\",topic=\"orders\"} 30\n"));
@@ -161,7 +130,6 @@ GroupsSnapshot two_topic_snapshot() {
     t.lag_sum += p.lag;
     ++t.partitions_with_lag;
   }
-  s.groups[0].topics[0].expired_sum = 7;  // the evaluator's sum of partition 1's 7
   s.groups[0].topics.push_back(t);
   return s;
 }

@@ -137,8 +137,9 @@ TEST_CASE("on commits: a consumer committing every second is judged on its commi
     };
     const auto commits = statuses(Mode::on_commits, 50, silent, false);
     const auto cycles = statuses(Mode::per_cycle, 50, silent, false);
-    // The window spans 9 s; the limit is at least one cycle (10 s): 310 is not past it.
-    CHECK(first_cycle_with(commits, LagStatus::stop) == 32);
+    // The window spans 9 s; the limit is at least two cycles (20 s) after the cycle that
+    // read the last commit (300): 320 is not past it.
+    CHECK(first_cycle_with(commits, LagStatus::stop) == 33);
     CHECK(first_cycle_with(cycles, LagStatus::stop) == 40);
   }
   SECTION("its offset is reset 2,000 back: REWIND in both modes") {
@@ -175,7 +176,8 @@ TEST_CASE("on commits: a caught-up consumer of a quiet topic is not STOP when a 
   CHECK(p.judge_commits(0, Liveness::unassigned, at(3600)) == LagStatus::ok);
   // An hour without a commit, then one message: the gap clock starts now, not an hour ago.
   CHECK(p.judge_commits(1, Liveness::unassigned, at(3610)) == LagStatus::ok);
-  CHECK(p.judge_commits(1, Liveness::unassigned, at(3621)) == LagStatus::stop);  // past 10 s
+  CHECK(p.judge_commits(1, Liveness::unassigned, at(3621)) == LagStatus::ok);
+  CHECK(p.judge_commits(1, Liveness::unassigned, at(3631)) == LagStatus::stop);  // 2 cycles
 }
 
 TEST_CASE("on commits: lag growing at every commit of a full window is WARN",
@@ -279,4 +281,40 @@ TEST_CASE("on commits: commits made before the first end-offset sample carry no 
   const auto s = statuses(Mode::on_commits, 3, frozen);
   CHECK(s[0] == LagStatus::ok);     // ten commits read at start: their lag unknown
   CHECK(s[1] == LagStatus::stall);  // ten more, each with lag: really stalled
+}
+
+// The status page's keeping-up group (issue 17): a consumer committing every 500 ms, a
+// window of 3 commits (spanning 1 s), a cycle every second (up to 200 ms late), and the
+// stream delivering each commit 900 ms after it was made (__consumer_offsets replicates it
+// first on a 3-node cluster): the newest commit a cycle has read is 1 to 1.2 s old.
+// Counted from when it was made, against a limit of one cycle, that was STALL.
+TEST_CASE("on commits: a consumer keeping up is never STALL when its commits arrive late",
+          "[groups][status-commits]") {
+  using std::chrono::milliseconds;
+  const auto tick = [](int ms) { return t0 + milliseconds(ms); };
+  const auto judge_every_second = [&](PartitionStatus& p, int seconds, int commits_until_ms) {
+    std::vector<LagStatus> out;
+    int next_commit = 0;
+    for (int k = 1; k <= seconds; ++k) {
+      const int now = 1000 * k + 100 * (k % 3);  // a cycle a little late after a slow request
+      for (; next_commit + 900 <= now && next_commit <= commits_until_ms; next_commit += 500) {
+        p.add_commit(next_commit / 100, 1, tick(next_commit));  // 10 msgs/s, 1 in flight
+      }
+      out.push_back(p.judge_commits(5, Liveness::assigned, tick(now)));
+    }
+    return out;
+  };
+  PartitionStatus keeping_up({.window = 3, .collect_interval = 1s});
+  const auto s = judge_every_second(keeping_up, 60, 60000);
+  CHECK(first_cycle_with(s, LagStatus::stall) == 0);
+  CHECK(all_ok(s));
+
+  // The same consumer hangs after 30 s, still a member: STALL once two cycles after the
+  // one that read its last commit have found nothing new.
+  PartitionStatus hung({.window = 3, .collect_interval = 1s});
+  const auto h = judge_every_second(hung, 40, 30000);
+  CHECK(all_ok(std::vector<LagStatus>(h.begin(), h.begin() + 30)));
+  const int stalled = first_cycle_with(h, LagStatus::stall);
+  CHECK(stalled >= 32);
+  CHECK(stalled <= 34);
 }
