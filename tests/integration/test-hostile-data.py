@@ -18,10 +18,13 @@
   within 5 s.
 - The agent's peak RSS stays within its memory target (60 MB, docs/performance.md).
 
-A 10,000-partition topic is opt-in (KS_HOSTILE_10K=1): KRaft refuses to create it in one
-request (more than 10,000 records in one controller operation: POLICY_VIOLATION "Unable to
-perform excessively large batch operation"), so it is created with 5,000 partitions and
-grown to 10,000, which takes minutes on a busy 2-core machine. ~60-90 s without it.
+A 10,000-partition topic is opt-in (KS_HOSTILE_10K=1, ~6 min): KRaft refuses to create it
+in one request (more than 10,000 records in one controller operation: POLICY_VIOLATION "Unable
+to perform excessively large batch operation"), so it is created with 5,000 partitions and
+grown to 10,000; the controller answers at once, but the broker took 4 minutes on a busy
+2-core machine to create the logs and show 10,000 partitions in its metadata (commits on the
+added partitions were refused meanwhile: the group commits on the first 5,000). ~30-60 s
+without it.
 """
 import json
 import os
@@ -42,6 +45,7 @@ MEMBERS_TOPIC = "hostile-members"
 MEMBERS = 4
 BIG_TOPIC = "hostile-10k"
 BIG_PARTITIONS = 10000
+BIG_COMMITTED = 5000
 MEMORY_TARGET_KIB = 60 * 1000  # docs/performance.md: under 60 MB
 SHUTDOWN_BOUND_S = 5
 # name given to Kafka -> name the agent must report (U+FFFD for each byte that is not UTF-8)
@@ -134,10 +138,16 @@ def setup(kafka, big):
                 "--timeout", "600", timeout=620)
         kafka.tool("kafka-topics", "--bootstrap-server", b, "--alter", "--topic", BIG_TOPIC,
                    "--partitions", str(BIG_PARTITIONS), timeout=600)
+        # --alter returns before the broker has the new partitions: wait for every leader
+        # (create-topics of an existing topic with its count waits for them, creates nothing)
+        loadgen("create-topics", "--bootstrap", b, "--topics", f"{BIG_TOPIC}:{BIG_PARTITIONS}:1",
+                "--timeout", "600", timeout=620)
         log(f"{BIG_TOPIC}: {BIG_PARTITIONS} partitions in {time.monotonic() - started:.0f}s")
+        # On the first 5,000: commits on the partitions added by --alter were refused with
+        # UNKNOWN_TOPIC_OR_PARTITION for over a minute on the busy machine
         loadgen("commit", "--bootstrap", b, "--group", "hostile-10k", "--topic", BIG_TOPIC,
-                "--offsets", ",".join(f"{p}:0" for p in range(BIG_PARTITIONS)),
-                "--timeout", "300", timeout=320, attempts=3)
+                "--offsets", ",".join(f"{p}:0" for p in range(BIG_COMMITTED)),
+                "--timeout", "300", timeout=320, attempts=5, retry_delay=5)
     return members
 
 
@@ -243,18 +253,21 @@ def main():
                         90, 1, f"{MEMBERS} members")
         check(bool(ok), f"a real group with {MEMBERS} live members: members = {MEMBERS}")
         if big:
+            ok = wait_until(lambda: value(agent.metrics(timeout=10), "kafka_topic_partitions",
+                                          topic=BIG_TOPIC) == BIG_PARTITIONS,
+                            300, 2, f"{BIG_PARTITIONS} partitions of {BIG_TOPIC}")
+            check(bool(ok), f"a topic with {BIG_PARTITIONS} partitions is reported")
             ok = wait_until(lambda: len(series(agent.metrics(timeout=10),
                                                "kafka_consumergroup_current_offset",
-                                               consumergroup="hostile-10k")) == BIG_PARTITIONS,
-                            300, 2, "10,000 partitions of hostile-10k")
-            check(bool(ok), f"a group on {BIG_PARTITIONS} partitions: every one reported")
+                                               consumergroup="hostile-10k")) == BIG_COMMITTED,
+                            300, 2, f"{BIG_COMMITTED} committed partitions of hostile-10k")
+            check(bool(ok), f"a group on {BIG_COMMITTED} partitions: every one reported")
         check_api(agent)
         text = agent.metrics_text(timeout=10)
         promtool_check_metrics(text)
-        check(silent.connections > 0,
-              f"the silent bootstrap server was connected to ({silent.connections}) and the "
-              f"agent still reports the real cluster (kafka_up "
-              f"{value(agent.metrics(), 'kafka_up')})")
+        # librdkafka picks a bootstrap server at random and may never try the silent one
+        # when the real one answers first: logged, not asserted (the next agent has only it)
+        log(f"connections to the silent bootstrap server so far: {silent.connections}")
         check(value(agent.metrics(), "kafka_up") == 1, "real + silent bootstrap: kafka_up is 1")
         rss = peak_rss_kib(agent.proc.pid)
         check(rss is not None and rss < MEMORY_TARGET_KIB,
