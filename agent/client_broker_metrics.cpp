@@ -56,16 +56,18 @@ void ClientBrokerMetrics::refresh(const kafka::StatisticsAccumulator& source) {
 }
 
 void ClientBrokerMetrics::set_latencies(const kafka::ClientBrokerView& view) {
-  const auto set = [&](prometheus::Family<prometheus::Gauge>& family, const char* quantile,
+  // The label is "stat", not "quantile": these are gauges, and `promtool check metrics`
+  // rejects a quantile label outside a summary (and "avg" is no quantile).
+  const auto set = [&](prometheus::Family<prometheus::Gauge>& family, const char* stat,
                        const std::optional<double>& value) {
     if (!value) return;
-    family.Add({{"client", view.client}, {"broker_id", view.broker}, {"quantile", quantile}})
+    family.Add({{"client", view.client}, {"broker_id", view.broker}, {"stat", stat}})
         .Set(*value);
   };
   set(rtt_, "avg", view.rtt_avg);
-  set(rtt_, "0.99", view.rtt_p99);
+  set(rtt_, "p99", view.rtt_p99);
   set(throttle_, "avg", view.throttle_avg);
-  set(throttle_, "0.99", view.throttle_p99);
+  set(throttle_, "p99", view.throttle_p99);
 }
 
 void ClientBrokerMetrics::add_totals(const kafka::ClientBrokerView& view) {

@@ -20,8 +20,8 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds interval, std::mt19
 }
 
 // A failed cycle's error with what the collector's Kafka client last failed on, when it
-// knows: "cluster unreachable: metadata request failed: ...; authentication failed (check
-// sasl.mechanism, ...): sasl_ssl://...: SASL authentication error: ... (2 s ago)".
+// knows: "cluster unreachable at HOST:PORT: metadata request failed: ...; authentication
+// failed (check sasl.mechanism, ...): sasl_ssl://...: SASL authentication error: ... (2 s ago)".
 std::string with_problem(std::string error, const std::string& problem) {
   if (!problem.empty()) error += "; " + problem;
   return error;

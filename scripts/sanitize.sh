@@ -25,8 +25,9 @@ e2e_binary='^e2e/test-(check-config|events-spool-full|fleet-manifest|golden-metr
 e2e_demo='^e2e/test-demo$'
 # e2e tests whose agent runs its threads: scheduler, HTTP server, events pipeline.
 e2e_threads='^e2e/test-(golden-metrics|lifecycle|events-spool-full|http-concurrency)$'
-# Kafka integration: events, groups, the fleet's roles (processes; netns needs root).
-integration='^integration/test-(events-.*|groups-.*|fleet-processes)$'
+# Kafka integration: events, groups, the fleet's roles (processes; netns needs root), and
+# hostile names and a silent broker.
+integration='^integration/test-(events-.*|groups-.*|fleet-processes|hostile-data)$'
 
 case "$mode" in
   asan-ci) build=build-asan; sanitizers=address,undefined; tests=$e2e_binary

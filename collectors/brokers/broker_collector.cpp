@@ -141,7 +141,9 @@ kafka::ClusterMetadata BrokerCollector::metadata_or_publish_down(
     report.metadata = report.total = since(cycle_start);
     report_ = report;
     publish_unreachable(e.what(), now);
-    throw CollectError(fmt::format("cluster unreachable: {}", e.what()));
+    // Where: the log line names the bootstrap servers (a silent one is only seen as a timeout)
+    throw CollectError(
+        fmt::format("cluster unreachable at {}: {}", kafka_.bootstrap_servers, e.what()));
   }
 }
 

@@ -257,7 +257,8 @@ GroupCollector::Topology GroupCollector::fetch_topology(GroupsCycleStats& stats,
   } catch (const kafka::StopRequested&) {
     throw;
   } catch (const kafka::KafkaError& e) {
-    throw CollectError(fmt::format("cluster unreachable: {}", e.what()));
+    throw CollectError(
+        fmt::format("cluster unreachable at {}: {}", kafka_.bootstrap_servers, e.what()));
   }
 }
 

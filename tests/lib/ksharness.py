@@ -129,7 +129,9 @@ _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 def parse_metrics(text):
     """{name: {frozenset(labels.items()): value}} from the text format."""
     out = {}
-    for line in text.splitlines():
+    # "\n" only: the text format's line end; a label value may hold a raw "\r" (or another
+    # character str.splitlines() would break at), which needs no escape
+    for line in text.split("\n"):
         if not line or line.startswith("#"):
             continue
         m = _SAMPLE.match(line)

@@ -28,7 +28,9 @@ def loadgen(*args, timeout=120, attempts=1, retry_delay=1):
     progress"). Raises RuntimeError with the exit code and the last 2,000 characters of
     stderr once the last attempt failed."""
     for attempt in range(1, attempts + 1):
-        r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, timeout=timeout)
+        # errors="replace": loadgen echoes names (groups, topics) that may not be UTF-8
+        r = subprocess.run([LOADGEN, *args], capture_output=True, text=True, errors="replace",
+                           timeout=timeout)
         if r.returncode == 0:
             return r.stdout
         if attempt < attempts:

@@ -226,11 +226,13 @@ TEST_CASE("statistics: the self-metrics of each client and broker", "[kafka][sta
   acc.count_malformed();
   metrics.refresh(acc);
 
-  std::map<std::string, double> values;  // "family{broker_id,quantile}" -> value
+  std::map<std::string, double> values;  // "family{broker_id,stat}" -> value
   for (const auto& family : registry.Collect()) {
     for (const auto& m : family.metric) {
       std::string key = family.name + "{";
       for (const auto& label : m.label) {
+        // promtool check metrics: "non-summary metrics should not have "quantile" label"
+        CHECK(label.name != "quantile");
         if (label.name != "client") key += label.value + ",";
         else CHECK(label.value == "brokers");
       }
@@ -244,7 +246,7 @@ TEST_CASE("statistics: the self-metrics of each client and broker", "[kafka][sta
   CHECK(values.at("kafka_sentinel_client_broker_disconnects_total{3,}") == 1);
   CHECK(values.at("kafka_sentinel_client_broker_receive_errors_total{3,}") == 1);
   CHECK(values.at("kafka_sentinel_client_broker_request_timeouts_total{1,}") == 0);
-  CHECK(values.at("kafka_sentinel_client_broker_rtt_seconds{2,0.99,}") ==
+  CHECK(values.at("kafka_sentinel_client_broker_rtt_seconds{2,p99,}") ==
         Approx(after.at(2).rtt.p99 * 1e-6));
   CHECK(values.at("kafka_sentinel_client_broker_rtt_seconds{2,avg,}") ==
         Approx(after.at(2).rtt.avg * 1e-6));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "collectors/groups/offsets_records.hpp"
+#include "collectors/groups/offsets_state.hpp"
 
 using namespace ks::groups;
 
@@ -923,4 +924,52 @@ TEST_CASE("records captured from a real Kafka 3.9.2 broker", "[offsets-records]"
   CHECK(reset.group == "ks-fixture-kip848");
   CHECK(reset.partition == 1);
   CHECK(reset.offset == 0);
+}
+
+TEST_CASE("group metadata with thousands of members sharing a 10,000-partition topic",
+          "[offsets-records][hostile]") {
+  // Hostile but legal (issue 16): 5,000 members whose ids hold quotes, a backslash, a
+  // newline and UTF-8, each assigned 2 partitions of a topic named with 249 characters
+  // (Kafka's maximum). Too many live members to create on a test machine, so the record
+  // is built here; the stream must keep every member and every partition.
+  constexpr int kMembers = 5000;
+  const std::string topic = std::string(240, 't') + "._-AZaz09";
+  GroupValueSpec g;
+  g.members.reserve(kMembers);
+  for (int i = 0; i < kMembers; ++i) {
+    MemberSpec m;
+    m.member_id = "consumer-" + std::to_string(i) + "-\"q\\\n\xE6\x97\xA5";
+    m.client_id = "client \"" + std::to_string(i) + "\"";
+    m.assignment = consumer_assignment(3, {{topic, {2 * i, 2 * i + 1}}});
+    g.members.push_back(std::move(m));
+  }
+  g.leader = g.members.front().member_id;
+  for (const std::int16_t version : {0, 3, 4}) {
+    INFO("value version " << version);
+    const auto d = as<GroupMetadata>(decode(group_key("many"), group_value(version, g)));
+    REQUIRE(d.members.size() == kMembers);
+    std::vector<std::int32_t> partitions;
+    for (const GroupMember& m : d.members) {
+      REQUIRE(m.assignment_state == AssignmentState::decoded);
+      REQUIRE(m.assignment.size() == 1);
+      CHECK(m.assignment[0].topic == topic);
+      partitions.insert(partitions.end(), m.assignment[0].partitions.begin(),
+                        m.assignment[0].partitions.end());
+    }
+    std::sort(partitions.begin(), partitions.end());
+    CHECK(std::adjacent_find(partitions.begin(), partitions.end()) == partitions.end());
+    CHECK(partitions.size() == 2 * kMembers);
+    CHECK(partitions.back() == 2 * kMembers - 1);
+    CHECK(d.members.back().member_id == g.members.back().member_id);
+    CHECK(d.members.back().client_id == g.members.back().client_id);
+  }
+  OffsetsState state;
+  const Bytes key = group_key("many");
+  const Bytes value = group_value(4, g);
+  state.apply(7, Span(key), Span(value));
+  const OffsetsGroup* stored = state.find("many");
+  REQUIRE(stored != nullptr);
+  REQUIRE(stored->classic);
+  CHECK(stored->classic->members.size() == kMembers);
+  CHECK(state.counts().malformed == 0);
 }
