@@ -7,13 +7,13 @@ leaders every 5 s (leader.imbalance.check.interval.seconds), so a restarted brok
 partition back soon: librdkafka 2.0.2 cannot elect leaders itself.
 1. Normal operation: every broker's partition is probed (produce, end-to-end and commit
    latency histograms fill), nothing lost, duplicated or out of order.
-   Client statistics: a second agent runs beside it with the same config but
+   Client statistics: then a second agent starts beside it with the same config but
    kafka.statistics_interval 0 (the first: 1s, 15 times the default) and its own probe group.
    Agent "on": kafka_sentinel_client_broker_rtt_seconds{client=brokers} for broker ids 1, 2
    and 3, avg and 0.99, each above 0 and below the request timeout, connects_total >= 1 each,
    the groups collector's client reports too; agent "off" exposes no client_broker sample.
    Cost: the CPU (process_cpu_seconds_total) each used over the same 30 brokers cycles of
-   agent "on"; the ratio on/off is logged and must stay under 3. Then "off" stops.
+   agent "on"; the ratio on/off is logged and must stay under 3. Then "off" stops (exit 0).
 2. Stop node 3 (controlled shutdown: its partition is re-led to another broker): broker 3 is
    uncovered and probe.failing fires for broker/3 within a few probe cycles (counted in the
    agent's completed probe cycles, not seconds); brokers 1 and 2 stay healthy (their
