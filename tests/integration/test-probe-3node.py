@@ -44,7 +44,7 @@ from ksprobe import (BROKERS, check_no_loss, events_section, per_broker,  # noqa
                      probe_config, probe_cycles, received_by_broker)
 
 FAILING_INTERVALS = 3
-# Probe cycles from the stop to the event: the failing intervals, plus the cycles the
+# Probe cycles from the node's end to the event: the failing intervals, plus the cycles the
 # metadata takes to show the broker gone (a cycle's metadata request may wait out a
 # connection to the stopping broker) on a busy machine.
 CYCLES_TO_FIRE = FAILING_INTERVALS + 7
@@ -153,11 +153,13 @@ def cpu_cost(on, off, start):
 
 def broker_stopped(kafka, agent):
     before = received_by_broker(agent)
-    cycles_at_stop = probe_cycles(agent)
     disconnects_before = disconnects(agent, "3")
     # Events are counted from here (the topic's creation at the start may have had its own).
     mark = len(logged_events(agent))
     kafka.stop_node(3)
+    # Cycles counted once the node is gone (its controlled shutdown takes a while on a busy
+    # machine, while it still leads); the event may already have fired by then.
+    cycles_at_stop = probe_cycles(agent)
     fired = wait_until(lambda: has_logged(agent, "firing", "probe.failing", "broker/3", mark),
                        90, 0.2, "probe.failing for broker/3")
     cycles = probe_cycles(agent) - cycles_at_stop
