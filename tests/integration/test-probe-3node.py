@@ -275,7 +275,9 @@ def main():
               "agent 'off' (no statistics) probes every broker too")
         client_statistics(agent, off)
         cpu_cost(agent, off, cpu_start(agent, off))
-        code, took = off.stop()
+        # (bounded generously: seen taking 14 s at load average 68, most of it its collectors'
+        # requests in flight finishing)
+        code, took = off.stop(timeout=60)
         check(code == 0, f"agent 'off' exits 0 on SIGTERM (got {code} after {took:.1f}s)")
         broker_stopped(kafka, agent)
         broker_started(kafka, agent)
