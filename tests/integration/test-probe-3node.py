@@ -30,7 +30,7 @@ partition back soon: librdkafka 2.0.2 cannot elect leaders itself.
    sidecar of broker 2 reports it uncovered.
 Also: every kafka_sentinel_probe_* family is documented in docs/metrics.md.
 Every wait counts the agent's completed cycles or watches a series; none is a fixed sleep.
-Takes about 2 to 3 minutes (most of it Kafka starting and restarting a node).
+Takes about 105 s (most of it Kafka starting and restarting nodes).
 """
 import os
 import sys

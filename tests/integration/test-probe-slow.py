@@ -20,7 +20,7 @@ probe.timeout 10 s (a message to the slow broker waits behind the one in flight)
 4. Kafka stopped, then the agent: it exits 0 (its probe consumer cannot leave its group and
    logs so while the agent shuts down).
 Latency figures are only compared with each other or with the injected delay (a lower bound
-the proxy guarantees), never with the wall clock. Takes about 45 s (most of it Kafka starting).
+the proxy guarantees), never with the wall clock. Takes about 50 s (most of it Kafka starting).
 """
 import json
 import os
