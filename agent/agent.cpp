@@ -245,18 +245,23 @@ int run_agent(const Config& config) {
                KS_REVISION, kafka::library_version(),
                config.source.empty() ? "built-in defaults" : config.source);
 
-  Agent agent(config);
-  try {
-    agent.start();
-  } catch (const std::exception& e) {
-    spdlog::critical("{}", e.what());
-    return 1;
-  }
-  wait_for_termination(signals);
-  const std::vector<std::string> hung = agent.stop();
+  {
+    Agent agent(config);
+    try {
+      agent.start();
+    } catch (const std::exception& e) {
+      spdlog::critical("{}", e.what());
+      return 1;
+    }
+    wait_for_termination(signals);
+    if (!agent.stop().empty()) {
+      spdlog::info("stopped");
+      spdlog::shutdown();
+      std::_Exit(0);  // don't run destructors under a thread still running
+    }
+  }  // destroyed while the logger lives: destructors log too (the probe leaving its group)
   spdlog::info("stopped");
   spdlog::shutdown();
-  if (!hung.empty()) std::_Exit(0);  // don't run destructors under a thread still running
   return 0;
 }
 

@@ -393,6 +393,33 @@ def probe_row():
                        "broker {{broker}}", w=8,
                        mappings=value_map([(0, "OK", "green"), (1, "FAILING", "red")]),
                        steps=(("green", None), ("red", 1))),
+    ] + client_view_panels()
+
+
+def client_view_panels():
+    """What the agent's own Kafka clients see of each broker (librdkafka's statistics,
+    kafka.statistics_interval): the request/response clients only (brokers, groups), whose
+    round trips are not long polls."""
+    rtt = f'kafka_sentinel_client_broker_rtt_seconds{{{S}, client=~"brokers|groups"'
+    return [
+        timeseries("Client round trip per broker (p99, avg)", "Request to response of the "
+                   "agent's brokers and groups clients, per broker id, the slowest agent and "
+                   "client (librdkafka's statistics). A p99 at the maximum means at least 1% "
+                   "of the round trips took longer than 0.5 s.",
+                   [target(f'max by (broker_id) ({rtt}, stat="p99"}})',
+                           "p99 broker {{broker_id}}"),
+                    target(f'max by (broker_id) ({rtt}, stat="avg"}})',
+                           "avg broker {{broker_id}}")], unit="s"),
+        timeseries("Client request timeouts and disconnects per broker", "Requests of the "
+                   "agent's clients that timed out, and connections lost or closed, per broker "
+                   "id (every client of the agent).",
+                   [target(f"sum by (broker_id) (increase("
+                           f"kafka_sentinel_client_broker_request_timeouts_total{{{S}}}"
+                           f"[$__rate_interval]))", "timeouts broker {{broker_id}}"),
+                    target(f"sum by (broker_id) (increase("
+                           f"kafka_sentinel_client_broker_disconnects_total{{{S}}}"
+                           f"[$__rate_interval]))", "disconnects broker {{broker_id}}")],
+                   decimals=0),
     ]
 
 

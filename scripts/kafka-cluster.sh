@@ -5,7 +5,7 @@
 # Usage:
 #   scripts/kafka-cluster.sh fetch
 #   scripts/kafka-cluster.sh up [--nodes 1|3] [--dir DIR] [--port-base P] [--host ADDR] [--prop key=value]...
-#                               [--security plaintext|sasl_ssl|ssl] [--fresh]
+#                               [--security plaintext|sasl_ssl|ssl] [--advertise K=PORT]... [--fresh]
 #   scripts/kafka-cluster.sh status     [--dir DIR]
 #   scripts/kafka-cluster.sh bootstrap  [--dir DIR]
 #   scripts/kafka-cluster.sh stop-node  K [--dir DIR]
@@ -25,6 +25,11 @@
 # --host (default 127.0.0.1; an IPv4 address of this machine or network namespace, e.g. a
 # bridge's, for clients in other namespaces): listeners, advertised listeners, controller quorum
 # voters, the bootstrap list and the readiness checks all use it.
+# --advertise K=PORT: node K advertises ADDR:PORT on its client listener instead of its own
+# port (it still listens on ADDR:(P+K-1); the controller listener is untouched): clients that
+# learn the brokers from the metadata, and the other brokers replicating from K, go through
+# whatever listens on PORT (a test's delaying proxy, started before `up`). Like --prop, only
+# when the cluster is created.
 # DIR/cluster.env records BOOTSTRAP, NODES, PORT_BASE, ... (and HOST when not the default) so
 # later commands need only --dir.
 #
@@ -577,15 +582,17 @@ write_security_env() {
 }
 
 # The listener lines of node K's server.properties.
+declare -A ADVERTISED_PORT=()  # --advertise K=PORT
 listener_config() {
-  local k=$1 b c s d
+  local k=$1 b c s d a
   b="$HOST:$(broker_port "$k")"; c="$HOST:$(controller_port "$k")"; s="$HOST:$(ssl_port "$k")"
+  a="$HOST:${ADVERTISED_PORT[$k]:-$(broker_port "$k")}"
   d=$(tls_dir)
   case "$SECURITY" in
     plaintext)
       cat <<EOF
 listeners=PLAINTEXT://$b,CONTROLLER://$c
-advertised.listeners=PLAINTEXT://$b
+advertised.listeners=PLAINTEXT://$a
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -596,7 +603,7 @@ EOF
 # --security sasl_ssl: SASL_SSL (SCRAM-SHA-512, PLAIN) for clients, SSL with client
 # certificates (mutual TLS) for clients and between brokers, PLAINTEXT for the controllers.
 listeners=SASL_SSL://$b,SSL://$s,CONTROLLER://$c
-advertised.listeners=SASL_SSL://$b,SSL://$s
+advertised.listeners=SASL_SSL://$a,SSL://$s
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
 sasl.enabled.mechanisms=$SCRAM_MECHANISM,PLAIN
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
@@ -609,7 +616,7 @@ EOF
 # --security ssl: SSL with client certificates (mutual TLS) for clients and between brokers,
 # PLAINTEXT for the controllers.
 listeners=SSL://$b,CONTROLLER://$c
-advertised.listeners=SSL://$b
+advertised.listeners=SSL://$a
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,SSL:SSL
 super.users=User:CN=$TLS_CN_CLIENT;User:CN=$TLS_CN_BROKER;User:ANONYMOUS
 EOF
@@ -781,6 +788,10 @@ cmd_up() {
       --host) HOST=${2:?--host needs a value}; host_set=1; shift 2 ;;
       --security) SECURITY=${2:?--security needs a value}; security_set=1; shift 2 ;;
       --prop) [[ "${2:-}" == *=* ]] || die "--prop needs key=value"; props+=("$2"); shift 2 ;;
+      --advertise)
+        [[ "${2:-}" =~ ^([1-9])=([0-9]+)$ ]] && (( BASH_REMATCH[2] >= 1 && BASH_REMATCH[2] <= 65535 )) \
+          || die "--advertise needs K=PORT (node 1..9, port 1..65535; got '${2:-}')"
+        ADVERTISED_PORT[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}; shift 2 ;;
       --fresh) fresh=1; shift ;;
       *) die "up: unknown argument '$1'" ;;
     esac
@@ -789,6 +800,9 @@ cmd_up() {
   [[ "$PORT_BASE" =~ ^[0-9]+$ ]] && (( PORT_BASE >= 1024 && PORT_BASE + CONTROLLER_OFFSET + NODES <= 65535 )) \
     || die "--port-base must be 1024..$(( 65535 - CONTROLLER_OFFSET - NODES ))"
   valid_host "$HOST" || die "--host must be an IPv4 address (got '$HOST')"
+  for k in "${!ADVERTISED_PORT[@]}"; do
+    (( k <= NODES )) || die "--advertise $k=${ADVERTISED_PORT[$k]}: there is no node $k (--nodes $NODES)"
+  done
   valid_security "$SECURITY" || die "--security must be plaintext, sasl_ssl or ssl (got '$SECURITY')"
   (( PORT_BASE + SSL_OFFSET + NODES <= 65535 )) || [[ "$SECURITY" != sasl_ssl ]] \
     || die "--port-base too high for --security sasl_ssl (its SSL listener is at P+$SSL_OFFSET)"
@@ -820,6 +834,7 @@ cmd_up() {
          && "$SECURITY" == "$old_security" ]] \
         || die "$DIR holds a $old_nodes-node $old_security cluster on $old_host, port base $old_port; use --fresh or 'down --purge'"
       (( ${#props[@]} == 0 )) || die "--prop only applies when creating a cluster (add --fresh)"
+      (( ${#ADVERTISED_PORT[@]} == 0 )) || die "--advertise only applies when creating a cluster (add --fresh)"
       reuse=1
     fi
   elif [[ -n "$(ls -A "$DIR" 2>/dev/null)" ]]; then
@@ -1028,7 +1043,7 @@ while (( $# > 0 )); do
   case "$1" in
     --dir) DIR=${2:?--dir needs a value}; shift 2 ;;
     --purge) PURGE=1; shift ;;
-    --nodes|--port-base|--host|--prop|--security) UP_ARGS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --nodes|--port-base|--host|--prop|--security|--advertise) UP_ARGS+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     --fresh) UP_ARGS+=("$1"); shift ;;
     -h|--help) usage; exit 0 ;;
     -*) die "unknown option '$1'" ;;

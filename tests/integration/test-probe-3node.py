@@ -1,4 +1,5 @@
-"""The end-to-end probe on a real 3-node Kafka (KRaft, combined nodes).
+"""The end-to-end probe, and what the agent's Kafka clients see of each broker (librdkafka's
+statistics), on a real 3-node Kafka (KRaft, combined nodes).
 
 The agent probes every second (probe.timeout 4 s, failing after 3 intervals) on a topic it
 creates with replication factor 3, a partition led by each broker. Brokers check preferred
@@ -6,11 +7,19 @@ leaders every 5 s (leader.imbalance.check.interval.seconds), so a restarted brok
 partition back soon: librdkafka 2.0.2 cannot elect leaders itself.
 1. Normal operation: every broker's partition is probed (produce, end-to-end and commit
    latency histograms fill), nothing lost, duplicated or out of order.
+   Client statistics: then a second agent starts beside it with the same config but
+   kafka.statistics_interval 0 (the first: 1s, 15 times the default) and its own probe group.
+   Agent "on": kafka_sentinel_client_broker_rtt_seconds{client=brokers} for broker ids 1, 2
+   and 3, avg and 0.99, each above 0 and below the request timeout, connects_total >= 1 each,
+   the groups collector's client reports too; agent "off" exposes no client_broker sample.
+   Cost: the CPU (process_cpu_seconds_total) each used over the same 30 brokers cycles of
+   agent "on"; the ratio on/off is logged and must stay under 3. Then "off" stops (exit 0).
 2. Stop node 3 (controlled shutdown: its partition is re-led to another broker): broker 3 is
    uncovered and probe.failing fires for broker/3 within a few probe cycles (counted in the
    agent's completed probe cycles, not seconds); brokers 1 and 2 stay healthy (their
    messages keep coming back, no probe.failing for them) and all three partitions stay
-   probed (the re-led one by its new leader).
+   probed (the re-led one by its new leader). Agent "on"'s
+   disconnects_total{client=brokers,broker_id=3} rises, brokers 1 and 2 keep a round trip.
 3. Start node 3: it leads its partition again, its messages come back, probe.failing
    resolves.
 4. Restart the agent: the new run ignores the earlier run's messages it reads back (sent
@@ -20,7 +29,8 @@ partition back soon: librdkafka 2.0.2 cannot elect leaders itself.
    partition is re-led and probed by the new leader's sidecar (coverage complete), the
    sidecar of broker 2 reports it uncovered.
 Also: every kafka_sentinel_probe_* family is documented in docs/metrics.md.
-Takes about 2 to 3 minutes (most of it Kafka starting and restarting a node).
+Every wait counts the agent's completed cycles or watches a series; none is a fixed sleep.
+Takes about 105 s (most of it Kafka starting and restarting nodes).
 """
 import os
 import sys
@@ -28,67 +38,39 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
-                       finish, log, series, wait_until)
-from ksevents import has_logged  # noqa: E402
+                       finish, log, series, value, wait_until)
+from ksevents import has_logged, logged_events  # noqa: E402
+from ksprobe import (BROKERS, check_no_loss, events_section, per_broker,  # noqa: E402
+                     probe_config, probe_cycles, received_by_broker)
 
-BROKERS = (1, 2, 3)
 FAILING_INTERVALS = 3
-# Probe cycles from the stop to the event: the failing intervals, plus the cycles the
+# Probe cycles from the node's end to the event: the failing intervals, plus the cycles the
 # metadata takes to show the broker gone (a cycle's metadata request may wait out a
 # connection to the stopping broker) on a busy machine.
 CYCLES_TO_FIRE = FAILING_INTERVALS + 7
+REQUEST_TIMEOUT_S = 3
+CPU_CYCLES = 30
+PROBE = {"interval": "1s", "timeout": "4s"}
 
 
-def per_broker(metrics, name):
-    out = {}
-    for labels, v in series(metrics, name):
-        b = int(labels["broker"])
-        out[b] = out.get(b, 0) + v
-    return out
+def config_for(bootstrap, work, node, statistics_interval, group=None):
+    """The probing agent: the brokers and groups collectors every second too (their clients'
+    statistics), health events on."""
+    probe = dict(PROBE, replication_factor=3, failing_intervals=FAILING_INTERVALS)
+    if group:
+        probe["group"] = group
+    return probe_config(bootstrap, probe, sections=events_section(work, node, 3),
+                        collectors={"brokers": "interval: 1s", "groups": "interval: 1s"},
+                        kafka=f"statistics_interval: {statistics_interval}")
 
 
-def probe_cycles(agent):
-    return sum(v for labels, v in series(agent.metrics(), "kafka_sentinel_collector_runs_total")
-               if labels.get("collector") == "probe")
+def brokers_cycles(agent):
+    return value(agent.metrics(), "kafka_sentinel_collector_runs_total", collector="brokers") or 0
 
 
-def received_by_broker(agent):
-    return per_broker(agent.metrics(), "kafka_sentinel_probe_messages_received_total")
-
-
-def check_no_loss(agent, what):
-    m = agent.metrics()
-    for family in ("lost", "duplicated", "out_of_order"):
-        counts = per_broker(m, f"kafka_sentinel_probe_messages_{family}_total")
-        check(sum(counts.values()) == 0, f"{what}: no message {family.replace('_', ' ')} ({counts})")
-
-
-def config_for(bootstrap, work):
-    return f"""
-kafka:
-  bootstrap_servers: {bootstrap}
-  request_timeout: 3s
-collectors:
-  host:
-    enabled: false
-  brokers:
-    enabled: false
-  groups:
-    enabled: false
-events:
-  enabled: true
-  replication_factor: 3
-  cluster_name: itest
-  node_name: probe-a
-  spool:
-    dir: {work}/spool
-probe:
-  enabled: true
-  interval: 1s
-  timeout: 4s
-  replication_factor: 3
-  failing_intervals: {FAILING_INTERVALS}
-"""
+def rtt(m, broker, stat):
+    return value(m, "kafka_sentinel_client_broker_rtt_seconds", client="brokers",
+                 broker_id=broker, stat=stat)
 
 
 def normal_operation(agent):
@@ -97,11 +79,15 @@ def normal_operation(agent):
         return all(got.get(b, 0) >= 5 for b in BROKERS) and got
     got = wait_until(all_seen, 120, 0.5, "5 probe messages back from every broker")
     check(bool(got), f"every broker's probe messages come back: {got}")
-    m = agent.metrics()
+
+    def observed(family):  # (commits are asynchronous: their latencies may come a bit later)
+        counts = per_broker(agent.metrics(), f"kafka_sentinel_probe_{family}_latency_seconds_count")
+        return all(counts.get(b, 0) > 0 for b in BROKERS), counts
     for family in ("produce", "end_to_end", "commit"):
-        counts = per_broker(m, f"kafka_sentinel_probe_{family}_latency_seconds_count")
-        check(all(counts.get(b, 0) > 0 for b in BROKERS),
-              f"{family} latency observed for every broker: {counts}")
+        wait_until(lambda: observed(family)[0], 30, 0.5, f"{family} latency of every broker")
+        check(observed(family)[0], f"{family} latency observed for every broker: "
+              f"{observed(family)[1]}")
+    m = agent.metrics()
     covered = per_broker(m, "kafka_sentinel_probe_broker_covered")
     check(covered == {1: 1, 2: 1, 3: 1}, f"every broker covered: {covered}")
     topic = [v for _, v in series(m, "kafka_sentinel_probe_topic_partitions")]
@@ -110,12 +96,72 @@ def normal_operation(agent):
     check_families_documented(agent.metrics_text())
 
 
+def client_statistics(on, off):
+    """A round trip per broker id with plausible values; none from the agent without."""
+    check(wait_until(lambda: all(rtt(on.metrics(), b, "avg") is not None for b in "123"), 90,
+                     0.5, "rtt of brokers 1, 2, 3") is not None,
+          "agent 'on' reports the brokers client's round trip to broker ids 1, 2 and 3")
+    m = on.metrics()
+    for b in ("1", "2", "3"):
+        avg, p99 = rtt(m, b, "avg"), rtt(m, b, "p99")
+        connects = value(m, "kafka_sentinel_client_broker_connects_total", client="brokers",
+                         broker_id=b)
+        log(f"broker {b}: rtt avg {avg}, p99 {p99}, connects {connects}")
+        # (not p99 >= avg: a few round trips beyond librdkafka's histogram, on a busy
+        # machine, raise the mean but not always its p99; see docs/metrics.md)
+        check(avg is not None and 0 < avg < REQUEST_TIMEOUT_S and
+              p99 is not None and 0 < p99 < REQUEST_TIMEOUT_S,
+              f"broker {b}: rtt avg ({avg}) and p99 ({p99}) above 0, below {REQUEST_TIMEOUT_S}s")
+        check(connects is not None and connects >= 1, f"broker {b}: connects_total >= 1")
+
+    def clients():
+        return sorted({labels["client"] for labels, _ in
+                       series(on.metrics(), "kafka_sentinel_client_broker_connects_total")})
+    check(wait_until(lambda: "groups" in clients(), 60, 0.5, "groups client") is not None,
+          "the groups collector's client reports its brokers too")
+    log(f"clients with statistics: {clients()}")
+    check(not [n for n, rows in off.metrics().items()
+               if n.startswith("kafka_sentinel_client_broker_") and rows],
+          "agent 'off' (statistics_interval 0) exposes no client_broker sample")
+
+
+def cpu_start(on, off):
+    cpu = lambda a: value(a.metrics(), "process_cpu_seconds_total")  # noqa: E731
+    return cpu(on), cpu(off), brokers_cycles(on)
+
+
+def cpu_cost(on, off, start):
+    """Waits for CPU_CYCLES brokers cycles of "on" since `start` (bounded), then compares
+    the CPU both agents used (same config but the statistics)."""
+    on_start, off_start, cycles_start = start
+    done = wait_until(lambda: brokers_cycles(on) >= cycles_start + CPU_CYCLES,
+                      10 * CPU_CYCLES + 30, 0.5, f"{CPU_CYCLES} brokers cycles")
+    check(done is not None, f"agent 'on' completes {CPU_CYCLES} more cycles")
+    cpu = lambda a: value(a.metrics(), "process_cpu_seconds_total")  # noqa: E731
+    on_used, off_used = cpu(on) - on_start, cpu(off) - off_start
+    ratio = on_used / off_used if off_used > 0 else float("inf")
+    log(f"CPU over {CPU_CYCLES} cycles: statistics every 1s {on_used:.3f}s, off {off_used:.3f}s, "
+        f"ratio {ratio:.2f}")
+    # Most of the extra is librdkafka's own (its latency histograms, rolled over and written
+    # out at every interval): it scales with the interval, so at the default 15s the extra
+    # is about a fifteenth of this one's.
+    log(f"extra CPU of statistics every 1s: {(on_used - off_used) / CPU_CYCLES * 1000:.1f} ms/s;"
+        f" at the default 15s about {(on_used - off_used) / CPU_CYCLES / 15 * 1000:.2f} ms/s")
+    check(ratio < 3, f"statistics every 1s (15x the default) cost under 3x the CPU of none "
+          f"(ratio {ratio:.2f})")
+
+
 def broker_stopped(kafka, agent):
     before = received_by_broker(agent)
-    cycles_at_stop = probe_cycles(agent)
+    disconnects_before = disconnects(agent, "3")
+    # Events are counted from here (the topic's creation at the start may have had its own).
+    mark = len(logged_events(agent))
     kafka.stop_node(3)
-    fired = wait_until(lambda: has_logged(agent, "firing", "probe.failing", "broker/3"), 90, 0.2,
-                       "probe.failing for broker/3")
+    # Cycles counted once the node is gone (its controlled shutdown takes a while on a busy
+    # machine, while it still leads); the event may already have fired by then.
+    cycles_at_stop = probe_cycles(agent)
+    fired = wait_until(lambda: has_logged(agent, "firing", "probe.failing", "broker/3", mark),
+                       90, 0.2, "probe.failing for broker/3")
     cycles = probe_cycles(agent) - cycles_at_stop
     check(bool(fired) and cycles <= CYCLES_TO_FIRE,
           f"stop node 3: probe.failing fires for broker/3 within {CYCLES_TO_FIRE} probe cycles "
@@ -128,15 +174,28 @@ def broker_stopped(kafka, agent):
     check(probed.get(3, 0) == 0 and probed.get(1, 0) + probed.get(2, 0) == 3,
           f"broker 3's partition is re-led and still probed: {probed}")
     for b in (1, 2):
-        check(not has_logged(agent, "firing", "probe.failing", f"broker/{b}"),
+        check(not has_logged(agent, "firing", "probe.failing", f"broker/{b}", mark),
               f"no probe.failing for broker/{b} while node 3 is down")
+    check(wait_until(lambda: disconnects(agent, "3") > disconnects_before, 60, 0.5,
+                     "disconnects of broker 3") is not None,
+          f"disconnects_total{{broker_id=3}} rises after node 3 stops (was {disconnects_before}, "
+          f"now {disconnects(agent, '3')})")
+    m = agent.metrics()
+    check(rtt(m, "1", "avg") is not None and rtt(m, "2", "avg") is not None,
+          "brokers 1 and 2 keep their round trip")
+
+
+def disconnects(agent, broker):
+    return value(agent.metrics(), "kafka_sentinel_client_broker_disconnects_total",
+                 client="brokers", broker_id=broker) or 0
 
 
 def broker_started(kafka, agent):
     before = received_by_broker(agent).get(3, 0)
+    mark = len(logged_events(agent))
     kafka.start_node(3)
-    resolved = wait_until(lambda: has_logged(agent, "resolved", "probe.failing", "broker/3"),
-                          120, 0.5, "probe.failing resolved for broker/3")
+    resolved = wait_until(lambda: has_logged(agent, "resolved", "probe.failing", "broker/3",
+                                             mark), 120, 0.5, "probe.failing resolved for broker/3")
     check(bool(resolved), "start node 3: probe.failing resolves for broker/3")
     after = received_by_broker(agent).get(3, 0)
     check(after > before, f"broker 3 answers the probe again ({before} -> {after} messages)")
@@ -152,28 +211,13 @@ def agent_restart(agent):
     check_no_loss(agent, "after an agent restart (timeout passed twice)")
 
 
-def sidecar_config(bootstrap, work, broker):
-    return f"""
-kafka:
-  bootstrap_servers: {bootstrap}
-  request_timeout: 3s
-collectors:
-  host:
-    enabled: false
-  brokers:
-    enabled: false
-  groups:
-    enabled: false
-fleet:
+def sidecar_config(bootstrap, broker):
+    return probe_config(bootstrap, PROBE, sections=f"""fleet:
   enabled: true
   node_name: sidecar-{broker}
   broker_id: {broker}
   session_timeout: 6s
-probe:
-  enabled: true
-  interval: 1s
-  timeout: 4s
-"""
+""")
 
 
 def probed_partitions(agent):
@@ -184,7 +228,7 @@ def probed_partitions(agent):
 
 
 def fleet_sidecars(kafka, work):
-    sidecars = {b: Agent(sidecar_config(kafka.bootstrap, work, b), name=f"sidecar-{b}",
+    sidecars = {b: Agent(sidecar_config(kafka.bootstrap, b), name=f"sidecar-{b}",
                          workdir=work).start() for b in BROKERS}
     try:
         def own_only():
@@ -215,9 +259,26 @@ def main():
     kafka = KafkaCluster(nodes=3, props=["leader.imbalance.check.interval.seconds=5",
                                          "leader.imbalance.per.broker.percentage=0"]).up()
     work = tempfile.mkdtemp(prefix="ks-probe-")
-    agent = Agent(config_for(kafka.bootstrap, work), name="probe", workdir=work).start()
+    agent = Agent(config_for(kafka.bootstrap, work, "probe-a", "1s"), name="probe",
+                  workdir=work).start()
+    off = None
     try:
         normal_operation(agent)
+        # The same without statistics, in its own probe group (both agents have the same
+        # agent id, the host name: each ignores the other's messages as another run's),
+        # started once the topic exists; measured once it probes too.
+        off = Agent(config_for(kafka.bootstrap, work, "probe-off", "0s",
+                               group="kafka-sentinel-probe.off"), name="probe-off",
+                    workdir=work).start()
+        check(wait_until(lambda: all(received_by_broker(off).get(b, 0) > 0 for b in BROKERS),
+                         120, 0.5, "agent 'off' probing") is not None,
+              "agent 'off' (no statistics) probes every broker too")
+        client_statistics(agent, off)
+        cpu_cost(agent, off, cpu_start(agent, off))
+        # (bounded generously: seen taking 14 s at load average 68, most of it its collectors'
+        # requests in flight finishing)
+        code, took = off.stop(timeout=60)
+        check(code == 0, f"agent 'off' exits 0 on SIGTERM (got {code} after {took:.1f}s)")
         broker_stopped(kafka, agent)
         broker_started(kafka, agent)
         agent_restart(agent)
@@ -226,6 +287,8 @@ def main():
     finally:
         log(agent.log_tail(15))
         agent.stop()
+        if off:
+            off.stop()
         kafka.down()
     finish()
 

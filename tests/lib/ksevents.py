@@ -32,9 +32,11 @@ def logged_events(agent):
     return out
 
 
-def has_logged(agent, state, short_type, subject=None):
+def has_logged(agent, state, short_type, subject=None, since=0):
+    """Whether the agent logged such an event; `since`: among its events after the first
+    `since` (len(logged_events(agent)) taken earlier)."""
     return any(s == state and t == short_type and (subject is None or subj == subject)
-               for s, t, subj, _ in logged_events(agent))
+               for s, t, subj, _ in logged_events(agent)[since:])
 
 
 def read_topic(kafka, topic=EVENTS_TOPIC, timeout_ms=15000):

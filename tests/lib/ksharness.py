@@ -242,9 +242,11 @@ class KafkaCluster:
     `host`: the IPv4 address the nodes listen on and advertise (kafka-cluster.sh --host), e.g.
     a bridge's address for agents in other network namespaces. `security`: kafka-cluster.sh
     --security (sasl_ssl, ssl); `env` then holds DIR/cluster.env (bootstraps, certificates,
-    users and passwords) and `admin` the arguments that give Kafka's tools a super user."""
+    users and passwords) and `admin` the arguments that give Kafka's tools a super user.
+    `advertise`: {node: port} node K advertises host:port on its client listener instead of
+    its own port (kafka-cluster.sh --advertise; e.g. a ksproxy.DelayProxy in front of it)."""
 
-    def __init__(self, nodes=1, props=(), host="127.0.0.1", security="plaintext"):
+    def __init__(self, nodes=1, props=(), host="127.0.0.1", security="plaintext", advertise=None):
         self.nodes = nodes
         self.host = host
         self.security = security
@@ -255,6 +257,7 @@ class KafkaCluster:
         self.env = {}
         self.admin = []
         self.props = list(props)  # broker properties, "key=value" (kafka-cluster.sh --prop)
+        self.advertise = dict(advertise or {})
 
     # How long a node may take to start and register (kafka-cluster.sh's KAFKA_UP_TIMEOUT):
     # the script's 120 s default is short for three JVMs starting at once on a saturated
@@ -276,6 +279,7 @@ class KafkaCluster:
         props = [arg for p in self.props for arg in ("--prop", p)]
         host = ["--host", self.host] if self.host != "127.0.0.1" else []
         security = ["--security", self.security] if self.security != "plaintext" else []
+        props += [arg for k, port in self.advertise.items() for arg in ("--advertise", f"{k}={port}")]
         r = self._run("up", "--nodes", str(self.nodes), "--dir", self.dir,
                       "--port-base", str(self.port_base), *host, *security, *props,
                       timeout=self.UP_TIMEOUT_S + 180)
