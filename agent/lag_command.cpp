@@ -54,7 +54,7 @@ int lag_of_group(const ClientCommandOptions& options, std::ostream& out, std::os
   const std::string target = "/api/v1/groups/" + percent_encode(*options.group);
   bool not_found = false;
   for (const std::string& url : options.urls) {
-    const json body = parsed(url, api_get(url, target), err);
+    const json body = parsed(url, api_get(url, target, options.access), err);
     if (body.is_null()) continue;
     if (body.contains("group") && !body.contains("error")) {
       return print_lag(options, json::array({body}), body, out, err);
@@ -81,7 +81,7 @@ int lag_of_all(const ClientCommandOptions& options, std::ostream& out, std::ostr
   json first;
   bool failed = false;
   for (const std::string& url : options.urls) {
-    const json body = parsed(url, api_get(url, "/api/v1/groups?partitions=true"), err);
+    const json body = parsed(url, api_get(url, "/api/v1/groups?partitions=true", options.access), err);
     if (body.is_null() || !body.contains("groups")) {
       if (!body.is_null()) err << "kafka-sentinel: " << url << ": " << body.value("error", "no groups") << "\n";
       failed = true;

@@ -12,7 +12,11 @@ Checked:
   - a fleet of two agents: each group is answered by its owner, the other answers 404
     naming the owner; `lag --url A --url B` follows it; /api/v1/agents lists both;
   - `status` exits 0 while the broker is up, 1 once it is stopped (cluster unreachable),
-    `lag` and `status` exit 3 once the agent is stopped.
+    `lag` and `status` exit 3 once the agent is stopped;
+  - an agent with TLS (client certificate required) and basic auth: `lag` and `status` with
+    --user, --password-file, --cacert, --cert, --key answer as the plain agent's; without
+    credentials, with a wrong password, without --cacert, without a client certificate and
+    with http:// each fail with exit 3 and say which.
 With KS_API_EXAMPLES=DIR, every endpoint's answer is written there (docs/api.md's examples).
 ~40-70 s on a busy 2-core machine (most of it Kafka's start and its tools' JVMs).
 """
@@ -25,6 +29,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import AGENT, Agent, KafkaCluster, check, finish, http_get, log, wait_until  # noqa: E402
 from kskafkatools import describe_groups  # noqa: E402
+from kstls import make_pki, start_secured, write_web_config  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
 
 TOPIC, LAGGING, DONE = "api-t", "api-lagging", "api-done"
@@ -281,6 +286,40 @@ def check_status(agent, kafka):
           f"agent stopped: lag and status exit 3 ({code_lag}, {code_status}: {err_lag.strip()})")
 
 
+def check_secured(kafka, agent):
+    work = __import__("tempfile").mkdtemp(prefix="ks-api-tls-")
+    files = make_pki(work)
+    user, password = "operator", "tr0ub4dor&3 secret"
+    with open(os.path.join(work, "password"), "w") as f:
+        f.write(password + "\n")
+    config = agent_config(kafka.bootstrap, work).replace("events:\n  enabled: true", "events:\n  enabled: false")
+    secured = start_secured(Agent(config, name="api-tls", workdir=work,
+                                  extra_args=["--web.config.file", write_web_config(work, user, password)]), work)
+    url = f"https://127.0.0.1:{secured.port}"
+    tls = ["--cacert", files["ca.crt"], "--cert", files["client.crt"], "--key", files["client.key"]]
+    access = ["--user", user, "--password-file", os.path.join(work, "password"), *tls]
+    answered = wait_until(lambda: (lambda r: r if r[0] in (0, 1) else None)(
+        cli("lag", "--group", LAGGING, "--url", url, *access)), 60, 0.5, "lag over TLS")
+    plain = cli("lag", "--group", LAGGING, "--url", agent.url)
+    check(answered is not None and table_rows(answered[1]) == table_rows(plain[1]),
+          f"lag over TLS + basic auth with the flags: the plain agent's table ({answered and answered[2]})")
+    code, out, err = cli("status", "--url", url, *access)
+    check(code in (0, 1) and "1/1 brokers up" in out, f"status over TLS + basic auth: answered ({code}: {err})")
+    failures = {
+        "no credentials": ([*tls], "requires credentials"),
+        "wrong password": (["--user", user, "--password-file", "/dev/null", *tls],
+                           f"rejected the credentials of user '{user}'"),
+        "no --cacert": ([*access[:4], *tls[2:]], "certificate was not verified"),
+        "no client certificate": ([*access[:6]], "client certificate, --cert and --key"),
+    }
+    for what, (args, said) in failures.items():
+        code, _, err = cli("lag", "--group", LAGGING, "--url", url, *args)
+        check(code == 3 and said in err, f"lag, {what}: exit 3 saying \"{said}\" ({code}: {err.strip()})")
+    code, _, err = cli("status", "--url", f"http://127.0.0.1:{secured.port}", *access)
+    check(code == 3 and "https://" in err, f"status with http:// on the TLS port: exit 3, says https:// ({err.strip()})")
+    secured.stop()
+
+
 def main():
     kafka = KafkaCluster(nodes=1).up()
     ends = setup(kafka)
@@ -292,6 +331,7 @@ def main():
     check_errors(agent)
     check_other_endpoints(agent, kafka)
     check_fleet(kafka)
+    check_secured(kafka, agent)
     check_status(agent, kafka)
     log("done")
     finish()
