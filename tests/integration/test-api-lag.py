@@ -10,7 +10,8 @@ Checked:
   - unknown group/topic: 404 with a JSON error; malformed topic name and parameter: 400;
   - /api/v1/cluster, topics, agents and events (the lagging group's lag condition fires);
   - a fleet of two agents: each group is answered by its owner, the other answers 404
-    naming the owner; `lag --url A --url B` follows it; /api/v1/agents lists both;
+    naming the owner and its URL; `lag --url A --url B` follows it, so does `lag --url A`
+    alone (one hop to the owner's URL); /api/v1/agents lists both with their URLs;
   - `status` exits 0 while the broker is up, 1 once it is stopped (cluster unreachable),
     `lag` and `status` exit 3 once the agent is stopped;
   - an agent with TLS (client certificate required) and basic auth: `lag` and `status` with
@@ -160,9 +161,15 @@ def check_fleet(kafka):
         ok = all((sa, sb) in ((200, 404), (404, 200)) and
                  ((oa or {}).get("node") == "api-b" if sa == 404 else (ob or {}).get("node") == "api-a")
                  for sa, sb, oa, ob in got.values())
+        # and its URL (fleet.advertised_url, by default from http.listen: 127.0.0.1 here)
+        ok = ok and all((oa or {}).get("url") == b.url if sa == 404 else (ob or {}).get("url") == a.url
+                        for sa, sb, oa, ob in got.values())
         return got if ok else None
     got = wait_until(consistent, 60, 1, "each group answered by its owner")
-    check(got is not None, f"each group: 200 from its owner, 404 naming the owner from the other ({got or answers()})")
+    check(got is not None, f"each group: 200 from its owner, 404 naming the owner and its URL from the other "
+          f"({got or answers()})")
+    listed = {x["node"]: x.get("url") for x in (api(a, "/api/v1/agents")[1] or {}).get("agents", [])}
+    check(listed == {"api-a": a.url, "api-b": b.url}, f"/api/v1/agents gives each agent's URL ({listed})")
     if got:
         on_b = [g for g, v in got.items() if v[1] == 200]
         check(on_b and len(on_b) < len(everything), f"the groups are shared ({len(on_b)} on api-b)")
@@ -171,6 +178,9 @@ def check_fleet(kafka):
         code, out, err = cli("lag", "--url", a.url, "--url", b.url, "--group", foreign)
         check(code in (0, 1) and out.startswith("GROUP") and foreign in out and "api-b" in err,
               f"lag --group follows the pointer to the owner ({code}: {err.strip()})")
+        code, single, err = cli("lag", "--url", a.url, "--group", foreign)
+        check(code in (0, 1) and table_rows(single) == table_rows(out) and f"following to {b.url}" in err,
+              f"lag --group with one --url follows the owner's URL, one hop ({code}: {err.strip()})")
         code, out, err = cli("lag", "--url", a.url, "--url", b.url, "--all")
         # The fleet's own coordination group is a group too: left out here.
         ours = [line for line in out.splitlines()[1:] if line.startswith("api-")]
