@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include "agent/advertised_url.hpp"
 #include "agent/api_router.hpp"
 #include "agent/api_routes.hpp"
 #include "agent/builtin_modules.hpp"
@@ -81,6 +82,7 @@ class Agent {
   std::unique_ptr<events::PipelinePart> events_;
   Scheduler scheduler_;
   std::unique_ptr<fleet::Coordinator> coordinator_;
+  std::string advertised_url_;  // in a fleet: this agent's URL as the others give it
   std::unique_ptr<fleet::CoordinatorPart> fleet_;
   HttpServer http_;
   std::unique_ptr<ApiRouter> api_;
@@ -142,7 +144,9 @@ void Agent::add_events() {
 void Agent::add_fleet() {
   if (!config_.fleet.enabled) return;
   const std::string node = fleet::node_name(config_.fleet);
-  coordinator_ = std::make_unique<fleet::Coordinator>(config_.kafka, config_.fleet, node,
+  FleetConfig fleet = config_.fleet;
+  fleet.advertised_url = advertised_url_ = advertised_url(config_);
+  coordinator_ = std::make_unique<fleet::Coordinator>(config_.kafka, fleet, node,
                                                       ownership_, on_fleet_change());
   metrics_.add_renderer([this, node](prom::ExpositionWriter& out) {
     fleet::render_fleet(config_.fleet, node, coordinator_->status(), ownership_.view(), out);
@@ -193,6 +197,8 @@ ApiSources Agent::api_sources() {
 nlohmann::ordered_json Agent::agents_json() const {
   const fleet::OwnedShards owned = ownership_.view();
   nlohmann::ordered_json self{{"node", fleet::node_name(config_.fleet)},
+                              {"url", advertised_url_.empty() ? nlohmann::ordered_json(nullptr)
+                                                                : nlohmann::ordered_json(advertised_url_)},
                               {"fleet_enabled", config_.fleet.enabled},
                               {"leader", owned.leader()},
                               {"owns_everything", owned.everything}};
@@ -219,7 +225,9 @@ nlohmann::ordered_json Agent::agents_json() const {
     for (const fleet::FleetMember& m : coordinator_->status().member_list) {
       if (m.node == node) continue;
       const bool leader = std::find(m.partitions.begin(), m.partitions.end(), 0) != m.partitions.end();
-      agents.push_back({{"node", m.node}, {"host", m.host}, {"fleet_enabled", true}, {"leader", leader},
+      agents.push_back({{"node", m.node}, {"host", m.host},
+                        {"url", m.url.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.url)},
+                        {"fleet_enabled", true}, {"leader", leader},
                         {"fleet", {{"assigned_partitions", m.partitions}}}, {"self", false}});
     }
   }

@@ -13,9 +13,21 @@ struct ApiAnswer {
   std::string problem;  // why not reached: "connection refused", "timed out", ...
 };
 
+// How to reach an agent whose endpoint has a web config (docs/security-http.md): basic
+// auth when `user` is set; for https:// URLs the CAs to trust ("" = the system's) and a
+// client certificate when the agent requires one (mutual TLS).
+struct ApiAccess {
+  std::string user;
+  std::string password;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
 // `base_url`: "http://host:port", "https://host:port" or "host:port"; `target` the path
-// and query, already percent-encoded.
-ApiAnswer api_get(const std::string& base_url, const std::string& target);
+// and query, already percent-encoded. A 401 is not an answer (`reached` false): `problem`
+// says the credentials were missing or rejected; a TLS failure says so too.
+ApiAnswer api_get(const std::string& base_url, const std::string& target, const ApiAccess& access = {});
 
 // "host:port" and "http://host:port/" as "http://host:port".
 std::string normalize_base_url(const std::string& url);

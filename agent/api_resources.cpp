@@ -138,7 +138,7 @@ ApiResponse ApiRouter::not_owned(const std::string& group) const {
   if (sources_.fleet_members) {
     const std::vector<fleet::FleetMember> members = sources_.fleet_members();
     if (const fleet::FleetMember* m = fleet::owner_of(members, shard)) {
-      owner = {{"node", m->node}, {"host", m->host}};
+      owner = {{"node", m->node}, {"host", m->host}, {"url", m->url.empty() ? json(nullptr) : json(m->url)}};
     }
   }
   return error(404, "consumer group " + quote_input(group) + " is not owned by this agent",

@@ -15,8 +15,8 @@ Usage:
   kafka-sentinel events [--follow] [--type GLOB] [--json] [--config FILE]
                         [--bootstrap-servers HOST:PORT,...]
   kafka-sentinel lag [--group G | --all] [--sort lag|seconds] [--json] [--url URL]...
-                     [--config FILE]
-  kafka-sentinel status [--json] [--url URL]... [--config FILE]
+                     [--config FILE] [ACCESS]
+  kafka-sentinel status [--json] [--url URL]... [--config FILE] [ACCESS]
   kafka-sentinel --version
   kafka-sentinel --help
 
@@ -39,6 +39,12 @@ Commands:
   status         the cluster, its brokers and the firing health conditions from a running
                  agent. Exit 0 healthy, 1 unhealthy (a broker down, offline partitions,
                  the agent not ready, a critical condition), 3 no agent answered.
+                 ACCESS, for an agent with a web config (TLS, basic auth): https:// URLs;
+                 --user USER with the password in --password-file FILE (its first line)
+                 or in KAFKA_SENTINEL_PASSWORD (never on the command line); --cacert FILE
+                 (the CA of the agent's certificate); --cert FILE --key FILE (a client
+                 certificate, when the agent requires one). Rejected credentials or a
+                 failed TLS handshake are said as such and exit 3.
 
 Options (override the config file):
   --config FILE              YAML configuration (see config/kafka-sentinel.yaml)
@@ -151,7 +157,8 @@ class OptionParser {
   // `lag` and `status` check their own flags (agent/client_commands.hpp); a flag's value
   // is the next argument, kept with it.
   bool client_flag(const std::string& arg) {
-    static const std::set<std::string> with_value = {"--url", "--group", "--sort"};
+    static const std::set<std::string> with_value = {"--url",  "--group", "--sort", "--user",
+                                                     "--password-file", "--cacert", "--cert", "--key"};
     if (!arg.starts_with("--")) return unknown(arg);
     o_.rest.push_back(arg);
     ++i_;

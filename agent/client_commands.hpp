@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/api_client.hpp"
 #include "agent/lag_report.hpp"
 #include "core/config.hpp"
 
@@ -26,12 +27,23 @@ struct ClientCommandOptions {
   std::optional<std::string> group;  // lag: one group; else every group (--all)
   LagSort sort = LagSort::name;
   bool json = false;
+  // A secured agent (web config): --user, --cacert, --cert, --key; the password from
+  // --password-file (its first line) or kPasswordVariable, never from the command line.
+  ApiAccess access;
+  std::string password_file;
 };
 
+inline constexpr const char* kPasswordVariable = "KAFKA_SENTINEL_PASSWORD";
+
 // The command's own flags (`lag`: --group G, --all, --sort lag|seconds, --url URL, --json;
-// `status`: --url URL, --json). "" when they are good, else what is wrong.
+// `status`: --url URL, --json; both: --user, --password-file, --cacert, --cert, --key).
+// "" when they are good, else what is wrong.
 std::string parse_client_arguments(const std::vector<std::string>& args, bool lag,
                                    ClientCommandOptions& out);
+// Sets access.password from --password-file, else from `password_variable` (the value of
+// kPasswordVariable, nullptr when unset). "" when done, else what is wrong (file unreadable,
+// --user without a password, a password without --user).
+std::string load_client_password(ClientCommandOptions& options, const char* password_variable);
 // http://127.0.0.1:PORT of http.listen (its own host when it names one that is not 0.0.0.0).
 std::string default_agent_url(const HttpConfig& http);
 

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "agent/api_client.hpp"
 #include "agent/client_commands.hpp"
 
@@ -49,29 +52,56 @@ int print_lag(const ClientCommandOptions& options, const json& groups, const jso
   return kExitUnhealthy;
 }
 
-// One group: from the first agent that answers for it (in a fleet, the owner of its shard).
-int lag_of_group(const ClientCommandOptions& options, std::ostream& out, std::ostream& err) {
-  const std::string target = "/api/v1/groups/" + percent_encode(*options.group);
+// What asking one agent for the group gave: printed (its exit code), not found there, or
+// the owner's URL it pointed at ("" when it did not give one).
+struct GroupAsked {
+  std::optional<int> printed;
   bool not_found = false;
-  for (const std::string& url : options.urls) {
-    const json body = parsed(url, api_get(url, target), err);
-    if (body.is_null()) continue;
-    if (body.contains("group") && !body.contains("error")) {
-      return print_lag(options, json::array({body}), body, out, err);
-    }
-    const std::string problem = body.value("error", "no answer");
-    if (body.value("owned_here", true)) {
-      err << "kafka-sentinel: " << url << ": " << problem << "\n";
-      not_found = not_found || body.value("status", 0) == 404;
-      continue;
-    }
-    const json owner = body.value("owner", json());
-    err << "kafka-sentinel: " << url << ": " << problem << " (fleet shard " << body.value("fleet_shard", -1)
-        << (owner.is_object() ? ", owned by agent " + owner.value("node", "?") + " at " + owner.value("host", "?")
-                              : std::string())
-        << ")"
-        << (&url == &options.urls.back() ? "; give its owner's --url\n" : "; asking the next agent\n");
+  std::string owner_url;
+};
+
+GroupAsked ask_for_group(const ClientCommandOptions& options, const std::string& url, std::ostream& out,
+                         std::ostream& err) {
+  GroupAsked asked;
+  const json body = parsed(url, api_get(url, "/api/v1/groups/" + percent_encode(*options.group), options.access), err);
+  if (body.is_null()) return asked;
+  if (body.contains("group") && !body.contains("error")) {
+    asked.printed = print_lag(options, json::array({body}), body, out, err);
+    return asked;
   }
+  const std::string problem = body.value("error", "no answer");
+  if (body.value("owned_here", true)) {
+    err << "kafka-sentinel: " << url << ": " << problem << "\n";
+    asked.not_found = body.value("status", 0) == 404;
+    return asked;
+  }
+  const json owner = body.value("owner", json());
+  if (owner.is_object() && owner.value("url", json()).is_string()) asked.owner_url = owner["url"];
+  err << "kafka-sentinel: " << url << ": " << problem << " (fleet shard " << body.value("fleet_shard", -1)
+      << (owner.is_object() ? ", owned by agent " + owner.value("node", "?") + " at " + owner.value("host", "?")
+                            : std::string())
+      << (asked.owner_url.empty() ? "" : ", " + asked.owner_url) << ")\n";
+  return asked;
+}
+
+// One group: from the first agent that answers for it (in a fleet, the owner of its shard).
+// An agent's pointer to the owner's URL is followed once (one hop), unless that URL is
+// among those given anyway.
+int lag_of_group(const ClientCommandOptions& options, std::ostream& out, std::ostream& err) {
+  bool not_found = false;
+  bool followed = false;
+  for (const std::string& url : options.urls) {
+    GroupAsked asked = ask_for_group(options, url, out, err);
+    const bool given = std::find(options.urls.begin(), options.urls.end(), asked.owner_url) != options.urls.end();
+    if (!asked.printed && !asked.owner_url.empty() && !followed && !given) {
+      followed = true;
+      err << "kafka-sentinel: following to " << asked.owner_url << "\n";
+      asked = ask_for_group(options, asked.owner_url, out, err);
+    }
+    if (asked.printed) return *asked.printed;
+    not_found = not_found || asked.not_found;
+  }
+  if (!not_found) err << "kafka-sentinel: no agent answered for group '" << *options.group << "'; give its owner's --url\n";
   return not_found ? kExitUnhealthy : kExitUnreachable;
 }
 
@@ -81,7 +111,7 @@ int lag_of_all(const ClientCommandOptions& options, std::ostream& out, std::ostr
   json first;
   bool failed = false;
   for (const std::string& url : options.urls) {
-    const json body = parsed(url, api_get(url, "/api/v1/groups?partitions=true"), err);
+    const json body = parsed(url, api_get(url, "/api/v1/groups?partitions=true", options.access), err);
     if (body.is_null() || !body.contains("groups")) {
       if (!body.is_null()) err << "kafka-sentinel: " << url << ": " << body.value("error", "no groups") << "\n";
       failed = true;

@@ -1,3 +1,5 @@
+#include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -24,12 +26,16 @@ int print_problems(const std::vector<ks::config::ConfigProblem>& problems) {
 int run_client_command(const ks::CliOptions& options, const ks::Config& config) {
   const bool lag = options.command == ks::CliOptions::Command::lag;
   ks::ClientCommandOptions client;
-  if (const std::string problem = ks::parse_client_arguments(options.rest, lag, client);
-      !problem.empty()) {
+  std::string problem = ks::parse_client_arguments(options.rest, lag, client);
+  if (problem.empty()) problem = ks::load_client_password(client, std::getenv(ks::kPasswordVariable));
+  if (!problem.empty()) {
     std::cerr << "kafka-sentinel: " << problem << "\n\n" << ks::usage_text();
     return ks::kExitUsage;
   }
   if (client.urls.empty()) client.urls.push_back(ks::default_agent_url(config.http));
+  // A TLS peer that closed the connection (an agent refusing our missing client
+  // certificate) must be an error to report, not a SIGPIPE that ends the command silently.
+  std::signal(SIGPIPE, SIG_IGN);
   return lag ? ks::run_lag_command(client, std::cout, std::cerr)
              : ks::run_status_command(client, std::cout, std::cerr);
 }

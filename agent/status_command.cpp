@@ -92,7 +92,7 @@ void print_status(const json& cluster, const json& ready, const json& events, st
 
 int run_status_command(const ClientCommandOptions& options, std::ostream& out, std::ostream& err) {
   for (const std::string& url : options.urls) {
-    const ApiAnswer answer = api_get(url, "/api/v1/cluster");
+    const ApiAnswer answer = api_get(url, "/api/v1/cluster", options.access);
     const json cluster = json_of(answer);
     if (answer.status != 200 || !cluster.is_object()) {
       err << "kafka-sentinel: " << url << ": "
@@ -102,9 +102,9 @@ int run_status_command(const ClientCommandOptions& options, std::ostream& out, s
           << "\n";
       continue;  // in a fleet: the next agent may be the leader
     }
-    const ApiAnswer events = api_get(url, "/api/v1/events");
+    const ApiAnswer events = api_get(url, "/api/v1/events", options.access);
     const json events_json = events.status == 200 ? json_of(events) : json(nullptr);
-    const json ready = json_of(api_get(url, "/readyz"));
+    const json ready = json_of(api_get(url, "/readyz", options.access));
     if (options.json) {
       out << json{{"url", url}, {"cluster", cluster}, {"ready", ready}, {"events", events_json}}.dump(2) << "\n";
     } else {

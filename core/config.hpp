@@ -174,6 +174,9 @@ struct FleetConfig {
   // Labels of this agent's host metrics; "" = the host name; -1 = no broker_id label.
   std::string node_name;
   int broker_id = -1;
+  // This agent's HTTP URL as the others give it (the owner of a group in the JSON API's
+  // 404); "" = http(s)://<host name or listen address>:<listen port>.
+  std::string advertised_url;
 
   bool operator==(const FleetConfig&) const = default;
 };

@@ -167,7 +167,9 @@ class Coordinator::Session {
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"auto.offset.reset", "latest"},
-        {"client.id", owner_.kafka_.client_id + "-fleet-" + owner_.node_name_},
+        // The advertised URL rides along: DescribeConsumerGroups gives every member's client id.
+        {"client.id", owner_.kafka_.client_id + "-fleet-" + owner_.node_name_ +
+                          (fleet_.advertised_url.empty() ? "" : "@" + fleet_.advertised_url)},
     };
   }
 
@@ -273,7 +275,10 @@ class Coordinator::Session {
     if (const auto members = admin_->poll_members()) {
       std::vector<FleetMember> list;
       for (const kafka::GroupMember& m : *members) {
-        list.push_back({node_of_client_id(m.client_id), m.host, m.partitions});
+        const std::string node_at_url = node_of_client_id(m.client_id);
+        const std::size_t at = node_at_url.find('@');  // host names have none
+        list.push_back({node_at_url.substr(0, at), m.host, m.partitions,
+                        at == std::string::npos ? std::string() : node_at_url.substr(at + 1)});
       }
       owner_.update([&](CoordinatorStatus& s) {
         s.members = static_cast<int>(list.size());
@@ -305,7 +310,7 @@ class Coordinator::Session {
     }
   }
 
-  // Agents name their fleet client "<kafka.client_id>-fleet-<node>" (see the consumer).
+  // Agents name their fleet client "<kafka.client_id>-fleet-<node>[@<url>]" (see the consumer).
   std::string node_of_client_id(const std::string& client_id) const {
     const std::string own = owner_.kafka_.client_id + "-fleet-";
     if (client_id.starts_with(own)) return client_id.substr(own.size());

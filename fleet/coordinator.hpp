@@ -33,6 +33,7 @@ struct FleetMember {
   std::string node;              // its node name (from its client id), else the client id
   std::string host;              // as the group coordinator saw it: "/10.0.0.5"
   std::vector<int> partitions;   // of the coordination topic; partition 0 = the leader
+  std::string url{};             // its fleet.advertised_url ("" from an agent without one)
 };
 
 // The member whose assignment holds `partition` (a group's shard, or 0 for the leader).

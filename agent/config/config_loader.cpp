@@ -459,7 +459,8 @@ void read_fleet(Reader& r, const Value& v, FleetConfig& f) {
                 r.field("replication_factor", f.replication_factor),
                 r.field("session_timeout", f.session_timeout),
                 r.field("node_name", f.node_name),
-                r.field("broker_id", f.broker_id)});
+                r.field("broker_id", f.broker_id),
+                r.field("advertised_url", f.advertised_url)});
 }
 
 void read_probe(Reader& r, const Value& v, ProbeConfig& p) {
@@ -702,6 +703,12 @@ void validate_fleet(const FleetConfig& f, Validator& v) {
             Duration(std::chrono::minutes(30)));
   if (has_control_character(f.node_name) || f.node_name.size() > 253) {
     v.check("fleet.node_name", "must be at most 253 characters without control characters");
+  }
+  const std::string& url = f.advertised_url;
+  if (!url.empty() && (!(url.starts_with("http://") || url.starts_with("https://")) || url.size() > 200 ||
+                       url.find_first_of(" @") != std::string::npos || has_control_character(url))) {
+    v.check("fleet.advertised_url", "must be an http:// or https:// URL of at most 200 characters, "
+                                    "without spaces or '@', got \"" + url + "\"");
   }
   if (f.broker_id < -1) {
     v.check("fleet.broker_id", fmt::format("must be -1 (none) or a broker id (0 or more), got {}",

@@ -10,9 +10,14 @@ Checked:
   - unknown group/topic: 404 with a JSON error; malformed topic name and parameter: 400;
   - /api/v1/cluster, topics, agents and events (the lagging group's lag condition fires);
   - a fleet of two agents: each group is answered by its owner, the other answers 404
-    naming the owner; `lag --url A --url B` follows it; /api/v1/agents lists both;
+    naming the owner and its URL; `lag --url A --url B` follows it, so does `lag --url A`
+    alone (one hop to the owner's URL); /api/v1/agents lists both with their URLs;
   - `status` exits 0 while the broker is up, 1 once it is stopped (cluster unreachable),
-    `lag` and `status` exit 3 once the agent is stopped.
+    `lag` and `status` exit 3 once the agent is stopped;
+  - an agent with TLS (client certificate required) and basic auth: `lag` and `status` with
+    --user, --password-file, --cacert, --cert, --key answer as the plain agent's; without
+    credentials, with a wrong password, without --cacert, without a client certificate and
+    with http:// each fail with exit 3 and say which.
 With KS_API_EXAMPLES=DIR, every endpoint's answer is written there (docs/api.md's examples).
 ~40-70 s on a busy 2-core machine (most of it Kafka's start and its tools' JVMs).
 """
@@ -25,6 +30,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import AGENT, Agent, KafkaCluster, check, finish, http_get, log, wait_until  # noqa: E402
 from kskafkatools import describe_groups  # noqa: E402
+from kstls import make_pki, start_secured, write_web_config  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
 
 TOPIC, LAGGING, DONE = "api-t", "api-lagging", "api-done"
@@ -155,9 +161,15 @@ def check_fleet(kafka):
         ok = all((sa, sb) in ((200, 404), (404, 200)) and
                  ((oa or {}).get("node") == "api-b" if sa == 404 else (ob or {}).get("node") == "api-a")
                  for sa, sb, oa, ob in got.values())
+        # and its URL (fleet.advertised_url, by default from http.listen: 127.0.0.1 here)
+        ok = ok and all((oa or {}).get("url") == b.url if sa == 404 else (ob or {}).get("url") == a.url
+                        for sa, sb, oa, ob in got.values())
         return got if ok else None
     got = wait_until(consistent, 60, 1, "each group answered by its owner")
-    check(got is not None, f"each group: 200 from its owner, 404 naming the owner from the other ({got or answers()})")
+    check(got is not None, f"each group: 200 from its owner, 404 naming the owner and its URL from the other "
+          f"({got or answers()})")
+    listed = {x["node"]: x.get("url") for x in (api(a, "/api/v1/agents")[1] or {}).get("agents", [])}
+    check(listed == {"api-a": a.url, "api-b": b.url}, f"/api/v1/agents gives each agent's URL ({listed})")
     if got:
         on_b = [g for g, v in got.items() if v[1] == 200]
         check(on_b and len(on_b) < len(everything), f"the groups are shared ({len(on_b)} on api-b)")
@@ -166,6 +178,9 @@ def check_fleet(kafka):
         code, out, err = cli("lag", "--url", a.url, "--url", b.url, "--group", foreign)
         check(code in (0, 1) and out.startswith("GROUP") and foreign in out and "api-b" in err,
               f"lag --group follows the pointer to the owner ({code}: {err.strip()})")
+        code, single, err = cli("lag", "--url", a.url, "--group", foreign)
+        check(code in (0, 1) and table_rows(single) == table_rows(out) and f"following to {b.url}" in err,
+              f"lag --group with one --url follows the owner's URL, one hop ({code}: {err.strip()})")
         code, out, err = cli("lag", "--url", a.url, "--url", b.url, "--all")
         # The fleet's own coordination group is a group too: left out here.
         ours = [line for line in out.splitlines()[1:] if line.startswith("api-")]
@@ -281,6 +296,40 @@ def check_status(agent, kafka):
           f"agent stopped: lag and status exit 3 ({code_lag}, {code_status}: {err_lag.strip()})")
 
 
+def check_secured(kafka, agent):
+    work = __import__("tempfile").mkdtemp(prefix="ks-api-tls-")
+    files = make_pki(work)
+    user, password = "operator", "tr0ub4dor&3 secret"
+    with open(os.path.join(work, "password"), "w") as f:
+        f.write(password + "\n")
+    config = agent_config(kafka.bootstrap, work).replace("events:\n  enabled: true", "events:\n  enabled: false")
+    secured = start_secured(Agent(config, name="api-tls", workdir=work,
+                                  extra_args=["--web.config.file", write_web_config(work, user, password)]), work)
+    url = f"https://127.0.0.1:{secured.port}"
+    tls = ["--cacert", files["ca.crt"], "--cert", files["client.crt"], "--key", files["client.key"]]
+    access = ["--user", user, "--password-file", os.path.join(work, "password"), *tls]
+    answered = wait_until(lambda: (lambda r: r if r[0] in (0, 1) else None)(
+        cli("lag", "--group", LAGGING, "--url", url, *access)), 60, 0.5, "lag over TLS")
+    plain = cli("lag", "--group", LAGGING, "--url", agent.url)
+    check(answered is not None and table_rows(answered[1]) == table_rows(plain[1]),
+          f"lag over TLS + basic auth with the flags: the plain agent's table ({answered and answered[2]})")
+    code, out, err = cli("status", "--url", url, *access)
+    check(code in (0, 1) and "1/1 brokers up" in out, f"status over TLS + basic auth: answered ({code}: {err})")
+    failures = {
+        "no credentials": ([*tls], "requires credentials"),
+        "wrong password": (["--user", user, "--password-file", "/dev/null", *tls],
+                           f"rejected the credentials of user '{user}'"),
+        "no --cacert": ([*access[:4], *tls[2:]], "certificate was not verified"),
+        "no client certificate": ([*access[:6]], "client certificate, --cert and --key"),
+    }
+    for what, (args, said) in failures.items():
+        code, _, err = cli("lag", "--group", LAGGING, "--url", url, *args)
+        check(code == 3 and said in err, f"lag, {what}: exit 3 saying \"{said}\" ({code}: {err.strip()})")
+    code, _, err = cli("status", "--url", f"http://127.0.0.1:{secured.port}", *access)
+    check(code == 3 and "https://" in err, f"status with http:// on the TLS port: exit 3, says https:// ({err.strip()})")
+    secured.stop()
+
+
 def main():
     kafka = KafkaCluster(nodes=1).up()
     ends = setup(kafka)
@@ -292,6 +341,7 @@ def main():
     check_errors(agent)
     check_other_endpoints(agent, kafka)
     check_fleet(kafka)
+    check_secured(kafka, agent)
     check_status(agent, kafka)
     log("done")
     finish()

@@ -262,3 +262,62 @@ TEST_CASE("lag and status parse their flags, with errors naming the flag", "[api
   CHECK(ks::default_agent_url(ks::HttpConfig{"0.0.0.0", 9742, "", false}) == "http://127.0.0.1:9742");
   CHECK(ks::default_agent_url(ks::HttpConfig{"::1", 9000, "", false}) == "http://[::1]:9000");
 }
+
+TEST_CASE("lag and status on an agent with basic auth: credentials given, missing, rejected", "[api][cli][web-config]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("ks-cli-auth-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "web.yml") << "basic_auth_users:\n  alice: " << bcrypt("secret") << "\n";
+  std::ofstream(dir / "password") << "secret\n";
+  {
+    ApiServer api((dir / "web.yml").string());
+    ks::ClientCommandOptions options;
+    options.urls = {api.url()};
+    options.group = "orders-app";
+    std::ostringstream out, missing;
+    CHECK(ks::run_lag_command(options, out, missing) == ks::kExitUnreachable);
+    CHECK_THAT(missing.str(), Catch::Contains("HTTP 401: the agent requires credentials (give --user USER"));
+    CHECK(ks::run_status_command(options, out, missing) == ks::kExitUnreachable);
+
+    REQUIRE(ks::parse_client_arguments({"--user", "alice", "--password-file", (dir / "password").string()}, true,
+                                       options).empty());
+    REQUIRE(ks::load_client_password(options, "ignored: the file comes first").empty());
+    CHECK(options.access.password == "secret");
+    std::ostringstream table, table_err;
+    CHECK(ks::run_lag_command(options, table, table_err) == 0);
+    CHECK_THAT(table.str(), Catch::Contains("orders-app  orders          0             100"));
+    std::ostringstream status, status_err;
+    CHECK(ks::run_status_command(options, status, status_err) == ks::kExitUnhealthy);  // broker 2 down
+    CHECK_THAT(status.str(), Catch::StartsWith("cluster abc-cluster: up"));
+
+    options.access.password = "wrong";
+    std::ostringstream rejected;
+    CHECK(ks::run_lag_command(options, out, rejected) == ks::kExitUnreachable);
+    CHECK_THAT(rejected.str(), Catch::Contains("HTTP 401: the agent rejected the credentials of user 'alice'"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("lag and status: access flags, the password never from the command line", "[api][cli]") {
+  ks::ClientCommandOptions o;
+  CHECK_THAT(ks::parse_client_arguments({"--password", "x"}, true, o),
+             Catch::StartsWith("--password is not accepted"));
+  CHECK(ks::parse_client_arguments({"--cert", "c.pem"}, false, o) == "--cert and --key go together");
+  CHECK(ks::parse_client_arguments({"--cacert"}, false, o) == "--cacert needs a value");
+  const ks::CliParse parse = ks::parse_cli({"status", "--user", "u", "--cacert", "ca.pem", "--cert", "c.pem",
+                                            "--key", "k.pem", "--url", "https://h:1"});
+  REQUIRE(parse.error.empty());
+  ks::ClientCommandOptions access;
+  REQUIRE(ks::parse_client_arguments(parse.options.rest, false, access).empty());
+  CHECK(access.access.ca_file == "ca.pem");
+  CHECK(access.access.cert_file == "c.pem");
+  CHECK(access.access.key_file == "k.pem");
+  CHECK(ks::load_client_password(access, nullptr) ==
+        "--user needs a password: --password-file FILE or the KAFKA_SENTINEL_PASSWORD environment variable");
+  CHECK(ks::load_client_password(access, "from-env").empty());
+  CHECK(access.access.password == "from-env");
+  ks::ClientCommandOptions no_user;
+  no_user.password_file = "/nonexistent/pw";
+  CHECK(ks::load_client_password(no_user, nullptr) == "--password-file /nonexistent/pw: cannot be read");
+  no_user.password_file = "/dev/null";
+  CHECK(ks::load_client_password(no_user, nullptr) == "--password-file needs --user");
+}

@@ -177,7 +177,8 @@ TEST_CASE("api router: in a fleet, a group of another agent's shard says so", "[
     return owned;
   };
   sources.fleet_members = [] {
-    return std::vector<ks::fleet::FleetMember>{{"node-a", "/127.0.0.1", {0}}, {"node-b", "/127.0.0.2", {1, 2, 3}}};
+    return std::vector<ks::fleet::FleetMember>{{"node-a", "/127.0.0.1", {0}, "http://node-a:9742"},
+                                               {"node-b", "/127.0.0.2", {1, 2, 3}, "https://node-b:9742"}};
   };
   Fixture f(sources);
   f.publish();
@@ -191,7 +192,7 @@ TEST_CASE("api router: in a fleet, a group of another agent's shard says so", "[
   const json j = body_of(r);
   CHECK(j["owned_here"] == false);
   CHECK(j["fleet_shard"] == ks::fleet::shard_of(foreign, 4));
-  CHECK(j["owner"] == json::parse(R"({"node":"node-b","host":"/127.0.0.2"})"));
+  CHECK(j["owner"] == json::parse(R"({"node":"node-b","host":"/127.0.0.2","url":"https://node-b:9742"})"));
   CHECK(f.get("/api/v1/cluster").status == 200);  // leader: owns partition 0
 }
 
@@ -227,7 +228,7 @@ TEST_CASE("api router: in a fleet sharded by offsets partition, the owner is the
   CHECK(r.status == 404);
   const json j = body_of(r);
   CHECK(j["fleet_shard"] == ks::fleet::group_shard(foreign, GroupSharding::offsets_partition, 4, 50));
-  CHECK(j["owner"] == json::parse(R"({"node":"node-b","host":"/127.0.0.2"})"));
+  CHECK(j["owner"] == json::parse(R"({"node":"node-b","host":"/127.0.0.2","url":null})"));
 }
 
 TEST_CASE("api router: events answer from the pipeline's latest evaluation when enabled", "[api]") {

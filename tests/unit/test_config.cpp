@@ -130,6 +130,7 @@ const std::vector<std::string> kAllKeys = {
     "fleet.session_timeout",
     "fleet.node_name",
     "fleet.broker_id",
+    "fleet.advertised_url",
     "probe.enabled",
     "probe.topic",
     "probe.manage_topic",
@@ -841,6 +842,7 @@ TEST_CASE("fleet: keys, defaults and range errors with their lines", "[config][f
   session_timeout: 6s
   node_name: kafka-1
   broker_id: 1
+  advertised_url: https://kafka-1.example:9742
 )");
   INFO(joined(full));
   REQUIRE(full.ok());
@@ -853,6 +855,13 @@ TEST_CASE("fleet: keys, defaults and range errors with their lines", "[config][f
   CHECK(f.session_timeout == 6s);
   CHECK(f.node_name == "kafka-1");
   CHECK(f.broker_id == 1);
+  CHECK(f.advertised_url == "https://kafka-1.example:9742");
+  CHECK(only_problem("fleet:\n  advertised_url: kafka-1:9742\n") ==
+        "test.yaml:2: fleet.advertised_url: must be an http:// or https:// URL of at most 200 characters, "
+        "without spaces or '@', got \"kafka-1:9742\"");
+  CHECK(only_problem("fleet:\n  advertised_url: \"http://a b:1\"\n") ==
+        "test.yaml:2: fleet.advertised_url: must be an http:// or https:// URL of at most 200 characters, "
+        "without spaces or '@', got \"http://a b:1\"");
 
   CHECK(only_problem("fleet:\n  partitions: 0\n") ==
         "test.yaml:2: fleet.partitions: must be between 1 and 10000, got 0");
