@@ -2,6 +2,8 @@
 //   probe.failing  a broker's probe fails for probe.failing_intervals intervals in a row: it
 //                  leads no probed partition (down, or not re-led yet), or its messages were
 //                  lost (not consumed back within probe.timeout) or refused by the producer;
+//                  a broker in the grace of a partition the agent just created or added for
+//                  it is not failing (the collector decides: collectors/probe/probe_grace.hpp);
 //   probe.slow     the p99 of a broker's recent end-to-end latencies is above
 //                  probe.slow_threshold (0: off).
 // Both per broker ("broker/<id>"), judged on every probe cycle; a broker no longer answered

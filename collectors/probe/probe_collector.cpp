@@ -6,6 +6,7 @@
 #include <set>
 
 #include "collectors/probe/probe_engine.hpp"
+#include "collectors/probe/probe_health.hpp"
 #include "kafka/admin_client.hpp"
 #include "kafka/create_partitions.hpp"
 #include "kafka/metadata.hpp"
@@ -36,16 +37,24 @@ std::vector<std::int32_t> broker_ids(const kafka::ClusterMetadata& m) {
   return ids;
 }
 
-std::string uncovered_reason(bool live) {
-  return live ? "leads no probed partition of the probe topic"
-              : "not in the cluster's metadata (down or gone)";
+// The brokers the grow request adds a partition for: each new partition's preferred leader.
+std::vector<std::int32_t> first_replicas(const std::vector<std::vector<std::int32_t>>& grow) {
+  std::vector<std::int32_t> out;
+  for (const std::vector<std::int32_t>& replicas : grow) {
+    if (!replicas.empty()) out.push_back(replicas.front());
+  }
+  return out;
 }
 
 }  // namespace
 
 ProbeCollector::ProbeCollector(const KafkaConfig& kafka, const ProbeConfig& config,
                                ProbeIdentity identity, Latest<ProbeSnapshot>& out)
-    : kafka_(kafka), config_(config), identity_(std::move(identity)), out_(out) {}
+    : kafka_(kafka),
+      config_(config),
+      identity_(std::move(identity)),
+      out_(out),
+      grace_(ProbeGrace::length_for(config.timeout, config.interval)) {}
 
 ProbeCollector::~ProbeCollector() = default;
 
@@ -76,6 +85,8 @@ bool ProbeCollector::manage_topic(const kafka::ClusterMetadata& metadata, std::s
     spdlog::info("probe: creating topic {} ({} partitions): {}", config_.topic, spec.partitions,
                  created.ok() ? "done" : created.message);
     last_change_ = std::chrono::steady_clock::now();
+    // Whatever the answer (it may have been created anyway, or by another agent): bounded.
+    start_grace(broker_ids(metadata));
     return true;
   }
   const int rf = static_cast<int>(topic->partitions.front().replicas.size());
@@ -87,7 +98,15 @@ bool ProbeCollector::manage_topic(const kafka::ClusterMetadata& metadata, std::s
   spdlog::info("probe: growing topic {} to {} partitions (a partition led by each broker): {}",
                config_.topic, total, grown.ok() ? "done" : grown.message);
   last_change_ = std::chrono::steady_clock::now();
+  start_grace(first_replicas(grow));
   return true;
+}
+
+void ProbeCollector::start_grace(const std::vector<std::int32_t>& brokers) {
+  grace_.start(brokers, last_change_);
+  spdlog::info("probe: brokers {} not judged failing until their new partitions serve (at most {} ms)",
+               fmt::join(grace_.brokers_in_grace(), ","),
+               ProbeGrace::length_for(config_.timeout, config_.interval).count());
 }
 
 void ProbeCollector::collect_once(std::stop_token stop) {
@@ -122,24 +141,12 @@ void ProbeCollector::publish(const Coverage& coverage, const kafka::ClusterMetad
   EngineView view = engine_ ? engine_->view(coverage.answered_for) : EngineView{};
   snapshot->partitions = std::move(view.partitions);
   snapshot->bytes_sent = view.bytes_sent;
-  std::set<std::int32_t> live;
-  for (const kafka::BrokerMetadata& b : metadata.brokers) live.insert(b.id);
-  const std::set<std::int32_t> uncovered(coverage.uncovered.begin(), coverage.uncovered.end());
-  for (const std::int32_t id : coverage.answered_for) {
-    ProbeBrokerHealth h;
-    h.broker = id;
-    h.live = live.contains(id);
-    for (const ProbeTarget& t : coverage.targets) h.partitions += t.leader == id ? 1 : 0;
-    if (uncovered.contains(id)) {
-      h.failing = true;
-      h.reason = uncovered_reason(h.live);
-    } else if (const auto f = view.failures.find(id); f != view.failures.end()) {
-      h.failing = true;
-      h.reason = f->second;
-    }
-    std::tie(h.end_to_end_p99, h.recent_samples) = view.p99[id];
-    snapshot->brokers.push_back(std::move(h));
-  }
+  BrokerFindings findings;
+  for (const kafka::BrokerMetadata& b : metadata.brokers) findings.live.insert(b.id);
+  findings.failures = std::move(view.failures);
+  findings.p99 = std::move(view.p99);
+  grace_.update(received_by_broker(snapshot->partitions), std::chrono::steady_clock::now());
+  snapshot->brokers = judge_brokers(coverage, findings, grace_);
   out_.publish(std::move(snapshot));
 }
 

@@ -4,6 +4,9 @@
 // probe, and publishes a ProbeSnapshot: the engine's counters and latencies and, per broker
 // it answers for, whether it is covered and healthy this cycle.
 //
+// Partitions the agent creates or adds are in grace until they serve (probe_grace.hpp): a
+// new topic's brokers are not judged failing while its partitions get their leaders.
+//
 // Fleet: with an own broker (fleet.broker_id), only the partitions that broker leads are
 // probed, so no two sidecars probe one partition and, as leadership moves, the sidecars of
 // the new leaders take the partitions over.
@@ -15,6 +18,7 @@
 #include <string>
 
 #include "collectors/probe/probe_coverage.hpp"
+#include "collectors/probe/probe_grace.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
 #include "core/latest.hpp"
@@ -49,6 +53,8 @@ class ProbeCollector final : public Collector {
  private:
   // Creates or grows a managed topic; returns true when it asked for a change.
   bool manage_topic(const kafka::ClusterMetadata& metadata, std::stop_token stop);
+  // The brokers of partitions just asked for are not judged failing for a while.
+  void start_grace(const std::vector<std::int32_t>& brokers);
   void publish(const Coverage& coverage, const kafka::ClusterMetadata& metadata, int partitions);
 
   const KafkaConfig& kafka_;
@@ -57,6 +63,7 @@ class ProbeCollector final : public Collector {
   Latest<ProbeSnapshot>& out_;
   std::unique_ptr<kafka::AdminClient> admin_;
   std::unique_ptr<ProbeEngine> engine_;
+  ProbeGrace grace_;
   std::chrono::steady_clock::time_point last_change_{};  // the last create or grow request
   std::string note_;
 };

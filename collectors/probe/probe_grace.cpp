@@ -1,0 +1,45 @@
+#include "collectors/probe/probe_grace.hpp"
+
+namespace ks::probe {
+
+void ProbeGrace::start(const std::vector<std::int32_t>& brokers, Clock::time_point now) {
+  for (const std::int32_t b : brokers) {
+    const auto it = entries_.find(b);
+    // A running grace is not extended, an expired one not renewed: the bound holds.
+    if (it != entries_.end() && it->second.state != State::served) continue;
+    entries_[b] = Entry{State::running, now + length_, std::nullopt};
+  }
+}
+
+void ProbeGrace::update(const std::map<std::int32_t, std::uint64_t>& received,
+                        Clock::time_point now) {
+  for (auto& [broker, entry] : entries_) {
+    if (entry.state != State::running) continue;
+    const auto it = received.find(broker);
+    const std::uint64_t count = it == received.end() ? 0 : it->second;
+    // The first look sets the baseline: only a message consumed back after the request
+    // proves the new partition (the broker may have led an older one before).
+    if (!entry.baseline) {
+      entry.baseline = count;
+    } else if (count > *entry.baseline) {
+      entry.state = State::served;
+      continue;
+    }
+    if (now >= entry.until) entry.state = State::expired;
+  }
+}
+
+bool ProbeGrace::in_grace(std::int32_t broker) const {
+  const auto it = entries_.find(broker);
+  return it != entries_.end() && it->second.state == State::running;
+}
+
+std::vector<std::int32_t> ProbeGrace::brokers_in_grace() const {
+  std::vector<std::int32_t> out;
+  for (const auto& [broker, entry] : entries_) {
+    if (entry.state == State::running) out.push_back(broker);
+  }
+  return out;
+}
+
+}  // namespace ks::probe
