@@ -66,7 +66,7 @@ baseline=${baseline:-$(( window < 60 ? window : 60 ))}
 agent="$build/agent/kafka-sentinel"
 seeder="$build/bench/bench_groups_cycle"
 for f in "$agent" "$seeder"; do
-  [[ -x "$f" ]] || { echo "bench-peers: $f is missing (build first)" >&2; exit 2; }
+  [[ -x "$f" ]] || { echo "bench-peers: $f is missing (make bench-peers builds it, or: cmake --build $build --target benches)" >&2; exit 2; }
 done
 
 work=$(mktemp -d /tmp/ks-bench-peers.XXXXXX)

@@ -41,7 +41,7 @@ while (( $# > 0 )); do
 done
 (( ${#agents[@]} > 0 )) || { echo "profile-groups: name no agent (NAME=BINARY)" >&2; exit 2; }
 (( use_perf == 0 )) || command -v perf >/dev/null || { echo "profile-groups: perf is missing (linux-perf)" >&2; exit 2; }
-[[ -x "$seeder" ]] || { echo "profile-groups: $seeder is missing (build first)" >&2; exit 2; }
+[[ -x "$seeder" ]] || { echo "profile-groups: $seeder is missing (cmake --build build --target benches)" >&2; exit 2; }
 mkdir -p "$out"
 
 work=$(mktemp -d /tmp/ks-profile-groups.XXXXXX)
