@@ -36,7 +36,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cluster="$here/kafka-cluster.sh"
 only=${BENCH_ONLY:-}
 [[ "${BENCH_QUICK:-0}" == 1 ]] && only=render
-# The benches are not in the default build (bench/CMakeLists.txt): build them if missing.
+# The benches are not in the default build (bench/CMakeLists.txt): bring them up to date.
 cmake --build "$build" --target benches >/dev/null
 
 dirs=()
