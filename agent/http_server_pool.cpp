@@ -32,6 +32,7 @@ bool WorkerPool::offer(Lane& lane, Task& task, std::size_t max_waiting) {
   if (idle_thread) {
     lane.wake.notify_one();
   } else if (can_start) {
+    ++lane.idle;  // idle from birth: run() takes the task with the others' bookkeeping
     lane.threads.emplace_back([this, &lane] { run(lane); });
   }
   return true;
@@ -48,11 +49,11 @@ void WorkerPool::submit(Task task) {
   run_refusing(task);
 }
 
+// Runs on a thread counted idle by offer() when it started.
 void WorkerPool::run(Lane& lane) {
   t_refusing = lane.refusing;
   std::unique_lock lock(mutex_);
   while (true) {
-    ++lane.idle;
     lane.wake.wait(lock, [&] { return stopping_ || !lane.tasks.empty(); });
     --lane.idle;
     if (lane.tasks.empty()) return;  // stopping, and nothing left to serve
@@ -67,6 +68,7 @@ void WorkerPool::run(Lane& lane) {
       }
     }
     lock.lock();
+    ++lane.idle;
   }
 }
 

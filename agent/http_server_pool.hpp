@@ -64,6 +64,8 @@ class WorkerPool {
     std::deque<Task> tasks;
     std::condition_variable wake;
     std::vector<std::thread> threads;
+    // Threads not running a task, counting one that has started but not yet taken its first
+    // (else it would look busy, and the next connection be refused, while it starts).
     std::size_t idle = 0;
     std::size_t max_threads = 0;
     bool refusing = false;
