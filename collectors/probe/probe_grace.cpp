@@ -11,6 +11,26 @@ void ProbeGrace::start(const std::vector<std::int32_t>& brokers, Clock::time_poi
   }
 }
 
+std::vector<std::int32_t> ProbeGrace::watch(const std::vector<kafka::PartitionMetadata>& partitions,
+                                            const std::set<std::int32_t>& live,
+                                            Clock::time_point now) {
+  std::vector<std::int32_t> unled;
+  for (const kafka::PartitionMetadata& p : partitions) {
+    if (p.leader >= 0) {
+      seen_led_.insert(p.id);
+    } else if (!seen_led_.contains(p.id) && !p.replicas.empty() && live.contains(p.replicas.front())) {
+      unled.push_back(p.replicas.front());
+    }
+  }
+  std::vector<std::int32_t> began;
+  for (const std::int32_t b : unled) {
+    if (in_grace(b)) continue;
+    start({b}, now);
+    if (in_grace(b)) began.push_back(b);
+  }
+  return began;
+}
+
 void ProbeGrace::update(const std::map<std::int32_t, std::uint64_t>& received,
                         Clock::time_point now) {
   for (auto& [broker, entry] : entries_) {
