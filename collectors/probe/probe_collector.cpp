@@ -115,8 +115,8 @@ void ProbeCollector::watch_unled(const kafka::ClusterMetadata& metadata,
   for (const kafka::BrokerMetadata& b : metadata.brokers) live.insert(b.id);
   const auto began = grace_.watch(partitions, live, std::chrono::steady_clock::now());
   if (began.empty()) return;
-  spdlog::info("probe: brokers {} lead new partitions without a leader yet: not judged failing "
-               "until they serve (at most {} ms)", fmt::join(began, ","),
+  spdlog::info("probe: brokers {} have new partitions (just added, or no leader yet): not "
+               "judged failing until they serve (at most {} ms)", fmt::join(began, ","),
                ProbeGrace::length_for(config_.timeout, config_.interval).count());
 }
 

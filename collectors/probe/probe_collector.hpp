@@ -57,7 +57,7 @@ class ProbeCollector final : public Collector {
   // The brokers of partitions just asked for are not judged failing for a while.
   void start_grace(const std::vector<std::int32_t>& brokers);
   // The same for partitions without a leader this agent has never seen led (another agent
-  // created or added them just before).
+  // created or added them just before) and for partitions that appear while it runs.
   void watch_unled(const kafka::ClusterMetadata& metadata,
                    const std::vector<kafka::PartitionMetadata>& partitions);
   void publish(const Coverage& coverage, const kafka::ClusterMetadata& metadata, int partitions);

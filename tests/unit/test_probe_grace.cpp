@@ -199,3 +199,46 @@ TEST_CASE("probe grace: an unled partition of a broker not in the metadata gets 
                     t0 + 2 * kInterval).empty());
   CHECK(grace.in_grace(3));
 }
+
+TEST_CASE("probe grace: a partition added later extends the grace its broker got at creation",
+          "[probe]") {
+  // The agent asked for the topic, which existed already with partitions on brokers 1 and 2
+  // only: broker 3's grace began then. Its partition is added a while later (the agent grows
+  // the topic): the grace runs from that partition's first sighting, not from the creation.
+  ks::EventsConfig config;
+  ks::events::TransitionDetector detector(config, "node-a");
+  const auto length = ProbeGrace::length_for(kTimeout, kInterval);
+  ProbeGrace grace(length);
+  Cycle cycle{detector, grace, {}, {}};
+  grace.start({1, 2, 3}, t0);
+  const std::vector<ks::kafka::PartitionMetadata> two{partition(0, 1), partition(1, 2)};
+  const int grace_cycles = static_cast<int>(length / kInterval);
+  const int added_at = grace_cycles - 3;  // shortly before the creation's grace runs out
+  std::size_t fired = 0;
+  int k = 0;
+  for (; k < added_at; ++k) {
+    const auto n = static_cast<std::uint64_t>(k);
+    cycle.run(k, two, {{1, n}, {2, n}});
+    fired += cycle.events.size();
+  }
+  // Added and led, yet not serving for as long as the creation's grace had left and more.
+  for (; k < added_at + grace_cycles - 2; ++k) {
+    const auto n = static_cast<std::uint64_t>(k);
+    cycle.run(k, kLed, {{1, n}, {2, n}}, {{3, "produce failed: Local: Unknown partition"}});
+    fired += cycle.events.size();
+    CHECK(grace.in_grace(3));
+  }
+  CHECK(fired == 0);
+  // Still not serving: judged once its own grace has run out, fires after the failing
+  // intervals (the bound holds per partition).
+  int first_fired = -1;
+  for (; k < added_at + grace_cycles + 2 * kFailingIntervals && first_fired < 0; ++k) {
+    const auto n = static_cast<std::uint64_t>(k);
+    cycle.run(k, kLed, {{1, n}, {2, n}}, {{3, "lost"}});
+    for (const ks::HealthEvent& e : cycle.events) {
+      CHECK(e.subject == "broker/3");
+      first_fired = k;
+    }
+  }
+  CHECK(first_fired == added_at + grace_cycles + kFailingIntervals - 1);
+}
