@@ -109,6 +109,17 @@ void ProbeCollector::start_grace(const std::vector<std::int32_t>& brokers) {
                ProbeGrace::length_for(config_.timeout, config_.interval).count());
 }
 
+void ProbeCollector::watch_unled(const kafka::ClusterMetadata& metadata,
+                                 const std::vector<kafka::PartitionMetadata>& partitions) {
+  std::set<std::int32_t> live;
+  for (const kafka::BrokerMetadata& b : metadata.brokers) live.insert(b.id);
+  const auto began = grace_.watch(partitions, live, std::chrono::steady_clock::now());
+  if (began.empty()) return;
+  spdlog::info("probe: brokers {} have new partitions (just added, or no leader yet): not "
+               "judged failing until they serve (at most {} ms)", fmt::join(began, ","),
+               ProbeGrace::length_for(config_.timeout, config_.interval).count());
+}
+
 void ProbeCollector::collect_once(std::stop_token stop) {
   if (!admin_) admin_ = std::make_unique<kafka::AdminClient>(kafka_, "probe-admin");
   const kafka::ClusterMetadata metadata =
@@ -122,6 +133,7 @@ void ProbeCollector::collect_once(std::stop_token stop) {
     engine_ = std::make_unique<ProbeEngine>(kafka_, config_, identity_.agent_id, identity_.group);
   }
   if (engine_) engine_->set_targets(coverage.targets);
+  watch_unled(metadata, partitions);
   note_ = usable(topic) ? "" : fmt::format("probe topic {} not found{}", config_.topic,
                                            config_.manage_topic ? "" : " (probe.manage_topic is false)");
   publish(coverage, metadata, static_cast<int>(partitions.size()));

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "collectors/probe/probe_coverage.hpp"
 #include "collectors/probe/probe_grace.hpp"
@@ -55,6 +56,10 @@ class ProbeCollector final : public Collector {
   bool manage_topic(const kafka::ClusterMetadata& metadata, std::stop_token stop);
   // The brokers of partitions just asked for are not judged failing for a while.
   void start_grace(const std::vector<std::int32_t>& brokers);
+  // The same for partitions without a leader this agent has never seen led (another agent
+  // created or added them just before) and for partitions that appear while it runs.
+  void watch_unled(const kafka::ClusterMetadata& metadata,
+                   const std::vector<kafka::PartitionMetadata>& partitions);
   void publish(const Coverage& coverage, const kafka::ClusterMetadata& metadata, int partitions);
 
   const KafkaConfig& kafka_;

@@ -31,7 +31,11 @@ std::map<std::string, std::string> producer_properties(const ProbeConfig& config
           {"linger.ms", "0"},
           {"message.timeout.ms", timeout},
           {"enable.idempotence", "false"},
-          {"max.in.flight.requests.per.connection", "5"}};
+          {"max.in.flight.requests.per.connection", "5"},
+          // A partition added for a broker that joined is unknown to the producer until its
+          // next metadata refresh (librdkafka's default: 5 minutes, all of them failing with
+          // "Unknown partition"): refreshed as often as the consumer's.
+          {"topic.metadata.refresh.interval.ms", "5000"}};
 }
 
 std::map<std::string, std::string> consumer_properties(const std::string& group) {

@@ -7,7 +7,9 @@
 #            (lag 0), down, no recorded PID left.
 #   3 nodes: the same with an RF=3 topic, plus stop-node 2 -> the topic's partitions are listed
 #            by --under-replicated-partitions, start-node 2 -> none listed; kill-node 3 +
-#            start-node 3; then down.
+#            start-node 3; then down. Node 3 is brought up with --advertise 3=PORT, PORT a
+#            plain relay to its own port (tests/lib/ksproxy.py): the brokers' metadata gives
+#            node 3 at PORT, nodes 1 and 2 at their own ports.
 # --security: the same through the secured listener, Kafka's tools connecting with the
 # cluster's DIR/admin.properties (the SCRAM admin over SASL_SSL, or the client certificate);
 # plus the certificates, a client without the security settings refused, and (sasl_ssl) the
@@ -46,6 +48,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/kafka-cluster-test.XXXXXX")
 WORK=$(cd "$WORK" && pwd -P)
 DIR="$WORK/cluster"
 PIDS=()
+RELAY_PID=
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -62,6 +65,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   if [[ -d "$DIR" ]]; then timeout 120 "$KC" down --dir "$DIR" >/dev/null 2>&1 || true; fi
+  if [[ -n "$RELAY_PID" ]]; then kill "$RELAY_PID" 2>/dev/null || true; fi
   local p
   for p in ${PIDS[@]+"${PIDS[@]}"}; do
     if pid_alive "$p"; then say "WARNING: pid $p still alive after cleanup"; fi
@@ -120,9 +124,19 @@ EXPECTED_BOOT=$(for (( k = 0; k < NODES; k++ )); do printf '%s127.0.0.1:%d' "$([
 timeout 900 "$KC" fetch || { fail "fetch Kafka jars"; exit 1; }
 
 # ---------------------------------------------------------------------------------------- up
+# 3 nodes: node 3 advertises the port of a relay to its own port (--advertise).
+ADVERTISE=()
+if (( NODES == 3 )); then
+  python3 "$ROOT/tests/lib/ksproxy.py" $(( PORT_BASE + 2 )) --lifetime 900 >"$WORK/relay.port" &
+  RELAY_PID=$!
+  relay_ready() { [[ -s "$WORK/relay.port" ]]; }
+  eventually 30 relay_ready || { fail "the relay for --advertise did not start"; exit 1; }
+  RELAY_PORT=$(head -n1 "$WORK/relay.port")
+  ADVERTISE=(--advertise "3=$RELAY_PORT")
+fi
 t0=$(now_ms)
 if BOOT=$(timeout $(( UP_TIMEOUT + 120 )) "$KC" up --nodes "$NODES" --dir "$DIR" --port-base "$PORT_BASE" \
-             --security "$SECURITY" | tail -n1); then
+             --security "$SECURITY" ${ADVERTISE[@]+"${ADVERTISE[@]}"} | tail -n1); then
   UP_MS=$(( $(now_ms) - t0 ))
   if [[ "$BOOT" == "$EXPECTED_BOOT" ]]; then pass "up --nodes $NODES in ${UP_MS} ms, bootstrap $BOOT"
   else fail "up printed '$BOOT', expected '$EXPECTED_BOOT'"; fi
@@ -142,6 +156,15 @@ rss_report "after up"
 
 if [[ "$(grep -c ' running ' <(kc status))" == "$NODES" ]]; then pass "status: $NODES running"
 else fail "status does not show $NODES running nodes"; kc status || true; fi
+
+if (( NODES == 3 )); then
+  # What each broker id is advertised as, from the brokers' metadata: "ADDR:PORT (id: K rack: ...".
+  advertised=$(tool kafka-broker-api-versions --bootstrap-server "$BOOT" 2>/dev/null \
+                 | sed -n 's/^\([0-9.]*:[0-9]*\) (id: \([0-9]*\) .*/\2=\1/p' | sort | paste -sd' ' || true)
+  expected="1=127.0.0.1:$PORT_BASE 2=127.0.0.1:$(( PORT_BASE + 1 )) 3=127.0.0.1:$RELAY_PORT"
+  if [[ "$advertised" == "$expected" ]]; then pass "--advertise 3=$RELAY_PORT: metadata gives $advertised"
+  else fail "--advertise 3=$RELAY_PORT: metadata gives '$advertised', expected '$expected'"; fi
+fi
 
 # ---------------------------------------------------------------------------- produce/consume
 TOPIC=sentinel-test

@@ -6,7 +6,8 @@ creates with replication factor 3, a partition led by each broker. Brokers check
 leaders every 5 s (leader.imbalance.check.interval.seconds), so a restarted broker gets its
 partition back soon: librdkafka 2.0.2 cannot elect leaders itself.
 1. Normal operation: every broker's partition is probed (produce, end-to-end and commit
-   latency histograms fill), nothing lost, duplicated or out of order.
+   latency histograms fill), nothing lost, duplicated or out of order, and no probe.failing
+   fired while the new topic got its leaders.
    Client statistics: then a second agent starts beside it with the same config but
    kafka.statistics_interval 0 (the first: 1s, 15 times the default) and its own probe group.
    Agent "on": kafka_sentinel_client_broker_rtt_seconds{client=brokers} for broker ids 1, 2
@@ -93,6 +94,10 @@ def normal_operation(agent):
     topic = [v for _, v in series(m, "kafka_sentinel_probe_topic_partitions")]
     check(topic == [3], f"the probe topic has a partition per broker: {topic}")
     check_no_loss(agent, "normal operation")
+    # The topic was created at the start: its brokers were in grace until their partitions
+    # served (probe_grace.hpp), so no probe.failing for a partition still without a leader.
+    check(not has_logged(agent, "firing", "probe.failing"),
+          "no probe.failing while the new probe topic got its leaders")
     check_families_documented(agent.metrics_text())
 
 

@@ -79,6 +79,34 @@ def mean_latencies(before, after, kind):
     return out
 
 
+def bucket_counts(metrics, kind):
+    """{broker: {le bound (float): observations <= le}} of histogram
+    kafka_sentinel_probe_<kind>_latency_seconds, summed over the broker's partitions."""
+    out = {}
+    for labels, v in series(metrics, f"kafka_sentinel_probe_{kind}_latency_seconds_bucket"):
+        per = out.setdefault(int(labels["broker"]), {})
+        le = float(labels["le"])  # "+Inf" reads as inf
+        per[le] = per.get(le, 0) + v
+    return out
+
+
+def median_buckets(before, after, kind):
+    """{broker: (lower, upper] bound of the bucket holding the median} of the observations
+    between two /metrics snapshots (none for a broker without new observations)."""
+    b0, b1 = bucket_counts(before, kind), bucket_counts(after, kind)
+    out = {}
+    for b, counts in b1.items():
+        delta = sorted((le, n - b0.get(b, {}).get(le, 0)) for le, n in counts.items())
+        total = delta[-1][1] if delta else 0
+        lower = 0.0
+        for le, n in delta:
+            if total > 0 and n >= total / 2:
+                out[b] = (lower, le)
+                break
+            lower = le
+    return out
+
+
 def slow_node_cluster(slow_node, nodes=3, props=()):
     """A Kafka cluster whose node `slow_node` advertises a DelayProxy's port on its client
     listener (delay 0 until set_delay()); its controller listener stays direct. Returns

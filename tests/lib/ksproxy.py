@@ -12,9 +12,15 @@ plain relay; data already held keeps its time).
 Bounded: at most `max_connections` at once (more are closed at once), `lifetime` seconds at
 most (then it stops by itself), loopback only. It runs an asyncio loop in a daemon thread of
 the test process and is stopped with stop() (also at exit).
+
+As a program (for shell tests): `python3 ksproxy.py TARGET_PORT [--delay S] [--lifetime S]`
+prints its port on the first line of stdout, then relays until SIGTERM or the lifetime ends.
 """
+import argparse
 import asyncio
 import atexit
+import signal
+import sys
 import ipaddress
 import socket
 import threading
@@ -133,3 +139,21 @@ class DelayProxy:
         finally:
             held.put_nowait((0, None))
             await asyncio.gather(sender, return_exceptions=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="a delaying TCP relay on loopback")
+    parser.add_argument("target_port", type=int)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds each way")
+    parser.add_argument("--lifetime", type=float, default=900, help="seconds, then it stops")
+    args = parser.parse_args()
+    proxy = DelayProxy(args.target_port, delay=args.delay, lifetime=args.lifetime).start()
+    print(proxy.port, flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: proxy.stop())
+    while proxy._thread.is_alive():
+        proxy._thread.join(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
