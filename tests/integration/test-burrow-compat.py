@@ -7,7 +7,7 @@ both have evaluated the lagging group (its 3 partitions, a full window of commit
 endpoint of tests/lib/ksburrow.py ENDPOINTS is asked of both and compared: HTTP status,
 Content-Type, `error` and `message`, the body's shape (keys and JSON types, recursively),
 status codes among Burrow's, and the facts both must agree on (the groups, the topic's
-partitions, the group's topics and partition count).
+partitions, the group's topics and partition count, each partition's owner and client_id).
 
 Exits 77 (skipped) when KS_BURROW_BIN is not set: without Burrow, the same comparison runs
 against the bodies recorded from Burrow in tests/fixtures/burrow/ (unit test [burrow]).
@@ -89,6 +89,10 @@ def same_facts(bodies):
           "/lag: 3 partitions in both")
     check(o["totallag"] > 0 and t["totallag"] > 0 and o["maxlag"]["current_lag"] > 0,
           f"/lag: both see the lag (ours {o['totallag']}, Burrow's {t['totallag']})")
+    members = {(p["topic"], p["partition"]): (p["owner"], p["client_id"]) for p in o["partitions"]}
+    theirs_members = {(p["topic"], p["partition"]): (p["owner"], p["client_id"]) for p in t["partitions"]}
+    check(members == theirs_members and all(all(m) for m in members.values()),
+          f"/lag: the same owner and client_id per partition (ours {members}, Burrow's {theirs_members})")
     log(f"group status: ours {o['status']}, Burrow's {t['status']}; partitions ours "
         f"{[p['status'] for p in o['partitions']]}, Burrow's {[p['status'] for p in t['partitions']]}")
 
