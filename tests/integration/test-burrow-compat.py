@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksburrow import ENDPOINTS, Burrow, shape_diff, status_values_ok  # noqa: E402
-from ksharness import Agent, KafkaCluster, check, finish, http_get, log, wait_until  # noqa: E402
+from ksharness import Agent, KafkaCluster, agent_yaml, check, finish, http_get, log, wait_until  # noqa: E402
 from ksloadgen import loadgen, start_loadgen, stop_all  # noqa: E402
 
 TOPIC, LAGGING, KEEPING_UP, CLUSTER = "burrow-topic", "burrow-lagging", "burrow-keeping-up", "local"
@@ -118,20 +118,8 @@ def main():
         start_loadgen("consume", "--bootstrap", b, "--group", group, "--topics", TOPIC,
                       "--rate", rate, "--commit-interval-ms", "500", "--status-interval", "0",
                       "--property", "max.partition.fetch.bytes=256")
-    agent = Agent(f"""
-kafka:
-  bootstrap_servers: "{b}"
-collectors:
-  host:
-    enabled: false
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
-    status_window_commits: 3
-burrow:
-  cluster: {CLUSTER}
-""").start()
+    agent = Agent(agent_yaml(b, groups=["status_window_commits: 3"],
+                             more=f"burrow:\n  cluster: {CLUSTER}\n")).start()
     burrow = None
     try:
         started = time.monotonic()
