@@ -22,14 +22,16 @@ bool serves_tls(const HttpConfig& http) {
 
 }  // namespace
 
-std::string advertised_url(const Config& config) {
+std::string advertised_url(const Config& config) { return advertised_url(config, config.http.listen_port); }
+
+std::string advertised_url(const Config& config, int port) {
   if (!config.fleet.advertised_url.empty()) return config.fleet.advertised_url;
   const HttpConfig& http = config.http;
   const bool any = http.listen_host.empty() || http.listen_host == "0.0.0.0" || http.listen_host == "::" ||
                    http.listen_host == "[::]";
   std::string host = any ? host_name() : http.listen_host;
   if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
-  return (serves_tls(http) ? "https://" : "http://") + host + ":" + std::to_string(http.listen_port);
+  return (serves_tls(http) ? "https://" : "http://") + host + ":" + std::to_string(port);
 }
 
 }  // namespace ks

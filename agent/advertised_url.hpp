@@ -12,5 +12,8 @@ namespace ks {
 // otherwise), the listen address when it names one (not 0.0.0.0 or ::), else this host's
 // name, and the listen port.
 std::string advertised_url(const Config& config);
+// The same with `port` for the listen port: the one the HTTP server actually bound (with
+// `--listen :0` the kernel picks it).
+std::string advertised_url(const Config& config, int port);
 
 }  // namespace ks

@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <functional>
+#include <mutex>
+
 #include "agent/advertised_url.hpp"
 #include "agent/api_router.hpp"
 #include "agent/api_routes.hpp"
@@ -42,6 +45,20 @@ sigset_t termination_signals() {
   return set;
 }
 
+// A step of the agent's start, in order among its parts, with nothing to stop: the fleet's
+// advertised URL, known only once the HTTP server has bound its port (`--listen :0`).
+class AdvertiseStep final : public Part {
+ public:
+  explicit AdvertiseStep(std::function<void()> step) : step_(std::move(step)) {}
+  std::string_view name() const override { return "fleet-url"; }
+  void start() override { step_(); }
+  void request_stop() override {}
+  bool stop(Deadline) override { return true; }
+
+ private:
+  std::function<void()> step_;
+};
+
 // Everything the running agent is made of. Its long-lived parts are in `parts_`, in
 // dependency order (a part after those its threads need running), so they start in that
 // order and stop in reverse:
@@ -49,6 +66,7 @@ sigset_t termination_signals() {
 //               it only reads the others (the metrics cache, the collectors' statuses)
 //   events      (events.enabled) running before anything that notifies it
 //   collectors  the scheduler: every collector on its thread; notifies events, /metrics
+//   fleet-url   (fleet.enabled) the advertised URL with the port http bound
 //   fleet       (fleet.enabled) last in, first out: on stop it leaves the group before
 //               anything else winds down, so the other agents take over at once
 class Agent {
@@ -82,7 +100,11 @@ class Agent {
   std::unique_ptr<events::PipelinePart> events_;
   Scheduler scheduler_;
   std::unique_ptr<fleet::Coordinator> coordinator_;
-  std::string advertised_url_;  // in a fleet: this agent's URL as the others give it
+  // In a fleet: this agent's URL as the others give it. Set again once the HTTP server has
+  // bound its port (AdvertiseStep), while /api/v1/agents may read it: hence the mutex.
+  mutable std::mutex advertised_mutex_;
+  std::string advertised_url_;
+  std::unique_ptr<Part> advertise_;
   std::unique_ptr<fleet::CoordinatorPart> fleet_;
   HttpServer http_;
   std::unique_ptr<ApiRouter> api_;
@@ -151,6 +173,14 @@ void Agent::add_fleet() {
   metrics_.add_renderer([this, node](prom::ExpositionWriter& out) {
     fleet::render_fleet(config_.fleet, node, coordinator_->status(), ownership_.view(), out);
   });
+  // Between the HTTP server's start and the coordinator's: the URL with the bound port.
+  advertise_ = std::make_unique<AdvertiseStep>([this] {
+    const std::string url = advertised_url(config_, http_.bound_port());
+    coordinator_->advertise(url);
+    std::lock_guard lock(advertised_mutex_);
+    advertised_url_ = url;
+  });
+  parts_.add(*advertise_);
   fleet_ = std::make_unique<fleet::CoordinatorPart>(*coordinator_, config_.fleet);
   parts_.add(*fleet_);
 }
@@ -196,9 +226,13 @@ ApiSources Agent::api_sources() {
 // This agent and its roles; in a fleet, its coordinator's view of the fleet's group.
 nlohmann::ordered_json Agent::agents_json() const {
   const fleet::OwnedShards owned = ownership_.view();
+  std::string url;
+  {
+    std::lock_guard lock(advertised_mutex_);
+    url = advertised_url_;
+  }
   nlohmann::ordered_json self{{"node", fleet::node_name(config_.fleet)},
-                              {"url", advertised_url_.empty() ? nlohmann::ordered_json(nullptr)
-                                                                : nlohmann::ordered_json(advertised_url_)},
+                              {"url", url.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(url)},
                               {"fleet_enabled", config_.fleet.enabled},
                               {"leader", owned.leader()},
                               {"owns_everything", owned.everything}};

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/group_member_identity.hpp"
 #include "core/lag_status_code.hpp"
 
 namespace ks {
@@ -45,6 +46,8 @@ struct GroupPartitionLag {
   CommitSeen first_commit{};
   CommitSeen last_commit{};
   std::uint16_t window_commits = 0;
+  // The member it is assigned to: an index in GroupLag::assignees, -1 when none is known.
+  std::int32_t assignee = -1;
 
   bool has_lag() const { return lag >= 0; }
 };
@@ -80,6 +83,8 @@ struct GroupLag {
   int uncommitted_partitions = 0;
   int lag_seconds_unknown_partitions = 0;      // lag > 0 but too little history
   int lag_seconds_lower_bound_partitions = 0;  // lag_seconds is only a lower bound
+  // The members with a partition assigned, once each (a partition names them by index).
+  std::vector<GroupMemberIdentity> assignees{};
 };
 
 // How the cycle went: the agent's own view of the collector's cost and health.

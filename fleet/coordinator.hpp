@@ -68,6 +68,9 @@ class Coordinator {
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
+  // This agent's URL for the others (fleet.advertised_url), when it is known only once the
+  // HTTP server has bound its port. Before start() only.
+  void advertise(std::string url) { fleet_.advertised_url = std::move(url); }
   void start();
   // Drops every role at once, then leaves the group (so others take over at once) within
   // about `deadline`; request_stop() only starts that, stop() waits for it.

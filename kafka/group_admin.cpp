@@ -65,8 +65,13 @@ DescribedGroup read_description(const rd_kafka_ConsumerGroupDescription_t* d) {
     const rd_kafka_topic_partition_list_t* partitions =
         assignment ? rd_kafka_MemberAssignment_partitions(assignment) : nullptr;
     if (!partitions) continue;
+    const auto index = static_cast<std::int32_t>(description.assignees.size());
+    const char* client_id = rd_kafka_MemberDescription_client_id(member);
+    const char* host = rd_kafka_MemberDescription_host(member);
+    description.assignees.push_back({client_id ? client_id : "", host ? host : ""});
     for (int i = 0; i < partitions->cnt; ++i) {
       description.assigned.emplace_back(partitions->elems[i].topic, partitions->elems[i].partition);
+      description.assigned_to.push_back(index);
     }
   }
   return description;

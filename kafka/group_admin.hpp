@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/group_member_identity.hpp"
 #include "kafka/client.hpp"
 
 namespace ks::kafka {
@@ -63,6 +64,9 @@ struct DescribedGroup {
   // Partitions in the members' assignments. Empty with members > 0 when the assignments
   // could not be read (not the "consumer" protocol).
   std::vector<std::pair<std::string, std::int32_t>> assigned;
+  // Aligned with `assigned`: the index in `assignees` of the member it is assigned to.
+  std::vector<std::int32_t> assigned_to{};
+  std::vector<GroupMemberIdentity> assignees{};  // the members with partitions, in order
 };
 
 struct GroupDescriptionResult {

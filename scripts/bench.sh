@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: benchmark programs print figures; none of them is a test.
 #
-# 1. /metrics render of synthetic snapshots (no Kafka); the JSON API's /api/v1/groups at
-#    2,000 groups x 10 partitions: render, cached answers, /metrics beside an API reader.
+# 1. /metrics render of synthetic snapshots (no Kafka); the JSON API at 2,000 groups x 10
+#    partitions: every request of the status page and of `lag` (render, cached answers), and
+#    /metrics alone and beside an operator's load on the API (a process of its own, capped
+#    rate: bench/bench_api.cpp), alternating, with the ratio of their p50s.
 # 2. Broker-metadata cycle on a local 3-node cluster: 200 topics x 10 partitions, RF 3; then
 #    1,000 topics x 10 partitions, RF 1 (to keep the local cluster light). Cost should grow
 #    linearly with partitions; requests should follow brokers, not partitions.

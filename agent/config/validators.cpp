@@ -27,8 +27,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string parse_port(std::string_view text, int& port) {
-  const std::string problem = "port must be a number from 1 to 65535, got " + quote(text);
+std::string parse_port(std::string_view text, int& port, int lowest) {
+  const std::string problem = "port must be a number from " + std::to_string(lowest) + " to 65535, got " + quote(text);
   if (text.empty()) return "missing port after \":\"";
   if (text.size() > 5) return problem;
   int value = 0;
@@ -36,7 +36,7 @@ std::string parse_port(std::string_view text, int& port) {
     if (c < '0' || c > '9') return problem;
     value = value * 10 + (c - '0');
   }
-  if (value < 1 || value > 65535) return problem;
+  if (value < lowest || value > 65535) return problem;
   port = value;
   return "";
 }
@@ -67,7 +67,7 @@ std::string quote(std::string_view value) {
   return out;
 }
 
-std::string parse_host_port(std::string_view text, std::string& host, int& port) {
+std::string parse_host_port(std::string_view text, std::string& host, int& port, int lowest_port) {
   if (text.empty()) return "empty address";
   std::string_view host_part;
   std::string_view port_part;
@@ -103,7 +103,7 @@ std::string parse_host_port(std::string_view text, std::string& host, int& port)
     }
   }
   int parsed_port = 0;
-  if (std::string problem = parse_port(port_part, parsed_port); !problem.empty()) return problem;
+  if (std::string problem = parse_port(port_part, parsed_port, lowest_port); !problem.empty()) return problem;
   host = std::string(host_part);
   port = parsed_port;
   return "";
@@ -112,7 +112,7 @@ std::string parse_host_port(std::string_view text, std::string& host, int& port)
 std::string parse_listen(std::string_view text, HttpConfig& config) {
   std::string host;
   int port = 0;
-  std::string problem = parse_host_port(text, host, port);
+  std::string problem = parse_host_port(text, host, port, 0);  // 0: the kernel picks one
   if (!problem.empty()) {
     if (problem == "empty host") problem += " (0.0.0.0 listens on all IPv4 interfaces, [::] on all)";
     return "invalid address " + quote(text) + ": " + problem +

@@ -10,11 +10,12 @@
 
 namespace ks::config {
 
-// "HOST:PORT" or "[IPV6]:PORT" (brackets required for IPv6, removed in `host`).
-std::string parse_host_port(std::string_view text, std::string& host, int& port);
+// "HOST:PORT" or "[IPV6]:PORT" (brackets required for IPv6, removed in `host`); the port
+// from `lowest_port` to 65535.
+std::string parse_host_port(std::string_view text, std::string& host, int& port, int lowest_port = 1);
 
 // http.listen / --listen: parse_host_port into config.listen_host and listen_port (left
-// unchanged when invalid).
+// unchanged when invalid). Port 0: the kernel picks a free one when the server starts.
 std::string parse_listen(std::string_view text, HttpConfig& config);
 
 // kafka.bootstrap_servers / --bootstrap-servers: "HOST:PORT[,HOST:PORT...]", spaces around

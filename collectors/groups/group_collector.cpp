@@ -38,6 +38,8 @@ GroupDescription to_description(kafka::DescribedGroup&& d) {
   description.members = d.members;
   description.assigned.reserve(d.assigned.size());
   for (auto& [topic, partition] : d.assigned) description.assigned.push_back({std::move(topic), partition});
+  description.assigned_to = std::move(d.assigned_to);
+  description.assignees = std::move(d.assignees);
   return description;
 }
 

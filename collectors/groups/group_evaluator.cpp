@@ -19,6 +19,7 @@ GroupLag described_row(const GroupObservation& observation) {
     row.state = observation.description->state;
     row.protocol = observation.description->protocol;
     row.members = observation.description->members;
+    row.assignees = observation.description->assignees;
   } else {
     row.describe_error = observation.describe_error;
     if (!observation.listed_state.empty()) row.state = observation.listed_state;
@@ -55,6 +56,19 @@ class Assignment {
     known_ = true;
     assigned_ = description->assigned;
     std::sort(assigned_.begin(), assigned_.end());
+    if (description->assigned_to.size() != description->assigned.size()) return;
+    for (std::size_t i = 0; i < description->assigned.size(); ++i) {
+      owners_.emplace_back(description->assigned[i], description->assigned_to[i]);
+    }
+    std::sort(owners_.begin(), owners_.end());
+  }
+
+  // The index of the member the partition is assigned to (GroupDescription::assignees),
+  // -1 when none is known.
+  std::int32_t member_of(const TopicPartition& tp) const {
+    const auto it = std::lower_bound(owners_.begin(), owners_.end(), tp,
+                                     [](const auto& owner, const TopicPartition& t) { return owner.first < t; });
+    return it != owners_.end() && it->first == tp ? it->second : -1;
   }
 
   Liveness of(const TopicPartition& tp) const {
@@ -68,6 +82,7 @@ class Assignment {
  private:
   bool known_ = false;
   std::vector<TopicPartition> assigned_;
+  std::vector<std::pair<TopicPartition, std::int32_t>> owners_;  // sorted by partition
 };
 
 bool description_contradicts_listing(const GroupDescription& description,
@@ -261,6 +276,7 @@ void GroupEvaluator::evaluate_topic(std::span<const CommittedOffset> commits, To
     partitions_seen.push_back(c.tp.partition);
     evaluate_partition(c, ps, assignment.of(c.tp), observations, trow, row, progress,
                        watermark_errors);
+    trow.partitions.back().assignee = assignment.member_of(c.tp);
   }
 
   std::sort(partitions_seen.begin(), partitions_seen.end());

@@ -48,6 +48,10 @@ struct GroupDescription {
   // Partitions in the members' assignments. Empty with members > 0 when the assignments
   // could not be read (not the "consumer" protocol): liveness is then unknown.
   std::vector<TopicPartition> assigned;
+  // Aligned with `assigned` (or empty: members unknown): the index in `assignees` of the
+  // member it is assigned to.
+  std::vector<std::int32_t> assigned_to{};
+  std::vector<GroupMemberIdentity> assignees{};
 };
 
 // librdkafka 2.0.2's classic DescribeGroups answers "Dead" with no members for a KIP-848

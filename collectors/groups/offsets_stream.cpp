@@ -43,8 +43,14 @@ void describe_classic(const ClassicGroupState& classic, GroupDescription& d) {
   });
   if (!readable) return;  // another protocol: liveness unknown, as with DescribeGroups
   for (const GroupMember& m : classic.members) {
+    if (m.assignment.empty()) continue;
+    const auto index = static_cast<std::int32_t>(d.assignees.size());
+    d.assignees.push_back({m.client_id, m.client_host});
     for (const TopicPartitions& tp : m.assignment) {
-      for (const std::int32_t p : tp.partitions) d.assigned.push_back({tp.topic, p});
+      for (const std::int32_t p : tp.partitions) {
+        d.assigned.push_back({tp.topic, p});
+        d.assigned_to.push_back(index);
+      }
     }
   }
 }

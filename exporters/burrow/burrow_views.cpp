@@ -50,12 +50,20 @@ double partition_complete(const GroupPartitionLag& p, std::size_t window) {
   return std::min(1.0, static_cast<double>(p.window_commits) / static_cast<double>(window));
 }
 
-Json partition_status_json(std::string_view topic, const GroupPartitionLag& p,
+// The member a partition is assigned to; empty strings when none is known (Burrow's too).
+const GroupMemberIdentity& assignee(const GroupLag& group, const GroupPartitionLag& p) {
+  static const GroupMemberIdentity kNone;
+  const bool known = p.assignee >= 0 && static_cast<std::size_t>(p.assignee) < group.assignees.size();
+  return known ? group.assignees[static_cast<std::size_t>(p.assignee)] : kNone;
+}
+
+Json partition_status_json(const GroupLag& group, std::string_view topic, const GroupPartitionLag& p,
                            std::size_t window) {
+  const GroupMemberIdentity& member = assignee(group, p);
   return Json{{"topic", topic},
               {"partition", p.partition},
-              {"owner", ""},
-              {"client_id", ""},
+              {"owner", member.host},
+              {"client_id", member.client_id},
               {"status", partition_status(p.status)},
               {"start", consumer_offset(p.first_commit)},
               {"end", consumer_offset(p.last_commit)},
@@ -72,13 +80,14 @@ Json window_offsets(const GroupPartitionLag& p) {
 }
 
 // One topic of a consumer's detail: indexed by partition id, null where it has no commit.
-Json consumer_partitions(const GroupTopicLag& topic) {
+Json consumer_partitions(const GroupLag& group, const GroupTopicLag& topic) {
   Json partitions = Json::array();
   for (const GroupPartitionLag& p : topic.partitions) {
     while (partitions.size() < static_cast<std::size_t>(p.partition)) partitions.push_back(nullptr);
+    const GroupMemberIdentity& member = assignee(group, p);
     partitions.push_back(Json{{"offsets", window_offsets(p)},
-                              {"owner", ""},
-                              {"client_id", ""},
+                              {"owner", member.host},
+                              {"client_id", member.client_id},
                               {"current-lag", known_lag(p.lag)}});
   }
   return partitions;
@@ -147,7 +156,7 @@ Json consumer_list_body(const GroupsSnapshot* groups, const RequestInfo& request
 
 Json consumer_detail_body(const GroupLag& group, const RequestInfo& request) {
   Json topics = Json::object();
-  for (const GroupTopicLag& t : group.topics) topics[t.topic] = consumer_partitions(t);
+  for (const GroupTopicLag& t : group.topics) topics[t.topic] = consumer_partitions(group, t);
   return envelope("consumer detail returned", "topics", std::move(topics), request);
 }
 
@@ -167,9 +176,9 @@ Json consumer_status_body(std::string_view cluster, const GroupLag& group,
       const bool worse_than_ok = p.status > LagStatus::ok;
       if (static_cast<std::int64_t>(known_lag(p.lag)) > max_lag) {
         max_lag = static_cast<std::int64_t>(known_lag(p.lag));
-        maxlag = partition_status_json(t.topic, p, status_window);
+        maxlag = partition_status_json(group, t.topic, p, status_window);
       }
-      if (all || worse_than_ok) partitions.push_back(partition_status_json(t.topic, p, status_window));
+      if (all || worse_than_ok) partitions.push_back(partition_status_json(group, t.topic, p, status_window));
     }
   }
   Json status{{"cluster", cluster},

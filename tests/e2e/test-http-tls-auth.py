@@ -25,33 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (AGENT, Agent, check, finish, free_port, http_get, log,  # noqa: E402
                        wait_until)
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import crypt  # libcrypt's bcrypt, as the agent's; deprecated in Python, present in 3.11
+from kstls import (CLIENT_EXTENSIONS, SERVER_EXTENSIONS, make_ca, make_certificate,  # noqa: E402
+                   write_web_config)
 
 USER, PASSWORD = "prometheus", "correct horse battery staple"
 work = tempfile.mkdtemp(prefix="ks-tls-")
 procs = []
-
-
-def openssl(*args):
-    subprocess.run(["openssl", *args], cwd=work, check=True, capture_output=True, timeout=60)
-
-
-def make_certificate(name, subject, extensions):
-    """NAME.key and NAME.crt signed by the test CA (EC P-256: quick to make)."""
-    with open(os.path.join(work, f"{name}.ext"), "w") as f:
-        f.write(extensions + "\n")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={subject}")
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "1", "-out", f"{name}.crt", "-extfile", f"{name}.ext")
 
 
 def der_of(name):
@@ -139,18 +122,11 @@ def scraped_targets(prometheus_url):
 
 
 def main():
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=kafka-sentinel test CA")
-    server_ext = "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"
-    make_certificate("server", "agent first certificate", server_ext)
-    make_certificate("renewed", "agent renewed certificate", server_ext)
-    make_certificate("client", "prometheus", "extendedKeyUsage=clientAuth")
-    bcrypt = crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))  # cost 4: quick
-    web_config = os.path.join(work, "web.yml")
-    with open(web_config, "w") as f:
-        f.write("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
-                "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n"
-                f"basic_auth_users:\n  {USER}: {bcrypt}\n")
+    make_ca(work)
+    make_certificate(work, "server", "agent first certificate", SERVER_EXTENSIONS)
+    make_certificate(work, "renewed", "agent renewed certificate", SERVER_EXTENSIONS)
+    make_certificate(work, "client", "prometheus", CLIENT_EXTENSIONS)
+    web_config = write_web_config(work, USER, PASSWORD)
     host_only = ("kafka:\n  bootstrap_servers: 127.0.0.1:1\ncollectors:\n  host:\n    interval: 1s\n"
                  "  brokers:\n    enabled: false\n  groups:\n    enabled: false\n")
     secured = Agent(host_only + "http:\n  healthz_without_auth: true\n", name="secured",

@@ -28,7 +28,8 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import AGENT, Agent, KafkaCluster, check, finish, http_get, log, wait_until  # noqa: E402
+from ksharness import (AGENT, Agent, KafkaCluster, agent_yaml, check, finish, http_get, log,  # noqa: E402
+                       wait_until)
 from kskafkatools import describe_groups  # noqa: E402
 from kstls import make_pki, start_secured, write_web_config  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
@@ -39,16 +40,7 @@ COMMITTED = {0: 10, 1: 25, 2: 40}
 
 
 def agent_config(bootstrap, work):
-    return f"""
-kafka:
-  bootstrap_servers: "{bootstrap}"
-collectors:
-  host:
-    enabled: false
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
+    return agent_yaml(bootstrap, more=f"""
 events:
   enabled: true
   partitions: 1
@@ -61,7 +53,7 @@ events:
     resolve_cycles: 2
   groups:
     lag_messages: 50
-"""
+""")
 
 
 def api(agent, path):
@@ -118,26 +110,21 @@ def setup(kafka):
 
 
 def fleet_config(bootstrap, node):
-    return f"""
-kafka:
-  bootstrap_servers: "{bootstrap}"
-  request_timeout: 5s
-collectors:
-  host: {{enabled: false}}
-  brokers: {{interval: 1s}}
-  groups: {{interval: 1s}}
+    return agent_yaml(bootstrap, kafka=["request_timeout: 5s"], more=f"""
 fleet:
   enabled: true
   session_timeout: 6s
   partitions: 4
   replication_factor: 1
   node_name: {node}
-"""
+""")
 
 
 def check_fleet(kafka):
-    """Two agents share the groups: each answers for its own and points at the other."""
-    agents = {n: Agent(fleet_config(kafka.bootstrap, n), name=n).start() for n in ("api-a", "api-b")}
+    """Two agents share the groups: each answers for its own and points at the other.
+    api-b listens on port 0: the URL it advertises has the port the kernel picked."""
+    agents = {n: Agent(fleet_config(kafka.bootstrap, n), name=n, port=0 if n == "api-b" else None).start()
+              for n in ("api-a", "api-b")}
     a, b = agents["api-a"], agents["api-b"]
 
     def both_known():
@@ -161,7 +148,8 @@ def check_fleet(kafka):
         ok = all((sa, sb) in ((200, 404), (404, 200)) and
                  ((oa or {}).get("node") == "api-b" if sa == 404 else (ob or {}).get("node") == "api-a")
                  for sa, sb, oa, ob in got.values())
-        # and its URL (fleet.advertised_url, by default from http.listen: 127.0.0.1 here)
+        # and its URL (fleet.advertised_url, by default from http.listen: 127.0.0.1 here, and
+        # the port bound: api-b's was picked by the kernel)
         ok = ok and all((oa or {}).get("url") == b.url if sa == 404 else (ob or {}).get("url") == a.url
                         for sa, sb, oa, ob in got.values())
         return got if ok else None

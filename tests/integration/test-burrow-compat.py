@@ -7,7 +7,7 @@ both have evaluated the lagging group (its 3 partitions, a full window of commit
 endpoint of tests/lib/ksburrow.py ENDPOINTS is asked of both and compared: HTTP status,
 Content-Type, `error` and `message`, the body's shape (keys and JSON types, recursively),
 status codes among Burrow's, and the facts both must agree on (the groups, the topic's
-partitions, the group's topics and partition count).
+partitions, the group's topics and partition count, each partition's owner and client_id).
 
 Exits 77 (skipped) when KS_BURROW_BIN is not set: without Burrow, the same comparison runs
 against the bodies recorded from Burrow in tests/fixtures/burrow/ (unit test [burrow]).
@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksburrow import ENDPOINTS, Burrow, shape_diff, status_values_ok  # noqa: E402
-from ksharness import Agent, KafkaCluster, check, finish, http_get, log, wait_until  # noqa: E402
+from ksharness import Agent, KafkaCluster, agent_yaml, check, finish, http_get, log, wait_until  # noqa: E402
 from ksloadgen import loadgen, start_loadgen, stop_all  # noqa: E402
 
 TOPIC, LAGGING, KEEPING_UP, CLUSTER = "burrow-topic", "burrow-lagging", "burrow-keeping-up", "local"
@@ -89,6 +89,10 @@ def same_facts(bodies):
           "/lag: 3 partitions in both")
     check(o["totallag"] > 0 and t["totallag"] > 0 and o["maxlag"]["current_lag"] > 0,
           f"/lag: both see the lag (ours {o['totallag']}, Burrow's {t['totallag']})")
+    members = {(p["topic"], p["partition"]): (p["owner"], p["client_id"]) for p in o["partitions"]}
+    theirs_members = {(p["topic"], p["partition"]): (p["owner"], p["client_id"]) for p in t["partitions"]}
+    check(members == theirs_members and all(all(m) for m in members.values()),
+          f"/lag: the same owner and client_id per partition (ours {members}, Burrow's {theirs_members})")
     log(f"group status: ours {o['status']}, Burrow's {t['status']}; partitions ours "
         f"{[p['status'] for p in o['partitions']]}, Burrow's {[p['status'] for p in t['partitions']]}")
 
@@ -114,20 +118,8 @@ def main():
         start_loadgen("consume", "--bootstrap", b, "--group", group, "--topics", TOPIC,
                       "--rate", rate, "--commit-interval-ms", "500", "--status-interval", "0",
                       "--property", "max.partition.fetch.bytes=256")
-    agent = Agent(f"""
-kafka:
-  bootstrap_servers: "{b}"
-collectors:
-  host:
-    enabled: false
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
-    status_window_commits: 3
-burrow:
-  cluster: {CLUSTER}
-""").start()
+    agent = Agent(agent_yaml(b, groups=["status_window_commits: 3"],
+                             more=f"burrow:\n  cluster: {CLUSTER}\n")).start()
     burrow = None
     try:
         started = time.monotonic()

@@ -35,7 +35,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (Agent, KafkaCluster, check, finish, http_get, log,  # noqa: E402
+from ksharness import (Agent, KafkaCluster, agent_yaml, check, finish, http_get, log,  # noqa: E402
                        promtool_check_metrics, series, value, wait_until)
 from ksloadgen import loadgen, start_loadgen, stop  # noqa: E402
 
@@ -105,18 +105,7 @@ class SilentBroker:
 
 
 def config(bootstrap, request_timeout="3s"):
-    return f"""
-kafka:
-  bootstrap_servers: "{bootstrap}"
-  request_timeout: {request_timeout}
-collectors:
-  host:
-    enabled: false
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
-"""
+    return agent_yaml(bootstrap, kafka=[f"request_timeout: {request_timeout}"])
 
 
 def setup(kafka, big):

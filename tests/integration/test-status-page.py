@@ -25,8 +25,8 @@ from kschromium import Chromium, chromium_binary, need_websocket  # noqa: E402
 
 need_websocket()
 
-from ksharness import (BUILD_DIR, Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
-                       wait_until)
+from ksharness import (BUILD_DIR, Agent, KafkaCluster, agent_yaml, check, finish, log,  # noqa: E402
+                       value, wait_until)
 from ksloadgen import loadgen, start_loadgen, stop_all  # noqa: E402
 
 TOPIC, LAGGING, KEEPING_UP = "page-topic", "page-lagging", "page-keeping-up"
@@ -132,24 +132,14 @@ def main():
         start_loadgen("consume", "--bootstrap", b, "--group", group, "--topics", TOPIC,
                       "--rate", rate, "--commit-interval-ms", "500", "--status-interval", "0")
     spool = tempfile.mkdtemp(prefix="ks-page-spool-")
-    agent = Agent(f"""
+    agent = Agent(agent_yaml(b, groups=["status_window_commits: 3"], more=f"""
 events:
   enabled: true
   spool:
     dir: {spool}
   hysteresis:
     fire_cycles: 1
-kafka:
-  bootstrap_servers: "{b}"
-collectors:
-  host:
-    enabled: false
-  brokers:
-    interval: 1s
-  groups:
-    interval: 1s
-    status_window_commits: 3
-""").start()
+""")).start()
     try:
         lagging = wait_until(lambda: (value(agent.metrics(), "kafka_consumergroup_status",
                                             consumergroup=LAGGING) or 0) >= 2, 90, 1,

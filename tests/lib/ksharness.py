@@ -160,18 +160,29 @@ def value(metrics, name, **match):
     return rows[0][1] if len(rows) == 1 else None
 
 
+def agent_yaml(bootstrap, kafka=(), groups=(), more=""):
+    """An agent's YAML config for a test on a real cluster: `bootstrap`, the host collector
+    off, brokers and groups collected every second. `kafka`, `groups`: more "key: value"
+    lines under kafka: and collectors.groups:; `more`: further top-level sections (YAML)."""
+    lines = ["kafka:", f'  bootstrap_servers: "{bootstrap}"', *(f"  {line}" for line in kafka),
+             "collectors:", "  host:", "    enabled: false", "  brokers:", "    interval: 1s",
+             "  groups:", "    interval: 1s", *(f"    {line}" for line in groups)]
+    return "\n".join(lines) + "\n" + more.lstrip("\n")
+
+
 class Agent:
     """The real kafka-sentinel binary, started with a config file written for the test.
 
     `wrap`: a command prefix that execs the agent (e.g. `ip netns exec NS`: the PID stays the
     agent's); `listen_host`: the address it listens on (--listen); `host`: the address the
-    test reaches it at; `port`: its port (default: one free on 127.0.0.1 here); `env`:
+    test reaches it at; `port`: its port (default: one free on 127.0.0.1 here; 0: the agent
+    listens on port 0 and the port the kernel picked is read from its log); `env`:
     variables added to its environment (what `${VAR}` in its config reads)."""
 
     def __init__(self, config_text, name="agent", workdir=None, extra_args=(), wrap=(),
                  listen_host="127.0.0.1", host="127.0.0.1", port=None, env=None):
         self.workdir = workdir or tempfile.mkdtemp(prefix="ks-agent-")
-        self.port = port or free_port()
+        self.port = free_port() if port is None else port
         self.wrap = list(wrap)
         self.listen_host = listen_host
         self.host = host
@@ -189,11 +200,15 @@ class Agent:
 
     def start(self):
         self.log_file = open(self.log_path, "ab")
+        log_start = self.log_file.tell()
         self.proc = subprocess.Popen(
             [*self.wrap, AGENT, "run", "--config", self.config_path,
              "--listen", f"{self.listen_host}:{self.port}", *self.extra_args],
             stdout=self.log_file, stderr=subprocess.STDOUT, env=self.env)
         atexit.register(self.kill)
+        if self.port == 0 and not wait_until(lambda: self.alive() and self._bound_port(log_start), 20, 0.1,
+                                             "agent's bound port in its log"):
+            raise RuntimeError(f"agent did not say its port; log:\n{self.log_tail()}")
         if not wait_until(lambda: self.alive() and http_get(self.url + "/healthz")[0] == 200,
                           20, 0.1, "agent /healthz"):
             raise RuntimeError(f"agent did not start; log:\n{self.log_tail()}")
@@ -201,6 +216,15 @@ class Agent:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def _bound_port(self, log_start):
+        """With `--listen HOST:0`: the port from the agent's "serving http://HOST:PORT" line."""
+        with open(self.log_path, "rb") as f:
+            f.seek(log_start)
+            found = re.search(rb"serving https?://\S+?:(\d+)/metrics", f.read())
+        if found:
+            self.port = int(found.group(1))
+        return bool(found)
 
     def metrics_text(self, timeout=5):
         status, body, _ = http_get(self.url + "/metrics", timeout=timeout)

@@ -17,18 +17,32 @@ def _openssl(work, *args):
     subprocess.run(["openssl", *args], cwd=work, check=True, capture_output=True, timeout=60)
 
 
-def make_pki(work):
-    """ca.crt/ca.key, server.crt/key (for 127.0.0.1 and localhost), client.crt/key in `work`."""
+# A server certificate's extensions: for 127.0.0.1 and localhost.
+SERVER_EXTENSIONS = "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"
+CLIENT_EXTENSIONS = "extendedKeyUsage=clientAuth"
+
+
+def make_ca(work):
+    """ca.crt and ca.key in `work`: the test CA."""
     _openssl(work, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
              "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=kafka-sentinel test CA")
-    for name, ext in (("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"),
-                      ("client", "extendedKeyUsage=clientAuth")):
-        with open(os.path.join(work, f"{name}.ext"), "w") as f:
-            f.write(ext + "\n")
-        _openssl(work, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                 "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN=test {name}")
-        _openssl(work, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-days", "1", "-out", f"{name}.crt", "-extfile", f"{name}.ext")
+
+
+def make_certificate(work, name, subject, extensions):
+    """NAME.key and NAME.crt in `work`, signed by the test CA (make_ca)."""
+    with open(os.path.join(work, f"{name}.ext"), "w") as f:
+        f.write(extensions + "\n")
+    _openssl(work, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={subject}")
+    _openssl(work, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", "1", "-out", f"{name}.crt", "-extfile", f"{name}.ext")
+
+
+def make_pki(work):
+    """ca.crt/ca.key, server.crt/key (for 127.0.0.1 and localhost), client.crt/key in `work`."""
+    make_ca(work)
+    make_certificate(work, "server", "test server", SERVER_EXTENSIONS)
+    make_certificate(work, "client", "test client", CLIENT_EXTENSIONS)
     return {n: os.path.join(work, n) for n in ("ca.crt", "server.crt", "server.key", "client.crt", "client.key")}
 
 

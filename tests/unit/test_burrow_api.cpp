@@ -266,3 +266,24 @@ TEST_CASE("burrow: paths that are no route of the API are Burrow's plain 404", "
   CHECK(odd.status == 404);
   CHECK_NOTHROW(Json::parse(odd.body));
 }
+
+TEST_CASE("burrow: owner and client_id name the member a partition is assigned to", "[burrow]") {
+  ks::burrow::Sources s = sources();
+  auto groups = std::make_shared<ks::GroupsSnapshot>(*s.groups);
+  ks::GroupLag& lagging = groups->groups.at(1);
+  lagging.assignees = {{"consumer-1", "/10.0.0.5"}};
+  lagging.topics[0].partitions[0].assignee = 0;  // partition 1 and 2: no member known
+  s.groups = groups;
+  const Json lag = Json::parse(ks::burrow::answer(s, "/v3/kafka/local/consumer/burrow-lagging/lag", "h").body);
+  const Json& partitions = lag["status"]["partitions"];
+  REQUIRE(partitions.size() == 3);
+  CHECK(partitions[0]["owner"] == "/10.0.0.5");
+  CHECK(partitions[0]["client_id"] == "consumer-1");
+  CHECK(partitions[1]["owner"] == "");
+  CHECK(partitions[1]["client_id"] == "");
+  CHECK(lag["status"]["maxlag"]["client_id"] == "consumer-1");  // partition 0 lags most
+  const Json detail = Json::parse(ks::burrow::answer(s, "/v3/kafka/local/consumer/burrow-lagging", "h").body);
+  CHECK(detail["topics"]["burrow-topic"][0]["owner"] == "/10.0.0.5");
+  CHECK(detail["topics"]["burrow-topic"][0]["client_id"] == "consumer-1");
+  CHECK(detail["topics"]["burrow-topic"][2]["client_id"] == "");
+}

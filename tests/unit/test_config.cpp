@@ -437,15 +437,15 @@ TEST_CASE("http.listen accepts HOST:PORT and [IPV6]:PORT only", "[config]") {
   CHECK(listen_of("[fe80::1%eth0]:1") == std::pair<std::string, int>("fe80::1%eth0", 1));
   CHECK(listen_of("monitor-1.example.com:65535") ==
         std::pair<std::string, int>("monitor-1.example.com", 65535));
+  CHECK(listen_of("127.0.0.1:0") == std::pair<std::string, int>("127.0.0.1", 0));  // kernel's pick
 
   const std::string suffix = " (expected \"HOST:PORT\" like \"0.0.0.0:9742\" or \"[::]:9742\")";
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"9742", "invalid address \"9742\": missing \":PORT\""},
       {":9742", "invalid address \":9742\": empty host (0.0.0.0 listens on all IPv4 "
                 "interfaces, [::] on all)"},
-      {"localhost:0", "invalid address \"localhost:0\": port must be a number from 1 to 65535, got \"0\""},
-      {"localhost:65536", "invalid address \"localhost:65536\": port must be a number from 1 to 65535, got \"65536\""},
-      {"localhost:http", "invalid address \"localhost:http\": port must be a number from 1 to 65535, got \"http\""},
+      {"localhost:65536", "invalid address \"localhost:65536\": port must be a number from 0 to 65535, got \"65536\""},
+      {"localhost:http", "invalid address \"localhost:http\": port must be a number from 0 to 65535, got \"http\""},
       {"localhost:", "invalid address \"localhost:\": missing port after \":\""},
       {"::1:9742", "invalid address \"::1:9742\": IPv6 addresses need brackets, like \"[::1]:9092\""},
       {"[::1]", "invalid address \"[::1]\": missing \":PORT\""},

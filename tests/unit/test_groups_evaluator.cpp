@@ -289,3 +289,25 @@ TEST_CASE("evaluator: each partition carries its status window's first and last 
   CHECK(full.first_commit.offset == 20);
   CHECK(full.first_commit.at_ms == 1'700'000'010'000);
 }
+
+TEST_CASE("evaluator: each partition names the member it is assigned to (Burrow's owner, client_id)",
+          "[groups]") {
+  GroupEvaluator e(params());
+  const TopicPartition p0{"orders", 0}, p1{"orders", 1}, p2{"orders", 2};
+  GroupDescription d{"Stable", "range", 2, {p1, p0}};
+  d.assigned_to = {1, 0};  // p1 to the second member, p0 to the first; p2 to no one
+  d.assignees = {{"consumer-a", "/10.0.0.5"}, {"consumer-b", "/10.0.0.6"}};
+  const ks::GroupsSnapshot s =
+      e.evaluate(cycle(0, {group("g", {{p0, 5}, {p1, 6}, {p2, 7}}, d)},
+                       {{p0, {0, 10}}, {p1, {0, 10}}, {p2, {0, 10}}}),
+                 {});
+  const GroupLag& g = s.groups.at(0);
+  REQUIRE(g.assignees.size() == 2);
+  const auto& parts = g.topics.at(0).partitions;
+  REQUIRE(parts.size() == 3);
+  REQUIRE(parts[0].assignee >= 0);
+  CHECK(g.assignees[static_cast<std::size_t>(parts[0].assignee)].client_id == "consumer-a");
+  REQUIRE(parts[1].assignee >= 0);
+  CHECK(g.assignees[static_cast<std::size_t>(parts[1].assignee)].host == "/10.0.0.6");
+  CHECK(parts[2].assignee == -1);
+}
