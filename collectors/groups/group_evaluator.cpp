@@ -134,9 +134,13 @@ GroupsSnapshot GroupEvaluator::evaluate(CycleObservations observations,
   std::unordered_set<std::string_view> seen;
   std::size_t watermark_errors = 0;
   snapshot.groups.reserve(observations.groups.size());
-  for (const GroupObservation& group : observations.groups) {
+  for (GroupObservation& group : observations.groups) {
     snapshot.groups.push_back(evaluate_group(group, observations, watermark_errors));
     seen.insert(group.name);
+    // Done with: freed as the snapshot grows, so a cycle never holds both whole (the
+    // observations are ~35 MB at 20,000 groups x 10 partitions; docs/performance.md).
+    std::vector<CommittedOffset>().swap(group.committed);
+    group.description.reset();
   }
   std::erase_if(groups_, [&](const auto& entry) { return !seen.contains(entry.first); });
 

@@ -137,6 +137,9 @@ bool OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) {
   d.state = group.listed_state;
   group.offsets_fetched = true;
   if (OffsetsGroup* g = state_.find(group.name)) {
+    // At its size: grown by doubling, 200,000 partitions' observations held 23 MB at the
+    // cycle's peak for 13 MB of entries (heaptrack, 20,000 groups x 10 partitions).
+    group.committed.reserve(g->offsets.size());
     for (auto& [tp, commit] : g->offsets) {
       std::vector<CommitPoint> made = OffsetsState::take_commits(commit);
       if (commit.offset < 0) continue;
