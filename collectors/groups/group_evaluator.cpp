@@ -249,6 +249,16 @@ void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState
   if (prow.status != LagStatus::notfound) row.status = worse_group_status(row.status, prow.status);
 }
 
+GroupEvaluator::PartitionState& GroupEvaluator::partition_state(TopicState& topic,
+                                                                std::int32_t partition) const {
+  auto it = std::lower_bound(topic.partitions.begin(), topic.partitions.end(), partition,
+                             [](const auto& entry, std::int32_t p) { return entry.first < p; });
+  if (it == topic.partitions.end() || it->first != partition) {
+    it = topic.partitions.emplace(it, partition, PartitionState(status_params_));
+  }
+  return it->second;
+}
+
 void GroupEvaluator::evaluate_topic(std::span<const CommittedOffset> commits, TopicState& topic_state,
                                     const Assignment& assignment,
                                     const CycleObservations& observations, GroupLag& row,
@@ -259,9 +269,9 @@ void GroupEvaluator::evaluate_topic(std::span<const CommittedOffset> commits, To
   Progress progress;
   std::vector<std::int32_t> partitions_seen;
   partitions_seen.reserve(commits.size());
+  if (topic_state.partitions.empty()) topic_state.partitions.reserve(commits.size());
   for (const CommittedOffset& c : commits) {
-    PartitionState& ps =
-        topic_state.partitions.try_emplace(c.tp.partition, status_params_).first->second;
+    PartitionState& ps = partition_state(topic_state, c.tp.partition);
     partitions_seen.push_back(c.tp.partition);
     evaluate_partition(c, ps, assignment.of(c.tp), observations, trow, row, progress,
                        watermark_errors);

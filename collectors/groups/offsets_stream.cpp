@@ -23,11 +23,14 @@ constexpr auto kQuietPoll = 20ms;
 // soon as a record is written (fetch.min.bytes 1), so commits arrive as fast with a long
 // wait; what the wait sets is how often an idle stream asks: at 500 ms, two fetches a
 // second to every broker leading an offsets partition, which was 89 of the agent's 118
-// requests per 15 s cycle at 2,000 groups (docs/performance.md). The cost: librdkafka
-// reports a partition's end (its EOF event) from the fetch after the last record, so a
-// partition whose last offsets hold no record to return (compacted away, transaction
-// markers) is seen caught up this much later at start.
-constexpr auto kFetchWait = 5000ms;
+// requests per 15 s cycle at 2,000 groups (docs/performance.md). What it costs: a broker
+// answers one request of a connection at a time, so the reader's own ListOffsets and
+// metadata requests (a fleet's takeover measures the partitions it adds) wait behind a
+// held fetch, up to this long; and librdkafka reports a partition's end (its EOF event)
+// from the fetch after the last record, so a partition whose last offsets hold no record
+// to return (compacted away, transaction markers) is seen caught up this much later at
+// start. Two seconds keep both small next to a 15 s cycle and cut the idle fetches 4x.
+constexpr auto kFetchWait = 2000ms;
 
 std::span<const std::byte> bytes(const std::string& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
