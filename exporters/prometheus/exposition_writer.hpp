@@ -59,7 +59,10 @@ class ExpositionWriter {
   // (while its lines come in order) and their text freed: a render then holds the body's
   // text one block per family, not whole (~100 MB at 20,000 groups x 10 partitions).
   // finish_gzip() ends such a body; finish_pieces() and finish() may not be used.
-  void deflate_into(GzipPieces& gzip) { gzip_ = &gzip; }
+  void deflate_into(GzipPieces& gzip) {
+    gzip.begin();
+    gzip_ = &gzip;
+  }
   // The whole exposition as finish_pieces() has it, gzip'd (GzipPieces::assemble);
   // `plain_size` gets its uncompressed size. Resets the writer.
   std::string finish_gzip(std::size_t* plain_size = nullptr);

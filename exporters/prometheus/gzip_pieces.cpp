@@ -84,6 +84,13 @@ std::string GzipPieces::compress(std::span<const std::string> pieces) {
   return assemble(order);
 }
 
+void GzipPieces::begin() {
+  last_.merge(now_);
+  now_.clear();  // what merge left: keys last_ had already
+  tickets_.clear();
+  reused_ = deflated_ = 0;
+}
+
 GzipPieces::Ticket GzipPieces::add(std::string_view text) {
   if (tickets_.empty()) reused_ = deflated_ = 0;  // the first piece of a new body
   const auto* bytes = reinterpret_cast<const Bytef*>(text.data());

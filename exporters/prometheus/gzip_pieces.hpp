@@ -43,6 +43,9 @@ class GzipPieces {
   // The gzip of the pieces' concatenation (pieces seen in the last body reused).
   std::string compress(std::span<const std::string> pieces);
 
+  // Starts a body: pieces of one left unfinished (a render that threw) go back to the
+  // ones the next body may reuse.
+  void begin();
   // One piece of the body being built, deflated now (or reused): the text may be freed.
   Ticket add(std::string_view text);
   // The text of a piece added to the body being built (inflated back: a rare path).

@@ -143,3 +143,28 @@ TEST_CASE("a corrupt gzip body is an error, not a short body", "[exposition][gzi
   gz.resize(gz.size() - 3);
   CHECK_THROWS_AS(gunzip(gz), std::runtime_error);
 }
+
+TEST_CASE("a render left unfinished does not leak into the next body", "[exposition][gzip]") {
+  GzipPieces gzip;
+  {
+    ExpositionWriter abandoned;  // a renderer threw: finish_gzip never called
+    abandoned.deflate_into(gzip);
+    render_mixed(abandoned);
+  }
+  ExpositionWriter plain;
+  render_mixed(plain);
+  const std::string expected = plain.finish();
+  ExpositionWriter w;
+  w.deflate_into(gzip);
+  render_mixed(w);
+  CHECK(gunzip(w.finish_gzip()) == expected);
+  // The abandoned body's pieces are kept for reuse, never counted into this one: at most
+  // what a fresh compressor deflates.
+  GzipPieces fresh;
+  ExpositionWriter f;
+  f.deflate_into(fresh);
+  render_mixed(f);
+  CHECK(gunzip(f.finish_gzip()) == expected);
+  CHECK(gzip.deflated() + gzip.reused() == fresh.deflated() + fresh.reused());
+  CHECK(gzip.deflated() <= fresh.deflated());
+}
