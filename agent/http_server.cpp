@@ -21,6 +21,7 @@
 #include "agent/web_config.hpp"
 #include "agent/web_config_auth.hpp"
 #include "agent/web_config_tls.hpp"
+#include "exporters/prometheus/gunzip_stream.hpp"
 
 namespace ks {
 namespace {
@@ -236,12 +237,19 @@ void HttpServer::serve_metrics(const httplib::Request& req, httplib::Response& r
           return sink.write(body->gzip.data() + offset, std::min(length, body->gzip.size() - offset));
         });
   } else {
+    // Inflated from the cached gzip as it is sent (only the gzip is cached).
+    auto plain = std::make_shared<prom::GunzipStream>(body->gzip);
     res.set_content_provider(
-        body->plain.size(), kExpositionContentType,
-        [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-          return body->plain.write_range(offset, length, [&sink](std::string_view part) {
-            return sink.write(part.data(), part.size());
-          });
+        body->plain_size, kExpositionContentType,
+        [body, plain](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          if (offset != plain->produced()) return false;  // httplib asks in order
+          try {
+            const std::string_view part = plain->next(length);
+            return !part.empty() && sink.write(part.data(), part.size());
+          } catch (const std::exception& e) {
+            spdlog::error("serving /metrics uncompressed: {}", e.what());
+            return false;
+          }
         });
   }
 }

@@ -41,17 +41,17 @@ std::shared_ptr<const RenderedMetrics> MetricsEndpoint::current() {
   self_metrics_.refresh_process_metrics();
   renders_.Increment();
   prom::ExpositionWriter writer;
+  writer.deflate_into(gzip_);
   for (const Renderer& render : renderers_) render(writer);
   // The self-metrics describe the render before this one: a render cannot include itself.
   prom::render_registry(self_metrics_.registry(), writer);
   auto rendered = std::make_shared<RenderedMetrics>();
   rendered->generation = generation;
   rendered->series = writer.sample_count();
-  rendered->plain = prom::ExpositionBody(writer.finish_pieces());
-  rendered->gzip = gzip_.compress(rendered->plain.pieces());
+  rendered->gzip = writer.finish_gzip(&rendered->plain_size);
   rendered->render_time = std::chrono::steady_clock::now() - started;
   render_seconds_.Set(rendered->render_time.count());
-  render_bytes_.Set(static_cast<double>(rendered->plain.size()));
+  render_bytes_.Set(static_cast<double>(rendered->plain_size));
   render_series_.Set(static_cast<double>(rendered->series));
   cached_ = std::move(rendered);
   return cached_;

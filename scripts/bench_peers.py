@@ -14,8 +14,10 @@ standard library only). Prints figures; asserts nothing.
       peak RSS (VmHWM), the brokers' CPU over the window, the scrapes' median latency and how
       many lag series equal the lag that was created (see expected_lag); with
       --cached-scrape, each scrape after the full view is followed at once by another (served
-      from the cache by a monitor that caches its body: kafka-sentinel), timed until its last
-      byte arrives (not decompressing it here). Then stops the
+      from the cache by a monitor that caches its body: kafka-sentinel), sent as soon as the
+      first one's last byte arrived (before it is decompressed and read) and timed until its
+      own last byte arrives; only those whose bytes equal the first's count (a collector that
+      published in between makes the second a new render: counted as "rerendered"). Then stops the
       monitor (SIGTERM, SIGKILL after 20 s) and appends one JSON line to FILE.
   bench_peers.py baseline --window S --broker-pids PIDS --out FILE
       the brokers' CPU over S seconds with no monitor running (one JSON line to FILE).
@@ -101,10 +103,11 @@ def lag_series(args, body):
     return len(seen), correct
 
 
-def scrape(url, timeout, timings=None):
+def scrape(url, timeout, timings=None, then=None):
     """(seconds, body text) of one scrape with gzip accepted; (seconds, None) on failure.
     `timings` (a dict), when given, gets "bytes_s": until the last byte was received (before
-    the body is decompressed here)."""
+    the body is decompressed here) and "raw": the bytes as received. `then`, when given, is
+    called with those bytes as soon as they are in (before decompressing)."""
     started = time.monotonic()
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
     try:
@@ -112,6 +115,11 @@ def scrape(url, timeout, timings=None):
             data = r.read()
             if timings is not None:
                 timings["bytes_s"] = time.monotonic() - started
+                timings["raw"] = data
+            if then is not None:  # its time is not this scrape's
+                then_began = time.monotonic()
+                then(data)
+                started += time.monotonic() - then_began
             if r.headers.get("Content-Encoding") == "gzip":
                 data = gzip.decompress(data)
     except (OSError, urllib.error.URLError):
@@ -133,13 +141,24 @@ def watch(args, proc, started):
     """Scrapes until the window ends; returns the measurements taken from the scrapes."""
     deadline = started + args.window
     full_after, latencies, cached, last = None, [], [], (0, 0)
+    rerendered = [0]
+
+    def cached_scrape(first_bytes):  # at once again: served from the cache the first filled
+        timings = {}
+        if scrape(args.url, max(5.0, deadline - time.monotonic() + 30), timings)[1] is None:
+            return
+        if timings["raw"] == first_bytes:
+            cached.append(timings["bytes_s"])
+        else:
+            rerendered[0] += 1
     next_scrape = time.monotonic()
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(max(0.0, min(next_scrape, deadline) - time.monotonic()))
         if time.monotonic() >= deadline:
             break
         began = time.monotonic()
-        seconds, body = scrape(args.url, timeout=max(5.0, deadline - began + 30))
+        seconds, body = scrape(args.url, timeout=max(5.0, deadline - began + 30),
+                               then=cached_scrape if args.cached_scrape and full_after else None)
         if body is None:  # not listening yet
             next_scrape = began + 0.2 if full_after is None else began + args.interval
             continue
@@ -149,15 +168,12 @@ def watch(args, proc, started):
             full_after = time.monotonic() - started
         if full_after is not None:
             latencies.append(seconds)
-            if args.cached_scrape:  # at once again: served from the cache the first filled
-                timings = {}
-                if scrape(args.url, max(5.0, deadline - began + 30), timings)[1] is not None:
-                    cached.append(timings["bytes_s"])
         next_scrape = began + (args.probe if full_after is None else args.interval)
     return {"full_view_s": full_after, "scrape_median_s":
             statistics.median(latencies) if latencies else None,
             "scrapes_after_full_view": len(latencies),
             "cached_scrape_median_s": statistics.median(cached) if cached else None,
+            "cached_scrapes": len(cached), "cached_scrapes_rerendered": rerendered[0],
             "lag_present": last[0], "lag_correct": last[1]}
 
 
@@ -230,7 +246,9 @@ def print_table(args):
     if any(m.get("cached_scrape_median_s") is not None for m in monitors):
         row("scrape median, from the cache", lambda m: fmt(
             None if m.get("cached_scrape_median_s") is None
-            else m["cached_scrape_median_s"] * 1000, ".0f", " ms", "-"))
+            else m["cached_scrape_median_s"] * 1000, ".0f", " ms", "-") + (
+            f" ({m['cached_scrapes_rerendered']} of {m['cached_scrapes'] + m['cached_scrapes_rerendered']}"
+            " re-rendered, left out)" if m.get("cached_scrapes_rerendered") else ""))
     row("lag correct", lambda m: f"{m['lag_correct']:,} / {m['expected']:,}")
 
 

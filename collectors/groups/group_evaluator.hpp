@@ -137,8 +137,11 @@ class GroupEvaluator {
   struct TopicState {
     explicit TopicState(std::size_t window) : rate(window) {}
     ConsumptionRate rate;
-    std::map<std::int32_t, PartitionState> partitions;
+    // Sorted by partition. A vector, not a map: a map's node cost 48 B more per partition
+    // (heaptrack at 20,000 groups x 10 partitions: 27 MB for this state).
+    std::vector<std::pair<std::int32_t, PartitionState>> partitions;
   };
+  PartitionState& partition_state(TopicState& topic, std::int32_t partition) const;
   struct GroupState {
     std::map<std::string, TopicState, std::less<>> topics;
   };

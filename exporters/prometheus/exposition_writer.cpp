@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iterator>
 #include <numeric>
+#include <stdexcept>
 
 namespace ks::prom {
 
@@ -142,6 +143,7 @@ void ExpositionWriter::sample(std::span<const Label> labels, double value,
   if (family.in_order && family.samples > 0 && key(family, line) < key(family, family.last)) {
     // The first line out of order: from now on every line is indexed for the sort.
     family.in_order = false;
+    unseal(family);
     family.lines = index_lines(family.text);  // this line included
   } else if (!family.in_order) {
     family.lines.push_back(line);
@@ -149,6 +151,24 @@ void ExpositionWriter::sample(std::span<const Label> labels, double value,
   family.last = line;
   ++family.samples;
   ++samples_;
+  if (gzip_ && family.in_order) seal_full_blocks(family);
+}
+
+// Every block but the last: it holds `last`, which the next sample's order check reads.
+void ExpositionWriter::seal_full_blocks(Family& family) {
+  while (family.sealed.size() + 1 < family.text.block_count()) {
+    const std::size_t i = family.sealed.size();
+    family.sealed.push_back(gzip_->add(family.text.block(i)));
+    family.text.release(i);
+  }
+}
+
+// A family that turns out of order is sorted from its text: its sealed blocks come back.
+void ExpositionWriter::unseal(Family& family) {
+  for (std::size_t i = 0; i < family.sealed.size(); ++i) {
+    family.text.restore(i, gzip_->text_of(family.sealed[i]));
+  }
+  family.sealed.clear();
 }
 
 std::string_view ExpositionWriter::key(const Family& family, const Line& line) {
@@ -193,42 +213,68 @@ std::vector<ExpositionWriter::Line> ExpositionWriter::index_lines(const TextBloc
   return lines;
 }
 
+std::string ExpositionWriter::header_of(const std::string& name, const Family& family) {
+  std::string header = "# HELP ";
+  header += name;
+  header += ' ';
+  append_escaped_help(header, family.help);
+  header += "\n# TYPE ";
+  header += name;
+  header += ' ';
+  header += type_name(family.type);
+  header += '\n';
+  return header;
+}
+
+std::vector<std::string> ExpositionWriter::unsealed_blocks(Family& family) {
+  if (family.in_order) {
+    // The lines fill the blocks in write order: the blocks are the pieces as they are.
+    std::vector<std::string> blocks = family.text.take();
+    blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(family.sealed.size()));
+    return blocks;
+  }
+  std::stable_sort(family.lines.begin(), family.lines.end(),
+                   [&](const Line& a, const Line& b) { return key(family, a) < key(family, b); });
+  TextBlocks sorted;
+  for (const Line& line : family.lines) sorted.append(family.text.view(line.text));
+  return sorted.take();
+}
+
+void ExpositionWriter::reset() {
+  families_.clear();
+  current_ = nullptr;
+  current_name_.clear();
+  samples_ = 0;
+}
+
 std::vector<std::string> ExpositionWriter::finish_pieces() {
+  if (gzip_) throw std::logic_error("finish_pieces after deflate_into: use finish_gzip");
   std::vector<std::string> pieces;
   for (auto it = families_.begin(); it != families_.end(); it = families_.erase(it)) {
-    const std::string& name = it->first;
     Family& family = it->second;
     if (family.samples == 0) continue;
-    std::string header = "# HELP ";
-    header += name;
-    header += ' ';
-    append_escaped_help(header, family.help);
-    header += "\n# TYPE ";
-    header += name;
-    header += ' ';
-    header += type_name(family.type);
-    header += '\n';
-    pieces.push_back(std::move(header));
-
-    std::vector<std::string> blocks;
-    if (family.in_order) {
-      // The lines fill the blocks in write order: the blocks are the pieces as they are.
-      blocks = family.text.take();
-    } else {
-      std::stable_sort(family.lines.begin(), family.lines.end(),
-                       [&](const Line& a, const Line& b) { return key(family, a) < key(family, b); });
-      TextBlocks sorted;
-      for (const Line& line : family.lines) sorted.append(family.text.view(line.text));
-      blocks = sorted.take();
-    }
+    pieces.push_back(header_of(it->first, family));
+    std::vector<std::string> blocks = unsealed_blocks(family);
     pieces.insert(pieces.end(), std::make_move_iterator(blocks.begin()),
                   std::make_move_iterator(blocks.end()));
     // Erasing the family (the loop's increment) frees what is left of it before the next one.
   }
-  current_ = nullptr;
-  current_name_.clear();
-  samples_ = 0;
+  reset();
   return pieces;
+}
+
+std::string ExpositionWriter::finish_gzip(std::size_t* plain_size) {
+  if (!gzip_) throw std::logic_error("finish_gzip without deflate_into");
+  std::vector<GzipPieces::Ticket> order;
+  for (auto it = families_.begin(); it != families_.end(); it = families_.erase(it)) {
+    Family& family = it->second;
+    if (family.samples == 0) continue;
+    order.push_back(gzip_->add(header_of(it->first, family)));
+    order.insert(order.end(), family.sealed.begin(), family.sealed.end());
+    for (const std::string& block : unsealed_blocks(family)) order.push_back(gzip_->add(block));
+  }
+  reset();
+  return gzip_->assemble(order, plain_size);
 }
 
 std::string ExpositionWriter::finish() {

@@ -11,7 +11,6 @@
 #include <vector>
 
 namespace ks::prom {
-namespace {
 
 // Raw deflate (no wrapper: the header and trailer are written here), level 1 as the whole
 // body was compressed before: /metrics text compresses ~10x even at the fastest level.
@@ -51,46 +50,102 @@ class RawDeflate {
   std::vector<Bytef> scratch_;
 };
 
+namespace {
+
+// A piece's text back from its raw deflate bytes (`length`: the text's size).
+std::string raw_inflate(const std::string& deflated, std::size_t length) {
+  z_stream stream{};
+  if (inflateInit2(&stream, -15) != Z_OK) throw std::runtime_error("inflateInit2 failed");
+  std::string text(length, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(deflated.data()));
+  stream.avail_in = static_cast<uInt>(deflated.size());
+  stream.next_out = reinterpret_cast<Bytef*>(text.data());
+  stream.avail_out = static_cast<uInt>(text.size());
+  const int rc = inflate(&stream, Z_SYNC_FLUSH);
+  const bool whole = (rc == Z_OK || rc == Z_BUF_ERROR) && stream.avail_out == 0;
+  inflateEnd(&stream);
+  if (!whole) throw std::runtime_error("inflating a deflated piece failed");
+  return text;
+}
+
 void append_le32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
 }  // namespace
 
+GzipPieces::GzipPieces() = default;
+GzipPieces::~GzipPieces() = default;
+
 std::string GzipPieces::compress(std::span<const std::string> pieces) {
+  std::vector<Ticket> order;
+  order.reserve(pieces.size());
+  for (const std::string& text : pieces) order.push_back(add(text));
+  return assemble(order);
+}
+
+void GzipPieces::begin() {
+  last_.merge(now_);
+  now_.clear();  // what merge left: keys last_ had already
+  tickets_.clear();
+  reused_ = deflated_ = 0;
+}
+
+GzipPieces::Ticket GzipPieces::add(std::string_view text) {
+  if (tickets_.empty()) reused_ = deflated_ = 0;  // the first piece of a new body
+  const auto* bytes = reinterpret_cast<const Bytef*>(text.data());
+  const Key key{text.size(), static_cast<std::uint32_t>(crc32_z(0, bytes, text.size())),
+                std::hash<std::string_view>{}(text)};
+  tickets_.push_back(key);
+  if (text.empty()) return tickets_.size() - 1;
+  if (now_.contains(key)) {
+    ++reused_;  // the same text twice in one body
+  } else if (auto seen = last_.find(key); seen != last_.end()) {
+    now_.emplace(key, std::move(seen->second));
+    last_.erase(seen);
+    ++reused_;
+  } else {
+    if (!deflater_) deflater_ = std::make_unique<RawDeflate>();
+    now_.emplace(key, deflater_->piece(text));
+    ++deflated_;
+  }
+  return tickets_.size() - 1;
+}
+
+std::string GzipPieces::text_of(Ticket ticket) const {
+  const Key& key = tickets_.at(ticket);
+  if (key.length == 0) return {};
+  return raw_inflate(now_.at(key), key.length);
+}
+
+std::string GzipPieces::assemble(std::span<const Ticket> order, std::size_t* plain_size) {
   // Magic, deflate, no flags, no time, no extra flags, OS unknown (RFC 1952, 2.3).
   static constexpr std::array<unsigned char, 10> kHeader{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
   // A final fixed-Huffman block holding only its end code: closes the deflate stream.
   static constexpr std::array<unsigned char, 2> kFinalBlock{0x03, 0x00};
-  RawDeflate deflater;
-  std::unordered_map<Key, std::string, KeyHash> now;
-  std::string out(kHeader.begin(), kHeader.end());
+  std::size_t compressed = kHeader.size() + kFinalBlock.size() + 8;
+  for (const Ticket t : order) {
+    if (tickets_.at(t).length > 0) compressed += now_.at(tickets_[t]).size();
+  }
+  std::string out;
+  out.reserve(compressed);
+  out.assign(kHeader.begin(), kHeader.end());
   uLong crc = crc32_z(0, nullptr, 0);
   std::uint64_t total = 0;
-  reused_ = deflated_ = 0;
-  for (const std::string& text : pieces) {
-    if (text.empty()) continue;
-    const auto* bytes = reinterpret_cast<const Bytef*>(text.data());
-    const Key key{text.size(), static_cast<std::uint32_t>(crc32_z(0, bytes, text.size())),
-                  std::hash<std::string_view>{}(text)};
-    auto kept = now.find(key);
-    if (kept == now.end()) {
-      auto seen = last_.find(key);
-      const bool reuse = seen != last_.end();
-      kept = now.emplace(key, reuse ? std::move(seen->second) : deflater.piece(text)).first;
-      if (reuse) last_.erase(seen);
-      ++(reuse ? reused_ : deflated_);
-    } else {
-      ++reused_;  // the same text twice in one body
-    }
-    out += kept->second;
-    crc = crc32_combine(crc, key.crc, static_cast<z_off_t>(text.size()));
-    total += text.size();
+  for (const Ticket t : order) {
+    const Key& key = tickets_[t];
+    if (key.length == 0) continue;
+    out += now_.at(key);
+    crc = crc32_combine(crc, key.crc, static_cast<z_off_t>(key.length));
+    total += key.length;
   }
   out.append(kFinalBlock.begin(), kFinalBlock.end());
   append_le32(out, static_cast<std::uint32_t>(crc));
   append_le32(out, static_cast<std::uint32_t>(total & 0xffffffffu));  // ISIZE: size mod 2^32
-  last_ = std::move(now);
+  if (plain_size) *plain_size = static_cast<std::size_t>(total);
+  last_ = std::exchange(now_, {});
+  tickets_.clear();
+  deflater_.reset();
   return out;
 }
 

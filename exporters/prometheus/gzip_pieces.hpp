@@ -12,20 +12,48 @@
 // A piece is recognised by its length, its CRC-32 and a 64-bit hash of its text (both
 // computed over every piece, at a few GB/s, where deflate runs at ~100 MB/s). The cache
 // holds the last body's deflated pieces only: about the compressed body's size.
+//
+// A body can also be given piece by piece (add), in any order, and assembled at the end in
+// body order: the exposition writer hands over each text block as soon as it is full, so a
+// render never holds the whole body's text (at 20,000 groups x 10 partitions ~100 MB).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace ks::prom {
 
+class RawDeflate;  // gzip_pieces.cpp
+
 class GzipPieces {
  public:
-  // The gzip of the pieces' concatenation (pieces seen in the last call reused).
+  using Ticket = std::size_t;
+
+  GzipPieces();
+  ~GzipPieces();
+  GzipPieces(const GzipPieces&) = delete;
+  GzipPieces& operator=(const GzipPieces&) = delete;
+
+  // The gzip of the pieces' concatenation (pieces seen in the last body reused).
   std::string compress(std::span<const std::string> pieces);
+
+  // Starts a body: pieces of one left unfinished (a render that threw) go back to the
+  // ones the next body may reuse.
+  void begin();
+  // One piece of the body being built, deflated now (or reused): the text may be freed.
+  Ticket add(std::string_view text);
+  // The text of a piece added to the body being built (inflated back: a rare path).
+  std::string text_of(Ticket ticket) const;
+  // The gzip of the pieces added since the last body, in the order given (each ticket at
+  // most once or more: repeats are allowed). Ends the body: its pieces are the next
+  // body's to reuse. `plain_size` gets the uncompressed size.
+  std::string assemble(std::span<const Ticket> order, std::size_t* plain_size = nullptr);
 
   // Of the last call: pieces reused and pieces deflated (tests, self-metrics).
   std::size_t reused() const { return reused_; }
@@ -42,6 +70,9 @@ class GzipPieces {
     std::size_t operator()(const Key& k) const { return k.hash ^ k.crc; }
   };
   std::unordered_map<Key, std::string, KeyHash> last_;  // deflated pieces of the last body
+  std::unordered_map<Key, std::string, KeyHash> now_;   // of the body being built
+  std::vector<Key> tickets_;                            // a ticket is an index here
+  std::unique_ptr<RawDeflate> deflater_;                // while a body is built
   std::size_t reused_ = 0;
   std::size_t deflated_ = 0;
 };

@@ -50,6 +50,12 @@ class TextBlocks {
   std::size_t block_count() const { return blocks_.size(); }
   std::string_view block(std::size_t i) const { return blocks_[i]; }
 
+  // Frees block i's text (kept elsewhere, e.g. deflated); the block stays in its place,
+  // empty, and later text still goes into the last block.
+  void release(std::size_t i) { std::string().swap(blocks_[i]); }
+  // Puts a released block's text back (the same text).
+  void restore(std::size_t i, std::string text) { blocks_[i] = std::move(text); }
+
   // The blocks, in order, moved out (the last one trimmed to its size); leaves this empty.
   std::vector<std::string> take() {
     if (!blocks_.empty()) {
