@@ -7,19 +7,37 @@
 
 namespace ks::kafka {
 
+namespace {
+
+// The largest request timeout librdkafka's admin options accept (one hour).
+constexpr int kLibrdkafkaMaxTimeoutMs = 3600 * 1000;
+
+}  // namespace
+
 struct AdminClient::State {
+  KafkaConfig kafka;  // to make the handle again
+  std::map<std::string, std::string> properties;
+  std::string name;
   Client client;
   QueuePtr describe_answers;  // after the client: destroyed before it
   bool describe_in_flight = false;
+  std::chrono::steady_clock::time_point describe_expires;
+
+  void connect() {
+    describe_answers.reset();
+    client = make_client(kafka, RD_KAFKA_PRODUCER, properties, name);
+    describe_answers.reset(rd_kafka_queue_new(native(client)));
+  }
 };
 
 AdminClient::AdminClient(const KafkaConfig& kafka, std::string name,
                          const std::map<std::string, std::string>& properties)
     : state_(std::make_unique<State>()) {
-  std::map<std::string, std::string> extra{{"allow.auto.create.topics", "false"}};
-  for (const auto& [key, value] : properties) extra[key] = value;
-  state_->client = make_client(kafka, RD_KAFKA_PRODUCER, extra, std::move(name));
-  state_->describe_answers.reset(rd_kafka_queue_new(native(state_->client)));
+  state_->kafka = kafka;
+  state_->properties = {{"allow.auto.create.topics", "false"}};
+  for (const auto& [key, value] : properties) state_->properties[key] = value;
+  state_->name = std::move(name);
+  state_->connect();
 }
 
 AdminClient::~AdminClient() = default;
@@ -40,15 +58,26 @@ TopicCreation AdminClient::create_topic(const NewTopic& topic,
   return kafka::create_topic(state_->client, topic, options, assignment);
 }
 
+// DescribeConsumerGroups goes to the group's coordinator: its own librdkafka timeout must
+// never fire while the handle lives (librdkafka 2.0.2 aborts when the coordinator comes back
+// after it did: kafka/admin_pipeline.cpp, coordinator_targeted). It gets librdkafka's
+// largest timeout and this one: a call not answered in time goes with the handle, replaced
+// (rd_kafka_destroy fails the calls it holds without sending them).
 void AdminClient::request_member_count(const std::string& group,
                                        std::chrono::milliseconds timeout) {
-  if (state_->describe_in_flight) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (state_->describe_in_flight) {
+    if (now < state_->describe_expires) return;
+    state_->connect();
+    state_->describe_in_flight = false;
+  }
   rd_kafka_t* rk = native(state_->client);
   const AdminOptionsPtr options(
       rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
   std::array<char, 256> error{};
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()),
-                                            error.data(), error.size());
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), kLibrdkafkaMaxTimeoutMs, error.data(),
+                                            error.size());
+  state_->describe_expires = now + timeout;
   const char* groups[] = {group.c_str()};
   rd_kafka_DescribeConsumerGroups(rk, groups, 1, options.get(), state_->describe_answers.get());
   state_->describe_in_flight = true;

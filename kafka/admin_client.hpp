@@ -44,7 +44,9 @@ class AdminClient {
                              const ReplicaAssignment& assignment = {}) const;
 
   // How many members a group has, asked without waiting (DescribeConsumerGroups): one
-  // request at a time; the answer comes from poll_member_count().
+  // request at a time; the answer comes from poll_member_count(). A request still not
+  // answered after `timeout` is dropped with the handle (made again: client() changes) by
+  // the next call, which asks again (why: kafka/admin_client.cpp).
   void request_member_count(const std::string& group, std::chrono::milliseconds timeout);
   bool member_count_in_flight() const;
   // The member count when an answer arrived (the request is then no longer in flight);

@@ -15,7 +15,7 @@ using Clock = std::chrono::steady_clock;
 
 // "" when the call succeeded, else why not, as the collectors report it.
 std::string event_error(rd_kafka_event_t* event) {
-  if (!event) return "not answered before the deadline";
+  if (!event) return "not answered in time (request timeout or deadline)";
   if (rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   const char* text = rd_kafka_event_error_string(event);
   return fmt::format("{} ({})", text ? text : "", rd_kafka_err2name(rd_kafka_event_error(event)));
@@ -30,8 +30,8 @@ bool is_not_found(const rd_kafka_error_t* error) {
 }
 
 AdminBatchStats stats_of(const AdminPipeline::Result& r, std::size_t started) {
-  return {r.calls, started, r.answered, r.abandoned, r.peak_in_flight, r.first_started,
-          r.last_answered};
+  return {r.calls,          started,         r.answered,     r.abandoned,
+          r.left_in_client, r.peak_in_flight, r.first_started, r.last_answered};
 }
 
 void read_listing(rd_kafka_event_t* event, GroupList& out) {

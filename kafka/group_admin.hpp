@@ -33,7 +33,12 @@ struct AdminBatchStats {
   std::size_t calls = 0;
   std::size_t started = 0;    // calls issued (the others could not be configured)
   std::size_t answered = 0;   // calls whose result came back (successful or not)
-  std::size_t abandoned = 0;  // not answered by the deadline
+  std::size_t abandoned = 0;  // not answered by the deadline (or the request timeout)
+  // Abandoned calls to a group coordinator that the handle may still send: librdkafka
+  // 2.0.2 aborts if their own timeout (one hour) fires and the coordinator comes back
+  // after (docs/known-limitations.md). When not 0, destroy the Client
+  // (a new one for the next batch) well within the hour.
+  std::size_t left_in_client = 0;
   int peak_in_flight = 0;     // the most requests in flight at once
   std::chrono::steady_clock::time_point first_started{};  // epoch when none started
   std::chrono::steady_clock::time_point last_answered{};

@@ -130,6 +130,10 @@ GroupCollector::GroupCollector(const KafkaConfig& kafka, const GroupsCollectorCo
           .collect_interval = config.interval}) {}
 
 void GroupCollector::ensure_client() {
+  if (replace_client_) {
+    client_ = {};  // rd_kafka_destroy fails the calls it still holds: never sends them
+    replace_client_ = false;
+  }
   if (client_) return;
   auto properties = kafka::offset_fetch_consumer_properties(kafka_.client_id);
   for (const auto& [key, value] : options_.extra_properties) properties[key] = value;
@@ -178,6 +182,7 @@ void GroupCollector::describe_groups(std::vector<GroupObservation>& groups, Grou
       kafka::describe_groups(client_, names_of(groups), options_.describe_groups_per_call,
                              batch_options(config_.max_concurrent_requests), std::move(stop));
   stats.describe_groups_requests += described.requests;
+  replace_client_ = replace_client_ || described.stats.left_in_client > 0;
   for (std::size_t i = 0; i < groups.size(); ++i) {
     observe_description(std::move(described.groups[i]), groups[i]);
   }
@@ -190,6 +195,7 @@ Clock::time_point GroupCollector::fetch_offsets(std::vector<GroupObservation>& g
   kafka::GroupOffsets offsets = kafka::fetch_group_offsets(
       client_, names_of(groups), batch_options(config_.max_concurrent_requests), std::move(stop));
   stats.offset_fetch_requests += offsets.stats.started;
+  replace_client_ = replace_client_ || offsets.stats.left_in_client > 0;
   for (std::size_t i = 0; i < groups.size(); ++i) observe_offsets(std::move(offsets.groups[i]), groups[i]);
   stats.offsets_seconds = seconds_since(started);
   const auto first = offsets.stats.first_started;

@@ -121,6 +121,9 @@ class GroupCollector final : public Collector {
   // Shared with the client's context (created later, on the collector's thread).
   std::shared_ptr<kafka::FailureNote> failure_note_ = std::make_shared<kafka::FailureNote>();
   kafka::Client client_;
+  // The last cycle abandoned calls to a coordinator that client_ may still send: replaced
+  // at the next cycle (kafka/group_admin.hpp, AdminBatchStats::left_in_client).
+  bool replace_client_ = false;
   groups::GroupFilter filter_;
   groups::GroupEvaluator evaluator_;
   std::vector<std::string> last_monitored_;  // kept when a ListGroups answer is incomplete

@@ -6,6 +6,8 @@
 //
 // A call not answered by the deadline is handed to its callback as nullptr and forgotten:
 // one slow group or coordinator delays the batch by at most the deadline, never longer.
+// A call to a group coordinator is timed out by the pipeline, not by librdkafka (why:
+// admin_pipeline.cpp, coordinator_targeted): nullptr too, after the request timeout.
 // Internal to the Kafka layer (kafka/group_admin.hpp is what callers use).
 #pragma once
 
@@ -36,7 +38,10 @@ class AdminPipeline {
   struct Result {
     std::size_t calls = 0;
     std::size_t answered = 0;
-    std::size_t abandoned = 0;  // not answered by the deadline
+    std::size_t abandoned = 0;  // not answered by the deadline or the request timeout
+    // Abandoned calls to a group coordinator that librdkafka may still send: the handle
+    // must be destroyed within the hour (AdminBatchStats::left_in_client).
+    std::size_t left_in_client = 0;
     int peak_in_flight = 0;     // the most requests in flight at once
     Clock::time_point first_started{};
     Clock::time_point last_answered{};
@@ -54,11 +59,14 @@ class AdminPipeline {
     Done done;
     bool started = false;
     bool finished = false;
+    Clock::time_point expires = Clock::time_point::max();  // when the pipeline gives up
   };
 
   struct Run;  // the state of one run()
   void start_calls(Run& run);
   void finish(Run& run, Call& call, rd_kafka_event_t* event);
+  void abandon(Run& run, Call& call);
+  Clock::time_point expire_calls(Run& run, Clock::time_point now);
 
   rd_kafka_t* rk_;
   int max_in_flight_;
