@@ -192,7 +192,7 @@ fleet::Coordinator::OnChange Agent::on_fleet_change() {
   return [this, had_leader = false, had_shards = 0]() mutable {
     const fleet::OwnedShards owned = ownership_.view();
     if (!owned.leader()) snapshots_.cluster.publish(nullptr);
-    metrics_.invalidate();
+    metrics_.withdraw();  // never again the body that had the lost roles, not even meanwhile
     (void)metrics_.current();
     const bool leader_gained = owned.leader() && !had_leader;
     const bool shards_gained = owned.count() > had_shards;

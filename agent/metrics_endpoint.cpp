@@ -1,5 +1,7 @@
 #include "agent/metrics_endpoint.hpp"
 
+#include <algorithm>
+
 #include "exporters/prometheus/registry_bridge.hpp"
 
 namespace ks {
@@ -29,14 +31,41 @@ MetricsEndpoint::MetricsEndpoint(SelfMetrics& self_metrics)
 
 void MetricsEndpoint::add_renderer(Renderer renderer) { renderers_.push_back(std::move(renderer)); }
 
-std::shared_ptr<const RenderedMetrics> MetricsEndpoint::current() {
-  std::lock_guard lock(render_mutex_);
-  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
-  if (cached_ && cached_->generation == generation) return cached_;
-
-  // The old body is stale: let it go before the new one is built, so the agent never holds
-  // two (scrapes still sending it keep their own reference until they are done).
+void MetricsEndpoint::withdraw() {
+  std::lock_guard lock(cache_mutex_);
+  servable_from_ = generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
   cached_.reset();
+}
+
+// The cached body when its generation is at least `at_least` (and not withdrawn), else null.
+std::shared_ptr<const RenderedMetrics> MetricsEndpoint::cached_if(std::uint64_t at_least) {
+  std::lock_guard lock(cache_mutex_);
+  if (cached_ && cached_->generation >= std::max(at_least, servable_from_)) return cached_;
+  return nullptr;
+}
+
+std::shared_ptr<const RenderedMetrics> MetricsEndpoint::current() {
+  if (auto fresh = cached_if(generation_.load(std::memory_order_acquire))) return fresh;
+  std::unique_lock rendering(render_mutex_, std::try_to_lock);
+  if (!rendering.owns_lock()) {
+    // Another request renders the new body: serve the previous one rather than wait.
+    if (auto previous = cached_if(0)) return previous;
+    rendering.lock();
+  }
+  // Rendered by someone else while this request waited for the lock?
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (auto fresh = cached_if(generation)) return fresh;
+  auto rendered = render(generation);
+  std::lock_guard lock(cache_mutex_);
+  // A withdraw() during the render: this body may hold what was withdrawn; the next
+  // request renders again (this one still answers its own request: it asked before).
+  if (generation >= servable_from_) cached_ = rendered;
+  return rendered;
+}
+
+// Under render_mutex_. The previous body stays cached while this one is built (scrapes meanwhile
+// are served from it): two bodies, both gzip'd, at the peak.
+std::shared_ptr<const RenderedMetrics> MetricsEndpoint::render(std::uint64_t generation) {
   const auto started = std::chrono::steady_clock::now();
   self_metrics_.refresh_process_metrics();
   renders_.Increment();
@@ -53,8 +82,7 @@ std::shared_ptr<const RenderedMetrics> MetricsEndpoint::current() {
   render_seconds_.Set(rendered->render_time.count());
   render_bytes_.Set(static_cast<double>(rendered->plain_size));
   render_series_.Set(static_cast<double>(rendered->series));
-  cached_ = std::move(rendered);
-  return cached_;
+  return rendered;
 }
 
 }  // namespace ks

@@ -34,17 +34,28 @@ class MetricsEndpoint {
   explicit MetricsEndpoint(SelfMetrics& self_metrics);
 
   void add_renderer(Renderer renderer);
-  // Something a renderer reads has changed: the next request renders anew.
+  // Something a renderer reads has changed: the next request renders anew. Requests that
+  // arrive while that render runs get the previous body (at most one render old) instead of
+  // queueing behind it: with many scrapers, waiting for every render is the latency tail.
   void invalidate() { generation_.fetch_add(1, std::memory_order_acq_rel); }
-  // The cached body, rendered first if it is older than the latest generation.
+  // As invalidate(), and no body rendered before this call is served again: for what must
+  // be gone at once (a fleet role lost: another agent may export it from now on).
+  void withdraw();
+  // The cached body, rendered first if it is older than the latest generation (or the
+  // previous one, while another request renders and nothing was withdrawn since).
   std::shared_ptr<const RenderedMetrics> current();
 
  private:
   SelfMetrics& self_metrics_;
   std::vector<Renderer> renderers_;
   std::atomic<std::uint64_t> generation_{1};
-  std::mutex render_mutex_;  // one render at a time; concurrent scrapers wait for it
+  std::shared_ptr<const RenderedMetrics> render(std::uint64_t generation);
+  std::shared_ptr<const RenderedMetrics> cached_if(std::uint64_t at_least);
+
+  std::mutex render_mutex_;  // one render at a time
+  std::mutex cache_mutex_;   // cached_ and servable_from_ (held for a pointer copy only)
   std::shared_ptr<const RenderedMetrics> cached_;
+  std::uint64_t servable_from_ = 0;  // the oldest generation that may still be served
   prom::GzipPieces gzip_;  // deflates only the pieces that changed since the last render
   prometheus::Gauge& render_seconds_;
   prometheus::Gauge& render_bytes_;
