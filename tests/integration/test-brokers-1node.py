@@ -48,7 +48,12 @@ collectors:
     agent = Agent(config, name="brokers-1node").start()
 
     # --- before Kafka exists: not ready, kafka_up 0, /metrics answers.
-    time.sleep(3 * INTERVAL_S)
+    # Wait for what is checked: a brokers cycle has failed (under load the first one ends
+    # later than a few intervals after start; kafka_up is only known after it).
+    failed_cycle = wait_until(
+        lambda: (value(agent.metrics(), "kafka_sentinel_collector_errors_total",
+                       collector="brokers") or 0) >= 1, 60, 0.5, "a failed brokers cycle")
+    check(failed_cycle is not None, "a brokers cycle fails while the cluster is unreachable")
     status, body, _ = http_get(agent.url + "/readyz")
     check(status == 503, f"/readyz is 503 before the first successful metadata cycle (got {status})")
     m = agent.metrics()
