@@ -26,6 +26,7 @@ probe::ProbeIdentity identity(const ModuleContext& context) {
     if (!known) return std::nullopt;
     return fleet::claimed_brokers(*known);
   };
+  id.adoption_hold = std::chrono::duration_cast<std::chrono::milliseconds>(config.fleet.session_timeout);
   return id;
 }
 

@@ -54,7 +54,8 @@ ProbeCollector::ProbeCollector(const KafkaConfig& kafka, const ProbeConfig& conf
       config_(config),
       identity_(std::move(identity)),
       out_(out),
-      grace_(ProbeGrace::length_for(config.timeout, config.interval)) {}
+      grace_(ProbeGrace::length_for(config.timeout, config.interval)),
+      adoption_(identity_.adoption_hold) {}
 
 ProbeCollector::~ProbeCollector() = default;
 
@@ -142,10 +143,12 @@ void ProbeCollector::collect_once(std::stop_token stop) {
 std::optional<std::set<std::int32_t>> ProbeCollector::answer_for(
     const kafka::ClusterMetadata& metadata) {
   if (identity_.own_broker < 0) return std::nullopt;
-  std::vector<std::int32_t> adopted;
+  std::vector<std::int32_t> unclaimed;
   if (const auto claimed = identity_.fleet_claims ? identity_.fleet_claims() : std::nullopt) {
-    adopted = adopted_brokers(metadata.brokers, *claimed, identity_.own_broker);
+    unclaimed = adopted_brokers(metadata.brokers, *claimed, identity_.own_broker);
   }
+  const std::vector<std::int32_t> adopted =
+      adoption_.update(unclaimed, std::chrono::steady_clock::now());
   if (adopted != adopted_) {
     spdlog::info("probe: answering for broker {} and, as the fleet's leader, for brokers [{}] "
                  "that no sidecar of the fleet claims (was [{}])",

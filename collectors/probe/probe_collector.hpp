@@ -11,7 +11,7 @@
 // probed, so no two sidecars probe one partition and, as leadership moves, the sidecars of
 // the new leaders take the partitions over. A broker whose sidecar is gone (its member left
 // the fleet's group) while the broker serves is adopted by the fleet's leader, which probes
-// its partitions too until a sidecar claims it again.
+// its partitions too until a sidecar claims it again (after a hold: probe_adoption.hpp).
 #pragma once
 
 #include <chrono>
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "collectors/probe/probe_adoption.hpp"
 #include "collectors/probe/probe_coverage.hpp"
 #include "collectors/probe/probe_grace.hpp"
 #include "core/collector.hpp"
@@ -45,6 +46,8 @@ struct ProbeIdentity {
   // With an own broker: the brokers the fleet's live members claim (their fleet.broker_id)
   // while this agent is the fleet's leader and knows them; nullopt otherwise (adopts none).
   std::function<std::optional<std::set<std::int32_t>>()> fleet_claims;
+  // How long a broker stays unclaimed before it is adopted (probe_adoption.hpp).
+  std::chrono::milliseconds adoption_hold{0};
 };
 
 class ProbeCollector final : public Collector {
@@ -79,6 +82,7 @@ class ProbeCollector final : public Collector {
   std::unique_ptr<ProbeEngine> engine_;
   ProbeGrace grace_;
   std::chrono::steady_clock::time_point last_change_{};  // the last create or grow request
+  AdoptionHold adoption_;
   std::vector<std::int32_t> adopted_;  // brokers adopted in the last cycle
   std::string note_;
 };

@@ -3,7 +3,8 @@
 //
 // Coverage: a broker is covered when a probed partition is led by it. The brokers answered
 // for are given: in a fleet, this agent's own broker (fleet.broker_id) and those it adopts
-// (adopted_brokers: the fleet's leader takes the live brokers no sidecar claims); else every
+// (adopted_brokers: the fleet's leader takes the live brokers no sidecar claims, after a
+// hold: probe_adoption.hpp); else every
 // live broker and every replica of the probe topic (a broker that went away stays a
 // replica: it is then reported uncovered, not forgotten).
 //

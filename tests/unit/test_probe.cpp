@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "collectors/probe/probe_adoption.hpp"
 #include "collectors/probe/probe_coverage.hpp"
 #include "collectors/probe/probe_ledger.hpp"
 #include "collectors/probe/probe_message.hpp"
@@ -230,6 +231,24 @@ TEST_CASE("probe coverage: the fleet's leader adopts the brokers no sidecar clai
   CHECK(ks::probe::adopted_brokers(brokers({1, 3}), {1}, 1) == std::vector<std::int32_t>{3});
   // Sidecar 2 back: dropped again.
   CHECK(answered({1, 2, 3}).second.targets.size() == 1);
+}
+
+TEST_CASE("probe adoption: a broker is adopted once unclaimed for the hold, again after a claim", "[probe]") {
+  using Clock = ks::probe::AdoptionHold::Clock;
+  ks::probe::AdoptionHold hold(6s);
+  const Clock::time_point t = Clock::now();
+  using Ids = std::vector<std::int32_t>;
+  // A sidecar starting: unclaimed for a moment, claimed before the hold ends: never adopted.
+  CHECK(hold.update({2, 3}, t).empty());
+  CHECK(hold.update({2}, t + 4s).empty());
+  // Broker 3 unclaimed again: its hold starts over.
+  CHECK(hold.update({2, 3}, t + 5s).empty());
+  CHECK(hold.update({2, 3}, t + 6s) == Ids{2});
+  CHECK(hold.update({3, 2}, t + 11s) == Ids{2, 3});
+  // Not the leader any more (nothing unclaimed as far as this agent goes): all dropped.
+  CHECK(hold.update({}, t + 12s).empty());
+  CHECK(hold.update({2}, t + 13s).empty());
+  CHECK(hold.update({2}, t + 19s) == Ids{2});
 }
 
 TEST_CASE("probe metrics: the adopted brokers, one gauge each", "[probe]") {
