@@ -121,11 +121,11 @@ std::vector<std::string> Agent::stop() {
 
 void Agent::add_modules() {
   // (the coordinator is made after the modules, before anything runs: read at call time)
-  auto members = [this]() -> std::optional<std::vector<fleet::FleetMember>> {
+  auto members = [this]() -> std::optional<FleetMembersSeen> {
     if (!coordinator_) return std::nullopt;
     fleet::CoordinatorStatus status = coordinator_->status();
     if (status.members < 0) return std::nullopt;
-    return std::move(status.member_list);
+    return FleetMembersSeen{std::move(status.member_list), status.members_at};
   };
   for (Module& module : builtin_modules(config_, snapshots_, ownership_, members)) {
     roles_.emplace_back(module.name, module.role);

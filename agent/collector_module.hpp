@@ -32,9 +32,13 @@ enum class FleetRole {
   group_shards,  // consumer groups: the owners of group shards, for their shards' groups
 };
 
-// The fleet's members as this agent's coordinator last described them; nullopt without a
-// fleet or before the first description.
-using FleetMembersSource = std::function<std::optional<std::vector<fleet::FleetMember>>()>;
+// The fleet's members as this agent's coordinator last described them, and when; nullopt
+// without a fleet or before the first description.
+struct FleetMembersSeen {
+  std::vector<fleet::FleetMember> members;
+  std::chrono::system_clock::time_point at{};
+};
+using FleetMembersSource = std::function<std::optional<FleetMembersSeen>()>;
 
 // What a module's factory reads; everything outlives the agent's parts.
 struct ModuleContext {

@@ -261,6 +261,8 @@ class Coordinator::Session {
         const OwnedShards view = owner_.ownership_.view();
         spdlog::info("fleet: roles taken: {} of {} group shards{}", view.count(), view.partitions,
                      view.leader() ? ", leader (cluster-wide work)" : "");
+        // The members as of this term (the probe's leader adopts the brokers none claims).
+        next_describe_ = Clock::now();
         owner_.changed();
       }
     }
@@ -282,6 +284,7 @@ class Coordinator::Session {
       owner_.update([&](CoordinatorStatus& s) {
         s.members = static_cast<int>(list.size());
         s.member_list = std::move(list);
+        s.members_at = std::chrono::system_clock::now();
       });
     }
   }

@@ -38,6 +38,7 @@ struct CoordinatorStatus {
   int members = -1;  // from the last DescribeConsumerGroups of the fleet's group; -1 unknown
   // Who they are, from the same answer (refreshed every few seconds: it may lag a rebalance).
   std::vector<FleetMember> member_list;
+  std::chrono::system_clock::time_point members_at{};  // when that answer came
   std::uint64_t assignments = 0, revocations = 0, losses = 0, lease_expirations = 0;
 };
 

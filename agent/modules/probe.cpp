@@ -18,13 +18,14 @@ probe::ProbeIdentity identity(const ModuleContext& context) {
   if (config.fleet.broker_id >= 0) id.agent_id += "-broker-" + std::to_string(config.fleet.broker_id);
   id.group = config.probe.group.empty() ? "kafka-sentinel-probe." + id.agent_id : config.probe.group;
   id.own_broker = config.fleet.enabled ? config.fleet.broker_id : -1;
-  // The leader adopts the brokers whose sidecar is gone: it needs the fleet's members.
+  // The leader adopts the brokers whose sidecar is gone: it needs the fleet's members, as
+  // described in its term (an older list may miss a sidecar that joined since).
   id.fleet_claims = [&ownership = context.ownership, members = context.fleet_members]()
       -> std::optional<std::set<std::int32_t>> {
     if (!members || !ownership.is_leader()) return std::nullopt;
     const auto known = members();
-    if (!known) return std::nullopt;
-    return fleet::claimed_brokers(*known);
+    if (!known || known->at < ownership.leader_since()) return std::nullopt;
+    return fleet::claimed_brokers(known->members);
   };
   id.adoption_hold = std::chrono::duration_cast<std::chrono::milliseconds>(config.fleet.session_timeout);
   return id;

@@ -4,8 +4,10 @@
 
 namespace ks::probe {
 
-std::vector<std::int32_t> AdoptionHold::update(const std::vector<std::int32_t>& unclaimed,
-                                               Clock::time_point now) {
+std::vector<std::int32_t> AdoptionHold::update(
+    const std::optional<std::vector<std::int32_t>>& maybe_unclaimed, Clock::time_point now) {
+  if (!maybe_unclaimed) return {};
+  const std::vector<std::int32_t>& unclaimed = *maybe_unclaimed;
   std::erase_if(since_, [&](const auto& entry) {
     return std::find(unclaimed.begin(), unclaimed.end(), entry.first) == unclaimed.end();
   });

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace ks::probe {
@@ -22,10 +23,13 @@ class AdoptionHold {
 
   explicit AdoptionHold(Clock::duration hold) : hold_(hold) {}
 
-  // `unclaimed`: the live brokers no member claims now (empty when this agent adopts none:
-  // not the leader, members unknown). Returns those unclaimed since at least `hold` ago,
-  // ascending; a broker claimed again, even for one call, starts over.
-  std::vector<std::int32_t> update(const std::vector<std::int32_t>& unclaimed, Clock::time_point now);
+  // `unclaimed`: the live brokers no member claims now. Returns those unclaimed since at
+  // least `hold` ago, ascending; a broker claimed again, even for one call, starts over.
+  // nullopt (not the leader for a moment, as in every eager rebalance, or no member list of
+  // its term yet): none adopted, the times kept, so a leader that stays one adopts again at
+  // once.
+  std::vector<std::int32_t> update(const std::optional<std::vector<std::int32_t>>& unclaimed,
+                                   Clock::time_point now);
 
  private:
   Clock::duration hold_;

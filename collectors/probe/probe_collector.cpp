@@ -143,7 +143,7 @@ void ProbeCollector::collect_once(std::stop_token stop) {
 std::optional<std::set<std::int32_t>> ProbeCollector::answer_for(
     const kafka::ClusterMetadata& metadata) {
   if (identity_.own_broker < 0) return std::nullopt;
-  std::vector<std::int32_t> unclaimed;
+  std::optional<std::vector<std::int32_t>> unclaimed;
   if (const auto claimed = identity_.fleet_claims ? identity_.fleet_claims() : std::nullopt) {
     unclaimed = adopted_brokers(metadata.brokers, *claimed, identity_.own_broker);
   }

@@ -239,16 +239,19 @@ TEST_CASE("probe adoption: a broker is adopted once unclaimed for the hold, agai
   const Clock::time_point t = Clock::now();
   using Ids = std::vector<std::int32_t>;
   // A sidecar starting: unclaimed for a moment, claimed before the hold ends: never adopted.
-  CHECK(hold.update({2, 3}, t).empty());
-  CHECK(hold.update({2}, t + 4s).empty());
+  CHECK(hold.update(Ids{2, 3}, t).empty());
+  CHECK(hold.update(Ids{2}, t + 4s).empty());
   // Broker 3 unclaimed again: its hold starts over.
-  CHECK(hold.update({2, 3}, t + 5s).empty());
-  CHECK(hold.update({2, 3}, t + 6s) == Ids{2});
-  CHECK(hold.update({3, 2}, t + 11s) == Ids{2, 3});
-  // Not the leader any more (nothing unclaimed as far as this agent goes): all dropped.
-  CHECK(hold.update({}, t + 12s).empty());
-  CHECK(hold.update({2}, t + 13s).empty());
-  CHECK(hold.update({2}, t + 19s) == Ids{2});
+  CHECK(hold.update(Ids{2, 3}, t + 5s).empty());
+  CHECK(hold.update(Ids{2, 3}, t + 6s) == Ids{2});
+  CHECK(hold.update(Ids{3, 2}, t + 11s) == Ids{2, 3});
+  // Not the leader for a moment (an eager rebalance): none adopted, then both again at once.
+  CHECK(hold.update(std::nullopt, t + 12s).empty());
+  CHECK(hold.update(Ids{2, 3}, t + 13s) == Ids{2, 3});
+  // Broker 3's sidecar is back: dropped; it starts over when unclaimed again.
+  CHECK(hold.update(Ids{2}, t + 14s) == Ids{2});
+  CHECK(hold.update(Ids{2, 3}, t + 15s) == Ids{2});
+  CHECK(hold.update(Ids{}, t + 16s).empty());
 }
 
 TEST_CASE("probe metrics: the adopted brokers, one gauge each", "[probe]") {
