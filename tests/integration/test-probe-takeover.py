@@ -9,7 +9,8 @@ sidecars with fleet.broker_id 1, 2 and 3 (fleet.session_timeout 4 s, probe every
    probes its partition: its end-to-end latency series for broker 2 keep growing; over the
    same stretch each partition is sent to by exactly one live sidecar.
 3. Start the sidecar of broker 2 again: the leader drops broker 2 (the gauge goes) and from
-   then on only the sidecar of broker 2 sends to its partition.
+   then on only the sidecar of broker 2 sends to its partition (logged: how long broker 2
+   went unprobed in between, while the new sidecar's probe consumer rejoined its group).
 Every wait watches a series; none is a fixed sleep. Takes about 60 s (most of it Kafka
 starting); see the log for the measured takeover time.
 """
@@ -119,7 +120,7 @@ def main():
         count0 = e2e_count(survivors[taker], KILLED)
         grown = wait_until(lambda: e2e_count(survivors[taker], KILLED) >= count0 + 5, 60, 0.5,
                            f"broker {KILLED}'s latencies at sidecar-{taker}")
-        log(f"broker {KILLED}'s first messages back at sidecar-{taker} "
+        log(f"5 more of broker {KILLED}'s messages back at sidecar-{taker} "
             f"{time.monotonic() - killed_at:.1f}s after the kill")
         check(bool(grown), f"sidecar-{taker}'s end-to-end latency series for broker {KILLED} keep "
               f"growing ({count0} -> {e2e_count(survivors[taker], KILLED)})")
@@ -138,7 +139,13 @@ def main():
         log(f"sidecar-{taker} dropped broker {KILLED} {time.monotonic() - back_at:.1f}s after "
             f"sidecar-{KILLED} started")
         check(dropped is not None, f"sidecar-{taker} gives broker {KILLED} up once its sidecar is back")
+        dropped_at = time.monotonic()
         before = {b: sent(a) for b, a in sidecars.items()}
+        wait_until(lambda: e2e_count(sidecars[KILLED], KILLED) > 0, 90, 0.2,
+                   f"sidecar-{KILLED}'s first message back")
+        # (its probe consumer rejoins its group once the killed run's session, 10 s, is over)
+        log(f"broker {KILLED} unprobed for {time.monotonic() - dropped_at:.1f}s between the "
+            f"leader giving it up and sidecar-{KILLED}'s first message back")
         count0 = e2e_count(sidecars[KILLED], KILLED)
         check(wait_until(lambda: e2e_count(sidecars[KILLED], KILLED) >= count0 + 5, 90, 0.5,
                          f"sidecar-{KILLED} probing again") is not None,
