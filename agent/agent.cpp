@@ -142,7 +142,14 @@ std::vector<std::string> Agent::stop() {
 }
 
 void Agent::add_modules() {
-  for (Module& module : builtin_modules(config_, snapshots_, ownership_)) {
+  // (the coordinator is made after the modules, before anything runs: read at call time)
+  auto members = [this]() -> std::optional<FleetMembersSeen> {
+    if (!coordinator_) return std::nullopt;
+    fleet::CoordinatorStatus status = coordinator_->status();
+    if (status.members < 0) return std::nullopt;
+    return FleetMembersSeen{std::move(status.member_list), status.members_at};
+  };
+  for (Module& module : builtin_modules(config_, snapshots_, ownership_, members)) {
     roles_.emplace_back(module.name, module.role);
     metrics_.add_renderer(std::move(module.renderer));
     scheduler_.add(std::move(module.collector));

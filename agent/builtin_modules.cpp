@@ -54,8 +54,9 @@ Module gated(CollectorModule module, const fleet::Ownership& ownership) {
 }  // namespace
 
 std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots,
-                                    const fleet::Ownership& ownership) {
-  const ModuleContext context{config, snapshots, ownership};
+                                    const fleet::Ownership& ownership,
+                                    FleetMembersSource fleet_members) {
+  const ModuleContext context{config, snapshots, ownership, std::move(fleet_members)};
   std::vector<Module> modules;
   for (const ModuleFactory factory : kBuiltinModules) {
     CollectorModule module = factory(context);

@@ -24,8 +24,10 @@ struct Module {
 
 // The enabled modules, in registration order. With the fleet enabled, a collector whose
 // role is not every_agent runs (and is exported) only while this agent holds its role;
-// `ownership` must outlive the modules.
+// `ownership` must outlive the modules; `fleet_members`: who the fleet's members are (the
+// probe's leader adopts the brokers no sidecar claims).
 std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots,
-                                    const fleet::Ownership& ownership);
+                                    const fleet::Ownership& ownership,
+                                    FleetMembersSource fleet_members = {});
 
 }  // namespace ks

@@ -10,12 +10,15 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/metrics_endpoint.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
 #include "core/snapshots.hpp"
+#include "fleet/fleet_member.hpp"
 #include "fleet/ownership.hpp"
 
 namespace ks {
@@ -29,11 +32,20 @@ enum class FleetRole {
   group_shards,  // consumer groups: the owners of group shards, for their shards' groups
 };
 
+// The fleet's members as this agent's coordinator last described them, and when; nullopt
+// without a fleet or before the first description.
+struct FleetMembersSeen {
+  std::vector<fleet::FleetMember> members;
+  std::chrono::system_clock::time_point at{};
+};
+using FleetMembersSource = std::function<std::optional<FleetMembersSeen>()>;
+
 // What a module's factory reads; everything outlives the agent's parts.
 struct ModuleContext {
   const Config& config;
   Snapshots& snapshots;
   const fleet::Ownership& ownership;
+  FleetMembersSource fleet_members{};
 };
 
 struct CollectorModule {

@@ -54,7 +54,7 @@ struct ProbePartitionStats {
   std::map<std::string, std::uint64_t> fetch_errors;
 };
 
-// A broker the probe answers for (all brokers; in a fleet, this agent's own).
+// A broker the probe answers for (all brokers; in a fleet, this agent's own and adopted ones).
 struct ProbeBrokerHealth {
   std::int32_t broker = -1;
   bool live = false;     // in the cluster's metadata
@@ -74,6 +74,8 @@ struct ProbeSnapshot {
   std::vector<ProbePartitionStats> partitions;  // by (partition, broker)
   std::vector<ProbeBrokerHealth> brokers;       // by broker id
   std::vector<std::int32_t> uncovered;          // brokers answered for that lead no probe partition
+  // Brokers answered for besides the own one, as the fleet's leader: no sidecar claims them.
+  std::vector<std::int32_t> adopted;
   std::uint64_t bytes_sent = 0;                 // message bytes produced (values and keys)
   // Thresholds of the events (carried so that the evaluator judges with the probe's config).
   int failing_intervals = 3;

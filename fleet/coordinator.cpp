@@ -167,9 +167,10 @@ class Coordinator::Session {
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"auto.offset.reset", "latest"},
-        // The advertised URL rides along: DescribeConsumerGroups gives every member's client id.
-        {"client.id", owner_.kafka_.client_id + "-fleet-" + owner_.node_name_ +
-                          (fleet_.advertised_url.empty() ? "" : "@" + fleet_.advertised_url)},
+        // The broker id and advertised URL ride along: DescribeConsumerGroups gives every
+        // member's client id (fleet_member.hpp).
+        {"client.id", fleet_client_id(owner_.kafka_.client_id, owner_.node_name_,
+                                      fleet_.broker_id, fleet_.advertised_url)},
     };
   }
 
@@ -260,6 +261,8 @@ class Coordinator::Session {
         const OwnedShards view = owner_.ownership_.view();
         spdlog::info("fleet: roles taken: {} of {} group shards{}", view.count(), view.partitions,
                      view.leader() ? ", leader (cluster-wide work)" : "");
+        // The members as of this term (the probe's leader adopts the brokers none claims).
+        next_describe_ = Clock::now();
         owner_.changed();
       }
     }
@@ -275,14 +278,13 @@ class Coordinator::Session {
     if (const auto members = admin_->poll_members()) {
       std::vector<FleetMember> list;
       for (const kafka::GroupMember& m : *members) {
-        const std::string node_at_url = node_of_client_id(m.client_id);
-        const std::size_t at = node_at_url.find('@');  // host names have none
-        list.push_back({node_at_url.substr(0, at), m.host, m.partitions,
-                        at == std::string::npos ? std::string() : node_at_url.substr(at + 1)});
+        MemberIdentity id = parse_fleet_client_id(m.client_id, owner_.kafka_.client_id);
+        list.push_back({std::move(id.node), m.host, m.partitions, std::move(id.url), id.broker_id});
       }
       owner_.update([&](CoordinatorStatus& s) {
         s.members = static_cast<int>(list.size());
         s.member_list = std::move(list);
+        s.members_at = std::chrono::system_clock::now();
       });
     }
   }
@@ -308,14 +310,6 @@ class Coordinator::Session {
     } catch (const std::exception& e) {
       spdlog::debug("fleet: metadata of __consumer_offsets: {}", e.what());
     }
-  }
-
-  // Agents name their fleet client "<kafka.client_id>-fleet-<node>[@<url>]" (see the consumer).
-  std::string node_of_client_id(const std::string& client_id) const {
-    const std::string own = owner_.kafka_.client_id + "-fleet-";
-    if (client_id.starts_with(own)) return client_id.substr(own.size());
-    const std::size_t at = client_id.find("-fleet-");
-    return at == std::string::npos ? client_id : client_id.substr(at + 7);
   }
 
   // Partitions of the coordination topic in the metadata; 0 when it does not exist (yet).

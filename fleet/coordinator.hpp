@@ -23,26 +23,11 @@
 #include <thread>
 #include <vector>
 
+#include "fleet/fleet_member.hpp"
 #include "fleet/ownership.hpp"
 #include "core/config.hpp"
 
 namespace ks::fleet {
-
-// An agent of the fleet as the group coordinator describes it.
-struct FleetMember {
-  std::string node;              // its node name (from its client id), else the client id
-  std::string host;              // as the group coordinator saw it: "/10.0.0.5"
-  std::vector<int> partitions;   // of the coordination topic; partition 0 = the leader
-  std::string url{};             // its fleet.advertised_url ("" from an agent without one)
-};
-
-// The member whose assignment holds `partition` (a group's shard, or 0 for the leader).
-inline const FleetMember* owner_of(const std::vector<FleetMember>& members, int partition) {
-  for (const FleetMember& m : members) {
-    if (std::find(m.partitions.begin(), m.partitions.end(), partition) != m.partitions.end()) return &m;
-  }
-  return nullptr;
-}
 
 struct CoordinatorStatus {
   std::string group;   // "" until the cluster id is known
@@ -53,6 +38,7 @@ struct CoordinatorStatus {
   int members = -1;  // from the last DescribeConsumerGroups of the fleet's group; -1 unknown
   // Who they are, from the same answer (refreshed every few seconds: it may lag a rebalance).
   std::vector<FleetMember> member_list;
+  std::chrono::system_clock::time_point members_at{};  // when that answer came
   std::uint64_t assignments = 0, revocations = 0, losses = 0, lease_expirations = 0;
 };
 

@@ -54,7 +54,8 @@ ProbeCollector::ProbeCollector(const KafkaConfig& kafka, const ProbeConfig& conf
       config_(config),
       identity_(std::move(identity)),
       out_(out),
-      grace_(ProbeGrace::length_for(config.timeout, config.interval)) {}
+      grace_(ProbeGrace::length_for(config.timeout, config.interval)),
+      adoption_(identity_.adoption_hold) {}
 
 ProbeCollector::~ProbeCollector() = default;
 
@@ -128,7 +129,7 @@ void ProbeCollector::collect_once(std::stop_token stop) {
   const kafka::TopicMetadata* topic = find_topic(metadata, config_.topic);
   const std::vector<kafka::PartitionMetadata> none;
   const auto& partitions = usable(topic) ? topic->partitions : none;
-  const Coverage coverage = cover(metadata.brokers, partitions, identity_.own_broker);
+  const Coverage coverage = cover(metadata.brokers, partitions, answer_for(metadata));
   if (usable(topic) && !engine_) {
     engine_ = std::make_unique<ProbeEngine>(kafka_, config_, identity_.agent_id, identity_.group);
   }
@@ -137,6 +138,26 @@ void ProbeCollector::collect_once(std::stop_token stop) {
   note_ = usable(topic) ? "" : fmt::format("probe topic {} not found{}", config_.topic,
                                            config_.manage_topic ? "" : " (probe.manage_topic is false)");
   publish(coverage, metadata, static_cast<int>(partitions.size()));
+}
+
+std::optional<std::set<std::int32_t>> ProbeCollector::answer_for(
+    const kafka::ClusterMetadata& metadata) {
+  if (identity_.own_broker < 0) return std::nullopt;
+  std::optional<std::vector<std::int32_t>> unclaimed;
+  if (const auto claimed = identity_.fleet_claims ? identity_.fleet_claims() : std::nullopt) {
+    unclaimed = adopted_brokers(metadata.brokers, *claimed, identity_.own_broker);
+  }
+  const std::vector<std::int32_t> adopted =
+      adoption_.update(unclaimed, std::chrono::steady_clock::now());
+  if (adopted != adopted_) {
+    spdlog::info("probe: answering for broker {} and, as the fleet's leader, for brokers [{}] "
+                 "that no sidecar of the fleet claims (was [{}])",
+                 identity_.own_broker, fmt::join(adopted, ","), fmt::join(adopted_, ","));
+    adopted_ = adopted;
+  }
+  std::set<std::int32_t> brokers(adopted.begin(), adopted.end());
+  brokers.insert(identity_.own_broker);
+  return brokers;
 }
 
 void ProbeCollector::publish(const Coverage& coverage, const kafka::ClusterMetadata& metadata,
@@ -148,6 +169,7 @@ void ProbeCollector::publish(const Coverage& coverage, const kafka::ClusterMetad
   snapshot->managed = config_.manage_topic;
   snapshot->topic_partitions = partitions;
   snapshot->uncovered = coverage.uncovered;
+  snapshot->adopted = adopted_;
   snapshot->failing_intervals = config_.failing_intervals;
   snapshot->slow_threshold = config_.slow_threshold;
   EngineView view = engine_ ? engine_->view(coverage.answered_for) : EngineView{};

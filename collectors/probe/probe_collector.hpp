@@ -9,15 +9,20 @@
 //
 // Fleet: with an own broker (fleet.broker_id), only the partitions that broker leads are
 // probed, so no two sidecars probe one partition and, as leadership moves, the sidecars of
-// the new leaders take the partitions over.
+// the new leaders take the partitions over. A broker whose sidecar is gone (its member left
+// the fleet's group) while the broker serves is adopted by the fleet's leader, which probes
+// its partitions too until a sidecar claims it again (after a hold: probe_adoption.hpp).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "collectors/probe/probe_adoption.hpp"
 #include "collectors/probe/probe_coverage.hpp"
 #include "collectors/probe/probe_grace.hpp"
 #include "core/collector.hpp"
@@ -38,6 +43,11 @@ struct ProbeIdentity {
   std::string agent_id;           // in every message: the agent's own are told apart
   std::string group;              // the consumer's group
   std::int32_t own_broker = -1;   // fleet.broker_id; -1: every broker
+  // With an own broker: the brokers the fleet's live members claim (their fleet.broker_id)
+  // while this agent is the fleet's leader and knows them; nullopt otherwise (adopts none).
+  std::function<std::optional<std::set<std::int32_t>>()> fleet_claims;
+  // How long a broker stays unclaimed before it is adopted (probe_adoption.hpp).
+  std::chrono::milliseconds adoption_hold{0};
 };
 
 class ProbeCollector final : public Collector {
@@ -60,6 +70,8 @@ class ProbeCollector final : public Collector {
   // created or added them just before) and for partitions that appear while it runs.
   void watch_unled(const kafka::ClusterMetadata& metadata,
                    const std::vector<kafka::PartitionMetadata>& partitions);
+  // The brokers answered for: nullopt = every broker; else the own one and those adopted.
+  std::optional<std::set<std::int32_t>> answer_for(const kafka::ClusterMetadata& metadata);
   void publish(const Coverage& coverage, const kafka::ClusterMetadata& metadata, int partitions);
 
   const KafkaConfig& kafka_;
@@ -70,6 +82,8 @@ class ProbeCollector final : public Collector {
   std::unique_ptr<ProbeEngine> engine_;
   ProbeGrace grace_;
   std::chrono::steady_clock::time_point last_change_{};  // the last create or grow request
+  AdoptionHold adoption_;
+  std::vector<std::int32_t> adopted_;  // brokers adopted in the last cycle
   std::string note_;
 };
 

@@ -19,10 +19,11 @@ std::vector<std::int32_t> replicas_from(const std::vector<std::int32_t>& sorted,
 }  // namespace
 
 Coverage cover(const std::vector<kafka::BrokerMetadata>& live,
-               const std::vector<kafka::PartitionMetadata>& partitions, std::int32_t own_broker) {
+               const std::vector<kafka::PartitionMetadata>& partitions,
+               const std::optional<std::set<std::int32_t>>& brokers) {
   std::set<std::int32_t> answered;
-  if (own_broker >= 0) {
-    answered.insert(own_broker);
+  if (brokers) {
+    answered = *brokers;
   } else {
     for (const kafka::BrokerMetadata& b : live) answered.insert(b.id);
     for (const kafka::PartitionMetadata& p : partitions) answered.insert(p.replicas.begin(), p.replicas.end());
@@ -43,6 +44,15 @@ Coverage cover(const std::vector<kafka::BrokerMetadata>& live,
     if (!covered.contains(b)) out.uncovered.push_back(b);
   }
   return out;
+}
+
+std::vector<std::int32_t> adopted_brokers(const std::vector<kafka::BrokerMetadata>& live,
+                                          const std::set<std::int32_t>& claimed, std::int32_t own) {
+  std::set<std::int32_t> out;
+  for (const kafka::BrokerMetadata& b : live) {
+    if (b.id != own && !claimed.contains(b.id)) out.insert(b.id);
+  }
+  return {out.begin(), out.end()};
 }
 
 std::vector<std::vector<std::int32_t>> initial_assignment(std::vector<std::int32_t> brokers,

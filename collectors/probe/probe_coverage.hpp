@@ -2,9 +2,11 @@
 // topic is laid out and grown. Pure functions of the metadata, no I/O.
 //
 // Coverage: a broker is covered when a probed partition is led by it. The brokers answered
-// for are this agent's own broker in a fleet (fleet.broker_id), else every live broker and
-// every replica of the probe topic (a broker that went away stays a replica: it is then
-// reported uncovered, not forgotten).
+// for are given: in a fleet, this agent's own broker (fleet.broker_id) and those it adopts
+// (adopted_brokers: the fleet's leader takes the live brokers no sidecar claims, after a
+// hold: probe_adoption.hpp); else every
+// live broker and every replica of the probe topic (a broker that went away stays a
+// replica: it is then reported uncovered, not forgotten).
 //
 // Layout (librdkafka 2.0.2 has no AlterPartitionReassignments and no ElectLeaders): a new
 // topic gets one partition per live broker, partition i's replicas starting with broker i, so
@@ -16,6 +18,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "kafka/metadata.hpp"
@@ -33,9 +37,16 @@ struct Coverage {
   std::vector<std::int32_t> uncovered;       // of those, the ones leading no probed partition
 };
 
-// `own_broker`: -1 = every broker (one agent probes all); else only partitions it leads.
+// `brokers`: those answered for, only the partitions they lead are probed; nullopt = every
+// broker (one agent probes all).
 Coverage cover(const std::vector<kafka::BrokerMetadata>& live,
-               const std::vector<kafka::PartitionMetadata>& partitions, std::int32_t own_broker);
+               const std::vector<kafka::PartitionMetadata>& partitions,
+               const std::optional<std::set<std::int32_t>>& brokers);
+
+// The live brokers that the fleet's leader answers for besides its own: those no live
+// member of the fleet claims (its sidecar is gone), `own` left out.
+std::vector<std::int32_t> adopted_brokers(const std::vector<kafka::BrokerMetadata>& live,
+                                          const std::set<std::int32_t>& claimed, std::int32_t own);
 
 // Replica lists of a new topic: one partition per broker (ascending ids), partition i's
 // replicas broker i and the next replication_factor - 1 brokers (capped at the broker count).

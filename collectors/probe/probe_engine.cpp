@@ -45,7 +45,12 @@ std::map<std::string, std::string> consumer_properties(const std::string& group)
           // Long polls: a broker answers a fetch as soon as a message arrives, so the wait
           // bounds only idle fetches (10 ms made ~300 fetches a second on 3 brokers).
           {"fetch.wait.max.ms", "500"},
-          {"topic.metadata.refresh.interval.ms", "5000"}};  // new partitions are seen soon
+          {"topic.metadata.refresh.interval.ms", "5000"},  // new partitions are seen soon
+          // A sidecar restarted after a crash gets its partitions from its own group only
+          // once its dead predecessor's session is over (librdkafka's default: 45 s), while
+          // the fleet's leader gives its broker up as soon as it is back: 10 s of that gap
+          // at most (Kafka's group.min.session.timeout.ms is 6 s by default).
+          {"session.timeout.ms", "10000"}};
 }
 
 }  // namespace

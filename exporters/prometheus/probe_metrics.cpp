@@ -121,6 +121,10 @@ void render_probe(const ProbeSnapshot& s, ExpositionWriter& out, std::span<const
   render_partitions(s, out, node);
   render_errors(s, out, node);
   render_brokers(s, out, node);
+  out.family("kafka_sentinel_probe_adopted_broker",
+             "1 per broker this agent probes as the fleet's leader because no sidecar claims it.",
+             MetricType::gauge);
+  for (const std::int32_t b : s.adopted) out.sample(Labels(node).add("broker", std::to_string(b)).span(), 1);
   out.family("kafka_sentinel_probe_topic_partitions", "Partitions of the probe topic (0: not found).",
              MetricType::gauge);
   out.sample(Labels(node).add("topic", s.topic).span(), s.topic_partitions);

@@ -35,7 +35,7 @@ the next messages queueing behind: several delays, not one.
 4. Kafka stopped, then the agent: it exits 0 (its probe consumer cannot leave its group and
    logs so while the agent shuts down).
 Latency figures are only compared with each other or with the injected delay, never with the
-wall clock. Takes 85-97 s under stress-ng --cpu 2 (most of it Kafka starting, node 3 twice).
+wall clock. Takes 85-106 s under stress-ng --cpu 2 (most of it Kafka starting, node 3 twice).
 """
 import json
 import os

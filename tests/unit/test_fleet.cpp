@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "fleet/fleet_member.hpp"
 #include "fleet/node_identity.hpp"
 #include "fleet/owned_groups.hpp"
 #include "fleet/ownership.hpp"
@@ -233,4 +234,42 @@ TEST_CASE("host labels only in a fleet or when a node is named", "[fleet]") {
   REQUIRE(labels.size() == 1);
   CHECK(labels[0].first == "node");
   CHECK_FALSE(labels[0].second.empty());  // the host name
+}
+
+TEST_CASE("a fleet member's client id carries its node, broker id and URL", "[fleet]") {
+  using ks::fleet::fleet_client_id;
+  using ks::fleet::parse_fleet_client_id;
+  CHECK(fleet_client_id("ks", "node-a", 2, "http://node-a:9742") == "ks-fleet-node-a~2@http://node-a:9742");
+  CHECK(fleet_client_id("ks", "node-a", -1, "") == "ks-fleet-node-a");
+  const auto full = parse_fleet_client_id("ks-fleet-node-a~2@http://node-a:9742", "ks");
+  CHECK(full.node == "node-a");
+  CHECK(full.broker_id == 2);
+  CHECK(full.url == "http://node-a:9742");
+  const auto no_url = parse_fleet_client_id("ks-fleet-node-b~13", "ks");
+  CHECK(no_url.node == "node-b");
+  CHECK(no_url.broker_id == 13);
+  CHECK(no_url.url.empty());
+  // An agent from before the broker id: no marker, no broker.
+  const auto old = parse_fleet_client_id("ks-fleet-node-c@http://node-c:9742", "ks");
+  CHECK(old.node == "node-c");
+  CHECK(old.broker_id == -1);
+  CHECK(old.url == "http://node-c:9742");
+  // Another kafka.client_id; a "~" not followed by a broker id is part of the name.
+  const auto other = parse_fleet_client_id("other-fleet-we~ird~x", "ks");
+  CHECK(other.node == "we~ird~x");
+  CHECK(other.broker_id == -1);
+  CHECK(parse_fleet_client_id("rdkafka", "ks").node == "rdkafka");
+  CHECK(parse_fleet_client_id("ks-fleet-n~-1", "ks").broker_id == -1);
+  // Round trip.
+  const auto back = parse_fleet_client_id(fleet_client_id("ks", "n~7", 7, "https://n:1"), "ks");
+  CHECK(back.node == "n~7");
+  CHECK(back.broker_id == 7);
+  CHECK(back.url == "https://n:1");
+}
+
+TEST_CASE("fleet members claim the brokers they are the sidecars of", "[fleet]") {
+  std::vector<ks::fleet::FleetMember> members{{"a", "/h", {0}, "", 1}, {"b", "/h", {1}, "", 3},
+                                              {"old", "/h", {2}}};
+  CHECK(ks::fleet::claimed_brokers(members) == std::set<std::int32_t>{1, 3});
+  CHECK(ks::fleet::claimed_brokers({}).empty());
 }

@@ -4,7 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <optional>
+#include <set>
 
+#include "collectors/probe/probe_adoption.hpp"
 #include "collectors/probe/probe_coverage.hpp"
 #include "collectors/probe/probe_ledger.hpp"
 #include "collectors/probe/probe_message.hpp"
@@ -180,23 +183,87 @@ TEST_CASE("probe coverage: every broker, or only the own one in a fleet", "[prob
   // Broker 3 went away: still a replica, so answered for and uncovered; partition 2 re-led.
   const std::vector<ks::kafka::PartitionMetadata> parts{
       partition(0, 1, {1, 2, 3}), partition(1, 2, {2, 3, 1}), partition(2, 1, {3, 1, 2})};
-  const auto all = ks::probe::cover(brokers({1, 2}), parts, -1);
+  const auto all = ks::probe::cover(brokers({1, 2}), parts, std::nullopt);
   CHECK(all.answered_for == std::vector<std::int32_t>{1, 2, 3});
   CHECK(all.uncovered == std::vector<std::int32_t>{3});
   REQUIRE(all.targets.size() == 3);
   CHECK(all.targets[2].partition == 2);
   CHECK(all.targets[2].leader == 1);
-  const auto own = ks::probe::cover(brokers({1, 2}), parts, 2);
+  const auto own = ks::probe::cover(brokers({1, 2}), parts, std::set<std::int32_t>{2});
   REQUIRE(own.targets.size() == 1);
   CHECK(own.targets[0].partition == 1);
   CHECK(own.uncovered.empty());
-  const auto gone = ks::probe::cover(brokers({1, 2}), parts, 3);
+  const auto gone = ks::probe::cover(brokers({1, 2}), parts, std::set<std::int32_t>{3});
   CHECK(gone.targets.empty());
   CHECK(gone.uncovered == std::vector<std::int32_t>{3});
   // An offline partition (no leader) is not probed.
-  const auto offline = ks::probe::cover(brokers({1}), {partition(0, -1, {2})}, -1);
+  const auto offline = ks::probe::cover(brokers({1}), {partition(0, -1, {2})}, std::nullopt);
   CHECK(offline.targets.empty());
   CHECK(offline.uncovered == std::vector<std::int32_t>{1, 2});
+}
+
+TEST_CASE("probe coverage: the fleet's leader adopts the brokers no sidecar claims", "[probe]") {
+  // Three brokers, each leading its partition; the leader is the sidecar of broker 1.
+  const std::vector<ks::kafka::PartitionMetadata> parts{
+      partition(0, 1, {1, 2, 3}), partition(1, 2, {2, 3, 1}), partition(2, 3, {3, 1, 2})};
+  const auto answered = [&](const std::set<std::int32_t>& claimed) {
+    const auto adopted = ks::probe::adopted_brokers(brokers({1, 2, 3}), claimed, 1);
+    std::set<std::int32_t> for_brokers(adopted.begin(), adopted.end());
+    for_brokers.insert(1);
+    return std::pair{adopted, ks::probe::cover(brokers({1, 2, 3}), parts, for_brokers)};
+  };
+  // Every sidecar alive: the leader probes its own partition only.
+  const auto [none, alone] = answered({1, 2, 3});
+  CHECK(none.empty());
+  REQUIRE(alone.targets.size() == 1);
+  CHECK(alone.targets[0].partition == 0);
+  // Sidecar 2 gone from the group: the leader also probes partition 1, led by broker 2.
+  const auto [two, with_two] = answered({1, 3});
+  CHECK(two == std::vector<std::int32_t>{2});
+  REQUIRE(with_two.targets.size() == 2);
+  CHECK(with_two.targets[1].partition == 1);
+  CHECK(with_two.targets[1].leader == 2);
+  CHECK(with_two.answered_for == std::vector<std::int32_t>{1, 2});
+  CHECK(with_two.uncovered.empty());
+  // Sidecars 2 and 3 gone (or older agents without a broker id: they claim none).
+  CHECK(answered({1}).second.targets.size() == 3);
+  // A broker that is down is not adopted: its partition, re-led, is its new leader's.
+  CHECK(ks::probe::adopted_brokers(brokers({1, 3}), {1}, 1) == std::vector<std::int32_t>{3});
+  // Sidecar 2 back: dropped again.
+  CHECK(answered({1, 2, 3}).second.targets.size() == 1);
+}
+
+TEST_CASE("probe adoption: a broker is adopted once unclaimed for the hold, again after a claim", "[probe]") {
+  using Clock = ks::probe::AdoptionHold::Clock;
+  ks::probe::AdoptionHold hold(6s);
+  const Clock::time_point t = Clock::now();
+  using Ids = std::vector<std::int32_t>;
+  // A sidecar starting: unclaimed for a moment, claimed before the hold ends: never adopted.
+  CHECK(hold.update(Ids{2, 3}, t).empty());
+  CHECK(hold.update(Ids{2}, t + 4s).empty());
+  // Broker 3 unclaimed again: its hold starts over.
+  CHECK(hold.update(Ids{2, 3}, t + 5s).empty());
+  CHECK(hold.update(Ids{2, 3}, t + 6s) == Ids{2});
+  CHECK(hold.update(Ids{3, 2}, t + 11s) == Ids{2, 3});
+  // Not the leader for a moment (an eager rebalance): none adopted, then both again at once.
+  CHECK(hold.update(std::nullopt, t + 12s).empty());
+  CHECK(hold.update(Ids{2, 3}, t + 13s) == Ids{2, 3});
+  // Broker 3's sidecar is back: dropped; it starts over when unclaimed again.
+  CHECK(hold.update(Ids{2}, t + 14s) == Ids{2});
+  CHECK(hold.update(Ids{2, 3}, t + 15s) == Ids{2});
+  CHECK(hold.update(Ids{}, t + 16s).empty());
+}
+
+TEST_CASE("probe metrics: the adopted brokers, one gauge each", "[probe]") {
+  ks::ProbeSnapshot s;
+  s.topic = "kafka-sentinel-probe";
+  s.adopted = {2, 3};
+  ks::prom::ExpositionWriter out;
+  ks::prom::render_probe(s, out);
+  const std::string text = out.finish();
+  CHECK(text.find("kafka_sentinel_probe_adopted_broker{broker=\"2\"} 1\n") != std::string::npos);
+  CHECK(text.find("kafka_sentinel_probe_adopted_broker{broker=\"3\"} 1\n") != std::string::npos);
+  CHECK(text.find("kafka_sentinel_probe_adopted_broker{broker=\"1\"}") == std::string::npos);
 }
 
 TEST_CASE("probe topic layout: a preferred leader per broker, grown for a new broker", "[probe]") {

@@ -52,7 +52,7 @@ struct Cycle {
            std::map<std::int32_t, std::string> failures = {}) {
     if (watch) grace.watch(partitions, {1, 2, 3}, t0 + k * kInterval);
     grace.update(received, t0 + k * kInterval);
-    const ks::probe::Coverage coverage = ks::probe::cover(three_brokers(), partitions, -1);
+    const ks::probe::Coverage coverage = ks::probe::cover(three_brokers(), partitions, std::nullopt);
     ks::probe::BrokerFindings findings;
     findings.live = {1, 2, 3};
     findings.failures = std::move(failures);
