@@ -19,18 +19,17 @@ using namespace std::chrono_literals;
 constexpr auto kQuietPoll = 20ms;
 
 // How long a broker may hold the reader's fetch when its partitions have nothing new
-// (librdkafka's fetch.wait.max.ms, 500 ms by default). A broker answers a waiting fetch as
-// soon as a record is written (fetch.min.bytes 1), so commits arrive as fast with a long
-// wait; what the wait sets is how often an idle stream asks: at 500 ms, two fetches a
-// second to every broker leading an offsets partition, which was 89 of the agent's 118
-// requests per 15 s cycle at 2,000 groups (docs/performance.md). What it costs: a broker
-// answers one request of a connection at a time, so the reader's own ListOffsets and
-// metadata requests (a fleet's takeover measures the partitions it adds) wait behind a
-// held fetch, up to this long; and librdkafka reports a partition's end (its EOF event)
-// from the fetch after the last record, so a partition whose last offsets hold no record
-// to return (compacted away, transaction markers) is seen caught up this much later at
-// start. Two seconds keep both small next to a 15 s cycle and cut the idle fetches 4x.
-constexpr auto kFetchWait = 2000ms;
+// (librdkafka's fetch.wait.max.ms). A broker answers a waiting fetch as soon as a record is
+// written (fetch.min.bytes 1), so commits arrive as fast with a long wait; what the wait sets
+// is how often an idle stream asks: at 500 ms, two fetches a second to every broker leading
+// an offsets partition, 89 of the agent's 118 requests per 15 s cycle at 2,000 groups
+// (docs/performance.md). A longer wait is not free: a broker answers one request of a
+// connection at a time, so the reader's own metadata and ListOffsets requests (a fleet's
+// takeover measures the partitions it adds) wait behind a held fetch. At 2 s that made a
+// fleet's group takeover 2 s slower than its bound (integration/test-fleet-processes), so
+// the wait stays at librdkafka's default until those requests go through a connection of
+// their own.
+constexpr auto kFetchWait = 500ms;
 
 std::span<const std::byte> bytes(const std::string& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
