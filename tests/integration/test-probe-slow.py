@@ -15,6 +15,10 @@ the consumer's next fetch is back at the broker before the next message). With f
 consumer would also wait for their fetches through the proxy to advance the high watermark
 (end-to-end + 4 x DELAY, measured 1.70 s for 4 x 0.4 s), and with acks=all the producer too,
 the next messages queueing behind: several delays, not one.
+0a. An operator-managed topic (probe.manage_topic false), on brokers 1 and 2 only while all
+   three run: a second agent probes it as it is: brokers 1 and 2 answer, broker 3 is reported
+   uncovered (kafka_sentinel_probe_broker_covered 0, failing 1), and the topic keeps its two
+   partitions (kafka-topics --describe) after several probe cycles.
 0. A broker joins: the probe topic exists before the agent starts, with partitions on
    brokers 1 and 2 only (replication factor 1), and node 3 is stopped. Once the agent probes
    brokers 1 and 2, node 3 starts: the agent grows the topic (CreatePartitions) with a
@@ -35,7 +39,7 @@ the next messages queueing behind: several delays, not one.
 4. Kafka stopped, then the agent: it exits 0 (its probe consumer cannot leave its group and
    logs so while the agent shuts down).
 Latency figures are only compared with each other or with the injected delay, never with the
-wall clock. Takes 85-106 s under stress-ng --cpu 2 (most of it Kafka starting, node 3 twice).
+wall clock. Takes 80-110 s under stress-ng --cpu 2 (most of it Kafka starting, node 3 twice).
 """
 import json
 import os
@@ -185,12 +189,48 @@ def slow_phase(agent, proxy):
     return mark
 
 
+OPERATOR_TOPIC = "ops-probe"  # made by the operator, not by the agent
+
+
+def partitions_described(kafka, direct, topic):
+    out = kafka.tool("kafka-topics", "--bootstrap-server", direct, "--describe", "--topic", topic)
+    return sum(1 for line in out.splitlines() if "Partition:" in line and "Leader:" in line)
+
+
+def unmanaged_topic(kafka, direct):
+    """0a: probe.manage_topic false on a topic that leaves broker 3 out (all nodes up)."""
+    kafka.tool("kafka-topics", "--bootstrap-server", direct, "--create", "--topic",
+               OPERATOR_TOPIC, "--replica-assignment", "1,2")
+    agent = Agent(kp.probe_config(direct, {
+        "topic": OPERATOR_TOPIC, "manage_topic": "false", "interval": "500ms", "timeout": "10s",
+        "acks": 1, "failing_intervals": 2}), name="probe-unmanaged").start()
+    try:
+        got = wait_until(lambda: (lambda r: all(r.get(b, 0) >= 4 for b in (1, 2)) and r)(
+            kp.received_by_broker(agent)), 90, 0.5, "brokers 1 and 2 probed on the operator's topic")
+        check(bool(got) and 3 not in got,
+              f"manage_topic false: brokers 1 and 2 probed on the operator's topic ({got})")
+        m = agent.metrics()
+        covered = {int(l["broker"]): v for l, v in series(m, "kafka_sentinel_probe_broker_covered")}
+        failing = {int(l["broker"]): v for l, v in series(m, "kafka_sentinel_probe_broker_failing")}
+        check(covered == {1: 1, 2: 1, 3: 0},
+              f"manage_topic false: broker 3 reported uncovered, 1 and 2 covered ({covered})")
+        check(failing.get(3) == 1 and failing.get(1) == 0 and failing.get(2) == 0,
+              f"manage_topic false: broker 3 failing, 1 and 2 not ({failing})")
+        check(value(m, "kafka_sentinel_probe_topic_partitions", topic=OPERATOR_TOPIC) == 2
+              and partitions_described(kafka, direct, OPERATOR_TOPIC) == 2,
+              "manage_topic false: the operator's topic keeps its 2 partitions (metric and "
+              "kafka-topics --describe) after the probe ran")
+    finally:
+        agent.stop()
+
+
 def main():
     kafka, proxy, direct = kp.slow_node_cluster(3)
     # The probe topic as an operator left it, on brokers 1 and 2 only.
     try:
         kafka.tool("kafka-topics", "--bootstrap-server", direct, "--create", "--topic", TOPIC,
                    "--replica-assignment", "1,2")
+        unmanaged_topic(kafka, direct)
         kafka.stop_node(3)
     except Exception:
         proxy.stop()
