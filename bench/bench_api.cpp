@@ -296,7 +296,7 @@ int measure() {
              kTopics, kPartitions, kBrokers);
   print_requests(url);
   const auto metrics_body = metrics.current();
-  fmt::print("/metrics body: {} bytes plain, {} gzip\n", metrics_body->plain.size(), metrics_body->gzip.size());
+  fmt::print("/metrics body: {} bytes plain, {} gzip\n", metrics_body->plain_size, metrics_body->gzip.size());
   print_metrics_ratio(url, true);
   print_metrics_ratio(url, false);
   server.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
