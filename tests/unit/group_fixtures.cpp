@@ -1,5 +1,7 @@
 #include "group_fixtures.hpp"
 
+#include <string>
+
 namespace ks::testing {
 
 GroupLag orders_app_group() {
@@ -26,6 +28,39 @@ GroupLag orders_app_group() {
   t.partitions = {p0, p1, p2};
   g.topics = {t};
   return g;
+}
+
+GroupsSnapshot big_snapshot(int groups, int partitions) {
+  GroupsSnapshot s;
+  for (int g = 0; g < groups; ++g) {
+    GroupLag& group = s.groups.emplace_back();
+    group.name = "bench-group-" + std::to_string(100000 + g);
+    group.described = true;
+    group.state = "Stable";
+    group.protocol = "range";
+    group.members = 3;
+    group.offsets_fetched = true;
+    group.status = LagStatus::ok;
+    group.max_lag_seconds = 1.5;
+    GroupTopicLag& topic = group.topics.emplace_back();
+    topic.topic = "bench-topic-" + std::to_string(g % 100);
+    topic.consumed_per_second = 10;
+    topic.catch_up_seconds = 3;
+    for (int p = 0; p < partitions; ++p) {
+      GroupPartitionLag& part = topic.partitions.emplace_back();
+      part.partition = p;
+      part.committed = 1000000 + p;
+      part.high_watermark = part.committed + 7;
+      part.lag = 7;
+      part.expired = p % 2;
+      part.lag_seconds = 0.25 * p;
+      part.status = LagStatus::ok;
+      topic.committed_sum += part.committed;
+      topic.lag_sum += part.lag;
+      ++topic.partitions_with_lag;
+    }
+  }
+  return s;
 }
 
 }  // namespace ks::testing

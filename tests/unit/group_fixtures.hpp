@@ -12,4 +12,8 @@ namespace ks::testing {
 // 57..77: lag 20, 7 expired, OK) and 2 (committed 3, watermarks unknown: NOTFOUND).
 GroupLag orders_app_group();
 
+// `groups` groups, each on its own topic of `partitions` partitions, every series present
+// (the size tests of rendering: thousands of groups).
+GroupsSnapshot big_snapshot(int groups, int partitions);
+
 }  // namespace ks::testing

@@ -15,6 +15,7 @@
 #include "exporters/prometheus/gunzip_stream.hpp"
 #include "exporters/prometheus/gzip_pieces.hpp"
 #include "exporters/prometheus/text_blocks.hpp"
+#include "tests/unit/group_fixtures.hpp"
 #include "tests/unit/heap_counter.hpp"
 
 using ks::prom::ExpositionWriter;
@@ -22,41 +23,9 @@ using ks::prom::GunzipStream;
 using ks::prom::GzipPieces;
 using ks::prom::MetricType;
 
-namespace {
+using ks::testing::big_snapshot;
 
-// `groups` groups, each on its own topic of `partitions` partitions, every series present.
-ks::GroupsSnapshot big_snapshot(int groups, int partitions) {
-  ks::GroupsSnapshot s;
-  for (int g = 0; g < groups; ++g) {
-    ks::GroupLag& group = s.groups.emplace_back();
-    group.name = "bench-group-" + std::to_string(100000 + g);
-    group.described = true;
-    group.state = "Stable";
-    group.protocol = "range";
-    group.members = 3;
-    group.offsets_fetched = true;
-    group.status = ks::LagStatus::ok;
-    group.max_lag_seconds = 1.5;
-    ks::GroupTopicLag& topic = group.topics.emplace_back();
-    topic.topic = "bench-topic-" + std::to_string(g % 100);
-    topic.consumed_per_second = 10;
-    topic.catch_up_seconds = 3;
-    for (int p = 0; p < partitions; ++p) {
-      ks::GroupPartitionLag& part = topic.partitions.emplace_back();
-      part.partition = p;
-      part.committed = 1000000 + p;
-      part.high_watermark = part.committed + 7;
-      part.lag = 7;
-      part.expired = p % 2;
-      part.lag_seconds = 0.25 * p;
-      part.status = ks::LagStatus::ok;
-      topic.committed_sum += part.committed;
-      topic.lag_sum += part.lag;
-      ++topic.partitions_with_lag;
-    }
-  }
-  return s;
-}
+namespace {
 
 // Inflated through GunzipStream in chunks of `chunk` bytes.
 std::string gunzip(const std::string& gz, std::size_t chunk = 100'000) {
