@@ -248,6 +248,8 @@ nlohmann::ordered_json Agent::agents_json() const {
     self["fleet"] = {{"group", st.group},          {"state", st.state},
                      {"partitions", st.partitions}, {"assigned_partitions", st.assigned},
                      {"lease_valid", st.lease_valid},
+                     {"join_error", st.join_error.empty() ? nlohmann::ordered_json(nullptr)
+                                                          : nlohmann::ordered_json(st.join_error)},
                      {"members", st.members < 0 ? nlohmann::ordered_json(nullptr)
                                                 : nlohmann::ordered_json(st.members)}};
   }

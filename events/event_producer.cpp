@@ -85,8 +85,11 @@ struct EventProducer::Round {
 };
 
 EventProducer::EventProducer(const KafkaConfig& kafka, const EventsConfig& events, Spool& spool,
-                             EventMetrics& metrics)
+                             EventMetrics& metrics, bool in_fleet)
     : kafka_(kafka), events_(events), spool_(spool), metrics_(metrics) {
+  if (in_fleet) {
+    for (const SpoolRecord& r : spool_.pending()) leftovers_.insert(r.seq);
+  }
   recreate_handle();
 }
 
@@ -180,6 +183,10 @@ void EventProducer::run(std::stop_token stop) {
       continue;
     }
     if (!resolve_doubts(records, stop)) {
+      if (!stop.stop_requested()) failed();
+      continue;
+    }
+    if (!leftovers_.empty() && !drop_superseded_leftovers(stop)) {
       if (!stop.stop_requested()) failed();
       continue;
     }

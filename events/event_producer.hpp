@@ -49,8 +49,11 @@ class EventProducer {
  public:
   // Creates the Kafka producer (no connection yet): throws ProducerError when a property is
   // refused.
+  // `in_fleet`: the spool's events left by a previous run are first checked against the
+  // topic, and those another agent has superseded meanwhile are dropped
+  // (events/leftover_events.hpp).
   EventProducer(const KafkaConfig& kafka, const EventsConfig& events, Spool& spool,
-                EventMetrics& metrics);
+                EventMetrics& metrics, bool in_fleet = false);
   ~EventProducer();
   EventProducer(const EventProducer&) = delete;
   EventProducer& operator=(const EventProducer&) = delete;
@@ -77,6 +80,7 @@ class EventProducer {
       std::stop_token stop);
   void acknowledge_found(const std::vector<SpoolRecord>& records,
                          const std::vector<std::uint64_t>& found);
+  bool drop_superseded_leftovers(std::stop_token stop);
   bool deliver_round(const std::vector<SpoolRecord>& records, std::stop_token stop);
   void send(const std::vector<SpoolRecord>& records, Round& round, std::stop_token stop);
   void await(Round& round, std::stop_token stop);
@@ -98,6 +102,8 @@ class EventProducer {
   std::atomic<std::uint64_t> delivered_{0};
   // Sent and failed as "not persisted" by this process: safe to send again unchecked.
   std::set<std::uint64_t> not_persisted_;
+  // Fleet only: the spool's records at start, not yet checked against the topic.
+  std::set<std::uint64_t> leftovers_;
   std::mutex wake_mutex_;
   std::condition_variable_any wake_;
   bool pending_wake_ = false;

@@ -90,7 +90,8 @@ EventsPipeline::EventsPipeline(const Config& config, Snapshots& snapshots,
   }
   restore();
   metrics_.spool_size(spool_->depth(), spool_->bytes());
-  producer_ = std::make_unique<EventProducer>(config.kafka, config_, *spool_, metrics_);
+  producer_ = std::make_unique<EventProducer>(config.kafka, config_, *spool_, metrics_,
+                                              config.fleet.enabled);
   spdlog::info("events: publishing to topic {} as {}; spool {} ({} pending event(s))",
                config_.topic, evaluator_.source(), config_.spool_dir, spool_->depth());
 }

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "kafka/admin_client.hpp"
+#include "fleet/join_errors.hpp"
 #include "kafka/group_consumer.hpp"
 
 namespace ks::fleet {
@@ -21,6 +22,7 @@ constexpr auto kPollTimeout = 100ms;       // how soon a stop or a lapsed lease 
 constexpr auto kBootstrapRetry = 2s;       // cluster id / topic not there yet
 constexpr auto kCloseDeadline = 2s;        // within the agent's 5 s shutdown budget
 constexpr auto kMaxDescribeInterval = 10s; // members seen, refreshed at least this often
+constexpr auto kJoinErrorRepeat = 60s;     // a lasting refused join, logged again this often
 
 int ms(Clock::duration d) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
@@ -67,7 +69,7 @@ class Coordinator::Session {
   void poll_once() {
     if (const auto message = consumer_->poll(kPollTimeout)) {
       if (kafka::failed(message->error) && message->error != kafka::ErrorCode::local_partition_eof) {
-        spdlog::debug("fleet: consumer: {}", message->error_text);
+        consumer_error(message->error, message->error_text);
       }
     }
     const auto now = Clock::now();
@@ -200,13 +202,35 @@ class Coordinator::Session {
     next_describe_ = Clock::now();
     std::sort(ids.begin(), ids.end());
     spdlog::info("fleet: assigned partitions [{}] of {}", fmt::join(ids, ","), partitions_);
+    last_join_error_.clear();
     owner_.update([&](CoordinatorStatus& s) {
       ++s.assignments;
+      s.join_error.clear();
       s.state = "member";
       s.partitions = partitions_;
       s.assigned = ids;
     });
     owner_.changed();
+  }
+
+  // A refused join that needs the operator is an error line (again every kJoinErrorRepeat
+  // while it lasts), a count by kind and the agent's fleet.join_error; the rest is debug.
+  void consumer_error(kafka::ErrorCode code, const std::string& text) {
+    const auto advice = explain_join_error(code, text, fleet_);
+    if (!advice) {
+      spdlog::debug("fleet: consumer: {}", text);
+      return;
+    }
+    const auto now = Clock::now();
+    if (advice->kind != last_join_error_ || now >= next_join_error_log_) {
+      spdlog::error("fleet: {}", advice->message);
+      last_join_error_ = advice->kind;
+      next_join_error_log_ = now + kJoinErrorRepeat;
+    }
+    owner_.update([&](CoordinatorStatus& s) {
+      ++s.join_errors[advice->kind];
+      s.join_error = advice->message;
+    });
   }
 
   // Revoked, lost or a failed rebalance: before the group moves on (the consumer unassigns
@@ -357,6 +381,8 @@ class Coordinator::Session {
   int partitions_ = 0;
   std::unique_ptr<kafka::AdminClient> admin_;
   std::unique_ptr<kafka::GroupConsumer> consumer_;
+  std::string last_join_error_;  // the kind last logged, "" after an assignment
+  Clock::time_point next_join_error_log_{};
   std::map<std::uint64_t, Pending> pending_;
   std::uint64_t commit_seq_ = 0;
   Clock::time_point next_commit_{}, next_describe_{};

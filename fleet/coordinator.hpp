@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,10 @@ struct CoordinatorStatus {
   std::vector<FleetMember> member_list;
   std::chrono::system_clock::time_point members_at{};  // when that answer came
   std::uint64_t assignments = 0, revocations = 0, losses = 0, lease_expirations = 0;
+  // Refused joins that will not pass by themselves (fleet/join_errors.hpp), by kind; the
+  // last one's advice until the next assignment ("" then).
+  std::map<std::string, std::uint64_t> join_errors;
+  std::string join_error;
 };
 
 class Coordinator {

@@ -4,6 +4,36 @@ namespace ks::fleet {
 
 using prom::MetricType;
 
+namespace {
+
+// What happened to this agent's membership since it started.
+void render_fleet_counters(const CoordinatorStatus& status, prom::ExpositionWriter& out) {
+  out.family("kafka_sentinel_fleet_rebalances_total",
+             "Changes of this agent's assignment: assigned, revoked (a rebalance), lost (the "
+             "group gave its partitions away after a session timeout).",
+             MetricType::counter);
+  out.sample({{"event", "assigned"}}, static_cast<double>(status.assignments));
+  out.sample({{"event", "lost"}}, static_cast<double>(status.losses));
+  out.sample({{"event", "revoked"}}, static_cast<double>(status.revocations));
+
+  out.family("kafka_sentinel_fleet_lease_expirations_total",
+             "Times this agent dropped its roles because the group coordinator had not "
+             "accepted a lease renewal for half a session timeout (cut off from Kafka).",
+             MetricType::counter);
+  out.sample({}, static_cast<double>(status.lease_expirations));
+
+  out.family("kafka_sentinel_fleet_join_errors_total",
+             "Refusals of this agent's fleet consumer that do not pass by themselves (the "
+             "brokers refuse fleet.session_timeout, or an ACL the group or topic), by kind; "
+             "absent until the first. The agent holds no role while it is refused.",
+             MetricType::counter);
+  for (const auto& [kind, count] : status.join_errors) {
+    out.sample({{"error", kind}}, static_cast<double>(count));
+  }
+}
+
+}  // namespace
+
 void render_fleet(const FleetConfig& config, const std::string& node, const CoordinatorStatus& status,
                   const OwnedShards& owned, prom::ExpositionWriter& out) {
   const int shards = owned.count();
@@ -38,19 +68,7 @@ void render_fleet(const FleetConfig& config, const std::string& node, const Coor
              MetricType::gauge);
   out.sample({}, status.lease_valid ? 1 : 0);
 
-  out.family("kafka_sentinel_fleet_rebalances_total",
-             "Changes of this agent's assignment: assigned, revoked (a rebalance), lost (the "
-             "group gave its partitions away after a session timeout).",
-             MetricType::counter);
-  out.sample({{"event", "assigned"}}, static_cast<double>(status.assignments));
-  out.sample({{"event", "lost"}}, static_cast<double>(status.losses));
-  out.sample({{"event", "revoked"}}, static_cast<double>(status.revocations));
-
-  out.family("kafka_sentinel_fleet_lease_expirations_total",
-             "Times this agent dropped its roles because the group coordinator had not "
-             "accepted a lease renewal for half a session timeout (cut off from Kafka).",
-             MetricType::counter);
-  out.sample({}, static_cast<double>(status.lease_expirations));
+  render_fleet_counters(status, out);
 
   out.family("kafka_sentinel_fleet_info",
              "The fleet this agent belongs to: its consumer group, coordination topic, node and "

@@ -20,6 +20,7 @@ enum class ErrorCode : int {
   not_coordinator = 16,
   illegal_generation = 22,
   unknown_member_id = 25,
+  invalid_session_timeout = 26,
   rebalance_in_progress = 27,
   topic_authorization_failed = 29,
   group_authorization_failed = 30,
