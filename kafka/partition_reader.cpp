@@ -189,16 +189,20 @@ struct PartitionReader::State {
   }
 
   bool catching_up() const {
-    return std::any_of(catch_up.assigned.begin(), catch_up.assigned.end(),
-                       [this](std::int32_t p) { return !progress.at(p).caught_up; });
+    return std::any_of(catch_up.assigned.begin(), catch_up.assigned.end(), [this](std::int32_t p) {
+      const auto it = progress.find(p);
+      return it != progress.end() && !it->second.caught_up;
+    });
   }
 
   // Once every partition the catch-up handle reads is caught up, the follower reads them on
   // from where they are.
   void hand_over_caught_up() {
     if (catch_up.assigned.empty() || catching_up()) return;
-    std::set<std::int32_t> following = follower.assigned;
-    following.insert(catch_up.assigned.begin(), catch_up.assigned.end());
+    std::set<std::int32_t> following;
+    for (const auto& [p, _] : progress) {
+      if (follower.assigned.contains(p) || catch_up.assigned.contains(p)) following.insert(p);
+    }
     follower.assign(settings.topic, following, progress);
     catch_up.assign(settings.topic, {}, progress);
   }
