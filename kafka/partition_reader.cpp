@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <thread>
 #include <vector>
 
@@ -17,16 +18,19 @@ namespace {
 
 // librdkafka 2.0.2 aborts (rd_kafka_assignment_partition_stopped: assertion rktp_started,
 // librdkafka issue 5573) when an assignment change removes partitions while the fetch stops
-// of an earlier removal are still pending: it stops them twice. A removal is therefore never
-// sent within this long of the previous one (their stop replies take milliseconds); a fleet
-// changes its shards far less often.
-constexpr auto kRemovalSpacing = std::chrono::milliseconds(300);
+// or starts of an earlier change are still pending: it stops them twice. rd_kafka_assign
+// stops every partition assigned before (those kept are started again), so a change that
+// finds partitions assigned is never sent within this long of the handle's previous change
+// (their replies take milliseconds); a fleet changes its shards far less often, and a
+// handover (kafka/partition_reader.hpp) happens once per catching up.
+constexpr auto kChangeSpacing = std::chrono::milliseconds(300);
 
 struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
 };
 
-std::map<std::string, std::string> reader_properties(const PartitionReaderSettings& settings) {
+std::map<std::string, std::string> reader_properties(const PartitionReaderSettings& settings,
+                                                     std::chrono::milliseconds fetch_wait) {
   std::map<std::string, std::string> properties{
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
@@ -36,6 +40,7 @@ std::map<std::string, std::string> reader_properties(const PartitionReaderSettin
       // Aborted transactional offset commits are never applied (control batches, the
       // transaction markers, are skipped by librdkafka in either mode).
       {"isolation.level", "read_committed"},
+      {"fetch.wait.max.ms", std::to_string(fetch_wait.count())},
   };
   if (!settings.group_id.empty()) properties["group.id"] = settings.group_id;
   for (const auto& [key, value] : settings.properties) properties[key] = value;
@@ -47,36 +52,95 @@ PartitionReadError::Kind kind_of(ErrorCode code) {
   return PartitionReadError::Kind::no_topic;
 }
 
+// One consumer handle of the reader and the partitions assigned to it.
+struct Handle {
+  Client client;
+  std::set<std::int32_t> assigned;
+  std::chrono::steady_clock::time_point last_change{};
+  // rd_kafka_consumer_poll serves only the consumer queue: the main queue (error callbacks,
+  // statistics) is served by rd_kafka_poll, at most this often.
+  std::chrono::steady_clock::time_point main_queue_served{};
+
+  void await_change_spacing() const {
+    if (assigned.empty()) return;  // nothing to stop
+    const auto earliest = last_change + kChangeSpacing;
+    if (std::chrono::steady_clock::now() < earliest) std::this_thread::sleep_until(earliest);
+  }
+
+  // Assigns `wanted` (each at its position in `progress`) in place of what it reads now.
+  void assign(const std::string& topic, const std::set<std::int32_t>& wanted,
+              const std::map<std::int32_t, PartitionProgress>& progress) {
+    if (wanted == assigned) return;
+    await_change_spacing();
+    PartitionListPtr list = new_partition_list(static_cast<int>(wanted.size()));
+    for (const std::int32_t p : wanted) {
+      // A partition kept goes on where it was; a new one starts at its position.
+      rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = progress.at(p).position;
+    }
+    const auto e = rd_kafka_assign(native(client), wanted.empty() ? nullptr : list.get());
+    if (e) {
+      throw PartitionReadError(PartitionReadError::Kind::read, detail::code(e),
+                               fmt::format("cannot read {}: {}", topic, rd_kafka_err2str(e)));
+    }
+    assigned = wanted;
+    last_change = std::chrono::steady_clock::now();
+  }
+
+  void serve_main_queue() {
+    if (const auto now = std::chrono::steady_clock::now();
+        now - main_queue_served >= std::chrono::milliseconds(100)) {
+      main_queue_served = now;
+      client.poll();
+    }
+  }
+
+  std::unique_ptr<rd_kafka_message_t, MessageDeleter> consume(std::chrono::milliseconds timeout) {
+    return std::unique_ptr<rd_kafka_message_t, MessageDeleter>(
+        rd_kafka_consumer_poll(native(client), static_cast<int>(timeout.count())));
+  }
+
+  void close() {
+    if (!client) return;
+    await_change_spacing();
+    rd_kafka_assign(native(client), nullptr);
+    rd_kafka_consumer_close(native(client));
+  }
+};
+
+Client make_handle(const KafkaConfig& kafka, const PartitionReaderSettings& settings,
+                   std::chrono::milliseconds fetch_wait, std::string name) {
+  try {
+    auto properties = reader_properties(settings, fetch_wait);
+    properties.merge(statistics_properties(kafka));  // adds only keys not set: the reader's win
+    return make_client(kafka, ClientKind::consumer, properties, std::move(name),
+                       settings.failure_note);
+  } catch (const KafkaError& e) {
+    throw PartitionReadError(PartitionReadError::Kind::config, e.code, e.what());
+  }
+}
+
 }  // namespace
 
 struct PartitionReader::State {
   PartitionReaderSettings settings;
   KafkaConfig kafka;
-  Client client;
+  // Makes the reader's metadata and ListOffsets requests too (see the header).
+  Handle catch_up;
+  Handle follower;
   int topic_partitions = 0;
   std::map<std::int32_t, PartitionProgress> progress;
-  std::chrono::steady_clock::time_point last_removal{};
-  // rd_kafka_consumer_poll serves only the consumer queue: the main queue (error callbacks,
-  // statistics) is served by rd_kafka_poll, at most this often.
-  std::chrono::steady_clock::time_point main_queue_served;
 
   ~State() {
-    if (!client) return;
-    await_removal_spacing();
-    rd_kafka_assign(native(client), nullptr);
-    rd_kafka_consumer_close(native(client));
-  }
-
-  void await_removal_spacing() const {
-    const auto earliest = last_removal + kRemovalSpacing;
-    if (std::chrono::steady_clock::now() < earliest) std::this_thread::sleep_until(earliest);
+    follower.close();
+    catch_up.close();
   }
 
   // The topic's partitions; the wait ends soon after `stop` (StopRequested).
   TopicMetadata lookup(std::stop_token stop) const {
     TopicMetadata info;
     try {
-      ClusterMetadata md = fetch_topic_metadata(client, settings.topic, settings.timeout, std::move(stop));
+      ClusterMetadata md =
+          fetch_topic_metadata(catch_up.client, settings.topic, settings.timeout, std::move(stop));
       for (TopicMetadata& t : md.topics) {
         if (t.name == settings.topic) info = std::move(t);
       }
@@ -110,7 +174,7 @@ struct PartitionReader::State {
       requests.push_back({settings.topic, p, leader});
     }
     const WatermarkResults results =
-        fetch_watermarks(client, requests, {.timeout = settings.timeout}, std::move(stop));
+        fetch_watermarks(catch_up.client, requests, {.timeout = settings.timeout}, std::move(stop));
     for (std::size_t i = 0; i < added.size(); ++i) {
       const PartitionWatermarks& w = results.offsets[i];
       if (!w.known()) {
@@ -123,6 +187,31 @@ struct PartitionReader::State {
       pp.caught_up = w.high <= w.low;
     }
   }
+
+  bool catching_up() const {
+    return std::any_of(catch_up.assigned.begin(), catch_up.assigned.end(), [this](std::int32_t p) {
+      const auto it = progress.find(p);
+      return it != progress.end() && !it->second.caught_up;
+    });
+  }
+
+  // Once every partition the catch-up handle reads is caught up, the follower reads them on
+  // from where they are.
+  void hand_over_caught_up() {
+    if (catch_up.assigned.empty() || catching_up()) return;
+    std::set<std::int32_t> following;
+    for (const auto& [p, _] : progress) {
+      if (follower.assigned.contains(p) || catch_up.assigned.contains(p)) following.insert(p);
+    }
+    follower.assign(settings.topic, following, progress);
+    catch_up.assign(settings.topic, {}, progress);
+  }
+
+  // The record of `m` (which `from` returned), or nothing: an end, an error (`error`), or a
+  // record of a partition `from` no longer reads or already read (a handle hands over at
+  // the position reached; what it had fetched beyond is dropped).
+  std::optional<PartitionRecord> take(const rd_kafka_message_t& m, const Handle& from,
+                                      std::string& error);
 };
 
 PartitionReader::PartitionReader(const KafkaConfig& kafka, PartitionReaderSettings settings,
@@ -130,14 +219,9 @@ PartitionReader::PartitionReader(const KafkaConfig& kafka, PartitionReaderSettin
     : state_(std::make_unique<State>()) {
   state_->settings = std::move(settings);
   state_->kafka = kafka;
-  try {
-    auto properties = reader_properties(state_->settings);
-    properties.merge(statistics_properties(kafka));  // adds only keys not set: the reader's win
-    state_->client = make_client(kafka, ClientKind::consumer, properties, state_->settings.name,
-                                 state_->settings.failure_note);
-  } catch (const KafkaError& e) {
-    throw PartitionReadError(PartitionReadError::Kind::config, e.code, e.what());
-  }
+  const PartitionReaderSettings& s = state_->settings;
+  state_->catch_up.client = make_handle(kafka, s, s.catch_up_fetch_wait, s.name + "-catch-up");
+  state_->follower.client = make_handle(kafka, s, s.fetch_wait, s.name);
   state_->topic_partitions = static_cast<int>(state_->lookup(std::move(stop)).partitions.size());
 }
 
@@ -152,75 +236,85 @@ std::set<std::int32_t> PartitionReader::partitions() const {
 }
 
 void PartitionReader::set_partitions(const std::set<std::int32_t>& wanted, std::stop_token stop) {
-  const bool removes = std::any_of(state_->progress.begin(), state_->progress.end(),
-                                   [&](const auto& kv) { return !wanted.contains(kv.first); });
-  if (removes) state_->await_removal_spacing();
-  std::erase_if(state_->progress, [&](const auto& kv) { return !wanted.contains(kv.first); });
+  State& s = *state_;
+  std::erase_if(s.progress, [&](const auto& kv) { return !wanted.contains(kv.first); });
   std::vector<std::int32_t> added;
   for (const std::int32_t p : wanted) {
-    if (!state_->progress.contains(p)) added.push_back(p);
+    if (!s.progress.contains(p)) added.push_back(p);
   }
+  std::exception_ptr failure;
   try {
-    state_->measure(added, std::move(stop));
-  } catch (...) {
-    for (const std::int32_t p : added) state_->progress.erase(p);
-    throw;
+    s.measure(added, std::move(stop));
+  } catch (...) {  // none added; those removed are still given up below
+    for (const std::int32_t p : added) s.progress.erase(p);
+    failure = std::current_exception();
   }
-  PartitionListPtr list = new_partition_list(static_cast<int>(wanted.size()));
-  for (const auto& [p, pp] : state_->progress) {
-    // A partition kept goes on where it was; a new one starts at its first offset.
-    rd_kafka_topic_partition_list_add(list.get(), state_->settings.topic.c_str(), p)->offset =
-        pp.position;
+  std::set<std::int32_t> following;
+  std::set<std::int32_t> catching_up;
+  for (const auto& [p, pp] : s.progress) {
+    // A partition found at its end when added has nothing to catch up.
+    (s.follower.assigned.contains(p) || (pp.caught_up && !s.catch_up.assigned.contains(p))
+         ? following
+         : catching_up)
+        .insert(p);
   }
-  if (const auto e = rd_kafka_assign(native(state_->client), list.get())) {
-    throw PartitionReadError(PartitionReadError::Kind::read, detail::code(e),
-                             fmt::format("cannot read {}: {}", state_->settings.topic,
-                                         rd_kafka_err2str(e)));
+  s.follower.assign(s.settings.topic, following, s.progress);
+  s.catch_up.assign(s.settings.topic, catching_up, s.progress);
+  if (failure) std::rethrow_exception(failure);
+}
+
+std::optional<PartitionRecord> PartitionReader::State::take(const rd_kafka_message_t& m,
+                                                            const Handle& from,
+                                                            std::string& error) {
+  const auto it = from.assigned.contains(m.partition) ? progress.find(m.partition) : progress.end();
+  if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (it != progress.end()) {
+      it->second.position = std::max(it->second.position, m.offset);
+      it->second.caught_up = true;
+    }
+    return std::nullopt;
   }
-  if (removes) state_->last_removal = std::chrono::steady_clock::now();
+  if (m.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+    throw PartitionReadError(PartitionReadError::Kind::not_permitted, detail::code(m.err),
+                             fmt::format("topic {}: {}", settings.topic, rd_kafka_message_errstr(&m)));
+  }
+  if (m.err) {
+    error = rd_kafka_message_errstr(&m);
+    return std::nullopt;
+  }
+  if (it == progress.end() || m.offset < it->second.position) return std::nullopt;
+  PartitionProgress& pp = it->second;
+  pp.position = m.offset + 1;
+  ++pp.records;
+  if (pp.position >= pp.end) pp.caught_up = true;
+  PartitionRecord r;
+  r.partition = m.partition;
+  r.offset = m.offset;
+  if (m.key) r.key.assign(static_cast<const char*>(m.key), m.key_len);
+  if (m.payload) r.value.emplace(static_cast<const char*>(m.payload), m.len);
+  rd_kafka_timestamp_type_t type;
+  r.timestamp_ms = rd_kafka_message_timestamp(&m, &type);
+  return r;
 }
 
 std::optional<PartitionRecord> PartitionReader::poll(std::chrono::milliseconds timeout,
                                                      std::string& error) {
   error.clear();
-  if (const auto now = std::chrono::steady_clock::now();
-      now - state_->main_queue_served >= std::chrono::milliseconds(100)) {
-    state_->main_queue_served = now;
-    state_->client.poll();
+  State& s = *state_;
+  s.follower.serve_main_queue();
+  s.catch_up.serve_main_queue();
+  // While partitions are caught up, the wait is spent on the catch-up handle (whose
+  // answers come fast); the follower is only looked at.
+  Handle& waited = s.catch_up.assigned.empty() ? s.follower : s.catch_up;
+  Handle* from = &s.follower;
+  auto m = &waited == &s.follower ? nullptr : s.follower.consume(std::chrono::milliseconds(0));
+  if (!m) {
+    from = &waited;
+    m = waited.consume(timeout);
   }
-  const std::unique_ptr<rd_kafka_message_t, MessageDeleter> m(
-      rd_kafka_consumer_poll(native(state_->client), static_cast<int>(timeout.count())));
-  if (!m) return std::nullopt;
-  const auto it = state_->progress.find(m->partition);
-  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    if (it != state_->progress.end()) {
-      it->second.position = std::max(it->second.position, m->offset);
-      it->second.caught_up = true;
-    }
-    return std::nullopt;
-  }
-  if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-    throw PartitionReadError(PartitionReadError::Kind::not_permitted, detail::code(m->err),
-                             fmt::format("topic {}: {}", state_->settings.topic,
-                                         rd_kafka_message_errstr(m.get())));
-  }
-  if (m->err) {
-    error = rd_kafka_message_errstr(m.get());
-    return std::nullopt;
-  }
-  if (it == state_->progress.end()) return std::nullopt;  // from a partition just removed
-  PartitionProgress& pp = it->second;
-  pp.position = m->offset + 1;
-  ++pp.records;
-  if (pp.position >= pp.end) pp.caught_up = true;
-  PartitionRecord r;
-  r.partition = m->partition;
-  r.offset = m->offset;
-  if (m->key) r.key.assign(static_cast<const char*>(m->key), m->key_len);
-  if (m->payload) r.value.emplace(static_cast<const char*>(m->payload), m->len);
-  rd_kafka_timestamp_type_t type;
-  r.timestamp_ms = rd_kafka_message_timestamp(m.get(), &type);
-  return r;
+  std::optional<PartitionRecord> record = m ? s.take(*m, *from, error) : std::nullopt;
+  s.hand_over_caught_up();
+  return record;
 }
 
 ReaderProgress PartitionReader::progress() const {
@@ -235,8 +329,10 @@ ReaderProgress PartitionReader::progress() const {
     done += pp.caught_up ? pp.end - pp.start : std::min(pp.position, pp.end) - pp.start;
     std::int64_t low = -1;
     std::int64_t high = -1;
-    // The cached end from fetch answers: no request.
-    if (rd_kafka_get_watermark_offsets(native(state_->client), state_->settings.topic.c_str(), p,
+    // The cached end from the fetch answers of the handle reading it: no request.
+    const Handle& reading =
+        state_->catch_up.assigned.contains(p) ? state_->catch_up : state_->follower;
+    if (rd_kafka_get_watermark_offsets(native(reading.client), state_->settings.topic.c_str(), p,
                                        &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       out.lag += std::max<std::int64_t>(0, high - pp.position);
     }

@@ -11,6 +11,20 @@
 //
 // Progress: per partition, the records read and the end offset it had when it was assigned
 // (its last stable offset); `caught_up` once every partition has been read to that end.
+//
+// Two consumer handles (two sets of broker connections), because a broker answers one
+// request of a connection at a time and holds a fetch that finds nothing new for
+// fetch.wait.max.ms, and librdkafka keeps one fetch per broker in flight:
+//  - the catch-up handle makes the reader's own requests (metadata, and the ListOffsets that
+//    measure the partitions added) and reads each added partition until it is read to its
+//    end, with a short fetch wait: nothing it asks waits behind a long-held fetch, and a
+//    partition whose last offsets hold no record (librdkafka says "end" only from the fetch
+//    after the last record) is found at its end within that short wait;
+//  - the follower reads the partitions caught up, with a long fetch wait: an idle stream
+//    costs the brokers a fetch per `fetch_wait` and broker, and a record written is still
+//    answered at once. Partitions are handed to it, at the position reached, once every
+//    partition the catch-up handle reads is caught up (then the catch-up handle reads
+//    nothing and sends nothing but what the reader asks).
 #pragma once
 
 #include <chrono>
@@ -79,7 +93,10 @@ struct PartitionReaderSettings {
   std::string name = "offsets-reader";  // in log lines
   // librdkafka needs a group.id to assign partitions; it is never joined.
   std::string group_id;
-  std::map<std::string, std::string> properties;  // extra; they win
+  std::map<std::string, std::string> properties;  // extra, for both handles; they win
+  // fetch.wait.max.ms of the follower and of the catch-up handle (see above).
+  std::chrono::milliseconds fetch_wait{500};
+  std::chrono::milliseconds catch_up_fetch_wait{100};
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // metadata, end offsets
   // Where librdkafka's failures are noted (the owner's /readyz); optional.
   std::shared_ptr<FailureNote> failure_note;

@@ -19,17 +19,25 @@ using namespace std::chrono_literals;
 constexpr auto kQuietPoll = 20ms;
 
 // How long a broker may hold the reader's fetch when its partitions have nothing new
-// (librdkafka's fetch.wait.max.ms). A broker answers a waiting fetch as soon as a record is
-// written (fetch.min.bytes 1), so commits arrive as fast with a long wait; what the wait sets
-// is how often an idle stream asks: at 500 ms, two fetches a second to every broker leading
-// an offsets partition, 89 of the agent's 118 requests per 15 s cycle at 2,000 groups
-// (docs/performance.md). A longer wait is not free: a broker answers one request of a
-// connection at a time, so the reader's own metadata and ListOffsets requests (a fleet's
-// takeover measures the partitions it adds) wait behind a held fetch. At 2 s that made a
-// fleet's group takeover 2 s slower than its bound (integration/test-fleet-processes), so
-// the wait stays at librdkafka's default until those requests go through a connection of
-// their own.
-constexpr auto kFetchWait = 500ms;
+// (librdkafka's fetch.wait.max.ms, of the handle that follows partitions already read to
+// their end). A broker answers a waiting fetch as soon as a record is written
+// (fetch.min.bytes 1), so commits arrive as fast with a long wait; what the wait sets is how
+// often an idle stream asks: at librdkafka's 500 ms, two fetches a second to every broker
+// leading an offsets partition, 89 of the agent's 118 requests per 15 s cycle at 2,000
+// groups (docs/performance.md); at 5 s, 3 per broker and cycle. It can be long because
+// nothing else waits behind it: the reader's metadata and ListOffsets requests and the
+// reading of partitions added (start, a fleet's takeover) go through the reader's catch-up
+// handle (kafka/partition_reader.hpp). What it still delays: when partitions are handed to
+// a follower that already reads others (a takeover), their next commits come with its next
+// fetch to their broker, at most one wait later, once; their groups are reported as soon as
+// the catch-up handle has read them to their end. Why 5 s and not longer: the idle stream
+// then sends 9 of the agent's ~27 requests per 15 s at 2,000 groups (3 brokers), so a
+// longer wait saves little, and it would lengthen that once-per-takeover delay.
+constexpr auto kFetchWait = 5000ms;
+// The catch-up handle's wait: it is held only at a partition's end, where librdkafka needs
+// one more fetch to say "end" when the last offsets hold no record (compacted, transaction
+// markers): "caught up" within this of the last record, at start and after a takeover.
+constexpr auto kCatchUpFetchWait = 100ms;
 
 std::span<const std::byte> bytes(const std::string& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
@@ -43,7 +51,8 @@ kafka::PartitionReaderSettings reader_settings(const KafkaConfig& kafka,
   // Never joined (assigned partitions only), so it never shows up as a group.
   settings.group_id = kafka.client_id + ".offsets-reader-never-joins";
   settings.timeout = kafka.request_timeout;
-  settings.properties["fetch.wait.max.ms"] = std::to_string(kFetchWait.count());
+  settings.fetch_wait = kFetchWait;
+  settings.catch_up_fetch_wait = kCatchUpFetchWait;
   return settings;
 }
 

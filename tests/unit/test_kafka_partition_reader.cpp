@@ -111,6 +111,60 @@ TEST_CASE("partition reader: chosen partitions, null vs empty values, progress",
   REQUIRE(more.size() == 2);
   for (const PartitionRecord& r : more) CHECK(r.partition == 0);
   CHECK(reader.progress().partitions.at(3).records == 5);  // not read again
+
+  // Records written after partition 3 was handed from the catch-up handle to the follower:
+  // each comes once, in order, after the five read before.
+  {
+    ks::kafka::Producer producer(config(cluster), ks::kafka::ProducerSettings{});
+    for (const std::string key : {"p3-5", "p3-6"}) {
+      ks::kafka::OutgoingMessage m{"t", key, "later", {}};
+      m.partition = 3;
+      REQUIRE(producer.produce(m) == ErrorCode::no_error);
+    }
+    REQUIRE(producer.flush(10s) == ErrorCode::no_error);
+  }
+  std::vector<PartitionRecord> later;
+  std::string error;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (later.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    if (auto r = reader.poll(100ms, error)) later.push_back(std::move(*r));
+  }
+  REQUIRE(later.size() == 2);
+  CHECK(later[0].key == "p3-5");
+  CHECK(later[0].offset == 5);
+  CHECK(later[1].offset == 6);
+  CHECK(reader.progress().partitions.at(3).records == 7);
+}
+
+// A broker answers one request of a connection at a time, and holds a fetch that finds
+// nothing new for fetch.wait.max.ms (librdkafka's mock cluster does both). Here the
+// follower's wait is a minute and the reader's request timeout a twelfth of it: a partition
+// added while the follower's fetch is held is measured (metadata, ListOffsets) and read to its
+// end anyway, because those requests and that reading go through the catch-up handle. With
+// them on the follower's connection, the ListOffsets would time out behind the held fetch.
+TEST_CASE("partition reader: a partition added is measured and read while a fetch is held",
+          "[kafka][mock][partition-reader]") {
+  ks::kafka::MockCluster cluster(1);
+  cluster.create_topic("t", 2, 1);
+  const auto kafka = config(cluster);
+  produce(kafka, 2);  // partition 0: 2 records, partition 1: 3
+
+  auto s = settings();
+  s.timeout = 5s;
+  s.fetch_wait = 60s;
+  PartitionReader reader(kafka, s);
+  reader.set_partitions({0}, {});
+  REQUIRE(read_until_caught_up(reader).size() == 2);
+  // Partition 0 is now the follower's, at its end: its fetch is held for the whole minute.
+  // A few polls give it time to be sent.
+  std::string error;
+  for (int i = 0; i < 5; ++i) CHECK_FALSE(reader.poll(50ms, error));
+
+  reader.set_partitions({0, 1}, {});  // throws PartitionReadError when the ListOffsets time out
+  CHECK(reader.progress().partitions.at(1).end == 3);
+  const auto records = read_until_caught_up(reader);  // within 20 s, a third of the wait
+  REQUIRE(records.size() == 3);
+  for (const PartitionRecord& r : records) CHECK(r.partition == 1);
 }
 
 TEST_CASE("partition reader: a topic it may not read, or does not see, is a typed outcome",
