@@ -333,7 +333,7 @@ int uncommitted_partitions(const GroupLag& row, const Assignment& assignment,
 
 }  // namespace
 
-GroupLag GroupEvaluator::evaluate_group(const GroupObservation& observation,
+GroupLag GroupEvaluator::evaluate_group(GroupObservation& observation,
                                         const CycleObservations& observations,
                                         std::size_t& watermark_errors) {
   GroupLag row = described_row(observation);
@@ -347,7 +347,9 @@ GroupLag GroupEvaluator::evaluate_group(const GroupObservation& observation,
   row.offsets_fetched = true;
 
   const Assignment assignment(observation.description);
-  std::vector<CommittedOffset> committed = observation.committed;
+  // Sorted in place, not copied: the observation is freed right after (evaluate), and a copy
+  // was 20,000 topic strings and commit lists per cycle at 2,000 groups.
+  std::vector<CommittedOffset>& committed = observation.committed;
   std::sort(committed.begin(), committed.end(),
             [](const CommittedOffset& a, const CommittedOffset& b) { return a.tp < b.tp; });
 

@@ -153,7 +153,7 @@ class GroupEvaluator {
   };
 
   void update_histories(const CycleObservations& observations);
-  GroupLag evaluate_group(const GroupObservation& observation,
+  GroupLag evaluate_group(GroupObservation& observation,
                           const CycleObservations& observations, std::size_t& watermark_errors);
   // The group's status from its last verdicts (a cycle without its offsets).
   static LagStatus last_status(const GroupState& state);
