@@ -8,6 +8,7 @@
 #include "core/host_snapshot.hpp"
 #include "core/latest.hpp"
 #include "core/probe_snapshot.hpp"
+#include "core/watermark_round.hpp"
 
 namespace ks {
 
@@ -18,6 +19,9 @@ struct Snapshots {
   Latest<ProbeSnapshot> probe;
   // Written by the events pipeline (when events.enabled), not by a collector.
   Latest<HealthEventsSnapshot> health;
+  // The groups collector's last complete watermark round, which the brokers collector
+  // reuses while recent (core/watermark_round.hpp). Not rendered.
+  Latest<WatermarkRound> watermarks;
 };
 
 }  // namespace ks

@@ -124,9 +124,11 @@ sys.exit(0 if json.load(urllib.request.urlopen(sys.argv[1], timeout=5)).get("rea
   wait "$perf_pid" || true
   echo "$name: $(( $(date +%s) - started )) s profiled"
   perf report -i "$out/$name.perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-    grep -v '^$' | head -80 >"$out/$name.flat.txt"
+    grep -v '^$' | head -80 >"$out/$name.flat.txt" || true  # head closes the pipe early: SIGPIPE
   perf report -i "$out/$name.perf.data" --children --sort symbol --stdio -g none \
-    --percent-limit 2 2>/dev/null | grep -v '^$' | head -80 >"$out/$name.children.txt"
+    --percent-limit 2 2>/dev/null | grep -v '^$' | head -80 >"$out/$name.children.txt" || true
+  perf report -i "$out/$name.perf.data" --no-children --sort comm --stdio -g none 2>/dev/null |
+    grep -v '^$' >"$out/$name.threads.txt" || true
   echo "   profile: $out/$name.flat.txt, $out/$name.children.txt (ticks from: $cpu_from)"
 done
 python3 "$measure" table --in "$out/results.jsonl" --window "$window" 2>/dev/null ||

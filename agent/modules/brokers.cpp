@@ -18,7 +18,10 @@ CollectorModule brokers(const ModuleContext& context) {
       .interval = config.interval,
       .role = FleetRole::leader,
       .make = [&kafka, &config, &snapshots]() -> std::unique_ptr<Collector> {
-        return std::make_unique<BrokerCollector>(kafka, config, snapshots.cluster);
+        BrokerCollector::Options options;
+        // The groups collector's watermarks stand for this collector's own while recent.
+        options.shared_watermarks = &snapshots.watermarks;
+        return std::make_unique<BrokerCollector>(kafka, config, snapshots.cluster, std::move(options));
       },
       .renderer =
           [&snapshots, &ownership](prom::ExpositionWriter& out) {

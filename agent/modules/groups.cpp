@@ -23,6 +23,7 @@ CollectorModule groups(const ModuleContext& context) {
       .role = FleetRole::group_shards,
       .make = [&kafka, &config, &snapshots, &ownership, fleet]() -> std::unique_ptr<Collector> {
         GroupCollector::Options options;
+        options.share_watermarks = &snapshots.watermarks;  // for the brokers collector
         if (fleet) {
           options.owns_group = [&ownership](std::string_view g) { return ownership.owns_group(g); };
           if (ownership.group_sharding() == fleet::GroupSharding::offsets_partition) {

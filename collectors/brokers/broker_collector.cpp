@@ -202,11 +202,45 @@ void BrokerCollector::start_config_requests(const std::vector<TopicState>& topic
   }
 }
 
+// The groups collector's last round, when it may stand for this cycle's ListOffsets
+// (Options::shared_watermarks): every online partition in it, at most one interval old
+// and newer than the last watermarks taken (so a rate never spans zero time). Only
+// complete rounds are shared: every leader in it answered, none is "not answering".
+std::optional<BrokerCollector::WatermarkPass> BrokerCollector::take_shared_watermarks(
+    std::vector<TopicState>& topics, CycleReport& report) {
+  if (!options_.shared_watermarks) return std::nullopt;
+  const std::shared_ptr<const WatermarkRound> round = options_.shared_watermarks->get();
+  if (!round || round->at <= last_watermarks_at_ || Clock::now() - round->at > config_.interval) {
+    return std::nullopt;
+  }
+  for (const TopicState& topic : topics) {
+    for (const PartitionState& p : topic.partitions) {
+      if (!p.offline && !round->find(topic.name, p.id)) return std::nullopt;
+    }
+  }
+  for (TopicState& topic : topics) {
+    for (PartitionState& p : topic.partitions) {
+      if (p.offline) continue;
+      const WatermarkPair w = *round->find(topic.name, p.id);
+      p.high_watermark = w.high;
+      p.low_watermark = w.low;
+    }
+  }
+  report.watermarks_shared = true;
+  return WatermarkPass{.not_answering = {}, .at = round->at};
+}
+
 // Watermarks of every online partition (offline ones have no leader to ask), one
-// ListOffsets per leader broker and kind. Returns the brokers that did not answer.
+// ListOffsets per leader broker and kind, or the groups collector's round when it may
+// stand for them. Returns the brokers that did not answer.
 BrokerCollector::WatermarkPass BrokerCollector::fetch_topic_watermarks(
     std::vector<TopicState>& topics, CycleReport& report, std::stop_token stop) {
   const auto started = Clock::now();
+  if (auto shared = take_shared_watermarks(topics, report)) {
+    last_watermarks_at_ = shared->at;
+    report.watermarks = since(started);
+    return *shared;
+  }
   std::vector<kafka::WatermarkRequest> requests;
   std::vector<PartitionRef> refs;
   for (std::uint32_t ti = 0; ti < topics.size(); ++ti) {
@@ -227,6 +261,7 @@ BrokerCollector::WatermarkPass BrokerCollector::fetch_topic_watermarks(
   WatermarkPass pass;
   // The rate's clock: the middle of the fetch, when the brokers answered on average.
   pass.at = started + (Clock::now() - started) / 2;
+  last_watermarks_at_ = pass.at;
   report.watermarks = since(started);
   for (const kafka::BrokerWatermarkOutcome& b : results.brokers) {
     report.watermark_calls += b.calls;

@@ -26,6 +26,7 @@
 #include "core/collector.hpp"
 #include "core/config.hpp"
 #include "core/latest.hpp"
+#include "core/watermark_round.hpp"
 
 namespace ks {
 
@@ -41,6 +42,7 @@ class BrokerCollector final : public Collector {
     std::size_t watermark_failed_calls = 0;
     std::size_t describe_configs_calls = 0;
     std::size_t partitions_without_watermarks = 0;  // online partitions left without offsets
+    bool watermarks_shared = false;  // taken from the groups collector's round, not asked
   };
 
   struct Options {
@@ -51,6 +53,10 @@ class BrokerCollector final : public Collector {
     // linear list searches, so a call's CPU cost grows with the square of its size. A
     // broker leading more partitions than this gets several calls (and requests).
     int max_partitions_per_call = kDefaultMaxPartitionsPerCall;
+    // The groups collector's watermark rounds (core/watermark_round.hpp): a cycle takes the
+    // latest instead of asking the brokers when it is at most one interval old, newer than
+    // the watermarks of the cycle before, and has every partition this cycle asks for.
+    const Latest<WatermarkRound>* shared_watermarks = nullptr;
   };
   static constexpr int kDefaultMaxPartitionsPerCall = 1000;
 
@@ -102,6 +108,8 @@ class BrokerCollector final : public Collector {
                              Clock::time_point start, CycleReport& report);
   WatermarkPass fetch_topic_watermarks(std::vector<TopicState>& topics, CycleReport& report,
                                        std::stop_token stop);
+  std::optional<WatermarkPass> take_shared_watermarks(std::vector<TopicState>& topics,
+                                                      CycleReport& report);
   void collect_config_answers(Clock::time_point configs_start, CycleReport& report,
                               std::stop_token stop);
   void start_idle_broker_checks(const std::vector<TopicState>& topics,
@@ -143,6 +151,7 @@ class BrokerCollector final : public Collector {
   };
   std::vector<IdleBrokerCheck> idle_checks_;
   std::uint64_t offset_request_failures_ = 0;
+  Clock::time_point last_watermarks_at_{};  // the rates' clock of the last cycle's watermarks
   CycleReport report_;
 };
 

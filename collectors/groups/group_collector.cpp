@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "collectors/groups/shared_watermarks.hpp"
 #include "kafka/group_admin.hpp"
 #include "kafka/metadata.hpp"
 #include "kafka/partition_reader.hpp"
@@ -135,7 +136,11 @@ void GroupCollector::ensure_client() {
     replace_client_ = false;
   }
   if (client_) return;
-  auto properties = kafka::offset_fetch_consumer_properties(kafka_.client_id);
+  // The admin API's OffsetFetch needs a group.id on the handle (kafka/client.hpp); the
+  // stream sends none, and a group.id costs librdkafka a consumer group object and a
+  // coordinator connection whose thread wakes every second: given only when needed.
+  auto properties = offsets_from_stream() ? kafka::watermark_consumer_properties()
+                                          : kafka::offset_fetch_consumer_properties(kafka_.client_id);
   for (const auto& [key, value] : options_.extra_properties) properties[key] = value;
   properties.merge(kafka::statistics_properties(kafka_));  // polled every cycle; extras win
   client_ = kafka::make_client(kafka_, kafka::ClientKind::consumer, properties, "groups",
@@ -244,6 +249,11 @@ void GroupCollector::fetch_watermarks(const Topology& topology, CycleObservation
   }
   observations.watermarks_at = Clock::now();
   observations.taken_at = std::chrono::system_clock::now();
+  if (options_.share_watermarks) {
+    // For the brokers collector (the middle of the fetch: when the brokers answered).
+    auto round = groups::shareable_round(requests, results, started + (observations.watermarks_at - started) / 2);
+    if (round) options_.share_watermarks->publish(std::move(round));
+  }
   for (const kafka::BrokerWatermarkOutcome& b : results.brokers) stats.list_offsets_requests += 2 * b.batches;
   observations.watermarks.reserve(wanted.size());
   for (std::size_t i = 0; i < results.offsets.size(); ++i) {
@@ -348,6 +358,7 @@ std::string GroupCollector::status_note() const {
 
 void GroupCollector::fall_back(const std::string& why) {
   fell_back_ = true;
+  replace_client_ = true;  // made again with the group.id OffsetFetch needs (ensure_client)
   const std::string note = "source admin_api: fell back from offsets_topic (" + why + ")";
   spdlog::warn("groups: {}", note);
   std::lock_guard lock(view_mutex_);
@@ -357,8 +368,12 @@ void GroupCollector::fall_back(const std::string& why) {
 
 // The stream when the source is (or, in auto, may be) offsets_topic: opened on the first
 // cycle and read to its end before the first snapshot.
+bool GroupCollector::offsets_from_stream() const {
+  return config_.source != "admin_api" && !fell_back_;
+}
+
 bool GroupCollector::use_stream(std::stop_token stop) {
-  if (config_.source == "admin_api" || fell_back_) return false;
+  if (!offsets_from_stream()) return false;
   using Kind = kafka::PartitionReadError::Kind;
   const bool fallback_allowed = config_.source == "auto";
   try {
@@ -442,13 +457,14 @@ void GroupCollector::collect_once(std::stop_token stop) {
   const auto cycle_start = Clock::now();
   CycleObservations observations;
   GroupsCycleStats stats;
+  // The source first: the client's properties depend on it (ensure_client).
+  const bool streaming = use_stream(stop);
   try {
     ensure_client();
   } catch (const std::exception& e) {
     throw CollectError(e.what());
   }
   client_.poll();  // serves the error callback
-  const bool streaming = use_stream(stop);
 
   const Topology topology = fetch_topology(stats, stop);
   for (const auto& [topic, leaders] : topology.leaders) {

@@ -42,6 +42,7 @@
 #include "core/config.hpp"
 #include "core/groups_snapshot.hpp"
 #include "core/latest.hpp"
+#include "core/watermark_round.hpp"
 
 namespace ks {
 
@@ -57,6 +58,9 @@ class GroupCollector final : public Collector {
     // Which `__consumer_offsets` partitions the stream reads, asked every cycle (a fleet's
     // shards); empty: all of them.
     groups::OffsetsStream::PartitionChooser offsets_partitions;
+    // When set, every complete watermark round of a cycle is published here for the
+    // brokers collector (core/watermark_round.hpp).
+    Latest<WatermarkRound>* share_watermarks = nullptr;
   };
 
   GroupCollector(const KafkaConfig& kafka, const GroupsCollectorConfig& config,
@@ -95,6 +99,8 @@ class GroupCollector final : public Collector {
   std::vector<Listing> list_groups(GroupsCycleStats& stats, std::stop_token stop);
   void select_groups(std::vector<Listing> listed, groups::CycleObservations& observations,
                      GroupsCycleStats& stats);
+  // offsets_topic, or auto that has not fallen back: no admin call for offsets.
+  bool offsets_from_stream() const;
   // The source of this cycle's offsets: true for the stream (opened, and loaded, here).
   bool use_stream(std::stop_token stop);
   void fall_back(const std::string& why);

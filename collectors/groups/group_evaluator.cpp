@@ -176,16 +176,14 @@ LagStatus GroupEvaluator::last_status(const GroupState& state) {
   return status;
 }
 
-void GroupEvaluator::estimate_lag_seconds(const TopicPartition& tp, const PartitionLag& lag,
+void GroupEvaluator::estimate_lag_seconds(const OffsetHistory* history, const PartitionLag& lag,
                                           OffsetHistory::TimePoint now, GroupPartitionLag& prow,
                                           GroupLag& row) const {
   if (lag.lag == 0) {
     prow.lag_seconds = 0.0;
   } else {
-    const auto history = histories_.find(tp);
-    const AgeEstimate age = history == histories_.end()
-                                ? AgeEstimate{}
-                                : history->second.age_of(lag.oldest_unconsumed, now);
+    const AgeEstimate age =
+        history == nullptr ? AgeEstimate{} : history->age_of(lag.oldest_unconsumed, now);
     switch (age.kind) {
       case AgeKind::unknown: ++row.lag_seconds_unknown_partitions; break;
       case AgeKind::zero:
@@ -203,10 +201,10 @@ void GroupEvaluator::estimate_lag_seconds(const TopicPartition& tp, const Partit
   }
 }
 
-void GroupEvaluator::record_commits(const CommittedOffset& c, PartitionState& ps,
+void GroupEvaluator::record_commits(const CommittedOffset& c, const OffsetHistory* history,
+                                    PartitionState& ps,
                                     const CycleObservations& observations) const {
-  const auto history = histories_.find(c.tp);
-  if (history == histories_.end()) return;  // no end offset known: no lag to judge them by
+  if (history == nullptr) return;  // no end offset known: no lag to judge them by
   for (const CommitRecord& commit : c.commits) {
     // The commit's time on the steady clock: as long before the watermarks as its timestamp
     // is before the moment they were taken (taken_at, the system clock).
@@ -215,13 +213,13 @@ void GroupEvaluator::record_commits(const CommittedOffset& c, PartitionState& ps
     const auto at = observations.watermarks_at -
                     std::chrono::duration_cast<OffsetHistory::Clock::duration>(
                         observations.taken_at - made);
-    const std::optional<std::int64_t> high = history->second.high_watermark_at(at);
+    const std::optional<std::int64_t> high = history->high_watermark_at(at);
     if (!high || commit.offset < 0) continue;
     // A commit older than the oldest end-offset sample (read from the stream at start): its
     // lag then is unknown (the end offset may have been far lower), so -1, which no rule
     // counts as lag. Taken against the end offset now, a consumer that committed offset 0
     // for a while before its producer started would be STALL the moment the agent starts.
-    const auto oldest = history->second.oldest_sample();
+    const auto oldest = history->oldest_sample();
     const std::int64_t lag =
         oldest && at < *oldest ? -1 : std::max<std::int64_t>(0, *high - commit.offset);
     ps.status.add_commit(commit.offset, lag, at);
@@ -239,7 +237,10 @@ void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState
   if (ps.last_committed >= 0) progress.consumed += forward_progress(ps.last_committed, c.offset);
   ps.last_committed = c.offset;
 
-  if (observations.judged_on_commits) record_commits(c, ps, observations);
+  // One lookup of the partition's history for both of its uses below.
+  const auto found = histories_.find(c.tp);
+  const OffsetHistory* history = found == histories_.end() ? nullptr : &found->second;
+  if (observations.judged_on_commits) record_commits(c, history, ps, observations);
   const auto wm = observations.watermarks.find(c.tp);
   if (wm == observations.watermarks.end()) {
     ++watermark_errors;
@@ -255,7 +256,7 @@ void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState
     ++trow.partitions_with_lag;
     if (ps.last_high >= 0) progress.produced += forward_progress(ps.last_high, wm->second.high);
     ps.last_high = wm->second.high;
-    estimate_lag_seconds(c.tp, lag, observations.watermarks_at, prow, row);
+    estimate_lag_seconds(history, lag, observations.watermarks_at, prow, row);
     prow.status = observations.judged_on_commits
                       ? ps.status.judge_commits(lag.lag, liveness, observations.watermarks_at)
                       : ps.status.observe(c.offset, lag.lag, liveness, observations.watermarks_at);
@@ -333,7 +334,7 @@ int uncommitted_partitions(const GroupLag& row, const Assignment& assignment,
 
 }  // namespace
 
-GroupLag GroupEvaluator::evaluate_group(const GroupObservation& observation,
+GroupLag GroupEvaluator::evaluate_group(GroupObservation& observation,
                                         const CycleObservations& observations,
                                         std::size_t& watermark_errors) {
   GroupLag row = described_row(observation);
@@ -347,7 +348,9 @@ GroupLag GroupEvaluator::evaluate_group(const GroupObservation& observation,
   row.offsets_fetched = true;
 
   const Assignment assignment(observation.description);
-  std::vector<CommittedOffset> committed = observation.committed;
+  // Sorted in place, not copied: the observation is freed right after (evaluate), and a copy
+  // was 20,000 topic strings and commit lists per cycle at 2,000 groups.
+  std::vector<CommittedOffset>& committed = observation.committed;
   std::sort(committed.begin(), committed.end(),
             [](const CommittedOffset& a, const CommittedOffset& b) { return a.tp < b.tp; });
 

@@ -153,7 +153,7 @@ class GroupEvaluator {
   };
 
   void update_histories(const CycleObservations& observations);
-  GroupLag evaluate_group(const GroupObservation& observation,
+  GroupLag evaluate_group(GroupObservation& observation,
                           const CycleObservations& observations, std::size_t& watermark_errors);
   // The group's status from its last verdicts (a cycle without its offsets).
   static LagStatus last_status(const GroupState& state);
@@ -165,9 +165,11 @@ class GroupEvaluator {
                           const CycleObservations& observations, GroupTopicLag& trow,
                           GroupLag& row, Progress& progress, std::size_t& watermark_errors);
   // The partition's new commits into its window, each with its lag at the time it was made.
-  void record_commits(const CommittedOffset& c, PartitionState& ps,
+  void record_commits(const CommittedOffset& c, const OffsetHistory* history, PartitionState& ps,
                       const CycleObservations& observations) const;
-  void estimate_lag_seconds(const TopicPartition& tp, const PartitionLag& lag,
+  // `history`: the partition's end-offset history (null when none), looked up once per
+  // partition by evaluate_partition.
+  void estimate_lag_seconds(const OffsetHistory* history, const PartitionLag& lag,
                             OffsetHistory::TimePoint now, GroupPartitionLag& prow,
                             GroupLag& row) const;
 
