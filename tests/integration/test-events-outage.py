@@ -17,11 +17,11 @@ import os
 import re
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksharness import (Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
+                       wait_for_cycles, wait_until)
 from ksevents import (EVENTS_TOPIC, check_cloudevent, coordinator_partition,  # noqa: E402
                       has_logged, logged_events, offsets_topic_leaders, read_topic)
 from ksloadgen import loadgen  # noqa: E402
@@ -127,7 +127,10 @@ events:
                      "spool reloaded"), f"after SIGKILL the restarted agent has the {before} events")
     text = open(agent.log_path).read()
     check("restored" in text, "the firing conditions are restored")
-    time.sleep(8)  # a few cycles of the outage under the new process
+    # A few cycles of the outage under the new process: more than fire_cycles (2) brokers
+    # cycles, each one that could fire cluster.unreachable again.
+    check(wait_for_cycles(agent, "brokers", 3, 90) is not None,
+          "the restarted agent runs 3 brokers cycles during the outage")
     fired = [e for e in logged_events(agent) if e[0] == "firing" and e[1] == "cluster.unreachable"]
     check(len(fired) == 1, f"cluster.unreachable fired once, not again after the restart ({len(fired)})")
     check(agent.alive(), "the agent runs through the outage")
