@@ -17,7 +17,7 @@ import zlib
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (Agent, KafkaCluster, base_config, check, finish, http_get, log,  # noqa: E402
                        value, wait_for_cycles, wait_until)
-from ksevents import EVENTS_TOPIC, has_logged, read_topic  # noqa: E402
+from ksevents import EVENTS_TOPIC, has_logged, read_topic, topic_ready_logged  # noqa: E402
 
 RECORD_MAGIC = 0x3152534B
 
@@ -74,7 +74,7 @@ events:
 
     def depth(a):
         return value(a.metrics(), "kafka_sentinel_events_spool_depth")
-    check(wait_until(lambda: "created topic" in open(agent.log_path).read(), 60, 0.5,
+    check(wait_until(lambda: topic_ready_logged(agent), 60, 0.5,
                      "events topic"), f"the agent creates {EVENTS_TOPIC}")
     # A few healthy cycles (and any start-up blip delivered).
     check(wait_for_cycles(agent, "brokers", 2, 60) is not None and

@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
                        wait_for_cycles, wait_until)
 from ksevents import (EVENTS_TOPIC, check_cloudevent, coordinator_partition,  # noqa: E402
-                      has_logged, logged_events, offsets_topic_leaders, read_topic)
+                      has_logged, logged_events, offsets_topic_leaders, read_topic,
+                      topic_ready_logged)
 from ksloadgen import loadgen  # noqa: E402
 
 
@@ -75,7 +76,7 @@ events:
                         f"{state} {short_type} {subject}")
         return check(bool(ok), f"{state} {short_type} {subject} (logged)")
 
-    check(wait_until(lambda: "created topic" in open(agent.log_path).read(), 60, 0.5,
+    check(wait_until(lambda: topic_ready_logged(agent), 60, 0.5,
                      "events topic"), f"the agent creates {EVENTS_TOPIC}")
     out = kafka.tool("kafka-topics", "--bootstrap-server", B, "--describe", "--topic", EVENTS_TOPIC)
     m = re.search(r"Partition:\s*0\s+Leader:\s*(\d+)", out)

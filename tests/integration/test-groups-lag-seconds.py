@@ -27,12 +27,14 @@ BEHIND = 20
 
 
 def message_timestamp(kafka, partition, offset):
-    """CreateTime (seconds) of the message at `offset`, read with Kafka's console consumer."""
+    """CreateTime (seconds) of the message at `offset`, read with Kafka's console consumer
+    (which exits once it has it: the long timeout costs nothing but lets a JVM on a busy
+    machine join and fetch; 15 s was too short under a saturated CPU)."""
     out = kafka.tool("kafka-console-consumer", "--bootstrap-server", kafka.bootstrap,
                      "--topic", TOPIC, "--partition", str(partition), "--offset", str(offset),
-                     "--max-messages", "1", "--timeout-ms", "15000",
+                     "--max-messages", "1", "--timeout-ms", "60000",
                      "--property", "print.timestamp=true", "--property", "print.value=false",
-                     "--property", "print.offset=true", timeout=60)
+                     "--property", "print.offset=true", timeout=120)
     for line in out.splitlines():
         if line.startswith("CreateTime:"):
             return int(line.split()[0].split(":")[1]) / 1000.0
