@@ -110,6 +110,11 @@ events:
 
     agent = Agent(config, name="events-corrupt-2", workdir=work).start()
     check(http_get(agent.url + "/healthz")[0] == 200, "the agent starts on a damaged spool")
+    # /healthz answers before the events pipeline has read its spool (a busy machine shows
+    # it); the pipeline logs this line once the spool is recovered and counted.
+    check(wait_until(lambda: "events: publishing to topic" in open(agent.log_path).read(), 60,
+                     0.2, "the events pipeline started") is not None,
+          "the events pipeline starts on the damaged spool")
     text = open(agent.log_path).read()
     check("damaged region" in text and "intact record(s) kept" in text,
           "the damage is logged, with what was kept")

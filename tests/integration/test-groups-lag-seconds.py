@@ -56,10 +56,13 @@ def main():
     b = kafka.bootstrap
     loadgen("create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:2:1", timeout=60)
     producer = start_loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--rate", "50",
-                             "--key-space", "0", "--duration", "75", "--status-interval", "0")
+                             "--key-space", "0", "--duration", "600", "--status-interval", "0")
     consumer = start_loadgen("consume", "--bootstrap", b, "--group", GROUP, "--topics", TOPIC,
                              "--lag-seconds", str(BEHIND), "--commit-interval-ms", "500",
-                             "--status-interval", "0", "--duration", "150")
+                             "--status-interval", "0", "--duration", "900")
+    # Both are stopped by the test (the producer at step 3); their durations only bound them:
+    # a producer gone before the samples are taken (75 s were not enough on a busy machine)
+    # lets the consumer catch up, and the message at its committed offset is not there yet.
     try:
         # The consumer processes a message once it is BEHIND s old: once it has committed on
         # both partitions (and still lags), it is ~BEHIND s behind and committing.
