@@ -211,10 +211,15 @@ bool EventProducer::ensure_topic(std::stop_token stop) {
     return false;
   }
   if (topic.usable()) {
+    if (create_failed_) {
+      spdlog::info("events: topic {} is there now ({} partitions): the create that failed took "
+                   "effect, or another agent created it", events_.topic, topic.partitions.size());
+    }
     topic_ready_ = true;
     return true;
   }
-  return create_topic(stop);
+  create_failed_ = !create_topic(stop);
+  return !create_failed_;
 }
 
 bool EventProducer::create_topic(std::stop_token stop) {
@@ -242,6 +247,9 @@ bool EventProducer::create_topic(std::stop_token stop) {
                   events_.topic, creation.message, kafka::error_name(creation.error),
                   spool_.depth());
     return false;
+  } else if (create_failed_) {
+    spdlog::info("events: topic {} is there now: the create that failed took effect, or "
+                 "another agent created it", events_.topic);
   }
   topic_ready_ = true;
   return true;

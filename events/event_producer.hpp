@@ -99,6 +99,9 @@ class EventProducer {
   Round* round_ = nullptr;  // the round whose reports poll() delivers now
   std::uint64_t next_tag_ = 0;
   std::atomic<bool> topic_ready_{false};
+  // A CreateTopics of this run failed (logged as an error): the topic found later is logged
+  // too, or the log would end on that error (a create timed out here but done by the broker).
+  bool create_failed_ = false;
   std::atomic<std::uint64_t> delivered_{0};
   // Sent and failed as "not persisted" by this process: safe to send again unchecked.
   std::set<std::uint64_t> not_persisted_;

@@ -11,10 +11,10 @@ import os
 import re
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, check, finish, log, series, value, wait_until  # noqa: E402
+from ksharness import (Agent, check, finish, log, series, value, wait_for_cycles,  # noqa: E402
+                       wait_until)
 from ksevents import FakeProcfs, logged_events  # noqa: E402
 
 MAX_EVENTS = 10
@@ -60,10 +60,13 @@ events:
 """
     agent = Agent(config, name="spool-full", workdir=work).start()
     try:
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and len(logged_events(agent)) < MAX_EVENTS + 5:
+        # Each flip is an event (host.cpu_high firing, then resolved): flip, then wait for it.
+        for _ in range(MAX_EVENTS + 5):
+            before = len(logged_events(agent))
             procfs.busy = not procfs.busy
-            time.sleep(1.0)
+            if not wait_until(lambda: len(logged_events(agent)) > before, 20, 0.1,
+                              f"the event of a flip to {'busy' if procfs.busy else 'idle'}"):
+                break
         logged = [i for *_, i in logged_events(agent)]
         log(f"{len(logged)} events emitted")
         check(len(logged) >= MAX_EVENTS + 5, f"more events than the spool holds ({len(logged)})")
@@ -71,7 +74,8 @@ events:
                          value(agent.metrics(), "kafka_sentinel_events_spool_depth") == MAX_EVENTS,
                          10, 0.2, "a full spool"), f"the spool holds {MAX_EVENTS} events, no more")
         procfs.busy = False
-        time.sleep(1.0)  # the last flip's event, if any, is spooled
+        # The last flip's event, if any, is spooled: a few host cycles see the idle CPU.
+        check(wait_for_cycles(agent, "host", 3, 30) is not None, "3 more host cycles run")
         logged = [i for *_, i in logged_events(agent)]
         dropped = dropped_in_log(agent)
         check(dropped == logged[:len(dropped)] and len(dropped) == len(logged) - MAX_EVENTS,

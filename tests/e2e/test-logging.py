@@ -5,18 +5,18 @@ import json
 import os
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, base_config, check, finish, log  # noqa: E402
+from ksharness import Agent, base_config, check, finish, log, wait_for_cycles  # noqa: E402
 
 BASE = base_config(request_timeout="1s")
 
 
-def run(config, name, seconds=3.5, extra_args=()):
-    """The agent's log lines after `seconds` and a SIGTERM."""
+def run(config, name, cycles=3, extra_args=()):
+    """The agent's log lines after `cycles` (failed) brokers cycles and a SIGTERM."""
     agent = Agent(config, name=name, extra_args=extra_args).start()
-    time.sleep(seconds)
+    check(wait_for_cycles(agent, "brokers", cycles, 60) is not None,
+          f"{name}: {cycles} brokers cycles run")
     code, _ = agent.stop(signal.SIGTERM)
     check(code == 0, f"{name}: exit 0 (got {code})")
     with open(agent.log_path, errors="replace") as f:

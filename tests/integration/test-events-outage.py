@@ -17,13 +17,14 @@ import os
 import re
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksharness import (Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
+                       wait_for_cycles, wait_until)
 from ksevents import (EVENTS_TOPIC, check_cloudevent, coordinator_partition,  # noqa: E402
-                      has_logged, logged_events, offsets_topic_leaders, read_topic)
+                      has_logged, logged_events, offsets_topic_leaders, read_topic,
+                      topic_ready_logged)
 from ksloadgen import loadgen  # noqa: E402
 
 
@@ -75,7 +76,7 @@ events:
                         f"{state} {short_type} {subject}")
         return check(bool(ok), f"{state} {short_type} {subject} (logged)")
 
-    check(wait_until(lambda: "created topic" in open(agent.log_path).read(), 60, 0.5,
+    check(wait_until(lambda: topic_ready_logged(agent), 60, 0.5,
                      "events topic"), f"the agent creates {EVENTS_TOPIC}")
     out = kafka.tool("kafka-topics", "--bootstrap-server", B, "--describe", "--topic", EVENTS_TOPIC)
     m = re.search(r"Partition:\s*0\s+Leader:\s*(\d+)", out)
@@ -127,7 +128,10 @@ events:
                      "spool reloaded"), f"after SIGKILL the restarted agent has the {before} events")
     text = open(agent.log_path).read()
     check("restored" in text, "the firing conditions are restored")
-    time.sleep(8)  # a few cycles of the outage under the new process
+    # A few cycles of the outage under the new process: more than fire_cycles (2) brokers
+    # cycles, each one that could fire cluster.unreachable again.
+    check(wait_for_cycles(agent, "brokers", 3, 90) is not None,
+          "the restarted agent runs 3 brokers cycles during the outage")
     fired = [e for e in logged_events(agent) if e[0] == "firing" and e[1] == "cluster.unreachable"]
     check(len(fired) == 1, f"cluster.unreachable fired once, not again after the restart ({len(fired)})")
     check(agent.alive(), "the agent runs through the outage")

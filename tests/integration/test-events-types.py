@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (AGENT, SOURCE_DIR, Agent, KafkaCluster, check,  # noqa: E402
                        check_families_documented, finish, log, series, value, wait_until)
 from ksevents import (EVENTS_TOPIC, FakeProcfs, check_cloudevent, has_logged,  # noqa: E402
-                      logged_events, read_topic, short)
+                      logged_events, read_topic, short, topic_ready_logged)
 from ksloadgen import loadgen, start_loadgen, stop  # noqa: E402
 
 
@@ -113,7 +113,7 @@ events:
         return check(bool(ok), f"{state} {short_type} {subject}")
 
     check(wait_until(lambda: value(agent.metrics(), "kafka_sentinel_events_spool_depth") == 0 and
-                     "created topic" in open(agent.log_path).read(), 60, 0.5, "topic created"),
+                     topic_ready_logged(agent), 60, 0.5, "topic created"),
           f"the agent creates {EVENTS_TOPIC}")
     described = kafka.tool("kafka-topics", "--bootstrap-server", B, "--describe", "--topic",
                            EVENTS_TOPIC)

@@ -51,7 +51,8 @@ from ksfleet import groups_exactly_once as groups_once_by  # noqa: E402
 from ksfleet import leader_of as leader_by  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
 from ksharness import (BUILD_DIR, KAFKA_SCRIPT, Agent, KafkaCluster, check,  # noqa: E402
-                       finish, http_get, log, parse_metrics, series, wait_until)
+                       finish, http_get, log, parse_metrics, series, wait_for_cycles,
+                       wait_until)
 
 SKIP = 77
 AGENT_PORT = 9464
@@ -448,8 +449,12 @@ def inner(run_id):
             via_bridge = f"failed ({type(e).__name__})"
         check(via_bridge.startswith("failed"),
               f"while cut off, a scrape of a{cut.i} through the bridge fails: {via_bridge}")
-        # Stay cut off for a while: the last agent's evaluator runs on the moved work.
-        time.sleep(3 * INTERVAL_S)
+        # Stay cut off for a while: the last agent's evaluator runs on the moved work (3 of its
+        # groups cycles), the cut-off agent keeps collecting (2 of its own cycles, counted
+        # from inside its namespace), and must not take its roles back meanwhile.
+        check(wait_for_cycles(last, "groups", 3, 20 * INTERVAL_S, scrape=scrape) is not None and
+              wait_for_cycles(cut, "groups", 2, 20 * INTERVAL_S, scrape=scrape) is not None,
+              "the last agent runs 3 groups cycles, the cut-off one 2, while cut off")
         mc = cut.scrape()
         check(mc is not None and not cluster_series(mc),
               f"still cut off {time.monotonic() - cut_at:.0f}s later, a{cut.i} exports no "
@@ -469,7 +474,9 @@ def inner(run_id):
         log(f"all three back {time.monotonic() - back_at:.1f}s after the reconnection and restart")
         check(settled is not None, "all three back: exactly one leader, every group once, every "
                                    "agent owns partitions (12 in all)")
-        time.sleep(3 * INTERVAL_S)  # the monitor watches the settled fleet; events settle
+        # The monitor watches the settled fleet, events settle: 3 groups cycles of every agent.
+        check(wait_for_cycles(nodes, "groups", 3, 20 * INTERVAL_S, scrape=scrape) is not None,
+              "every agent runs 3 more groups cycles in the settled fleet")
         monitor.verdict()
 
         # Health events: every spool delivered, then the topic read back.

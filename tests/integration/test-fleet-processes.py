@@ -42,7 +42,7 @@ from ksfleet import groups_exactly_once as groups_once_by  # noqa: E402
 from ksfleet import leader_of as leader_by  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
 from ksharness import (Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
-                       finish, log, parse_metrics, series, wait_until)
+                       finish, log, parse_metrics, series, wait_for_cycles, wait_until)
 
 # The spool lives with the node: an agent restarted on it finds its undelivered events.
 WORK = os.path.join("/tmp", f"ks-fleet-{os.getpid()}")
@@ -173,7 +173,9 @@ def main():
         60, 0.5, "all three back, each with partitions")
     check(settled is not None, "all three back: exactly one leader, every group once, every agent "
                                "owns partitions")
-    time.sleep(4 * INTERVAL_S)  # let the monitor watch the settled fleet for a while
+    # Let the monitor watch the settled fleet for a while: 4 groups cycles of every agent.
+    check(wait_for_cycles(agents, "groups", 4, 20 * INTERVAL_S, scrape=scrape) is not None,
+          "every agent runs 4 more groups cycles in the settled fleet")
     monitor.verdict()
 
     # 5. Events: every group caught up, then count what the topic holds.

@@ -14,10 +14,11 @@ trails the log end by ~20 s. The agent starts after the consumer is already behi
 """
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksharness import (Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
+                       wait_for_cycles, wait_until)
+from kskafkatools import describe_groups  # noqa: E402
 from ksloadgen import loadgen, start_loadgen, stop, stop_all  # noqa: E402
 
 TOPIC, GROUP = "age-topic", "age-group"
@@ -26,12 +27,14 @@ BEHIND = 20
 
 
 def message_timestamp(kafka, partition, offset):
-    """CreateTime (seconds) of the message at `offset`, read with Kafka's console consumer."""
+    """CreateTime (seconds) of the message at `offset`, read with Kafka's console consumer
+    (which exits once it has it: the long timeout costs nothing but lets a JVM on a busy
+    machine join and fetch; 15 s was too short under a saturated CPU)."""
     out = kafka.tool("kafka-console-consumer", "--bootstrap-server", kafka.bootstrap,
                      "--topic", TOPIC, "--partition", str(partition), "--offset", str(offset),
-                     "--max-messages", "1", "--timeout-ms", "15000",
+                     "--max-messages", "1", "--timeout-ms", "60000",
                      "--property", "print.timestamp=true", "--property", "print.value=false",
-                     "--property", "print.offset=true", timeout=60)
+                     "--property", "print.offset=true", timeout=120)
     for line in out.splitlines():
         if line.startswith("CreateTime:"):
             return int(line.split()[0].split(":")[1]) / 1000.0
@@ -53,12 +56,23 @@ def main():
     b = kafka.bootstrap
     loadgen("create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:2:1", timeout=60)
     producer = start_loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--rate", "50",
-                             "--key-space", "0", "--duration", "75", "--status-interval", "0")
+                             "--key-space", "0", "--duration", "600", "--status-interval", "0")
     consumer = start_loadgen("consume", "--bootstrap", b, "--group", GROUP, "--topics", TOPIC,
                              "--lag-seconds", str(BEHIND), "--commit-interval-ms", "500",
-                             "--status-interval", "0", "--duration", "150")
+                             "--status-interval", "0", "--duration", "900")
+    # Both are stopped by the test (the producer at step 3); their durations only bound them:
+    # a producer gone before the samples are taken (75 s were not enough on a busy machine)
+    # lets the consumer catch up, and the message at its committed offset is not there yet.
     try:
-        time.sleep(BEHIND + 6)  # the consumer is now ~20 s behind and committing
+        # The consumer processes a message once it is BEHIND s old: once it has committed on
+        # both partitions (and still lags), it is ~BEHIND s behind and committing.
+        def behind_and_committing():
+            rows = describe_groups(kafka, "--group", GROUP, timeout=60)
+            mine = [rows.get((GROUP, TOPIC, p)) for p in (0, 1)]
+            return mine if all(r and r[0] is not None and r[2] for r in mine) else None
+        behind = wait_until(behind_and_committing, BEHIND + 90, 1,
+                            "the consumer committing, behind, on both partitions")
+        check(behind is not None, f"the consumer commits {BEHIND} s behind the producer ({behind})")
         agent = Agent(f"""
 kafka:
   bootstrap_servers: "{b}"
@@ -111,7 +125,9 @@ collectors:
                     f"lag_seconds {seconds:.2f} true age {true_age:.2f} (error {error:+.2f}s)")
                 if abs(error) > INTERVAL:
                     errors.append((sample, p, round(error, 2)))
-            time.sleep(2)
+            if sample < 2:  # the next sample from the next snapshot
+                wait_until(lambda: value(agent.metrics(), "kafka_sentinel_groups_snapshot_timestamp_seconds")
+                           != taken, 10 * INTERVAL, 0.2, "the next groups snapshot")
         check(not errors, f"lag_seconds within one interval ({INTERVAL}s) of the true age of the "
                           f"oldest unconsumed message, 6 measurements ({errors})")
 
@@ -121,7 +137,7 @@ collectors:
             lambda: all(r[1] == 0 and r[2] == 0 for r in group_rows(agent.metrics()).values()),
             BEHIND + 20, 0.5, "caught up on the idle topic")
         check(bool(caught_up), "producer stopped, consumer caught up: lag_seconds exactly 0")
-        time.sleep(3 * INTERVAL)
+        check(wait_for_cycles(agent, "groups", 3, 20 * INTERVAL) is not None, "3 more groups cycles run")
         rows = group_rows(agent.metrics())
         check(all(r[2] == 0 for r in rows.values()),
               f"idle topic, several cycles later: still exactly 0 ({rows})")

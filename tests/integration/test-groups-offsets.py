@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (Agent, KafkaCluster, check, finish, log,  # noqa: E402
-                       promtool_check_metrics_silent, series, value, wait_until)
+                       promtool_check_metrics_silent, series, value, wait_for_cycles,
+                       wait_until)
 from kskafkatools import describe_groups, get_offsets  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
 
@@ -139,7 +140,9 @@ def check_requests(metrics, source):
 def check_equal_to_tool(kafka, agent, source, plan, expected_groups):
     check(monitored_metrics(agent, expected_groups) is not None,
           f"[{source}] agent monitors all {expected_groups} groups")
-    time.sleep(1.5)  # one more full cycle of a quiet cluster
+    # One more full cycle of a quiet cluster: the second cycle completed from now started
+    # after now.
+    check(wait_for_cycles(agent, "groups", 2, 60) is not None, f"[{source}] 2 more groups cycles run")
     described = describe_groups(kafka, "--all-groups")
     metrics = agent.metrics()
     check_requests(metrics, source)

@@ -18,7 +18,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksharness import (Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
+                       wait_for_cycles, wait_until)
 from ksloadgen import loadgen, start_loadgen, stop, stop_all  # noqa: E402
 
 TOPIC, GROUP = "status-topic", "status-group"
@@ -72,9 +73,9 @@ collectors:
         consumer = start_loadgen("consume", "--bootstrap", b, "--group", GROUP, "--topics", TOPIC,
                                  "--commit-interval-ms", "300", "--status-interval", "0")
         reach(agent, 1, 1, 40, "a consumer keeping up")
-        time.sleep(3)
+        check(wait_for_cycles(agent, "groups", 3, 60) is not None, "3 more groups cycles run")
         s = statuses(agent)
-        check(s[0] == 1 and s[2] == 1, f"stays OK with one member ({s})")
+        check(s[0] == 1 and s[2] == 1, f"stays OK with one member, 3 cycles later ({s})")
 
         stop(consumer)
         consumer = start_loadgen("consume", "--bootstrap", b, "--group", GROUP, "--topics", TOPIC,

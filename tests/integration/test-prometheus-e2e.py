@@ -75,6 +75,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksharness import (SOURCE_DIR, Agent, KafkaCluster, base_config, check, finish,  # noqa: E402
                        free_port, http_get, log, series, wait_until)
+from kskafkatools import get_offsets  # noqa: E402
 import ksharness  # noqa: E402
 import ksloadgen  # noqa: E402
 import ksmonitoring as km  # noqa: E402
@@ -388,12 +389,14 @@ scrape_configs:
         labels:
           cluster: {FLEET_CLUSTER}
 """).start()
-    prom_started = time.monotonic()
     log(f"prometheus on {prom.url}, agents A {agent_a.url}, B {agent_b.url}, "
         f"unreachable {agent_c.url}")
 
-    # Messages lost to retention: the log start of e2e-expire moves past e2e-expired's commit.
-    time.sleep(3)
+    # Messages lost to retention: the log start of e2e-expire moves past e2e-expired's commit
+    # (0), once the producer has written to it.
+    written = wait_until(lambda: get_offsets(kafka, "e2e-expire").get(("e2e-expire", 0), 0) > 0,
+                         60, 0.5, "messages in e2e-expire")
+    check(written is not None, "the producer writes to e2e-expire")
     offsets = os.path.join(work, "delete-records.json")
     with open(offsets, "w") as f:
         json.dump({"version": 1, "partitions": [
@@ -401,7 +404,7 @@ scrape_configs:
     kafka.tool("kafka-delete-records", "--bootstrap-server", b, "--offset-json-file", offsets)
 
     try:
-        run_checks(kafka, prom, agents, lagging, prom_started)
+        run_checks(kafka, prom, agents, lagging)
     finally:
         stop_all()
         for a in agents:
@@ -419,7 +422,7 @@ def agents_alive(agents, phase):
     return ok
 
 
-def run_checks(kafka, prom, agents, lagging, prom_started):
+def run_checks(kafka, prom, agents, lagging):
     agent_a, agent_b, agent_c, fleet_agent, topic_agent = agents
 
     # Warm up: targets up, lag in seconds known, 35 s of samples for [30s] ranges.
@@ -436,7 +439,12 @@ def run_checks(kafka, prom, agents, lagging, prom_started):
                               "seconds, STALL and lost messages exported at both granularities"):
         for t in prom.api("targets").get("data", {}).get("activeTargets", []):
             log(f"target {t['scrapeUrl']}: {t['health']} {t.get('lastError', '')}")
-    time.sleep(max(0.0, 35 - (time.monotonic() - prom_started)))
+    # 35 s of samples (Prometheus' own time): every target has a sample 35 s old.
+    def samples_35s_old():
+        now, then = prom.query("up")[0], prom.query("up offset 35s")[0]
+        return now and then and len(then) == len(now)
+    check(wait_until(samples_35s_old, 120, 1, "samples 35 s old") is not None,
+          "Prometheus holds 35 s of samples of every target")
 
     panel_queries = km.panel_queries()
     queries = [(name, km.substitute(expr, FLEET_VARIABLES if is_fleet_query(expr) else VARIABLES))

@@ -14,6 +14,15 @@ from ksharness import FIXTURES, log
 EVENTS_TOPIC = "kafka-sentinel-health"
 PREFIX = "io.kafka-sentinel."
 
+def topic_ready_logged(agent, topic=EVENTS_TOPIC):
+    """Whether the agent logged that it created the events topic, or found it there after a
+    create of its own that failed (on a busy machine CreateTopics may time out at the client
+    while the broker carries it out)."""
+    with open(agent.log_path, errors="replace") as f:
+        text = f.read()
+    return f"created topic {topic} " in text or f"topic {topic} is there now" in text
+
+
 _LOG_EVENT = re.compile(
     r"event (firing|resolved) (\S+) (.+?) \[(\w+)\] id=([0-9a-f]{32}): (.*)$")
 

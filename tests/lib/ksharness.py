@@ -175,6 +175,34 @@ def value(metrics, name, **match):
     return rows[0][1] if len(rows) == 1 else None
 
 
+def collector_runs(metrics, collector):
+    """kafka_sentinel_collector_runs_total of `collector` (0 before its first cycle ends)."""
+    return value(metrics or {}, "kafka_sentinel_collector_runs_total", collector=collector) or 0
+
+
+def wait_for_cycles(agents, collector, n, timeout=60, scrape=None):
+    """Waits until `collector` of each agent (an Agent, or a list of them) has completed `n`
+    more cycles than when called (kafka_sentinel_collector_runs_total, failed cycles too): a
+    window counted in the agent's own cycles, which stretches on a slow machine where a
+    fixed sleep would not. `scrape(agent)`: its parsed metrics (default agent.metrics()).
+    Returns the last metrics of each (one, or a list), or None after `timeout` s (logged)."""
+    single = not isinstance(agents, (list, tuple))
+    members = [agents] if single else list(agents)
+    scrape = scrape or (lambda a: a.metrics())
+    start = [None] * len(members)  # counted from each agent's first answer
+
+    def grown():
+        now = [scrape(a) for a in members]
+        for i, m in enumerate(now):
+            if start[i] is None and m is not None:
+                start[i] = collector_runs(m, collector)
+        if all(s is not None and collector_runs(m, collector) >= s + n
+               for m, s in zip(now, start)):
+            return now[0] if single else now
+        return None
+    return wait_until(grown, timeout, 0.2, f"{n} more {collector} cycles of {len(members)} agent(s)")
+
+
 def agent_yaml(bootstrap, kafka=(), groups=(), more=""):
     """An agent's YAML config for a test on a real cluster: `bootstrap`, the host collector
     off, brokers and groups collected every second. `kafka`, `groups`: more "key: value"
