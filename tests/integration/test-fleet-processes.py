@@ -118,7 +118,7 @@ def main():
     fired = wait_until(
         lambda: len({e["subject"] for _, e in read_topic(kafka, timeout_ms=4000)
                      if lag_event(e) and e["data"]["state"] == "firing"}) >= len(GROUPS),
-        60, 1, "group.lag_messages fired for every group")
+        180, 1, "group.lag_messages fired for every group")
     check(bool(fired), f"group.lag_messages fired for all {len(GROUPS)} groups before the takeovers")
     roles = {}
     for i, a in enumerate(agents):
