@@ -56,7 +56,13 @@ std::shared_ptr<const ks::GroupsSnapshot> synthetic_groups() {
     ks::GroupTopicLag t;
     t.topic = fmt::format("bench-topic-{:03d}", i % kTopics);
     for (int p = 0; p < kPartitions; ++p) {
-      t.partitions.push_back({p, 1000000 + p, 0, 1000100 + p, 100, 0, 1.5, false, ks::LagStatus::ok});
+      t.partitions.push_back({.partition = p,
+                              .committed = 1000000 + p,
+                              .low_watermark = 0,
+                              .high_watermark = 1000100 + p,
+                              .lag = 100,
+                              .lag_seconds = 1.5,
+                              .status = ks::LagStatus::ok});
       t.lag_sum += 100;
     }
     t.catch_up_seconds = 12.0;

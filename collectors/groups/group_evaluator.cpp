@@ -111,6 +111,17 @@ std::size_t GroupEvaluator::tracked_group_partitions() const {
   return n;
 }
 
+double GroupEvaluator::state_bytes_per_partition() const {
+  std::size_t bytes = 0;
+  for (const auto& [name, group] : groups_) {
+    for (const auto& [topic, state] : group.topics) {
+      bytes += state.partitions.capacity() * sizeof(state.partitions[0]);
+    }
+  }
+  const std::size_t n = tracked_group_partitions();
+  return n == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(n);
+}
+
 void GroupEvaluator::update_histories(const CycleObservations& observations) {
   for (const auto& [tp, watermarks] : observations.watermarks) {
     OffsetHistory& history = histories_.try_emplace(tp, params_.history_points).first->second;

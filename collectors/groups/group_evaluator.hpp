@@ -126,6 +126,10 @@ class GroupEvaluator {
 
   std::size_t histories() const { return histories_.size(); }
   std::size_t tracked_group_partitions() const;
+  // Bytes of per-partition state held (the vectors' capacities; the status windows' commits
+  // apart) per group partition tracked: one for each of 200,000 at 20,000 groups, so tests
+  // bound it (tests/unit/test_groups_memory.cpp).
+  double state_bytes_per_partition() const;
 
  private:
   struct PartitionState {

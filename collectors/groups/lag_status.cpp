@@ -1,11 +1,15 @@
 #include "collectors/groups/lag_status.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace ks::groups {
 
-PartitionStatus::PartitionStatus(const StatusParams& params) : params_(params) {
-  params_.window = std::max<std::size_t>(params_.window, 2);
+PartitionStatus::PartitionStatus(const StatusParams& params)
+    : interval_(static_cast<std::int32_t>(std::clamp<std::chrono::milliseconds::rep>(
+          params.collect_interval.count(), 0, std::numeric_limits<std::int32_t>::max()))),
+      window_(static_cast<std::uint16_t>(std::clamp<std::size_t>(
+          params.window, 2, std::numeric_limits<std::uint16_t>::max()))) {
   // No reserve(window) here: one state per group partition (24,000 at 1,000 groups), most of
   // them idle with one commit in their window; a full window up front was 5.8 MB of 13.
 }
@@ -16,23 +20,23 @@ LagStatus PartitionStatus::observe(std::int64_t committed, std::int64_t lag, Liv
   if (moved) {
     push({committed, lag, now});
     // A consumer that just committed is working: the no-progress clock restarts.
-    waiting_since_.reset();
+    waiting_since_ = kNever;
   }
   if (lag > 0) {
-    if (!waiting_since_) waiting_since_ = now;
+    if (waiting_since_ == kNever) waiting_since_ = now;
   } else {
-    waiting_since_.reset();
+    waiting_since_ = kNever;
   }
   status_ = evaluate(lag, liveness, now);
   return status_;
 }
 
 void PartitionStatus::push(const Commit& commit) {
-  if (commits_.size() == params_.window) {
+  if (commits_.size() == std::size_t{window_}) {
     commits_.erase(commits_.begin());
   } else if (commits_.size() == commits_.capacity()) {
     // Grow by doubling, but never past the window.
-    commits_.reserve(std::min(params_.window, std::max<std::size_t>(1, commits_.size() * 2)));
+    commits_.reserve(std::min(std::size_t{window_}, std::max<std::size_t>(1, commits_.size() * 2)));
   }
   commits_.push_back(commit);
 }
@@ -57,9 +61,9 @@ LagStatus PartitionStatus::judge_commits(std::int64_t lag, Liveness liveness, Ti
   // a consumer of a quiet topic that commits only what it processes is not STOP the moment
   // a message arrives after an hour without one (Burrow's false STOP).
   if (lag > 0) {
-    if (!waiting_since_) waiting_since_ = now;
+    if (waiting_since_ == kNever) waiting_since_ = now;
   } else {
-    waiting_since_.reset();
+    waiting_since_ = kNever;
   }
   if (added_since_judged_) newest_read_at_ = now;
   status_ = evaluate_commits(lag, liveness, now);
@@ -74,18 +78,18 @@ double PartitionStatus::window_span_seconds() const {
 }
 
 double PartitionStatus::commit_gap_limit_seconds() const {
-  const double interval = std::chrono::duration<double>(params_.collect_interval).count();
+  const double interval = std::chrono::duration<double>(interval_).count();
   // A partial window says little about the consumer's cadence yet (one commit: nothing).
   const double intervals =
-      commits_.size() < params_.window
-          ? std::max(kSilentIntervals, static_cast<double>(params_.window - 1))
+      commits_.size() < std::size_t{window_}
+          ? std::max(kSilentIntervals, static_cast<double>(std::size_t{window_} - 1))
           : kSilentIntervals;
   return std::max(window_span_seconds(), interval * intervals);
 }
 
 bool PartitionStatus::same_offset_with_lag() const {
   // Burrow's STALL: a full window of commits of one offset, each made with lag.
-  if (commits_.size() < params_.window) return false;
+  if (commits_.size() < std::size_t{window_}) return false;
   return std::all_of(commits_.begin(), commits_.end(), [&](const Commit& c) {
     return c.offset == commits_.back().offset && c.lag > 0;
   });
@@ -97,8 +101,8 @@ LagStatus PartitionStatus::evaluate_commits(std::int64_t lag, Liveness liveness,
   // Silence is counted from the cycle that read the newest commit: a commit made 0.9 s
   // before a cycle and delivered just after it (the offsets topic replicates it first) is
   // read one cycle late, which says nothing about the consumer.
-  const TimePoint read = std::max(commits_.back().at, newest_read_at_.value_or(commits_.back().at));
-  const TimePoint since = std::max(read, waiting_since_.value_or(read));
+  const TimePoint read = std::max(commits_.back().at, newest_read_at_ == kNever ? commits_.back().at : newest_read_at_);
+  const TimePoint since = std::max(read, waiting_since_ == kNever ? read : waiting_since_);
   const double since_last = std::max(0.0, std::chrono::duration<double>(now - since).count());
   if (since_last > commit_gap_limit_seconds()) {
     // Nobody commits any more: STOP, or STALL when a live member holds the partition.
@@ -111,8 +115,8 @@ LagStatus PartitionStatus::evaluate_commits(std::int64_t lag, Liveness liveness,
 }
 
 double PartitionStatus::seconds_without_progress(TimePoint now) const {
-  if (!waiting_since_) return 0;
-  return std::chrono::duration<double>(now - *waiting_since_).count();
+  if (waiting_since_ == kNever) return 0;
+  return std::chrono::duration<double>(now - waiting_since_).count();
 }
 
 double PartitionStatus::no_progress_limit_seconds() const {
@@ -120,8 +124,8 @@ double PartitionStatus::no_progress_limit_seconds() const {
       commits_.size() < 2
           ? 0
           : std::chrono::duration<double>(commits_.back().at - commits_.front().at).count();
-  const double minimum = std::chrono::duration<double>(params_.collect_interval).count() *
-                         static_cast<double>(params_.window - 1);
+  const double minimum = std::chrono::duration<double>(interval_).count() *
+                         static_cast<double>(std::size_t{window_} - 1);
   return std::max(span, minimum);
 }
 
@@ -141,7 +145,7 @@ bool PartitionStatus::rewound() const {
 bool PartitionStatus::lag_growing() const {
   // Burrow's WARN needs a full window whose every commit had lag, and lag that never went
   // down. Unlike Burrow, a flat lag is not WARN: it must also have grown overall.
-  if (commits_.size() < params_.window) return false;
+  if (commits_.size() < std::size_t{window_}) return false;
   for (std::size_t i = 0; i < commits_.size(); ++i) {
     if (commits_[i].lag <= 0) return false;
     if (i > 0 && commits_[i].lag < commits_[i - 1].lag) return false;

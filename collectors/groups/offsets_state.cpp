@@ -10,15 +10,12 @@ OffsetsState::OffsetsState(std::size_t commit_window)
     : commit_window_(std::max<std::size_t>(commit_window, 1)) {}
 
 void OffsetsState::apply_commit(std::int32_t partition, const OffsetCommit& c) {
-  StoredCommit& stored = group(c.group, partition).offsets[{c.topic, c.partition}];
-  stored.offset = c.offset;
-  stored.commit_timestamp_ms = c.commit_timestamp_ms;
-  if (stored.untaken.size() == commit_window_) stored.untaken.erase(stored.untaken.begin());
-  stored.untaken.push_back({c.offset, c.commit_timestamp_ms});
+  group(c.group, partition)
+      .offsets.set(c.topic, c.partition, {c.offset, c.commit_timestamp_ms}, commit_window_);
 }
 
 std::vector<CommitPoint> OffsetsState::take_commits(StoredCommit& commit) {
-  return std::exchange(commit.untaken, {});
+  return GroupCommits::take(commit);
 }
 
 OffsetsGroup& OffsetsState::group(const std::string& name, std::int32_t partition) {
@@ -69,7 +66,7 @@ void OffsetsState::apply(std::int32_t partition, const OffsetsRecord& record) {
           apply_commit(partition, r);
         } else if constexpr (std::is_same_v<T, OffsetTombstone>) {
           if (const auto g = groups_.find(r.group); g != groups_.end()) {
-            g->second.offsets.erase(std::pair<std::string, std::int32_t>(r.topic, r.partition));
+            g->second.offsets.erase(r.topic, r.partition);
             forget_if_empty(r.group);
           }
         } else if constexpr (std::is_same_v<T, GroupMetadata>) {

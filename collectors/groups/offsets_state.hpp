@@ -19,23 +19,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "collectors/groups/group_commits.hpp"
 #include "collectors/groups/offsets_records.hpp"
 
 namespace ks::groups {
-
-struct CommitPoint {
-  std::int64_t offset = 0;
-  std::int64_t commit_timestamp_ms = 0;
-};
-
-struct StoredCommit {
-  std::int64_t offset = 0;
-  std::int64_t commit_timestamp_ms = 0;
-  // Every commit of this key applied and not taken yet (take_commits), oldest first, the
-  // newest at most `commit_window` of them: the lag status judges the real commits
-  // (lag_status.hpp). Empty, with nothing allocated, once taken.
-  std::vector<CommitPoint> untaken{};
-};
 
 struct ClassicGroupState {
   std::string protocol_type;  // "consumer", "connect", ... ("" for a group with only offsets)
@@ -61,8 +48,8 @@ struct ConsumerGroupState {
 
 struct OffsetsGroup {
   std::int32_t partition = -1;  // the `__consumer_offsets` partition of its records
-  // (topic, partition) -> the last commit.
-  std::map<std::pair<std::string, std::int32_t>, StoredCommit> offsets;
+  // (topic, partition) -> the last commit (compact: group_commits.hpp).
+  GroupCommits offsets;
   std::optional<ClassicGroupState> classic;
   std::optional<std::int32_t> consumer_epoch;  // KIP-848 group record (key 3)
   std::map<std::string, ConsumerMemberState, std::less<>> consumer_members;

@@ -36,7 +36,13 @@ ks::GroupsSnapshot groups() {
     g.name = name;
     ks::GroupTopicLag t;
     t.topic = "orders";
-    t.partitions = {ks::GroupPartitionLag{0, 5, 0, 10, 5, 0, 1.0, false, ks::LagStatus::ok}};
+    t.partitions = {ks::GroupPartitionLag{.partition = 0,
+                                          .committed = 5,
+                                          .low_watermark = 0,
+                                          .high_watermark = 10,
+                                          .lag = 5,
+                                          .lag_seconds = 1.0,
+                                          .status = ks::LagStatus::ok}};
     g.topics = {t};
     s.groups.push_back(g);
   }

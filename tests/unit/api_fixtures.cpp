@@ -64,7 +64,13 @@ GroupsSnapshot api_many_groups(int groups, int partitions) {
     GroupTopicLag t;
     t.topic = fmt::format("topic-{}", i % 50);
     for (int p = 0; p < partitions; ++p) {
-      t.partitions.push_back(GroupPartitionLag{p, 1000, 0, 1000 + p, p, 0, 0.5 * p, false, LagStatus::ok});
+      t.partitions.push_back(GroupPartitionLag{.partition = p,
+                                                .committed = 1000,
+                                                .low_watermark = 0,
+                                                .high_watermark = 1000 + p,
+                                                .lag = p,
+                                                .lag_seconds = 0.5 * p,
+                                                .status = LagStatus::ok});
       t.lag_sum += p;
     }
     g.topics.push_back(std::move(t));

@@ -22,9 +22,13 @@ GroupLag orders_app_group() {
   t.partitions_with_lag = 2;
   t.consumed_per_second = 4;
   t.catch_up_seconds = 7.5;
-  GroupPartitionLag p0{0, 100, 0, 110, 10, 0, 12.5, false, LagStatus::warn};
-  GroupPartitionLag p1{1, 50, 57, 77, 20, 7, std::nullopt, false, LagStatus::ok};
-  GroupPartitionLag p2{2, 3, -1, -1, -1, 0, std::nullopt, false, LagStatus::notfound};
+  GroupPartitionLag p0{.partition = 0, .committed = 100, .low_watermark = 0,
+                       .high_watermark = 110, .lag = 10, .lag_seconds = 12.5,
+                       .status = LagStatus::warn};
+  GroupPartitionLag p1{.partition = 1, .committed = 50, .low_watermark = 57,
+                       .high_watermark = 77, .lag = 20, .expired = 7, .status = LagStatus::ok};
+  GroupPartitionLag p2{.partition = 2, .committed = 3, .low_watermark = -1,
+                       .high_watermark = -1, .lag = -1, .status = LagStatus::notfound};
   t.partitions = {p0, p1, p2};
   g.topics = {t};
   return g;

@@ -46,8 +46,8 @@ std::int64_t offset_of(const OffsetsState& state, const std::string& group, cons
                        std::int32_t partition) {
   const OffsetsGroup* g = state.find(group);
   if (!g) return -100;
-  const auto it = g->offsets.find({topic, partition});
-  return it == g->offsets.end() ? -100 : it->second.offset;
+  const StoredCommit* c = g->offsets.find(topic, partition);
+  return c == nullptr ? -100 : c->offset;
 }
 
 Uuid topic_id(std::uint8_t n) {
@@ -68,7 +68,7 @@ TEST_CASE("offsets state: commits, overwrites and tombstones", "[offsets-state]"
 
   state.apply(7, commit("g", "t", 0, 15, 2000));  // a later commit overwrites
   CHECK(offset_of(state, "g", "t", 0) == 15);
-  CHECK(state.find("g")->offsets.at({"t", 0}).commit_timestamp_ms == 2000);
+  CHECK(state.find("g")->offsets.find("t", 0)->commit_timestamp_ms == 2000);
 
   state.apply(7, OffsetTombstone{"g", "t", 1});  // deleted (offset reset of one partition...)
   CHECK(offset_of(state, "g", "t", 1) == -100);

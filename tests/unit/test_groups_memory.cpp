@@ -1,0 +1,59 @@
+// Bytes per group partition of what the agent keeps for every one of them: 200,000 at
+// 20,000 groups x 10 partitions, where the target is 150 MB of RSS
+// (docs/performance.md, "Memory at 20,000 groups"). Computed from the types and from the
+// containers' capacities after a run of the real code, so a field or a container added
+// carelessly fails here, not in a bench nobody runs.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "collectors/groups/group_evaluator.hpp"
+#include "collectors/groups/lag_status.hpp"
+#include "core/groups_snapshot.hpp"
+
+using namespace ks::groups;
+using namespace std::chrono_literals;
+
+TEST_CASE("memory: a snapshot's row per group partition is 120 B", "[groups][memory]") {
+  // Two snapshots exist while a cycle builds the next one: 48 MB of rows at 200,000
+  // partitions. 128 B before the fields were ordered to leave no padding.
+  CHECK(sizeof(ks::GroupPartitionLag) <= 120);
+}
+
+TEST_CASE("memory: the status of a group partition is 56 B plus its window", "[groups][memory]") {
+  // 80 B before: the status parameters' copy (16 B) and two std::optional time points.
+  CHECK(sizeof(PartitionStatus) <= 56);
+  // What it holds still works at the limits it packs: the window and the interval.
+  PartitionStatus status(StatusParams{65535, std::chrono::milliseconds(std::int64_t{1} << 40)});
+  const auto t0 = PartitionStatus::TimePoint{} + 1h;
+  status.add_commit(5, 10, t0);
+  CHECK(status.judge_commits(10, Liveness::assigned, t0 + 1s) == ks::LagStatus::ok);
+  CHECK(status.commit_gap_limit_seconds() > 1e6);  // clamped to int32 ms, not wrapped
+}
+
+TEST_CASE("memory: the evaluator's state per group partition after cycles", "[groups][memory]") {
+  // 20 groups x 10 partitions judged on commits for a few cycles, as the stream feeds them.
+  GroupEvaluator evaluator(EvaluatorParams{});
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    CycleObservations o;
+    o.judged_on_commits = true;
+    o.watermarks_at = t0 + cycle * 15s;
+    o.taken_at = std::chrono::system_clock::now() + cycle * 15s;
+    o.topic_partitions["t"] = 10;
+    for (int p = 0; p < 10; ++p) o.watermarks[{"t", p}] = Watermarks{0, 100};
+    for (int g = 0; g < 20; ++g) {
+      GroupObservation& group = o.groups.emplace_back();
+      group.name = "g" + std::to_string(g);
+      group.offsets_fetched = true;
+      group.description = GroupDescription{"Empty", "", 0, {}, {}, {}};
+      for (int p = 0; p < 10; ++p) group.committed.push_back({{"t", p}, 50});
+    }
+    evaluator.evaluate(std::move(o), ks::GroupsCycleStats{});
+  }
+  CHECK(evaluator.tracked_group_partitions() == 200);
+  CHECK(evaluator.state_bytes_per_partition() <= 80);  // 104 B before
+}
