@@ -564,6 +564,19 @@ def run_checks(kafka, prom, agents, lagging):
 
     # 3a. lag alert: silent while the group keeps up, pending then firing once it stops
     lag_labels = {"consumergroup": "e2e-lagging", "topic": "e2e-orders"}
+
+    def keeping_up():
+        lag = prom.query('max(kafka_consumergroup_lag_sum{consumergroup="e2e-lagging"})')[0]
+        return (lag and float(lag[0]["value"][1]) < LAG_THRESHOLD / 2 and
+                not prom.alerts("KafkaConsumerGroupLagHigh", **lag_labels) and
+                not prom.alerts("KafkaConsumerGroupLagSecondsHigh", **lag_labels))
+
+    # On a saturated machine the consumer can fall behind for a while (stress-ng on both
+    # cores: 1,193 messages, ~20 s, once): the alerts are then right to fire. The silence is
+    # checked once it keeps up again, as it does within seconds on an idle machine.
+    waited = time.monotonic()
+    wait_until(keeping_up, 180, 1, "e2e-lagging keeping up (lag below half the threshold)")
+    log(f"e2e-lagging keeping up after {time.monotonic() - waited:.0f}s of waiting")
     before = prom.query('max(kafka_consumergroup_lag_sum{consumergroup="e2e-lagging"})')[0]
     log(f"e2e-lagging lag before stopping it: {before[0]['value'][1] if before else None}")
     check(not prom.alerts("KafkaConsumerGroupLagHigh", **lag_labels),
