@@ -211,10 +211,7 @@ bool EventProducer::ensure_topic(std::stop_token stop) {
     return false;
   }
   if (topic.usable()) {
-    if (create_failed_) {
-      spdlog::info("events: topic {} is there now ({} partitions): the create that failed took "
-                   "effect, or another agent created it", events_.topic, topic.partitions.size());
-    }
+    if (create_failed_) log_topic_there_now();
     topic_ready_ = true;
     return true;
   }
@@ -248,11 +245,17 @@ bool EventProducer::create_topic(std::stop_token stop) {
                   spool_.depth());
     return false;
   } else if (create_failed_) {
-    spdlog::info("events: topic {} is there now: the create that failed took effect, or "
-                 "another agent created it", events_.topic);
+    log_topic_there_now();
   }
   topic_ready_ = true;
   return true;
+}
+
+// After a create that failed (often a timeout at the client while the broker went on), the
+// log would otherwise end on that error although the topic is there and events flow.
+void EventProducer::log_topic_there_now() const {
+  spdlog::info("events: topic {} is there now: the create that failed took effect, or another "
+               "agent created it", events_.topic);
 }
 
 bool EventProducer::resolve_doubts(const std::vector<SpoolRecord>& records, std::stop_token stop) {

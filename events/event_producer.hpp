@@ -74,6 +74,7 @@ class EventProducer {
   void run(std::stop_token stop);
   bool ensure_topic(std::stop_token stop);
   bool create_topic(std::stop_token stop);
+  void log_topic_there_now() const;
   bool resolve_doubts(const std::vector<SpoolRecord>& records, std::stop_token stop);
   std::optional<std::vector<std::uint64_t>> find_in_topic(
       const std::map<std::string, std::uint64_t>& doubt, std::int64_t since_ms,

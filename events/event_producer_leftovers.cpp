@@ -2,7 +2,7 @@
 // before the first delivery of a run, the whole events topic is read once.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
+#include <set>
 
 #include "events/cloudevent.hpp"
 #include "events/event_producer.hpp"
@@ -24,9 +24,10 @@ bool EventProducer::drop_superseded_leftovers(std::stop_token stop) {
       leftovers.push_back({r.seq, std::move(*parsed.event)});
     }
   }
-  if (leftovers.empty() || stop.stop_requested()) {
+  if (stop.stop_requested()) return false;  // the leftovers stay in the spool for the next run
+  if (leftovers.empty()) {  // delivered, or unreadable records the spool reports itself
     leftovers_.clear();
-    return !stop.stop_requested();
+    return true;
   }
   std::vector<HealthEvent> topic;
   try {
@@ -41,8 +42,9 @@ bool EventProducer::drop_superseded_leftovers(std::stop_token stop) {
     }
   }
   const std::vector<std::uint64_t> superseded = superseded_leftovers(topic, leftovers);
+  const std::set<std::uint64_t> dropped(superseded.begin(), superseded.end());
   for (const LeftoverEvent& l : leftovers) {
-    if (std::find(superseded.begin(), superseded.end(), l.seq) == superseded.end()) continue;
+    if (!dropped.contains(l.seq)) continue;
     metrics_.count(short_type(l.event.type), state_name(l.event.state), "superseded");
     spdlog::info("events: not sending {} {} {} (id={}) left by the previous run: {} has a newer "
                  "or the same state for it (another agent took the condition over)",

@@ -17,10 +17,14 @@ The ACL-limited user may describe one topic and two groups, one of which committ
 it may not describe, and nothing else (no Describe on the cluster, no Create/Write on the
 events topic): the agent exports the group and topic it may see and nothing of the rest,
 logs why its health events cannot be delivered (topic authorization failed) and counts it,
-keeps them in its spool, and stays up and ready.
+keeps them in its spool, and stays up and ready. It may not read __consumer_offsets either:
+with collectors.groups.source auto (the default) it falls back to the admin API and says so
+(kafka_sentinel_groups_source, /readyz's note, one log line); a second agent of that user
+with source offsets_topic does not fall back: its groups collector fails naming the refusal.
 No password appears in a log, /readyz, /metrics, an event or `check-config`'s output.
 Takes 3 minutes on a heavily loaded 2-core machine (about half of it the cluster's start).
 """
+import json
 import os
 import secrets
 import subprocess
@@ -126,6 +130,51 @@ def check_acl_agent(agent):
           f"({delivery_errors} failed delivery rounds)")
     check(agent.alive() and http_get(agent.url + "/readyz")[0] == 200,
           "ACL-limited user: the agent keeps running, ready")
+    check_auto_fell_back(agent, m)
+
+
+def readyz_groups(agent):
+    """The groups collector's entry of /readyz (its JSON body, whatever the status)."""
+    try:
+        return json.loads(http_get(agent.url + "/readyz")[1]).get("collectors", {}).get("groups", {})
+    except ValueError:
+        return {}
+
+
+def check_auto_fell_back(agent, m):
+    """collectors.groups.source auto (the default): the limited user may not read
+    __consumer_offsets, so the agent uses the admin API instead, and says so."""
+    stream = value(m, "kafka_sentinel_groups_source", source="offsets_topic")
+    admin = value(m, "kafka_sentinel_groups_source", source="admin_api")
+    check(admin == 1 and stream == 0,
+          f"ACL-limited user, source auto: kafka_sentinel_groups_source says admin_api "
+          f"(admin_api {admin}, offsets_topic {stream})")
+    note = readyz_groups(agent).get("note", "")
+    check("fell back from offsets_topic" in note and "authorization" in note.lower(),
+          f"ACL-limited user, source auto: /readyz's groups note says why it fell back ({note!r})")
+    with open(agent.log_path, errors="replace") as f:
+        lines = [l for l in f if "fell back from offsets_topic" in l]
+    check(len(lines) == 1, f"ACL-limited user, source auto: the fallback logged once ({len(lines)})")
+
+
+def check_stream_refused(agent):
+    """collectors.groups.source offsets_topic, the same limited user: no fallback; the groups
+    collector fails, naming the topic and the refusal, and the rest of the agent goes on."""
+    def failing():
+        entry = readyz_groups(agent)
+        return entry if entry.get("errors", 0) >= 2 else None
+    entry = wait_until(failing, 60, 1, "offsets_topic agent: groups collector failing") or {}
+    error = entry.get("last_error", "")
+    check("__consumer_offsets" in error and "authorization" in error.lower(),
+          f"ACL-limited user, source offsets_topic: the groups collector fails naming the topic "
+          f"and the refusal ({error!r})")
+    m = agent.metrics()
+    check(not series(m, "kafka_consumergroup_lag") and
+          value(m, "kafka_sentinel_groups_source", source="admin_api") != 1,
+          "ACL-limited user, source offsets_topic: no lag and no silent switch to the admin API")
+    check(agent.alive() and series(m, "kafka_topic_partitions"),
+          "ACL-limited user, source offsets_topic: the agent keeps running, its brokers "
+          "collector exports the topic it may describe")
 
 
 def wrong_password_agent(kafka, wrong):
@@ -193,6 +242,12 @@ def main():
                     name="limited",
                     env=mode_env(kafka, "scram", username=kafka.env["LIMITED_USER"],
                                  password=kafka.env["LIMITED_PASSWORD"])).start()
+    strict = Agent(kafka_section("scram") +
+                   COLLECTORS.replace("groups: {interval: 1s}",
+                                      "groups: {interval: 1s, source: offsets_topic}"),
+                   name="limited-stream",
+                   env=mode_env(kafka, "scram", username=kafka.env["LIMITED_USER"],
+                                password=kafka.env["LIMITED_PASSWORD"])).start()
     texts = {}
 
     for name, (_, _, words, cause) in cases.items():
@@ -216,6 +271,7 @@ def main():
     texts["check-config"] = check_config_output(wrong_agent, wrong_agent.env)
 
     check_acl_agent(limited)
+    check_stream_refused(strict)
 
     for name, agent in {**agents, "wrong-password": wrong_agent}.items():
         texts[f"{name} /readyz"] = http_get(agent.url + "/readyz")[1]
@@ -235,7 +291,8 @@ def main():
           f"agent.collector_failing firing then resolved, read back from Kafka ({seen})")
     texts["events topic"] = "\n".join(str(e) for _, e in read_topic(kafka))
 
-    for name, agent in {**agents, "wrong-password": wrong_agent, "limited": limited}.items():
+    for name, agent in {**agents, "wrong-password": wrong_agent, "limited": limited,
+                        "limited-stream": strict}.items():
         agent.stop()
         with open(agent.log_path, errors="replace") as f:
             texts[f"{name} log"] = f.read()
