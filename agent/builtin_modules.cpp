@@ -51,12 +51,21 @@ Module gated(CollectorModule module, const fleet::Ownership& ownership) {
   return {std::move(module.name), module.role, std::move(collector), std::move(renderer)};
 }
 
+// The shared client's name in logs and in the kafka_sentinel_client_broker_* metrics: the
+// collectors that use it.
+std::string cluster_client_name(const CollectorsConfig& collectors) {
+  if (collectors.brokers.enabled && collectors.groups.enabled) return "brokers+groups";
+  return collectors.brokers.enabled ? "brokers" : "groups";
+}
+
 }  // namespace
 
 std::vector<Module> builtin_modules(const Config& config, Snapshots& snapshots,
                                     const fleet::Ownership& ownership,
                                     FleetMembersSource fleet_members) {
-  const ModuleContext context{config, snapshots, ownership, std::move(fleet_members)};
+  const ModuleContext context{config, snapshots, ownership, std::move(fleet_members),
+                              std::make_shared<kafka::SharedClient>(
+                                  config.kafka, cluster_client_name(config.collectors))};
   std::vector<Module> modules;
   for (const ModuleFactory factory : kBuiltinModules) {
     CollectorModule module = factory(context);

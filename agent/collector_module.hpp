@@ -20,6 +20,7 @@
 #include "core/snapshots.hpp"
 #include "fleet/fleet_member.hpp"
 #include "fleet/ownership.hpp"
+#include "kafka/shared_client.hpp"
 
 namespace ks {
 
@@ -46,6 +47,9 @@ struct ModuleContext {
   Snapshots& snapshots;
   const fleet::Ownership& ownership;
   FleetMembersSource fleet_members{};
+  // The Kafka client the brokers and groups collectors share (kafka/shared_client.hpp):
+  // one set of librdkafka threads and connections for both.
+  std::shared_ptr<kafka::SharedClient> cluster_client{};
 };
 
 struct CollectorModule {

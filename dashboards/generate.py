@@ -398,9 +398,10 @@ def probe_row():
 
 def client_view_panels():
     """What the agent's own Kafka clients see of each broker (librdkafka's statistics,
-    kafka.statistics_interval): the request/response clients only (brokers, groups), whose
-    round trips are not long polls."""
-    rtt = f'kafka_sentinel_client_broker_rtt_seconds{{{S}, client=~"brokers|groups"'
+    kafka.statistics_interval): the request/response clients only (brokers+groups, the one
+    the two collectors share; brokers or groups alone), whose round trips are not long
+    polls."""
+    rtt = f'kafka_sentinel_client_broker_rtt_seconds{{{S}, client=~"brokers|groups|brokers[+]groups"'
     return [
         timeseries("Client round trip per broker (p99, avg)", "Request to response of the "
                    "agent's brokers and groups clients, per broker id, the slowest agent and "
@@ -677,7 +678,8 @@ def agent_health():
                    [target(f"time() - kafka_sentinel_collector_last_success_timestamp_seconds{{{S}}}",
                            "{{instance}} {{collector}}")], unit="s"),
         timeseries("Kafka client errors", "Errors per second reported by the broker "
-                   "collector's Kafka client (connections refused, all brokers down, ...).",
+                   "collector's Kafka client, shared with the groups collector (connections "
+                   "refused, all brokers down, ...).",
                    [target(f"rate(kafka_sentinel_kafka_client_errors_total{{{S}}}[$__rate_interval])",
                            "{{instance}}")]),
         timeseries("ListOffsets failures per broker", "Failed or timed-out offset requests "

@@ -252,7 +252,9 @@ void ClientContext::on_stats(std::string_view json) {
 }
 
 int Client::poll(std::chrono::milliseconds timeout) const {
-  return handle_ ? rd_kafka_poll(handle_.get(), static_cast<int>(timeout.count())) : 0;
+  if (!handle_) return 0;
+  std::lock_guard lock(context_->poll_mutex());
+  return rd_kafka_poll(handle_.get(), static_cast<int>(timeout.count()));
 }
 
 std::map<std::string, std::string> statistics_properties(const KafkaConfig& config) {

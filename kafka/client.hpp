@@ -120,6 +120,10 @@ class ClientContext {
   // Where librdkafka's failures are noted (optional; set before the handle exists).
   void set_failure_note(std::shared_ptr<FailureNote> note) { failure_note_ = std::move(note); }
   void* user() const { return user_.load(std::memory_order_acquire); }
+  // Held by Client::poll: a client shared by collectors on several threads (kafka/
+  // shared_client.hpp) has its statistics served one document at a time, in order (a
+  // document recorded after a newer one would read as a counter restart).
+  std::mutex& poll_mutex() const { return poll_mutex_; }
 
  private:
   // Whether a line about a security failure of `cause` is written now: once per change of
@@ -133,6 +137,7 @@ class ClientContext {
   std::atomic<void*> user_{nullptr};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> stats_count_{0};
+  mutable std::mutex poll_mutex_;
   mutable std::mutex mutex_;  // guards throttle_ and stats_
   LogThrottle throttle_;
   std::string stats_;

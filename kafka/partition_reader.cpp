@@ -105,6 +105,13 @@ struct Handle {
     rd_kafka_assign(native(client), nullptr);
     rd_kafka_consumer_close(native(client));
   }
+
+  // Whether the handle reads nothing and its last assignment change is done (the stops of
+  // the partitions it handed over): it may be closed without waiting.
+  bool idle_and_settled() const {
+    return client && assigned.empty() &&
+           std::chrono::steady_clock::now() >= last_change + kChangeSpacing;
+  }
 };
 
 Client make_handle(const KafkaConfig& kafka, const PartitionReaderSettings& settings,
@@ -124,7 +131,8 @@ Client make_handle(const KafkaConfig& kafka, const PartitionReaderSettings& sett
 struct PartitionReader::State {
   PartitionReaderSettings settings;
   KafkaConfig kafka;
-  // Makes the reader's metadata and ListOffsets requests too (see the header).
+  // Makes the reader's metadata and ListOffsets requests too (see the header). Closed once
+  // it reads nothing (retire_catch_up), made again when partitions are added.
   Handle catch_up;
   Handle follower;
   int topic_partitions = 0;
@@ -135,12 +143,33 @@ struct PartitionReader::State {
     catch_up.close();
   }
 
+  // The catch-up handle, made again if it was closed.
+  Handle& catch_up_handle() {
+    if (!catch_up.client) {
+      catch_up.client = make_handle(kafka, settings, settings.catch_up_fetch_wait,
+                                    settings.name + "-catch-up");
+      catch_up.assigned.clear();
+      catch_up.last_change = {};
+    }
+    return catch_up;
+  }
+
+  // An idle catch-up handle costs a librdkafka main thread and a thread per broker, each
+  // waking about once a second, and a connection per broker, for as long as the reader
+  // lives; it is needed again only when partitions are added (a fleet's shards changing):
+  // closed once every partition it read is handed over and that change is done.
+  void retire_catch_up() {
+    if (!catch_up.idle_and_settled()) return;
+    catch_up.close();
+    catch_up.client = {};
+  }
+
   // The topic's partitions; the wait ends soon after `stop` (StopRequested).
-  TopicMetadata lookup(std::stop_token stop) const {
+  TopicMetadata lookup(std::stop_token stop) {
     TopicMetadata info;
     try {
-      ClusterMetadata md =
-          fetch_topic_metadata(catch_up.client, settings.topic, settings.timeout, std::move(stop));
+      ClusterMetadata md = fetch_topic_metadata(catch_up_handle().client, settings.topic,
+                                                settings.timeout, std::move(stop));
       for (TopicMetadata& t : md.topics) {
         if (t.name == settings.topic) info = std::move(t);
       }
@@ -174,7 +203,8 @@ struct PartitionReader::State {
       requests.push_back({settings.topic, p, leader});
     }
     const WatermarkResults results =
-        fetch_watermarks(catch_up.client, requests, {.timeout = settings.timeout}, std::move(stop));
+        fetch_watermarks(catch_up_handle().client, requests, {.timeout = settings.timeout},
+                         std::move(stop));
     for (std::size_t i = 0; i < added.size(); ++i) {
       const PartitionWatermarks& w = results.offsets[i];
       if (!w.known()) {
@@ -220,7 +250,6 @@ PartitionReader::PartitionReader(const KafkaConfig& kafka, PartitionReaderSettin
   state_->settings = std::move(settings);
   state_->kafka = kafka;
   const PartitionReaderSettings& s = state_->settings;
-  state_->catch_up.client = make_handle(kafka, s, s.catch_up_fetch_wait, s.name + "-catch-up");
   state_->follower.client = make_handle(kafka, s, s.fetch_wait, s.name);
   state_->topic_partitions = static_cast<int>(state_->lookup(std::move(stop)).partitions.size());
 }
@@ -259,7 +288,9 @@ void PartitionReader::set_partitions(const std::set<std::int32_t>& wanted, std::
         .insert(p);
   }
   s.follower.assign(s.settings.topic, following, s.progress);
-  s.catch_up.assign(s.settings.topic, catching_up, s.progress);
+  if (!catching_up.empty() || s.catch_up.client) {
+    s.catch_up_handle().assign(s.settings.topic, catching_up, s.progress);
+  }
   if (failure) std::rethrow_exception(failure);
 }
 
@@ -302,7 +333,7 @@ std::optional<PartitionRecord> PartitionReader::poll(std::chrono::milliseconds t
   error.clear();
   State& s = *state_;
   s.follower.serve_main_queue();
-  s.catch_up.serve_main_queue();
+  if (s.catch_up.client) s.catch_up.serve_main_queue();
   // While partitions are caught up, the wait is spent on the catch-up handle (whose
   // answers come fast); the follower is only looked at.
   Handle& waited = s.catch_up.assigned.empty() ? s.follower : s.catch_up;
@@ -314,6 +345,7 @@ std::optional<PartitionRecord> PartitionReader::poll(std::chrono::milliseconds t
   }
   std::optional<PartitionRecord> record = m ? s.take(*m, *from, error) : std::nullopt;
   s.hand_over_caught_up();
+  s.retire_catch_up();
   return record;
 }
 

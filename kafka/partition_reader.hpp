@@ -23,8 +23,9 @@
 //  - the follower reads the partitions caught up, with a long fetch wait: an idle stream
 //    costs the brokers a fetch per `fetch_wait` and broker, and a record written is still
 //    answered at once. Partitions are handed to it, at the position reached, once every
-//    partition the catch-up handle reads is caught up (then the catch-up handle reads
-//    nothing and sends nothing but what the reader asks).
+//    partition the catch-up handle reads is caught up. The catch-up handle, reading nothing
+//    then, is closed (an idle librdkafka client still runs a main thread and a thread per
+//    broker that wake about once a second), and made again when partitions are added.
 #pragma once
 
 #include <chrono>

@@ -12,15 +12,17 @@ CollectorModule brokers(const ModuleContext& context) {
   const BrokersCollectorConfig& config = context.config.collectors.brokers;
   Snapshots& snapshots = context.snapshots;
   const fleet::Ownership& ownership = context.ownership;
+  std::shared_ptr<kafka::SharedClient> shared_client = context.cluster_client;
   return {
       .name = "brokers",
       .enabled = config.enabled,
       .interval = config.interval,
       .role = FleetRole::leader,
-      .make = [&kafka, &config, &snapshots]() -> std::unique_ptr<Collector> {
+      .make = [&kafka, &config, &snapshots, shared_client]() -> std::unique_ptr<Collector> {
         BrokerCollector::Options options;
         // The groups collector's watermarks stand for this collector's own while recent.
         options.shared_watermarks = &snapshots.watermarks;
+        options.shared_client = shared_client;
         return std::make_unique<BrokerCollector>(kafka, config, snapshots.cluster, std::move(options));
       },
       .renderer =

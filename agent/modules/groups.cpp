@@ -14,6 +14,7 @@ CollectorModule groups(const ModuleContext& context) {
   Snapshots& snapshots = context.snapshots;
   const fleet::Ownership& ownership = context.ownership;
   const bool fleet = ownership.fleet_enabled();
+  std::shared_ptr<kafka::SharedClient> shared_client = context.cluster_client;
   // collectors.groups.granularity and exclude_families: which kafka_consumergroup_* families.
   prom::GroupFamilySelection families(config.granularity, config.exclude_families);
   return {
@@ -21,9 +22,10 @@ CollectorModule groups(const ModuleContext& context) {
       .enabled = config.enabled,
       .interval = config.interval,
       .role = FleetRole::group_shards,
-      .make = [&kafka, &config, &snapshots, &ownership, fleet]() -> std::unique_ptr<Collector> {
+      .make = [&kafka, &config, &snapshots, &ownership, fleet, shared_client]() -> std::unique_ptr<Collector> {
         GroupCollector::Options options;
         options.share_watermarks = &snapshots.watermarks;  // for the brokers collector
+        options.shared_client = shared_client;
         if (fleet) {
           options.owns_group = [&ownership](std::string_view g) { return ownership.owns_group(g); };
           if (ownership.group_sharding() == fleet::GroupSharding::offsets_partition) {

@@ -71,16 +71,28 @@ BrokerCollector::BrokerCollector(const KafkaConfig& kafka, const BrokersCollecto
       config_(config),
       out_(out),
       options_(std::move(options)),
+      shared_(options_.shared_client
+                  ? options_.shared_client
+                  : std::make_shared<kafka::SharedClient>(kafka, "brokers")),
       filter_(config.topics, config.include_internal_topics),
       tracker_(config.broker_down_retention) {}
 
+const kafka::Client& BrokerCollector::client() const {
+  static const kafka::Client none;
+  return client_ ? *client_ : none;
+}
+
 void BrokerCollector::ensure_client() {
-  if (client_) return;
   auto properties = kafka::watermark_consumer_properties();
   for (const auto& [key, value] : options_.extra_properties) properties[key] = value;
   properties.merge(kafka::statistics_properties(kafka_));  // polled every cycle; extras win
-  client_ = kafka::make_client(kafka_, kafka::ClientKind::consumer, properties, "brokers",
-                               failure_note_);
+  // Whatever client the groups collector made (its properties are a superset: a group.id
+  // in admin_api mode, which nothing here uses). DescribeConfigs calls still in flight keep
+  // the one they were issued on until they are answered.
+  std::shared_ptr<const kafka::Client> latest = shared_->any(properties);
+  if (!client_ || (latest != client_ && !configs_ && idle_checks_.empty())) {
+    client_ = std::move(latest);
+  }
 }
 
 kafka::ClusterMetadata BrokerCollector::fetch_metadata_with_retry(CycleReport& report,
@@ -92,7 +104,7 @@ kafka::ClusterMetadata BrokerCollector::fetch_metadata_with_retry(CycleReport& r
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     ++report.metadata_calls;
     try {
-      return kafka::fetch_metadata(client_, std::max(remaining, 1ms), stop);
+      return kafka::fetch_metadata(*client_, std::max(remaining, 1ms), stop);
     } catch (const kafka::StopRequested&) {
       throw;
     } catch (const kafka::KafkaError& e) {
@@ -111,7 +123,7 @@ void BrokerCollector::publish_unreachable(const std::string& error,
   snapshot->error = error;
   snapshot->expected_brokers = config_.expected_brokers;
   snapshot->brokers = tracker_.update(std::nullopt, {}, now);
-  snapshot->client_errors = client_ ? client_.context().errors() : 0;
+  snapshot->client_errors = shared_->errors();
   snapshot->offset_request_failures = offset_request_failures_;
   out_.publish(std::move(snapshot));
 }
@@ -125,7 +137,7 @@ void BrokerCollector::connect_or_publish_down(std::chrono::system_clock::time_po
     report_ = report;
     throw CollectError(e.what());
   }
-  client_.poll();  // serves the error callback (counted in client_errors)
+  client_->poll();  // serves the error callback (counted in client_errors)
 }
 
 kafka::ClusterMetadata BrokerCollector::metadata_or_publish_down(
@@ -185,7 +197,7 @@ void BrokerCollector::start_config_requests(const std::vector<TopicState>& topic
     for (const auto& b : seen) broker_ids.push_back(std::to_string(b.id));
   }
   if (wanted.empty() && broker_ids.empty()) return;
-  configs_.emplace(client_, kafka_.request_timeout);
+  configs_.emplace(*client_, kafka_.request_timeout);
   configs_full_refresh_ = full_refresh;
   configs_started_ = start;
   configs_failed_calls_ = 0;
@@ -253,7 +265,7 @@ BrokerCollector::WatermarkPass BrokerCollector::fetch_topic_watermarks(
     }
   }
   const kafka::WatermarkResults results = kafka::fetch_watermarks(
-      client_, requests,
+      *client_, requests,
       {.timeout = call_timeout(),
        .max_concurrent_calls = options_.max_concurrent_calls,
        .max_partitions_per_call = std::max(1, options_.max_partitions_per_call)},
@@ -299,7 +311,7 @@ void BrokerCollector::start_idle_broker_checks(
   idle_checks_.clear();
   for (const auto& b : seen) {
     if (leaders.contains(b.id)) continue;
-    auto call = std::make_unique<kafka::DescribeConfigsBatch>(client_, call_timeout());
+    auto call = std::make_unique<kafka::DescribeConfigsBatch>(*client_, call_timeout());
     const std::string name = std::to_string(b.id);
     call->start(kafka::ConfigResourceType::broker, std::span(&name, 1),
                 std::span<const std::string>(&kBrokerRack, 1));
@@ -420,7 +432,7 @@ void BrokerCollector::finish_cycle(std::shared_ptr<ClusterSnapshot> snapshot,
   snapshot->brokers = tracker_.update(seen, watermarks.not_answering, snapshot->taken_at);
   snapshot->topics = std::move(topics);
   brokers::count_partitions(*snapshot);
-  snapshot->client_errors = client_.context().errors();
+  snapshot->client_errors = shared_->errors();
   snapshot->offset_request_failures = offset_request_failures_;
 
   report.up = true;

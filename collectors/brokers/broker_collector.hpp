@@ -22,6 +22,7 @@
 #include "kafka/client.hpp"
 #include "kafka/describe_configs.hpp"
 #include "kafka/metadata.hpp"
+#include "kafka/shared_client.hpp"
 #include "core/cluster_snapshot.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
@@ -57,6 +58,9 @@ class BrokerCollector final : public Collector {
     // latest instead of asking the brokers when it is at most one interval old, newer than
     // the watermarks of the cycle before, and has every partition this cycle asks for.
     const Latest<WatermarkRound>* shared_watermarks = nullptr;
+    // The Kafka client shared with the groups collector (kafka/shared_client.hpp); when
+    // null, the collector has one of its own, named "brokers".
+    std::shared_ptr<kafka::SharedClient> shared_client;
   };
   static constexpr int kDefaultMaxPartitionsPerCall = 1000;
 
@@ -66,7 +70,7 @@ class BrokerCollector final : public Collector {
                   Latest<ClusterSnapshot>& out, Options options);
 
   std::string_view name() const override { return "brokers"; }
-  std::string cycle_problem() const override { return failure_note_->describe(); }
+  std::string cycle_problem() const override { return shared_->failure_note()->describe(); }
   std::chrono::milliseconds interval() const override { return config_.interval; }
 
   // Publishes a snapshot every cycle. When the metadata request fails it publishes one with
@@ -78,7 +82,7 @@ class BrokerCollector final : public Collector {
 
   const CycleReport& last_cycle() const { return report_; }
   // The handle (created on the first cycle), e.g. to read librdkafka statistics.
-  const kafka::Client& client() const { return client_; }
+  const kafka::Client& client() const;
 
  private:
   struct TopicConfig {
@@ -128,9 +132,10 @@ class BrokerCollector final : public Collector {
   BrokersCollectorConfig config_;
   Latest<ClusterSnapshot>& out_;
   Options options_;
-  // Shared with the client's context (created later, on the collector's thread).
-  std::shared_ptr<kafka::FailureNote> failure_note_ = std::make_shared<kafka::FailureNote>();
-  kafka::Client client_;
+  std::shared_ptr<kafka::SharedClient> shared_;
+  // The shared client as of this collector's last switch to it (ensure_client): held while
+  // calls of this collector may be in it.
+  std::shared_ptr<const kafka::Client> client_;
   brokers::TopicFilter filter_;
   brokers::BrokerTracker tracker_;
   brokers::RateTracker rates_;

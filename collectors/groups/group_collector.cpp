@@ -124,27 +124,40 @@ GroupCollector::GroupCollector(const KafkaConfig& kafka, const GroupsCollectorCo
       config_(config),
       out_(out),
       options_(std::move(options)),
+      shared_(options_.shared_client ? options_.shared_client
+                                     : std::make_shared<kafka::SharedClient>(kafka, "groups")),
       filter_(config.groups),
       evaluator_(groups::EvaluatorParams{
           .history_points = static_cast<std::size_t>(std::max(2, config.lag_history_points)),
           .status_window = static_cast<std::size_t>(std::max(2, config.status_window_commits)),
           .collect_interval = config.interval}) {}
 
+const kafka::Client& GroupCollector::client() const {
+  static const kafka::Client none;
+  return client_ ? *client_ : none;
+}
+
+std::string GroupCollector::cycle_problem() const {
+  std::string problem = shared_->failure_note()->describe();
+  return problem.empty() ? failure_note_->describe() : problem;
+}
+
 void GroupCollector::ensure_client() {
   if (replace_client_) {
-    client_ = {};  // rd_kafka_destroy fails the calls it still holds: never sends them
+    // rd_kafka_destroy fails the calls it still holds, never sends them: once the brokers
+    // collector, sharing it, lets go of it too (at its next cycle).
+    shared_->retire(client_);
     replace_client_ = false;
   }
-  if (client_) return;
   // The admin API's OffsetFetch needs a group.id on the handle (kafka/client.hpp); the
   // stream sends none, and a group.id costs librdkafka a consumer group object and a
-  // coordinator connection whose thread wakes every second: given only when needed.
+  // coordinator connection whose thread wakes every second: given only when needed. A
+  // client the brokers collector made without it is replaced by one with it.
   auto properties = offsets_from_stream() ? kafka::watermark_consumer_properties()
                                           : kafka::offset_fetch_consumer_properties(kafka_.client_id);
   for (const auto& [key, value] : options_.extra_properties) properties[key] = value;
   properties.merge(kafka::statistics_properties(kafka_));  // polled every cycle; extras win
-  client_ = kafka::make_client(kafka_, kafka::ClientKind::consumer, properties, "groups",
-                               failure_note_);
+  client_ = shared_->get(properties);
 }
 
 kafka::AdminBatchOptions GroupCollector::batch_options(int max_in_flight) const {
@@ -156,7 +169,7 @@ kafka::AdminBatchOptions GroupCollector::batch_options(int max_in_flight) const 
 std::vector<GroupCollector::Listing> GroupCollector::list_groups(GroupsCycleStats& stats,
                                                                  std::stop_token stop) {
   const auto started = Clock::now();
-  kafka::GroupList list = kafka::list_groups(client_, batch_options(1), std::move(stop));
+  kafka::GroupList list = kafka::list_groups(*client_, batch_options(1), std::move(stop));
   stats.list_seconds = seconds_since(started);
   stats.list_complete = list.answered && list.errors.empty();
   if (!list.answered && list.groups.empty()) {
@@ -184,7 +197,7 @@ void GroupCollector::describe_groups(std::vector<GroupObservation>& groups, Grou
                                      std::stop_token stop) {
   const auto started = Clock::now();
   kafka::GroupDescriptions described =
-      kafka::describe_groups(client_, names_of(groups), options_.describe_groups_per_call,
+      kafka::describe_groups(*client_, names_of(groups), options_.describe_groups_per_call,
                              batch_options(config_.max_concurrent_requests), std::move(stop));
   stats.describe_groups_requests += described.requests;
   replace_client_ = replace_client_ || described.stats.left_in_client > 0;
@@ -198,7 +211,7 @@ Clock::time_point GroupCollector::fetch_offsets(std::vector<GroupObservation>& g
                                                 GroupsCycleStats& stats, std::stop_token stop) {
   const auto started = Clock::now();
   kafka::GroupOffsets offsets = kafka::fetch_group_offsets(
-      client_, names_of(groups), batch_options(config_.max_concurrent_requests), std::move(stop));
+      *client_, names_of(groups), batch_options(config_.max_concurrent_requests), std::move(stop));
   stats.offset_fetch_requests += offsets.stats.started;
   replace_client_ = replace_client_ || offsets.stats.left_in_client > 0;
   for (std::size_t i = 0; i < groups.size(); ++i) observe_offsets(std::move(offsets.groups[i]), groups[i]);
@@ -242,7 +255,7 @@ void GroupCollector::fetch_watermarks(const Topology& topology, CycleObservation
   kafka::WatermarkResults results;
   if (!leaders.empty()) {
     results = kafka::fetch_watermarks(
-        client_, requests,
+        *client_, requests,
         {.timeout = kafka_.request_timeout,
          .max_concurrent_calls = static_cast<int>(std::min<std::size_t>(16, leaders.size() * 2))},
         std::move(stop));
@@ -269,7 +282,7 @@ GroupCollector::Topology GroupCollector::fetch_topology(GroupsCycleStats& stats,
   const auto started = Clock::now();
   stats.metadata_requests = 1;
   try {
-    Topology topology(kafka::fetch_metadata(client_, kafka_.request_timeout, std::move(stop)));
+    Topology topology(kafka::fetch_metadata(*client_, kafka_.request_timeout, std::move(stop)));
     stats.metadata_seconds = seconds_since(started);
     return topology;
   } catch (const kafka::StopRequested&) {
@@ -464,7 +477,7 @@ void GroupCollector::collect_once(std::stop_token stop) {
   } catch (const std::exception& e) {
     throw CollectError(e.what());
   }
-  client_.poll();  // serves the error callback
+  client_->poll();  // serves the error callback
 
   const Topology topology = fetch_topology(stats, stop);
   for (const auto& [topic, leaders] : topology.leaders) {

@@ -38,6 +38,7 @@
 #include "collectors/groups/offsets_stream.hpp"
 #include "kafka/client.hpp"
 #include "kafka/group_admin.hpp"
+#include "kafka/shared_client.hpp"
 #include "core/collector.hpp"
 #include "core/config.hpp"
 #include "core/groups_snapshot.hpp"
@@ -61,6 +62,9 @@ class GroupCollector final : public Collector {
     // When set, every complete watermark round of a cycle is published here for the
     // brokers collector (core/watermark_round.hpp).
     Latest<WatermarkRound>* share_watermarks = nullptr;
+    // The Kafka client shared with the brokers collector (kafka/shared_client.hpp); when
+    // null, the collector has one of its own, named "groups".
+    std::shared_ptr<kafka::SharedClient> shared_client;
   };
 
   GroupCollector(const KafkaConfig& kafka, const GroupsCollectorConfig& config,
@@ -69,7 +73,7 @@ class GroupCollector final : public Collector {
                  Latest<GroupsSnapshot>& out, Options options);
 
   std::string_view name() const override { return "groups"; }
-  std::string cycle_problem() const override { return failure_note_->describe(); }
+  std::string cycle_problem() const override;
   std::optional<LoadingProgress> loading() const override;
   std::string status_note() const override;
   std::chrono::milliseconds interval() const override { return config_.interval; }
@@ -81,7 +85,7 @@ class GroupCollector final : public Collector {
 
   // The last published cycle's figures (for the benchmark and logs).
   const GroupsCycleStats& last_cycle() const { return last_cycle_; }
-  const kafka::Client& client() const { return client_; }
+  const kafka::Client& client() const;
 
  private:
   struct Topology;  // partition leaders of this cycle's metadata
@@ -124,9 +128,11 @@ class GroupCollector final : public Collector {
   GroupsCollectorConfig config_;
   Latest<GroupsSnapshot>& out_;
   Options options_;
-  // Shared with the client's context (created later, on the collector's thread).
+  std::shared_ptr<kafka::SharedClient> shared_;  // notes its own failures
+  // The stream reader's failures (given to its handles, created on the collector's thread).
   std::shared_ptr<kafka::FailureNote> failure_note_ = std::make_shared<kafka::FailureNote>();
-  kafka::Client client_;
+  // The shared client as of this cycle (ensure_client).
+  std::shared_ptr<const kafka::Client> client_;
   // The last cycle abandoned calls to a coordinator that client_ may still send: replaced
   // at the next cycle (kafka/group_admin.hpp, AdminBatchStats::left_in_client).
   bool replace_client_ = false;

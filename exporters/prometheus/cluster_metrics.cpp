@@ -120,8 +120,8 @@ void render_cluster_level(const ClusterSnapshot& s, ExpositionWriter& out) {
              MetricType::gauge);
   out.sample({}, s.up ? 1 : 0);
   out.family("kafka_sentinel_kafka_client_errors_total",
-             "Errors reported by the broker collector's Kafka client (connection failures, all "
-             "brokers down, ...).",
+             "Errors reported by the Kafka client the broker collector shares with the groups "
+             "collector (connection failures, all brokers down, ...).",
              MetricType::counter);
   out.sample({}, static_cast<double>(s.client_errors));
   if (!s.up) return;
