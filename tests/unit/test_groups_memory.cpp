@@ -25,8 +25,12 @@ using namespace std::chrono_literals;
 // expired were derived and lag_seconds lost its std::optional. Checked at compile time too.
 static_assert(sizeof(ks::GroupPartitionLag) <= 96, "a snapshot row grew: docs/performance.md");
 
+// One per group in each snapshot: 272 B before its fields were ordered by size.
+static_assert(sizeof(ks::GroupLag) <= 248, "a snapshot's group row grew: docs/performance.md");
+
 TEST_CASE("memory: a snapshot's row per group partition is 96 B", "[groups][memory]") {
   CHECK(sizeof(ks::GroupPartitionLag) <= 96);
+  CHECK(sizeof(ks::GroupLag) <= 248);
 }
 
 TEST_CASE("memory: what a snapshot row derives is what the collector computed", "[groups][memory]") {
