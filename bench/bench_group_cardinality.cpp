@@ -44,13 +44,13 @@ ks::GroupTopicLag topic_of(const Args& a, int group) {
     ks::GroupPartitionLag lag;
     lag.partition = p;
     lag.high_watermark = 2'000'000 + 1'009 * p;
-    lag.lag = (7 * group + 13 * p) % 5000;
-    lag.committed = lag.high_watermark - lag.lag;
+    const std::int64_t behind = (7 * group + 13 * p) % 5000;
+    lag.committed = lag.high_watermark - behind;
     lag.low_watermark = 0;
-    lag.lag_seconds = std::round(static_cast<double>(lag.lag) * 13.7) / 1000;  // ms resolution
+    lag.set_lag_seconds(std::round(static_cast<double>(behind) * 13.7) / 1000);  // ms resolution
     lag.status = (group + p) % 17 == 0 ? ks::LagStatus::warn : ks::LagStatus::ok;
     t.committed_sum += lag.committed;
-    t.lag_sum += lag.lag;
+    t.lag_sum += behind;
     ++t.partitions_with_lag;
     t.partitions.push_back(lag);
   }
@@ -70,7 +70,7 @@ ks::GroupsSnapshot snapshot_of(const Args& a) {
     g.members = 1 + i % 3;
     g.topics.push_back(topic_of(a, i));
     for (const auto& p : g.topics.back().partitions) {
-      g.max_lag_seconds = std::max(g.max_lag_seconds.value_or(0), *p.lag_seconds);
+      g.max_lag_seconds = std::max(g.max_lag_seconds.value_or(0), *p.lag_seconds());
     }
     g.status = ks::LagStatus::ok;
     s.groups.push_back(std::move(g));

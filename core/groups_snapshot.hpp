@@ -8,13 +8,16 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/group_member_identity.hpp"
+#include "core/lag_formula.hpp"
 #include "core/lag_status_code.hpp"
 
 namespace ks {
@@ -28,31 +31,47 @@ struct CommitSeen {
 };
 
 // One per group partition, in every snapshot (200,000 at 20,000 groups x 10 partitions; two
-// snapshots exist while a cycle builds the next): fields ordered so no padding is wasted,
-// 120 B (tests/unit/test_groups_memory.cpp).
+// snapshots exist while a cycle builds the next): 96 B (tests/unit/test_groups_memory.cpp),
+// was 120. What can be derived is not stored: the lag and the expired count come from the
+// three offsets, and the lag in seconds is a plain double with NaN for "absent" (an
+// std::optional<double> is 16 B). Offsets, commit times and lags stay 64-bit: Kafka's are.
 struct GroupPartitionLag {
   std::int32_t partition = 0;
   // The member it is assigned to: an index in GroupLag::assignees, -1 when none is known.
   std::int32_t assignee = -1;
   std::int64_t committed = 0;  // the group's committed offset (only committed partitions)
-  // Watermarks of this cycle; -1 when the partition's leader did not answer (or its topic
-  // is gone): then lag, expired and lag_seconds are unknown too.
+  // Watermarks of this cycle; both -1 when the partition's leader did not answer (or its
+  // topic is gone): then lag, expired and lag_seconds are unknown too.
   std::int64_t low_watermark = -1;
   std::int64_t high_watermark = -1;
-  std::int64_t lag = -1;      // high - max(committed, low), >= 0; -1 unknown
-  std::int64_t expired = 0;   // low - committed when retention deleted unread messages
-  // Age of the oldest unconsumed message that still exists; absent when there is too little
-  // history to say (the agent or the partition is new).
-  std::optional<double> lag_seconds{};
-  bool lag_seconds_lower_bound = false;  // older than the history: "at least" this
-  // The status window: how many commits it holds (of GroupsSnapshot::status_window), its
-  // oldest and newest; Burrow's `complete` is the ratio.
-  std::uint16_t window_commits = 0;
-  LagStatus status = LagStatus::notfound;
+  // Age of the oldest unconsumed message that still exists, seconds; NaN when there is too
+  // little history to say (the agent or the partition is new). Read it with lag_seconds().
+  double lag_seconds_or_nan = std::numeric_limits<double>::quiet_NaN();
+  // The status window's oldest and newest commits; Burrow's `complete` is window_commits
+  // over GroupsSnapshot::status_window.
   CommitSeen first_commit{};
   CommitSeen last_commit{};
+  std::uint16_t window_commits = 0;
+  LagStatus status = LagStatus::notfound;
+  bool lag_seconds_lower_bound = false;  // older than the history: "at least" this
 
-  bool has_lag() const { return lag >= 0; }
+  // The collector stores watermarks only in pairs it got from the partition's leader.
+  bool has_lag() const { return low_watermark >= 0 && high_watermark >= 0; }
+  // high - max(committed, low), >= 0; -1 unknown.
+  std::int64_t lag() const {
+    return has_lag() ? lag_formula::lag(committed, low_watermark, high_watermark) : -1;
+  }
+  // low - committed when retention deleted unread messages, else 0 (0 too when unknown).
+  std::int64_t expired() const {
+    return has_lag() ? lag_formula::expired(committed, low_watermark, high_watermark) : 0;
+  }
+  std::optional<double> lag_seconds() const {
+    if (std::isnan(lag_seconds_or_nan)) return std::nullopt;
+    return lag_seconds_or_nan;
+  }
+  void set_lag_seconds(std::optional<double> seconds) {
+    lag_seconds_or_nan = seconds.value_or(std::numeric_limits<double>::quiet_NaN());
+  }
 };
 
 struct GroupTopicLag {
@@ -67,27 +86,29 @@ struct GroupTopicLag {
   std::optional<double> catch_up_seconds;     // absent when not catching up
 };
 
+// One per group, in every snapshot (20,000 at 20,000 groups, two snapshots alive at the end
+// of a cycle): fields ordered by size so no padding is wasted, 248 B, was 272.
 struct GroupLag {
   std::string name;
-  // From DescribeConsumerGroups; described false when that failed (KIP-848 groups answer
-  // GROUP_ID_NOT_FOUND): the group is still reported from its offsets.
-  bool described = false;
   std::string state = "Unknown";  // Stable, Empty, PreparingRebalance, ... or Unknown
   std::string protocol;           // partition assignor ("range", "cooperative-sticky", ...)
-  int members = 0;                // meaningful when described
   std::string describe_error;     // "" when described
-  bool offsets_fetched = false;   // false: topics is empty this cycle (see offsets_error)
   std::string offsets_error;
   std::vector<GroupTopicLag> topics;  // sorted by topic
-  LagStatus status = LagStatus::notfound;  // Burrow's group rule (OK, WARN, ERR)
-  std::optional<double> max_lag_seconds;   // over partitions with a known lag_seconds
-  bool max_lag_seconds_lower_bound = false;
+  // The members with a partition assigned, once each (a partition names them by index).
+  std::vector<GroupMemberIdentity> assignees{};
+  std::optional<double> max_lag_seconds;  // over partitions with a known lag_seconds
+  int members = 0;                        // meaningful when described
   // Partitions assigned to the group, or of a topic it has commits on, without a commit.
   int uncommitted_partitions = 0;
   int lag_seconds_unknown_partitions = 0;      // lag > 0 but too little history
   int lag_seconds_lower_bound_partitions = 0;  // lag_seconds is only a lower bound
-  // The members with a partition assigned, once each (a partition names them by index).
-  std::vector<GroupMemberIdentity> assignees{};
+  // From DescribeConsumerGroups; described false when that failed (KIP-848 groups answer
+  // GROUP_ID_NOT_FOUND): the group is still reported from its offsets.
+  bool described = false;
+  bool offsets_fetched = false;  // false: topics is empty this cycle (see offsets_error)
+  bool max_lag_seconds_lower_bound = false;
+  LagStatus status = LagStatus::notfound;  // Burrow's group rule (OK, WARN, ERR)
 };
 
 // How the cycle went: the agent's own view of the collector's cost and health.

@@ -2,11 +2,13 @@
 // exporters (which publish them), so Burrow's dashboards and alert rules read ours.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 namespace ks {
 
-enum class LagStatus : int {
+// One byte: it is in every snapshot row (GroupPartitionLag) and every partition's status.
+enum class LagStatus : std::uint8_t {
   notfound = 0,
   ok = 1,
   warn = 2,

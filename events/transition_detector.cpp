@@ -331,7 +331,7 @@ void TransitionDetector::observe_lag_status(const GroupLag& g, TimePoint now, Ti
       if (p.status == LagStatus::notfound) continue;
       ++by_status[std::string(status_name(p.status))];
       if (worst == LagStatus::notfound || rank_of(p.status) < rank_of(worst)) worst = p.status;
-      lagging = lagging || p.lag > 0;
+      lagging = lagging || p.lag() > 0;
     }
   }
   // STOP and STALL need a window of no progress, WARN a window of commits: until the
@@ -422,9 +422,10 @@ void TransitionDetector::observe_lag_seconds(const GroupLag& g, const GroupTopic
   std::optional<double> max_seconds;
   bool lower_bound = false;
   for (const GroupPartitionLag& p : t.partitions) {
-    if (!p.lag_seconds) continue;
-    if (!max_seconds || *p.lag_seconds > *max_seconds) {
-      max_seconds = *p.lag_seconds;
+    const std::optional<double> seconds = p.lag_seconds();
+    if (!seconds) continue;
+    if (!max_seconds || *seconds > *max_seconds) {
+      max_seconds = *seconds;
       lower_bound = p.lag_seconds_lower_bound;
     }
   }
@@ -461,7 +462,7 @@ void TransitionDetector::observe_messages_expired(const GroupLag& g, const Group
   if (!o.holds && !tracked(o.event)) return;
   std::vector<std::int32_t> ids;
   for (const GroupPartitionLag& p : t.partitions) {
-    if (p.expired > 0) ids.push_back(p.partition);
+    if (p.expired() > 0) ids.push_back(p.partition);
   }
   o.event.observed = {{"group", g.name}, {"topic", t.topic}};
   o.event.observed["expired_messages"] = t.expired_sum;

@@ -191,24 +191,24 @@ void GroupEvaluator::estimate_lag_seconds(const OffsetHistory* history, const Pa
                                           OffsetHistory::TimePoint now, GroupPartitionLag& prow,
                                           GroupLag& row) const {
   if (lag.lag == 0) {
-    prow.lag_seconds = 0.0;
+    prow.set_lag_seconds(0.0);
   } else {
     const AgeEstimate age =
         history == nullptr ? AgeEstimate{} : history->age_of(lag.oldest_unconsumed, now);
     switch (age.kind) {
       case AgeKind::unknown: ++row.lag_seconds_unknown_partitions; break;
       case AgeKind::zero:
-      case AgeKind::interpolated: prow.lag_seconds = age.seconds; break;
+      case AgeKind::interpolated: prow.set_lag_seconds(age.seconds); break;
       case AgeKind::lower_bound:
-        prow.lag_seconds = age.seconds;
+        prow.set_lag_seconds(age.seconds);
         prow.lag_seconds_lower_bound = true;
         ++row.lag_seconds_lower_bound_partitions;
         row.max_lag_seconds_lower_bound = true;
         break;
     }
   }
-  if (prow.lag_seconds) {
-    row.max_lag_seconds = std::max(row.max_lag_seconds.value_or(0.0), *prow.lag_seconds);
+  if (const std::optional<double> seconds = prow.lag_seconds()) {
+    row.max_lag_seconds = std::max(row.max_lag_seconds.value_or(0.0), *seconds);
   }
 }
 
@@ -259,9 +259,7 @@ void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState
   } else {
     const PartitionLag lag = compute_lag(c.offset, wm->second);
     prow.low_watermark = wm->second.low;
-    prow.high_watermark = wm->second.high;
-    prow.lag = lag.lag;
-    prow.expired = lag.expired;
+    prow.high_watermark = wm->second.high;  // the row derives lag and expired from them
     trow.lag_sum += lag.lag;
     trow.expired_sum += lag.expired;
     ++trow.partitions_with_lag;

@@ -67,7 +67,7 @@ Json partition_status_json(const GroupLag& group, std::string_view topic, const 
               {"status", partition_status(p.status)},
               {"start", consumer_offset(p.first_commit)},
               {"end", consumer_offset(p.last_commit)},
-              {"current_lag", known_lag(p.lag)},
+              {"current_lag", known_lag(p.lag())},
               {"complete", go_float(partition_complete(p, window))}};
 }
 
@@ -88,7 +88,7 @@ Json consumer_partitions(const GroupLag& group, const GroupTopicLag& topic) {
     partitions.push_back(Json{{"offsets", window_offsets(p)},
                               {"owner", member.host},
                               {"client_id", member.client_id},
-                              {"current-lag", known_lag(p.lag)}});
+                              {"current-lag", known_lag(p.lag())}});
   }
   return partitions;
 }
@@ -171,11 +171,11 @@ Json consumer_status_body(std::string_view cluster, const GroupLag& group,
   for (const GroupTopicLag& t : group.topics) {
     for (const GroupPartitionLag& p : t.partitions) {
       ++count;
-      total_lag += known_lag(p.lag);
+      total_lag += known_lag(p.lag());
       if (partition_complete(p, status_window) >= 1.0) ++complete;
       const bool worse_than_ok = p.status > LagStatus::ok;
-      if (static_cast<std::int64_t>(known_lag(p.lag)) > max_lag) {
-        max_lag = static_cast<std::int64_t>(known_lag(p.lag));
+      if (static_cast<std::int64_t>(known_lag(p.lag())) > max_lag) {
+        max_lag = static_cast<std::int64_t>(known_lag(p.lag()));
         maxlag = partition_status_json(group, t.topic, p, status_window);
       }
       if (all || worse_than_ok) partitions.push_back(partition_status_json(group, t.topic, p, status_window));

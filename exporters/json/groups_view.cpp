@@ -16,10 +16,10 @@ nlohmann::ordered_json partition_json(const GroupPartitionLag& p) {
           {"current_offset", p.committed},
           {"log_start_offset", known_offset(p.low_watermark)},
           {"log_end_offset", known_offset(p.high_watermark)},
-          {"lag", known_offset(p.lag)},
-          {"lag_seconds", optional_rounded(p.lag_seconds)},
+          {"lag", known_offset(p.lag())},
+          {"lag_seconds", optional_rounded(p.lag_seconds())},
           {"lag_seconds_lower_bound", p.lag_seconds_lower_bound},
-          {"expired", p.expired},
+          {"expired", p.expired()},
           {"status", std::string(status_name(p.status))}};
 }
 

@@ -115,13 +115,13 @@ Opt topic_max(const GroupTopicLag& t, Value value) {
 
 // Per-partition values; the per-topic aggregates of each follow it (kafka_exporter's order).
 Opt lag_of(const GroupPartitionLag& p) {
-  return p.has_lag() ? Opt(static_cast<double>(p.lag)) : std::nullopt;
+  return p.has_lag() ? Opt(static_cast<double>(p.lag())) : std::nullopt;
 }
 Opt expired_of(const GroupPartitionLag& p) {
-  return p.has_lag() && p.expired > 0 ? Opt(static_cast<double>(p.expired)) : std::nullopt;
+  return p.has_lag() && p.expired() > 0 ? Opt(static_cast<double>(p.expired())) : std::nullopt;
 }
 Opt lag_seconds_of(const GroupPartitionLag& p) {
-  return p.has_lag() ? p.lag_seconds : std::nullopt;
+  return p.has_lag() ? p.lag_seconds() : std::nullopt;
 }
 Opt status_of(const GroupPartitionLag& p) {
   // A partition without watermarks this cycle keeps its last verdict.

@@ -40,8 +40,7 @@ ks::GroupsSnapshot groups() {
                                           .committed = 5,
                                           .low_watermark = 0,
                                           .high_watermark = 10,
-                                          .lag = 5,
-                                          .lag_seconds = 1.0,
+                                          .lag_seconds_or_nan = 1.0,
                                           .status = ks::LagStatus::ok}};
     g.topics = {t};
     s.groups.push_back(g);

@@ -23,12 +23,12 @@ GroupLag orders_app_group() {
   t.consumed_per_second = 4;
   t.catch_up_seconds = 7.5;
   GroupPartitionLag p0{.partition = 0, .committed = 100, .low_watermark = 0,
-                       .high_watermark = 110, .lag = 10, .lag_seconds = 12.5,
+                       .high_watermark = 110, .lag_seconds_or_nan = 12.5,
                        .status = LagStatus::warn};
   GroupPartitionLag p1{.partition = 1, .committed = 50, .low_watermark = 57,
-                       .high_watermark = 77, .lag = 20, .expired = 7, .status = LagStatus::ok};
+                       .high_watermark = 77, .status = LagStatus::ok};  // lag 20, expired 7
   GroupPartitionLag p2{.partition = 2, .committed = 3, .low_watermark = -1,
-                       .high_watermark = -1, .lag = -1, .status = LagStatus::notfound};
+                       .high_watermark = -1, .status = LagStatus::notfound};  // lag unknown
   t.partitions = {p0, p1, p2};
   g.topics = {t};
   return g;
@@ -54,13 +54,12 @@ GroupsSnapshot big_snapshot(int groups, int partitions) {
       GroupPartitionLag& part = topic.partitions.emplace_back();
       part.partition = p;
       part.committed = 1000000 + p;
-      part.high_watermark = part.committed + 7;
-      part.lag = 7;
-      part.expired = p % 2;
-      part.lag_seconds = 0.25 * p;
+      part.low_watermark = part.committed + p % 2;  // expired: p % 2
+      part.high_watermark = part.low_watermark + 7;  // lag: 7
+      part.set_lag_seconds(0.25 * p);
       part.status = LagStatus::ok;
       topic.committed_sum += part.committed;
-      topic.lag_sum += part.lag;
+      topic.lag_sum += part.lag();
       ++topic.partitions_with_lag;
     }
   }

@@ -31,8 +31,8 @@ ks::GroupPartitionLag group_partition(std::int32_t id, std::int64_t committed, s
   ks::GroupPartitionLag p;
   p.partition = id;
   p.committed = committed;
-  p.lag = lag;
-  p.high_watermark = lag >= 0 ? committed + lag : -1;
+  p.low_watermark = lag >= 0 ? 0 : -1;
+  p.high_watermark = lag >= 0 ? committed + lag : -1;  // the row's lag() is `lag`
   p.status = status;
   p.window_commits = commits;
   if (commits > 0) {

@@ -77,8 +77,8 @@ ks::GroupsSnapshot groups(int cycle, std::vector<std::pair<std::string, std::int
     ks::GroupPartitionLag p;
     p.partition = 0;
     p.committed = 100;
+    p.low_watermark = 0;
     p.high_watermark = 100 + lag;
-    p.lag = lag;
     p.status = ks::LagStatus::ok;
     ks::GroupTopicLag t;
     t.topic = "orders";

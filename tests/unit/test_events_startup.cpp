@@ -81,9 +81,8 @@ ks::GroupsSnapshot group_at(TimePoint at, std::int64_t lag, ks::LagStatus status
   p.committed = 100;
   p.low_watermark = 0;
   p.high_watermark = 100 + lag;
-  p.lag = lag;
   p.status = status;
-  p.lag_seconds = lag_seconds;
+  p.set_lag_seconds(lag_seconds);
   ks::GroupTopicLag t;
   t.topic = "payments";
   t.lag_sum = lag;

@@ -268,7 +268,6 @@ ks::GroupPartitionLag partition(int id, std::int64_t lag, ks::LagStatus status) 
   p.committed = 100;
   p.high_watermark = 100 + lag;
   p.low_watermark = 0;
-  p.lag = lag;
   p.status = status;
   return p;
 }
@@ -287,9 +286,9 @@ struct GroupBuilder {
     ks::GroupTopicLag t;
     t.topic = std::move(name);
     for (const auto& p : partitions) {
-      t.lag_sum += p.lag;
-      t.expired_sum += p.expired;
-      t.partitions_with_lag += p.lag > 0;
+      t.lag_sum += p.lag();
+      t.expired_sum += p.expired();
+      t.partitions_with_lag += p.lag() > 0;
     }
     t.partitions = std::move(partitions);
     g.topics.push_back(std::move(t));
@@ -353,7 +352,7 @@ TEST_CASE("group lag thresholds in messages and seconds, with per-group override
   TransitionDetector ev(r, "n");
   auto lagging = [](std::string group, std::int64_t lag, std::optional<double> seconds) {
     auto p = partition(0, lag, ks::LagStatus::ok);
-    p.lag_seconds = seconds;
+    p.set_lag_seconds(seconds);
     return GroupBuilder(std::move(group)).topic("payments", {p}).g;
   };
   auto cycle = [&](int c, std::int64_t lag, std::optional<double> seconds) {
@@ -391,7 +390,8 @@ TEST_CASE("group state, messages lost to retention, and groups that vanish", "[e
   TransitionDetector ev(rules(), "n");
   auto expired_partition = [] {
     auto p = partition(0, 20, ks::LagStatus::ok);
-    p.expired = 30;
+    p.low_watermark = p.committed + 30;  // 30 expired, 20 still there
+    p.high_watermark = p.low_watermark + 20;
     return p;
   };
   auto snapshot = [&](int c, std::string state, bool expired) {

@@ -121,13 +121,14 @@ GroupsSnapshot two_topic_snapshot() {
     GroupPartitionLag p;
     p.partition = i;
     p.committed = 1000 + i;
-    p.lag = i * 3;
-    p.lag_seconds = 0.5 * i;
+    p.low_watermark = 0;
+    p.high_watermark = p.committed + i * 3;  // lag i * 3
+    p.set_lag_seconds(0.5 * i);
     p.status = i < 6 ? LagStatus::ok : i < 8 ? LagStatus::stop : i < 11 ? LagStatus::stall
                                                                         : LagStatus::rewind;
     t.partitions.push_back(p);
     t.committed_sum += p.committed;
-    t.lag_sum += p.lag;
+    t.lag_sum += p.lag();
     ++t.partitions_with_lag;
   }
   s.groups[0].topics.push_back(t);

@@ -69,15 +69,15 @@ TEST_CASE("evaluator joins offsets and watermarks into lag and sums", "[groups]"
   CHECK(t.lag_sum == 90 + 20);
   CHECK(t.expired_sum == 10);
   REQUIRE(t.partitions.size() == 2);
-  CHECK(t.partitions[0].lag == 90);
-  CHECK(t.partitions[1].lag == 20);
-  CHECK(t.partitions[1].expired == 10);
+  CHECK(t.partitions[0].lag() == 90);
+  CHECK(t.partitions[1].lag() == 20);
+  CHECK(t.partitions[1].expired() == 10);
   // First cycle: lag > 0 has no age yet, caught up is 0.
-  CHECK_FALSE(t.partitions[0].lag_seconds);
+  CHECK_FALSE(t.partitions[0].lag_seconds());
   CHECK(b.lag_seconds_unknown_partitions == 2);
   const GroupLag& a = *find(s, "a");
-  CHECK(a.topics[0].partitions[0].lag == 0);
-  CHECK(*a.topics[0].partitions[0].lag_seconds == 0);
+  CHECK(a.topics[0].partitions[0].lag() == 0);
+  CHECK(*a.topics[0].partitions[0].lag_seconds() == 0);
   CHECK(*a.max_lag_seconds == 0);
   // Partition 2 of orders has no commit in b; partitions 0 and 1 none in a.
   CHECK(b.uncommitted_partitions == 1);
@@ -91,15 +91,15 @@ TEST_CASE("evaluator estimates lag seconds from the second cycle on", "[groups]"
   e.evaluate(cycle(0, {group("g", {{p0, 0}})}, {{p0, {0, 100}}}), {});
   auto s = e.evaluate(cycle(10, {group("g", {{p0, 100}})}, {{p0, {0, 200}}}), {});
   const auto& p = s.groups[0].topics[0].partitions[0];
-  REQUIRE(p.lag_seconds);
+  REQUIRE(p.lag_seconds());
   // Message 100 appeared in (0 s, 10 s]: 1/100 of the way.
-  CHECK(*p.lag_seconds == Approx(10 - 0.1));
+  CHECK(*p.lag_seconds() == Approx(10 - 0.1));
   CHECK_FALSE(p.lag_seconds_lower_bound);
   // A consumer behind everything we have seen: lower bound, flagged.
   auto s2 = e.evaluate(cycle(20, {group("g", {{p0, 50}})}, {{p0, {0, 300}}}), {});
   const auto& g2 = s2.groups[0];
   CHECK(g2.topics[0].partitions[0].lag_seconds_lower_bound);
-  CHECK(*g2.topics[0].partitions[0].lag_seconds == Approx(20));
+  CHECK(*g2.topics[0].partitions[0].lag_seconds() == Approx(20));
   CHECK(g2.lag_seconds_lower_bound_partitions == 1);
   CHECK(g2.max_lag_seconds_lower_bound);
 }
@@ -135,7 +135,7 @@ TEST_CASE("evaluator: a group that cannot be described is still reported", "[gro
   REQUIRE(s.groups.size() == 1);
   CHECK_FALSE(s.groups[0].described);
   CHECK(s.groups[0].state == "Unknown");
-  CHECK(s.groups[0].topics[0].partitions[0].lag == 5);
+  CHECK(s.groups[0].topics[0].partitions[0].lag() == 5);
 }
 
 TEST_CASE("evaluator: missing watermarks leave lag unknown, never invented", "[groups]") {
@@ -143,7 +143,7 @@ TEST_CASE("evaluator: missing watermarks leave lag unknown, never invented", "[g
   const TopicPartition p0{"orders", 0}, p1{"orders", 1};
   auto s = e.evaluate(cycle(0, {group("g", {{p0, 5}, {p1, 7}})}, {{p0, {0, 10}}}), {});
   const auto& t = s.groups[0].topics[0];
-  CHECK(t.partitions[1].lag == -1);
+  CHECK(t.partitions[1].lag() == -1);
   CHECK_FALSE(t.partitions[1].has_lag());
   CHECK(t.lag_sum == 5);
   CHECK(t.committed_sum == 12);

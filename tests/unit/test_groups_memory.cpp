@@ -7,20 +7,61 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "collectors/groups/group_evaluator.hpp"
+#include "collectors/groups/lag_math.hpp"
 #include "collectors/groups/lag_status.hpp"
 #include "core/groups_snapshot.hpp"
 
 using namespace ks::groups;
 using namespace std::chrono_literals;
 
-TEST_CASE("memory: a snapshot's row per group partition is 120 B", "[groups][memory]") {
-  // Two snapshots exist while a cycle builds the next one: 48 MB of rows at 200,000
-  // partitions. 128 B before the fields were ordered to leave no padding.
-  CHECK(sizeof(ks::GroupPartitionLag) <= 120);
+// Two snapshots exist while a cycle builds the next one: 38 MB of rows at 200,000
+// partitions. 128 B before the fields were ordered to leave no padding, 120 B before lag and
+// expired were derived and lag_seconds lost its std::optional. Checked at compile time too.
+static_assert(sizeof(ks::GroupPartitionLag) <= 96, "a snapshot row grew: docs/performance.md");
+
+// One per group in each snapshot: 272 B before its fields were ordered by size.
+static_assert(sizeof(ks::GroupLag) <= 248, "a snapshot's group row grew: docs/performance.md");
+
+TEST_CASE("memory: a snapshot's row per group partition is 96 B", "[groups][memory]") {
+  CHECK(sizeof(ks::GroupPartitionLag) <= 96);
+  CHECK(sizeof(ks::GroupLag) <= 248);
+}
+
+TEST_CASE("memory: what a snapshot row derives is what the collector computed", "[groups][memory]") {
+  // lag() and expired() follow compute_lag on the edges it documents.
+  struct Case {
+    std::int64_t committed, low, high;
+  };
+  for (const Case c : {Case{40, 0, 100}, Case{100, 0, 100}, Case{150, 0, 100}, Case{10, 50, 80},
+                       Case{10, 90, 80}, Case{0, 0, 0}, Case{5, 200, 100}}) {
+    const ks::GroupPartitionLag row{.committed = c.committed, .low_watermark = c.low,
+                                    .high_watermark = c.high};
+    const PartitionLag computed = compute_lag(c.committed, Watermarks{c.low, c.high});
+    CHECK(row.has_lag());
+    CHECK(row.lag() == computed.lag);
+    CHECK(row.expired() == computed.expired);
+  }
+  // Unknown watermarks: unknown lag, nothing expired, no lag in seconds.
+  const ks::GroupPartitionLag unknown{.committed = 7};
+  CHECK_FALSE(unknown.has_lag());
+  CHECK(unknown.lag() == -1);
+  CHECK(unknown.expired() == 0);
+  CHECK_FALSE(unknown.lag_seconds());
+  // The lag in seconds keeps 0 and any other value exactly; only "absent" is the sentinel.
+  ks::GroupPartitionLag row;
+  row.set_lag_seconds(0.0);
+  REQUIRE(row.lag_seconds());
+  CHECK(*row.lag_seconds() == 0.0);
+  row.set_lag_seconds(1e-300);
+  CHECK(*row.lag_seconds() == 1e-300);
+  row.set_lag_seconds(std::nullopt);
+  CHECK_FALSE(row.lag_seconds());
 }
 
 TEST_CASE("memory: the status of a group partition is 56 B plus its window", "[groups][memory]") {
