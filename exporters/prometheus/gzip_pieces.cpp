@@ -87,12 +87,14 @@ std::string GzipPieces::compress(std::span<const std::string> pieces) {
 void GzipPieces::begin() {
   last_.merge(now_);
   now_.clear();  // what merge left: keys last_ had already
+  fingerprints_last_.merge(fingerprints_now_);
+  fingerprints_now_.clear();
   tickets_.clear();
-  reused_ = deflated_ = 0;
+  reused_ = deflated_ = by_fingerprint_ = 0;
 }
 
 GzipPieces::Ticket GzipPieces::add(std::string_view text) {
-  if (tickets_.empty()) reused_ = deflated_ = 0;  // the first piece of a new body
+  if (tickets_.empty()) reused_ = deflated_ = by_fingerprint_ = 0;  // the first piece of a new body
   const auto* bytes = reinterpret_cast<const Bytef*>(text.data());
   const Key key{text.size(), static_cast<std::uint32_t>(crc32_z(0, bytes, text.size())),
                 std::hash<std::string_view>{}(text)};
@@ -109,6 +111,35 @@ GzipPieces::Ticket GzipPieces::add(std::string_view text) {
     now_.emplace(key, deflater_->piece(text));
     ++deflated_;
   }
+  return tickets_.size() - 1;
+}
+
+GzipPieces::Ticket GzipPieces::add(std::string_view text, std::uint64_t fingerprint) {
+  const Ticket ticket = add(text);
+  fingerprints_now_.insert_or_assign(fingerprint, tickets_[ticket]);
+  return ticket;
+}
+
+std::optional<GzipPieces::Ticket> GzipPieces::reuse(std::uint64_t fingerprint) {
+  if (tickets_.empty()) reused_ = deflated_ = by_fingerprint_ = 0;  // the first piece of a new body
+  Key key;
+  if (auto now = fingerprints_now_.find(fingerprint); now != fingerprints_now_.end()) {
+    key = now->second;
+  } else if (auto last = fingerprints_last_.find(fingerprint); last != fingerprints_last_.end()) {
+    key = last->second;
+  } else {
+    return std::nullopt;
+  }
+  if (!now_.contains(key)) {
+    auto seen = last_.find(key);
+    if (seen == last_.end()) return std::nullopt;  // its bytes are gone: write it anew
+    now_.emplace(key, std::move(seen->second));
+    last_.erase(seen);
+  }
+  fingerprints_now_.insert_or_assign(fingerprint, key);
+  ++reused_;
+  ++by_fingerprint_;
+  tickets_.push_back(key);
   return tickets_.size() - 1;
 }
 
@@ -144,6 +175,7 @@ std::string GzipPieces::assemble(std::span<const Ticket> order, std::size_t* pla
   append_le32(out, static_cast<std::uint32_t>(total & 0xffffffffu));  // ISIZE: size mod 2^32
   if (plain_size) *plain_size = static_cast<std::size_t>(total);
   last_ = std::exchange(now_, {});
+  fingerprints_last_ = std::exchange(fingerprints_now_, {});
   tickets_.clear();
   deflater_.reset();
   return out;

@@ -16,11 +16,17 @@
 // A body can also be given piece by piece (add), in any order, and assembled at the end in
 // body order: the exposition writer hands over each text block as soon as it is full, so a
 // render never holds the whole body's text (at 20,000 groups x 10 partitions ~100 MB).
+//
+// A piece can also be named by a fingerprint of what its text is made of (the values and
+// labels its writer formats it from): the next body can then take the piece by that
+// fingerprint alone (reuse), without its text being written at all. Only the fingerprint and
+// the piece's key are kept for it (32 B), never its text.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -48,6 +54,12 @@ class GzipPieces {
   void begin();
   // One piece of the body being built, deflated now (or reused): the text may be freed.
   Ticket add(std::string_view text);
+  // The same, and the piece can be reused by `fingerprint` in the next body: the caller
+  // promises that any text with this fingerprint is this text.
+  Ticket add(std::string_view text, std::uint64_t fingerprint);
+  // The piece added with `fingerprint` to the last body (or to this one), as if added
+  // again; nothing when there is none.
+  std::optional<Ticket> reuse(std::uint64_t fingerprint);
   // The text of a piece added to the body being built (inflated back: a rare path).
   std::string text_of(Ticket ticket) const;
   // The gzip of the pieces added since the last body, in the order given (each ticket at
@@ -58,6 +70,8 @@ class GzipPieces {
   // Of the last call: pieces reused and pieces deflated (tests, self-metrics).
   std::size_t reused() const { return reused_; }
   std::size_t deflated() const { return deflated_; }
+  // Of the reused: taken by fingerprint (their text was not written).
+  std::size_t reused_by_fingerprint() const { return by_fingerprint_; }
 
  private:
   struct Key {
@@ -71,10 +85,14 @@ class GzipPieces {
   };
   std::unordered_map<Key, std::string, KeyHash> last_;  // deflated pieces of the last body
   std::unordered_map<Key, std::string, KeyHash> now_;   // of the body being built
+  // The key of the piece added with a fingerprint: of the last body and of this one.
+  std::unordered_map<std::uint64_t, Key> fingerprints_last_;
+  std::unordered_map<std::uint64_t, Key> fingerprints_now_;
   std::vector<Key> tickets_;                            // a ticket is an index here
   std::unique_ptr<RawDeflate> deflater_;                // while a body is built
   std::size_t reused_ = 0;
   std::size_t deflated_ = 0;
+  std::size_t by_fingerprint_ = 0;
 };
 
 }  // namespace ks::prom
