@@ -3,10 +3,13 @@
 // text, and serves exactly what a render from scratch serves, gzip and plain.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "exporters/prometheus/exposition_writer.hpp"
 #include "exporters/prometheus/group_metrics.hpp"
+#include "exporters/prometheus/group_pieces.hpp"
 #include "exporters/prometheus/gunzip_stream.hpp"
 #include "exporters/prometheus/gzip_pieces.hpp"
 #include "tests/unit/group_fixtures.hpp"
@@ -97,11 +100,20 @@ TEST_CASE("unchanged group pieces are reused without their text, changed ones wr
   }
 
   SECTION("a piece is not reused where its first line would come before the line before it") {
-    // The same block of groups, now after a group whose name sorts after them: the block's
-    // fingerprint is unchanged (same groups, same values) but its place in the order is not.
-    ks::GroupLag late = s.groups[599];
-    late.name = "zzz-late";
-    s.groups.insert(s.groups.begin(), late);
+    // The last group of the first block renamed to sort after every other group, under a
+    // name that still ends its block (group_pieces.hpp cuts where a name's hash says): the
+    // next block is unchanged, so its fingerprint is too, but its first line now comes before
+    // the line before it: it must be written anew (and the family sorted), not reused.
+    const auto ends_block = [](std::string_view name) {
+      return (std::hash<std::string_view>{}(name) & ks::prom::group_pieces::GroupBlocks::kCutMask) ==
+             ks::prom::group_pieces::GroupBlocks::kCutMask;
+    };
+    std::size_t last = 0;
+    while (last < s.groups.size() && !ends_block(s.groups[last].name)) ++last;
+    REQUIRE(last + 1 < ks::prom::group_pieces::GroupBlocks::kMaxGroups);
+    std::string late;
+    for (int n = 0; late.empty() || !ends_block(late); ++n) late = "zzz-" + std::to_string(n);
+    s.groups[last].name = late;
     const std::string second = render_gzip(s, gzip);
     check_as_from_scratch(s, second);
   }
