@@ -234,7 +234,9 @@ void HttpServer::serve_metrics(const httplib::Request& req, httplib::Response& r
     res.set_content_provider(
         body->gzip.size(), kExpositionContentType,
         [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-          return sink.write(body->gzip.data() + offset, std::min(length, body->gzip.size() - offset));
+          return body->gzip.write_range(offset, length, [&](std::string_view part) {
+            return sink.write(part.data(), part.size());
+          });
         });
   } else {
     // Inflated from the cached gzip as it is sent (only the gzip is cached).

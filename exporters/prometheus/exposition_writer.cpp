@@ -389,7 +389,7 @@ std::vector<std::string> ExpositionWriter::finish_pieces() {
   return pieces;
 }
 
-std::string ExpositionWriter::finish_gzip(std::size_t* plain_size) {
+GzipBody ExpositionWriter::finish_gzip_body(std::size_t* plain_size) {
   if (!gzip_) throw std::logic_error("finish_gzip without deflate_into");
   std::vector<GzipPieces::Ticket> order;
   for (auto it = families_.begin(); it != families_.end(); it = families_.erase(it)) {
@@ -400,7 +400,7 @@ std::string ExpositionWriter::finish_gzip(std::size_t* plain_size) {
     for (const std::string& block : unsealed_blocks(family)) order.push_back(gzip_->add(block));
   }
   reset();
-  return gzip_->assemble(order, plain_size);
+  return gzip_->assemble_body(order, plain_size);
 }
 
 std::string ExpositionWriter::finish() {

@@ -86,7 +86,11 @@ class ExpositionWriter {
   }
   // The whole exposition as finish_pieces() has it, gzip'd (GzipPieces::assemble);
   // `plain_size` gets its uncompressed size. Resets the writer.
-  std::string finish_gzip(std::size_t* plain_size = nullptr);
+  GzipBody finish_gzip_body(std::size_t* plain_size = nullptr);
+  // The same, joined into one string (tests, small bodies).
+  std::string finish_gzip(std::size_t* plain_size = nullptr) {
+    return finish_gzip_body(plain_size).joined();
+  }
 
  private:
   struct Line {

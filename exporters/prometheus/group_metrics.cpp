@@ -78,8 +78,9 @@ void per_partition(const GroupsSnapshot& s, const GroupBlocks& b, const GroupFam
         const Opt v = value(p);
         if (!v) continue;
         const fmt::format_int partition(p.partition);
-        const Label labels[] = {
-            {"consumergroup", g.name}, {"partition", partition.c_str()}, {"topic", t.topic}};
+        const Label labels[] = {{"consumergroup", g.name},
+                                {"partition", std::string_view(partition.data(), partition.size())},
+                                {"topic", t.topic}};
         emit(Labels(labels), *v, (std::uint64_t{ti} << 32) | static_cast<std::uint32_t>(p.partition));
       }
     }

@@ -33,6 +33,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "exporters/prometheus/gzip_body.hpp"
+
 namespace ks::prom {
 
 class RawDeflate;  // gzip_pieces.cpp
@@ -64,8 +66,13 @@ class GzipPieces {
   std::string text_of(Ticket ticket) const;
   // The gzip of the pieces added since the last body, in the order given (each ticket at
   // most once or more: repeats are allowed). Ends the body: its pieces are the next
-  // body's to reuse. `plain_size` gets the uncompressed size.
-  std::string assemble(std::span<const Ticket> order, std::size_t* plain_size = nullptr);
+  // body's to reuse. `plain_size` gets the uncompressed size. The body shares the pieces'
+  // bytes with this (kept for the next body): they are held once for both.
+  GzipBody assemble_body(std::span<const Ticket> order, std::size_t* plain_size = nullptr);
+  // The same, joined into one string (tests, small bodies).
+  std::string assemble(std::span<const Ticket> order, std::size_t* plain_size = nullptr) {
+    return assemble_body(order, plain_size).joined();
+  }
 
   // Of the last call: pieces reused and pieces deflated (tests, self-metrics).
   std::size_t reused() const { return reused_; }
@@ -83,8 +90,9 @@ class GzipPieces {
   struct KeyHash {
     std::size_t operator()(const Key& k) const { return k.hash ^ k.crc; }
   };
-  std::unordered_map<Key, std::string, KeyHash> last_;  // deflated pieces of the last body
-  std::unordered_map<Key, std::string, KeyHash> now_;   // of the body being built
+  // Deflated pieces of the last body, and of the body being built.
+  std::unordered_map<Key, GzipBody::Part, KeyHash> last_;
+  std::unordered_map<Key, GzipBody::Part, KeyHash> now_;
   // The key of the piece added with a fingerprint: of the last body and of this one.
   std::unordered_map<std::uint64_t, Key> fingerprints_last_;
   std::unordered_map<std::uint64_t, Key> fingerprints_now_;
