@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/allocator_tuning.hpp"
 #include "core/groups_snapshot.hpp"
 #include "exporters/prometheus/exposition_writer.hpp"
 #include "exporters/prometheus/group_metrics.hpp"
@@ -88,6 +89,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ks::tune_allocator();  // as the agent: blocks of 128 KiB or more in their own mappings
   const int groups = argc > 1 ? std::atoi(argv[1]) : 2000;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 9;
   ks::GroupsSnapshot s = snapshot(groups);
