@@ -234,7 +234,17 @@ void HttpServer::serve_metrics(const httplib::Request& req, httplib::Response& r
     res.set_content_provider(
         body->gzip.size(), kExpositionContentType,
         [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-          return sink.write(body->gzip.data() + offset, std::min(length, body->gzip.size() - offset));
+          // The body's parts are its deflated pieces, many of them under a kilobyte: one
+          // socket write each made a cached scrape at 20,000 groups ~7x slower. Up to 256 KiB
+          // of them are gathered into one write (httplib asks again for the rest).
+          const std::size_t n = std::min<std::size_t>(length, 256 * 1024);
+          std::string chunk;
+          chunk.reserve(n);
+          body->gzip.write_range(offset, n, [&](std::string_view part) {
+            chunk += part;
+            return true;
+          });
+          return !chunk.empty() && sink.write(chunk.data(), chunk.size());
         });
   } else {
     // Inflated from the cached gzip as it is sent (only the gzip is cached).

@@ -77,7 +77,7 @@ std::shared_ptr<const RenderedMetrics> MetricsEndpoint::render(std::uint64_t gen
   auto rendered = std::make_shared<RenderedMetrics>();
   rendered->generation = generation;
   rendered->series = writer.sample_count();
-  rendered->gzip = writer.finish_gzip(&rendered->plain_size);
+  rendered->gzip = writer.finish_gzip_body(&rendered->plain_size);
   rendered->render_time = std::chrono::steady_clock::now() - started;
   render_seconds_.Set(rendered->render_time.count());
   render_bytes_.Set(static_cast<double>(rendered->plain_size));

@@ -15,13 +15,16 @@
 
 #include "agent/self_metrics.hpp"
 #include "exporters/prometheus/exposition_writer.hpp"
+#include "exporters/prometheus/gzip_body.hpp"
 #include "exporters/prometheus/gzip_pieces.hpp"
 
 namespace ks {
 
 struct RenderedMetrics {
   std::uint64_t generation = 0;
-  std::string gzip;
+  // In parts shared with the renderer's GzipPieces (the deflated pieces it keeps for the
+  // next render): the compressed body is held once, not twice.
+  prom::GzipBody gzip;
   std::size_t plain_size = 0;  // of the body uncompressed
   std::size_t series = 0;
   std::chrono::duration<double> render_time{};

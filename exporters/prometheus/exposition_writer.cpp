@@ -65,6 +65,14 @@ void append_utf8(std::string& out, std::string_view text, Escape escape) {
 }  // namespace
 
 void append_escaped_label_value(std::string& out, std::string_view value) {
+  // Most label values (group, topic names) need no escape: copied as they are, at once
+  // (one append per line instead of one per byte: the profile's render path).
+  if (std::none_of(value.begin(), value.end(), [](char c) {
+        return c == '\\' || c == '"' || c == '\n' || static_cast<unsigned char>(c) >= 0x80;
+      })) {
+    out.append(value);
+    return;
+  }
   append_utf8(out, value, [](std::string& o, char c) {
     switch (c) {
       case '\\': o += "\\\\"; break;
@@ -98,16 +106,75 @@ void append_value(std::string& out, double value) {
   }
 }
 
-void ExpositionWriter::family(std::string_view name, std::string_view help, MetricType type) {
+void append_milliseconds(std::string& out, double seconds) {
+  if (!std::isfinite(seconds) || std::fabs(seconds) >= 1e12) {
+    append_value(out, seconds);
+    return;
+  }
+  long long ms = std::llround(seconds * 1000.0);
+  if (ms < 0) {
+    out += '-';
+    ms = -ms;
+  }
+  const fmt::format_int whole(ms / 1000);
+  out.append(whole.data(), whole.size());
+  const auto frac = static_cast<int>(ms % 1000);
+  if (frac == 0) return;
+  const char digits[4] = {'.', static_cast<char>('0' + frac / 100),
+                          static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10)};
+  std::size_t n = 4;
+  while (digits[n - 1] == '0') --n;
+  out.append(digits, n);
+}
+
+void ExpositionWriter::family(std::string_view name, std::string_view help, MetricType type,
+                              ValueFormat format) {
   if (current_ && current_name_ == name) return;
   auto it = families_.find(name);
   if (it == families_.end()) {
     it = families_.emplace(std::string(name), Family{}).first;
     it->second.help = std::string(help);
     it->second.type = type;
+    it->second.format = format;
   }
   current_ = &it->second;
   current_name_ = std::string(name);
+}
+
+namespace {
+
+// Appends "{name=\"value\",...}" (nothing without labels); returns the end of the sort key
+// in `text`: the end of the last label that is not le/quantile (buckets keep the order they
+// were written in).
+std::size_t append_labels(std::string& text, std::span<const Label> labels) {
+  std::size_t key_end = text.size();
+  if (labels.empty()) return key_end;
+  text += '{';
+  bool first = true;
+  for (const Label& label : labels) {
+    const bool ordinal = label.name == "le" || label.name == "quantile";
+    if (!first) text += ',';
+    first = false;
+    text += label.name;
+    text += "=\"";
+    append_escaped_label_value(text, label.value);
+    text += '"';
+    if (!ordinal) key_end = text.size();
+  }
+  text += '}';
+  return key_end;
+}
+
+}  // namespace
+
+std::string ExpositionWriter::key_of(std::span<const Label> labels) {
+  std::string text;
+  text.resize(append_labels(text, labels));
+  return text;
+}
+
+std::string_view ExpositionWriter::previous_key(const Family& family) {
+  return family.last_in_text ? key(family, family.last) : std::string_view(family.last_key);
 }
 
 void ExpositionWriter::sample(std::span<const Label> labels, double value,
@@ -117,30 +184,18 @@ void ExpositionWriter::sample(std::span<const Label> labels, double value,
   text.clear();
   text += current_name_;
   text += suffix;
-  std::uint32_t key_begin = static_cast<std::uint32_t>(text.size());
-  std::uint32_t key_end = key_begin;
-  if (!labels.empty()) {
-    text += '{';
-    bool first = true;
-    for (const Label& label : labels) {
-      // le/quantile stay out of the sort key, so buckets keep the order they were written.
-      const bool ordinal = label.name == "le" || label.name == "quantile";
-      if (!first) text += ',';
-      first = false;
-      text += label.name;
-      text += "=\"";
-      append_escaped_label_value(text, label.value);
-      text += '"';
-      if (!ordinal) key_end = static_cast<std::uint32_t>(text.size());
-    }
-    text += '}';
-  }
+  const auto key_begin = static_cast<std::uint32_t>(text.size());
+  const auto key_end = static_cast<std::uint32_t>(append_labels(text, labels));
   text += ' ';
-  append_value(text, value);
-  text += '\n';
   Family& family = *current_;
+  if (family.format == ValueFormat::milliseconds) {
+    append_milliseconds(text, value);
+  } else {
+    append_value(text, value);
+  }
+  text += '\n';
   const Line line{family.text.append(text), key_begin, key_end - key_begin};
-  if (family.in_order && family.samples > 0 && key(family, line) < key(family, family.last)) {
+  if (family.in_order && family.samples > 0 && key(family, line) < previous_key(family)) {
     // The first line out of order: from now on every line is indexed for the sort.
     family.in_order = false;
     unseal(family);
@@ -149,26 +204,97 @@ void ExpositionWriter::sample(std::span<const Label> labels, double value,
     family.lines.push_back(line);
   }
   family.last = line;
+  family.last_in_text = true;
   ++family.samples;
   ++samples_;
-  if (gzip_ && family.in_order) seal_full_blocks(family);
+  if (gzip_ && family.in_order && !family.in_piece) seal_full_blocks(family);
 }
 
 // Every block but the last: it holds `last`, which the next sample's order check reads.
 void ExpositionWriter::seal_full_blocks(Family& family) {
-  while (family.sealed.size() + 1 < family.text.block_count()) {
-    const std::size_t i = family.sealed.size();
+  while (family.blocks_sealed + 1 < family.text.block_count()) {
+    const std::size_t i = family.blocks_sealed++;
     family.sealed.push_back(gzip_->add(family.text.block(i)));
     family.text.release(i);
   }
 }
 
-// A family that turns out of order is sorted from its text: its sealed blocks come back.
-void ExpositionWriter::unseal(Family& family) {
-  for (std::size_t i = 0; i < family.sealed.size(); ++i) {
-    family.text.restore(i, gzip_->text_of(family.sealed[i]));
+// Every block, the last one too (its newest line's key kept for the order check): what
+// comes next is a piece of its own.
+void ExpositionWriter::seal_all_blocks(Family& family) {
+  if (family.last_in_text && family.samples > 0) {
+    family.last_key = std::string(key(family, family.last));
+    family.last_in_text = false;
   }
+  for (; family.blocks_sealed < family.text.block_count(); ++family.blocks_sealed) {
+    const std::size_t i = family.blocks_sealed;
+    if (!family.text.block(i).empty()) family.sealed.push_back(gzip_->add(family.text.block(i)));
+    family.text.release(i);
+  }
+}
+
+bool ExpositionWriter::reuse_piece(std::uint64_t fingerprint, std::size_t samples,
+                                   std::span<const Label> first, std::span<const Label> last) {
+  if (!gzip_ || !current_ || samples == 0) return false;
+  Family& family = *current_;
+  if (!family.in_order || family.in_piece) return false;
+  // The run was in order inside when it was written (else it had no fingerprint); whether
+  // it still follows the family's newest line in order is checked here.
+  if (family.samples > 0 && key_of(first) < previous_key(family)) return false;
+  const std::optional<GzipPieces::Ticket> ticket = gzip_->reuse(fingerprint);
+  if (!ticket) return false;
+  seal_all_blocks(family);  // the text before the run, in its place
+  family.sealed.push_back(*ticket);
+  family.last_key = key_of(last);
+  family.last_in_text = false;
+  family.samples += samples;
+  samples_ += samples;
+  return true;
+}
+
+void ExpositionWriter::begin_piece() {
+  if (!gzip_ || !current_) return;
+  Family& family = *current_;
+  if (!family.in_order || family.in_piece) return;
+  seal_all_blocks(family);
+  family.in_piece = true;
+  family.piece_block = family.text.block_count();
+}
+
+void ExpositionWriter::end_piece(std::uint64_t fingerprint) {
+  if (!gzip_ || !current_) return;
+  Family& family = *current_;
+  if (!family.in_piece) return;
+  family.in_piece = false;
+  // Out of order meanwhile: its text stays to be sorted, and is no piece of its own.
+  if (!family.in_order || family.piece_block == family.text.block_count()) return;
+  family.last_key = std::string(key(family, family.last));
+  family.last_in_text = false;
+  const std::size_t end = family.text.block_count();
+  if (end - family.piece_block == 1) {
+    family.sealed.push_back(gzip_->add(family.text.block(family.piece_block), fingerprint));
+  } else {
+    std::string joined;  // a piece larger than a block: one piece all the same
+    for (std::size_t i = family.piece_block; i < end; ++i) joined += family.text.block(i);
+    family.sealed.push_back(gzip_->add(joined, fingerprint));
+  }
+  for (std::size_t i = family.piece_block; i < end; ++i) family.text.release(i);
+  family.blocks_sealed = end;
+}
+
+// A family that turns out of order is sorted from its text: what was deflated comes back
+// (inflated: a rare path), in order, before the blocks not deflated yet.
+void ExpositionWriter::unseal(Family& family) {
+  if (family.sealed.empty()) return;
+  TextBlocks text;
+  for (const GzipPieces::Ticket ticket : family.sealed) text.append(gzip_->text_of(ticket));
+  for (std::size_t i = family.blocks_sealed; i < family.text.block_count(); ++i) {
+    text.append(family.text.block(i));  // whole lines: a line never straddles two blocks
+  }
+  family.text = std::move(text);
   family.sealed.clear();
+  family.blocks_sealed = 0;
+  family.last_in_text = true;
 }
 
 std::string_view ExpositionWriter::key(const Family& family, const Line& line) {
@@ -230,7 +356,7 @@ std::vector<std::string> ExpositionWriter::unsealed_blocks(Family& family) {
   if (family.in_order) {
     // The lines fill the blocks in write order: the blocks are the pieces as they are.
     std::vector<std::string> blocks = family.text.take();
-    blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(family.sealed.size()));
+    blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(family.blocks_sealed));
     return blocks;
   }
   std::stable_sort(family.lines.begin(), family.lines.end(),
@@ -263,7 +389,7 @@ std::vector<std::string> ExpositionWriter::finish_pieces() {
   return pieces;
 }
 
-std::string ExpositionWriter::finish_gzip(std::size_t* plain_size) {
+GzipBody ExpositionWriter::finish_gzip_body(std::size_t* plain_size) {
   if (!gzip_) throw std::logic_error("finish_gzip without deflate_into");
   std::vector<GzipPieces::Ticket> order;
   for (auto it = families_.begin(); it != families_.end(); it = families_.erase(it)) {
@@ -274,7 +400,7 @@ std::string ExpositionWriter::finish_gzip(std::size_t* plain_size) {
     for (const std::string& block : unsealed_blocks(family)) order.push_back(gzip_->add(block));
   }
   reset();
-  return gzip_->assemble(order, plain_size);
+  return gzip_->assemble_body(order, plain_size);
 }
 
 std::string ExpositionWriter::finish() {

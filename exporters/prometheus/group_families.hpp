@@ -28,12 +28,20 @@ struct GroupFamily {
   std::string_view help;
   MetricType type;
   GroupFamilyScope scope;
+  ValueFormat format = ValueFormat::shortest;
 };
 
 namespace group_family {
 
 using G = MetricType;
 using S = GroupFamilyScope;
+// Lag in seconds is written at millisecond resolution, with integer formatting: it is
+// interpolated between high-watermark samples one collection interval apart (its error is up
+// to that interval: docs/metrics.md), so a shortest round-trip double ("4.726279149333333")
+// claimed a precision it does not have, and formatting those doubles was the largest single
+// cost of a render (docs/performance.md, "Fourth pass: render"). The JSON API rounds it to
+// milliseconds too.
+using V = ValueFormat;
 
 inline constexpr GroupFamily current_offset{
     "kafka_consumergroup_current_offset", "Current Offset of a ConsumerGroup at Topic/Partition",
@@ -80,15 +88,15 @@ inline constexpr GroupFamily lag_seconds{
     "Age in seconds of the oldest unconsumed message that still exists, interpolated in the "
     "partition's history of high watermarks; 0 when caught up. Absent while there is too "
     "little history.",
-    G::gauge, S::partition};
+    G::gauge, S::partition, V::milliseconds};
 inline constexpr GroupFamily lag_seconds_max{
     "kafka_consumergroup_lag_seconds_max",
     "Largest kafka_consumergroup_lag_seconds of the group's partitions of the topic: the age "
     "of its oldest unconsumed message there.",
-    G::gauge, S::topic};
+    G::gauge, S::topic, V::milliseconds};
 inline constexpr GroupFamily max_lag_seconds{
     "kafka_consumergroup_max_lag_seconds", "Largest kafka_consumergroup_lag_seconds of the group.",
-    G::gauge, S::group};
+    G::gauge, S::group, V::milliseconds};
 inline constexpr GroupFamily lag_seconds_unknown{
     "kafka_consumergroup_lag_seconds_unknown_partitions",
     "Partitions of the group with lag but too little history to estimate its age (no "

@@ -6,10 +6,13 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <vector>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
+#include <vector>
+
+#include "exporters/prometheus/group_pieces.hpp"
 
 namespace ks::prom {
 namespace {
@@ -18,50 +21,34 @@ using G = MetricType;
 using Opt = std::optional<double>;
 namespace f = group_family;
 
-// The writer and the families the operator chose: every family goes through select().
-struct Out {
-  ExpositionWriter& writer;
-  const GroupFamilySelection& families;
+using group_pieces::GroupBlocks;
+using group_pieces::Out;
+using group_pieces::render_family;
+using Labels = std::span<const Label>;
 
-  bool enabled(const GroupFamily& family) const { return families.enabled(family); }
-  void select(const GroupFamily& family) const {
-    writer.family(family.name, family.help, family.type);
-  }
-};
-
-// One family at a time (one pass over the snapshot per family): the writer then appends
-// to the same family buffer instead of looking a family up for every sample. A family is
-// selected only once it has a sample: the exposition lists no family without one.
 template <class Value>
-void per_group(const GroupsSnapshot& s, const GroupFamily& f, const Out& out, Value value) {
-  if (!out.enabled(f)) return;
-  bool selected = false;
-  for (const GroupLag& g : s.groups) {
-    const std::optional<double> v = value(g);
-    if (!v) continue;
-    if (!selected) {
-      out.select(f);
-      selected = true;
+void per_group(const GroupsSnapshot& s, const GroupBlocks& b, const GroupFamily& f,
+               const Out& out, Value value) {
+  render_family(s, b, f, out, [&](const GroupLag& g, auto&& emit) {
+    if (const Opt v = value(g)) {
+      const Label labels[] = {{"consumergroup", g.name}};
+      emit(Labels(labels), *v, 0);
     }
-    out.writer.sample({{"consumergroup", g.name}}, *v);
-  }
+  });
 }
 
 template <class Value>
-void per_topic(const GroupsSnapshot& s, const GroupFamily& f, const Out& out, Value value) {
-  if (!out.enabled(f)) return;
-  bool selected = false;
-  for (const GroupLag& g : s.groups) {
-    for (const GroupTopicLag& t : g.topics) {
-      const std::optional<double> v = value(t);
-      if (!v) continue;
-      if (!selected) {
-        out.select(f);
-        selected = true;
+void per_topic(const GroupsSnapshot& s, const GroupBlocks& b, const GroupFamily& f,
+               const Out& out, Value value) {
+  render_family(s, b, f, out, [&](const GroupLag& g, auto&& emit) {
+    for (std::size_t ti = 0; ti < g.topics.size(); ++ti) {
+      const GroupTopicLag& t = g.topics[ti];
+      if (const Opt v = value(t)) {
+        const Label labels[] = {{"consumergroup", g.name}, {"topic", t.topic}};
+        emit(Labels(labels), *v, ti);
       }
-      out.writer.sample({{"consumergroup", g.name}, {"topic", t.topic}}, *v);
     }
-  }
+  });
 }
 
 // Partitions in the order of their label text ("10" before "2"), which is the order the
@@ -79,27 +66,25 @@ void label_order(const GroupTopicLag& t, std::vector<std::uint32_t>& order) {
 }
 
 template <class Value>
-void per_partition(const GroupsSnapshot& s, const GroupFamily& f, const Out& out, Value value) {
-  if (!out.enabled(f)) return;
-  bool selected = false;
+void per_partition(const GroupsSnapshot& s, const GroupBlocks& b, const GroupFamily& f,
+                   const Out& out, Value value) {
   std::vector<std::uint32_t> order;
-  for (const GroupLag& g : s.groups) {
-    for (const GroupTopicLag& t : g.topics) {
+  render_family(s, b, f, out, [&](const GroupLag& g, auto&& emit) {
+    for (std::size_t ti = 0; ti < g.topics.size(); ++ti) {
+      const GroupTopicLag& t = g.topics[ti];
       label_order(t, order);
       for (const std::uint32_t i : order) {
         const GroupPartitionLag& p = t.partitions[i];
-        const std::optional<double> v = value(p);
+        const Opt v = value(p);
         if (!v) continue;
-        if (!selected) {
-          out.select(f);
-          selected = true;
-        }
         const fmt::format_int partition(p.partition);
-        out.writer.sample(
-            {{"consumergroup", g.name}, {"partition", partition.c_str()}, {"topic", t.topic}}, *v);
+        const Label labels[] = {{"consumergroup", g.name},
+                                {"partition", std::string_view(partition.data(), partition.size())},
+                                {"topic", t.topic}};
+        emit(Labels(labels), *v, (std::uint64_t{ti} << 32) | static_cast<std::uint32_t>(p.partition));
       }
     }
-  }
+  });
 }
 
 // The largest value(p) over the topic's partitions that have one.
@@ -129,46 +114,46 @@ Opt status_of(const GroupPartitionLag& p) {
   return static_cast<double>(static_cast<int>(p.status));
 }
 
-void render_offsets_and_lag(const GroupsSnapshot& s, const Out& out) {
-  per_partition(s, f::current_offset, out,
+void render_offsets_and_lag(const GroupsSnapshot& s, const GroupBlocks& b, const Out& out) {
+  per_partition(s, b, f::current_offset, out,
                 [](const GroupPartitionLag& p) -> Opt { return static_cast<double>(p.committed); });
-  per_topic(s, f::current_offset_sum, out,
+  per_topic(s, b, f::current_offset_sum, out,
             [](const GroupTopicLag& t) -> Opt { return static_cast<double>(t.committed_sum); });
-  per_partition(s, f::lag, out, lag_of);
-  per_topic(s, f::lag_sum, out, [](const GroupTopicLag& t) -> Opt {
+  per_partition(s, b, f::lag, out, lag_of);
+  per_topic(s, b, f::lag_sum, out, [](const GroupTopicLag& t) -> Opt {
     return t.partitions_with_lag > 0 ? Opt(static_cast<double>(t.lag_sum)) : std::nullopt;
   });
-  per_topic(s, f::lag_max, out, [](const GroupTopicLag& t) { return topic_max(t, lag_of); });
-  per_group(s, f::members, out,
+  per_topic(s, b, f::lag_max, out, [](const GroupTopicLag& t) { return topic_max(t, lag_of); });
+  per_group(s, b, f::members, out,
             [](const GroupLag& g) -> Opt { return g.described ? Opt(g.members) : std::nullopt; });
-  // State: labels beyond the group's name.
-  if (out.enabled(f::info) && !s.groups.empty()) {
-    out.select(f::info);
-    for (const GroupLag& g : s.groups) {
-      out.writer.sample({{"consumergroup", g.name}, {"protocol", g.protocol}, {"state", g.state}},
-                        1);
-    }
-  }
+  // State: labels beyond the group's name (in the slot: they are not in the group's identity).
+  render_family(s, b, f::info, out, [](const GroupLag& g, auto&& emit) {
+    group_pieces::Fingerprint slot;
+    slot.mix(std::string_view(g.protocol));
+    slot.mix(std::string_view(g.state));
+    const Label labels[] = {{"consumergroup", g.name}, {"protocol", g.protocol}, {"state", g.state}};
+    emit(Labels(labels), 1.0, slot.value());
+  });
 }
 
-void render_expired_and_seconds(const GroupsSnapshot& s, const Out& out) {
-  per_partition(s, f::expired, out, expired_of);
-  per_topic(s, f::expired_sum, out, [](const GroupTopicLag& t) -> Opt {
+void render_expired_and_seconds(const GroupsSnapshot& s, const GroupBlocks& b, const Out& out) {
+  per_partition(s, b, f::expired, out, expired_of);
+  per_topic(s, b, f::expired_sum, out, [](const GroupTopicLag& t) -> Opt {
     return t.expired_sum > 0 ? Opt(static_cast<double>(t.expired_sum)) : std::nullopt;
   });
-  per_partition(s, f::lag_seconds, out, lag_seconds_of);
-  per_topic(s, f::lag_seconds_max, out,
+  per_partition(s, b, f::lag_seconds, out, lag_seconds_of);
+  per_topic(s, b, f::lag_seconds_max, out,
             [](const GroupTopicLag& t) { return topic_max(t, lag_seconds_of); });
-  per_group(s, f::max_lag_seconds, out, [](const GroupLag& g) -> Opt {
+  per_group(s, b, f::max_lag_seconds, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? g.max_lag_seconds : std::nullopt;
   });
-  per_group(s, f::lag_seconds_unknown, out, [](const GroupLag& g) -> Opt {
+  per_group(s, b, f::lag_seconds_unknown, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? Opt(g.lag_seconds_unknown_partitions) : std::nullopt;
   });
-  per_group(s, f::lag_seconds_lower_bound, out, [](const GroupLag& g) -> Opt {
+  per_group(s, b, f::lag_seconds_lower_bound, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? Opt(g.lag_seconds_lower_bound_partitions) : std::nullopt;
   });
-  per_group(s, f::uncommitted, out, [](const GroupLag& g) -> Opt {
+  per_group(s, b, f::uncommitted, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? Opt(g.uncommitted_partitions) : std::nullopt;
   });
 }
@@ -179,36 +164,32 @@ constexpr std::array kStatusesByName{LagStatus::ok, LagStatus::rewind, LagStatus
 
 // kafka_consumergroup_status_partitions: per group, status by status (label text order:
 // consumergroup, status, topic), the topics' partitions counted in that status.
-void render_status_partitions(const GroupsSnapshot& s, const Out& out) {
-  if (!out.enabled(f::status_partitions)) return;
-  bool selected = false;
-  for (const GroupLag& g : s.groups) {
-    for (const LagStatus status : kStatusesByName) {
-      for (const GroupTopicLag& t : g.topics) {
+void render_status_partitions(const GroupsSnapshot& s, const GroupBlocks& b, const Out& out) {
+  render_family(s, b, f::status_partitions, out, [](const GroupLag& g, auto&& emit) {
+    for (std::size_t si = 0; si < kStatusesByName.size(); ++si) {
+      const LagStatus status = kStatusesByName[si];
+      for (std::size_t ti = 0; ti < g.topics.size(); ++ti) {
+        const GroupTopicLag& t = g.topics[ti];
         const auto n = std::count_if(t.partitions.begin(), t.partitions.end(),
                                      [&](const GroupPartitionLag& p) { return p.status == status; });
         if (n == 0) continue;
-        if (!selected) {
-          out.select(f::status_partitions);
-          selected = true;
-        }
-        out.writer.sample(
-            {{"consumergroup", g.name}, {"status", status_name(status)}, {"topic", t.topic}},
-            static_cast<double>(n));
+        const Label labels[] = {
+            {"consumergroup", g.name}, {"status", status_name(status)}, {"topic", t.topic}};
+        emit(Labels(labels), static_cast<double>(n), (std::uint64_t{si} << 32) | ti);
       }
     }
-  }
+  });
 }
 
-void render_status_and_rates(const GroupsSnapshot& s, const Out& out) {
-  per_group(s, f::status, out,
+void render_status_and_rates(const GroupsSnapshot& s, const GroupBlocks& b, const Out& out) {
+  per_group(s, b, f::status, out,
             [](const GroupLag& g) -> Opt { return static_cast<double>(static_cast<int>(g.status)); });
-  per_partition(s, f::partition_status, out, status_of);
-  per_topic(s, f::partition_status_max, out,
+  per_partition(s, b, f::partition_status, out, status_of);
+  per_topic(s, b, f::partition_status_max, out,
             [](const GroupTopicLag& t) { return topic_max(t, status_of); });
-  render_status_partitions(s, out);
-  per_topic(s, f::consumed_rate, out, [](const GroupTopicLag& t) { return t.consumed_per_second; });
-  per_topic(s, f::catch_up, out, [](const GroupTopicLag& t) { return t.catch_up_seconds; });
+  render_status_partitions(s, b, out);
+  per_topic(s, b, f::consumed_rate, out, [](const GroupTopicLag& t) { return t.consumed_per_second; });
+  per_topic(s, b, f::catch_up, out, [](const GroupTopicLag& t) { return t.catch_up_seconds; });
 }
 
 void render_cycle_counts(const GroupsSnapshot& snapshot, ExpositionWriter& out) {
@@ -329,9 +310,10 @@ void render_source(const GroupsCycleStats& c, ExpositionWriter& out) {
 void render_groups(const GroupsSnapshot& snapshot, ExpositionWriter& out,
                    const GroupFamilySelection& families) {
   const Out chosen{out, families};
-  render_offsets_and_lag(snapshot, chosen);
-  render_expired_and_seconds(snapshot, chosen);
-  render_status_and_rates(snapshot, chosen);
+  const GroupBlocks blocks = out.reuses_pieces() ? GroupBlocks(snapshot) : GroupBlocks();
+  render_offsets_and_lag(snapshot, blocks, chosen);
+  render_expired_and_seconds(snapshot, blocks, chosen);
+  render_status_and_rates(snapshot, blocks, chosen);
   render_cycle_counts(snapshot, out);
   render_cycle_errors(snapshot.cycle, out);
   render_cycle_costs(snapshot.cycle, out);

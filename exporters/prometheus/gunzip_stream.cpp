@@ -13,10 +13,13 @@ struct GunzipStream::Inflater {
 };
 
 GunzipStream::GunzipStream(std::string_view gzip) : inflater_(std::make_unique<Inflater>()) {
-  z_stream& s = inflater_->stream;
-  if (inflateInit2(&s, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2 failed");
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gzip.data()));
-  s.avail_in = static_cast<uInt>(gzip.size());
+  if (inflateInit2(&inflater_->stream, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2 failed");
+  input_.push_back(gzip);
+}
+
+GunzipStream::GunzipStream(const GzipBody& gzip) : inflater_(std::make_unique<Inflater>()) {
+  if (inflateInit2(&inflater_->stream, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2 failed");
+  for (const GzipBody::Part& part : gzip.parts()) input_.emplace_back(*part);
 }
 
 GunzipStream::~GunzipStream() = default;
@@ -28,6 +31,11 @@ std::string_view GunzipStream::next(std::size_t max) {
   s.next_out = reinterpret_cast<Bytef*>(chunk_.data());
   s.avail_out = static_cast<uInt>(chunk_.size());
   while (s.avail_out > 0) {
+    if (s.avail_in == 0 && next_input_ < input_.size()) {
+      const std::string_view part = input_[next_input_++];
+      s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(part.data()));
+      s.avail_in = static_cast<uInt>(part.size());
+    }
     const int rc = inflate(&s, Z_NO_FLUSH);
     if (rc == Z_STREAM_END) {
       ended_ = true;

@@ -10,6 +10,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "exporters/prometheus/gzip_body.hpp"
 
 namespace ks::prom {
 
@@ -17,6 +20,8 @@ class GunzipStream {
  public:
   // `gzip` must outlive the stream (the cached body it is made from).
   explicit GunzipStream(std::string_view gzip);
+  // `gzip` (its parts, read one after the other) must outlive the stream.
+  explicit GunzipStream(const GzipBody& gzip);
   ~GunzipStream();
   GunzipStream(const GunzipStream&) = delete;
   GunzipStream& operator=(const GunzipStream&) = delete;
@@ -30,6 +35,8 @@ class GunzipStream {
  private:
   struct Inflater;
   std::unique_ptr<Inflater> inflater_;
+  std::vector<std::string_view> input_;  // the gzip's parts
+  std::size_t next_input_ = 0;           // the next part to feed to inflate
   std::string chunk_;
   std::size_t produced_ = 0;
   bool ended_ = false;

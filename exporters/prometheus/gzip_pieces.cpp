@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -87,12 +88,14 @@ std::string GzipPieces::compress(std::span<const std::string> pieces) {
 void GzipPieces::begin() {
   last_.merge(now_);
   now_.clear();  // what merge left: keys last_ had already
+  fingerprints_last_.merge(fingerprints_now_);
+  fingerprints_now_.clear();
   tickets_.clear();
-  reused_ = deflated_ = 0;
+  reused_ = deflated_ = by_fingerprint_ = 0;
 }
 
 GzipPieces::Ticket GzipPieces::add(std::string_view text) {
-  if (tickets_.empty()) reused_ = deflated_ = 0;  // the first piece of a new body
+  if (tickets_.empty()) reused_ = deflated_ = by_fingerprint_ = 0;  // the first piece of a new body
   const auto* bytes = reinterpret_cast<const Bytef*>(text.data());
   const Key key{text.size(), static_cast<std::uint32_t>(crc32_z(0, bytes, text.size())),
                 std::hash<std::string_view>{}(text)};
@@ -106,47 +109,75 @@ GzipPieces::Ticket GzipPieces::add(std::string_view text) {
     ++reused_;
   } else {
     if (!deflater_) deflater_ = std::make_unique<RawDeflate>();
-    now_.emplace(key, deflater_->piece(text));
+    now_.emplace(key, std::make_shared<const std::string>(deflater_->piece(text)));
     ++deflated_;
   }
+  return tickets_.size() - 1;
+}
+
+GzipPieces::Ticket GzipPieces::add(std::string_view text, std::uint64_t fingerprint) {
+  const Ticket ticket = add(text);
+  fingerprints_now_.insert_or_assign(fingerprint, tickets_[ticket]);
+  return ticket;
+}
+
+std::optional<GzipPieces::Ticket> GzipPieces::reuse(std::uint64_t fingerprint) {
+  if (tickets_.empty()) reused_ = deflated_ = by_fingerprint_ = 0;  // the first piece of a new body
+  Key key;
+  if (auto now = fingerprints_now_.find(fingerprint); now != fingerprints_now_.end()) {
+    key = now->second;
+  } else if (auto last = fingerprints_last_.find(fingerprint); last != fingerprints_last_.end()) {
+    key = last->second;
+  } else {
+    return std::nullopt;
+  }
+  if (!now_.contains(key)) {
+    auto seen = last_.find(key);
+    if (seen == last_.end()) return std::nullopt;  // its bytes are gone: write it anew
+    now_.emplace(key, std::move(seen->second));
+    last_.erase(seen);
+  }
+  fingerprints_now_.insert_or_assign(fingerprint, key);
+  ++reused_;
+  ++by_fingerprint_;
+  tickets_.push_back(key);
   return tickets_.size() - 1;
 }
 
 std::string GzipPieces::text_of(Ticket ticket) const {
   const Key& key = tickets_.at(ticket);
   if (key.length == 0) return {};
-  return raw_inflate(now_.at(key), key.length);
+  return raw_inflate(*now_.at(key), key.length);
 }
 
-std::string GzipPieces::assemble(std::span<const Ticket> order, std::size_t* plain_size) {
+GzipBody GzipPieces::assemble_body(std::span<const Ticket> order, std::size_t* plain_size) {
   // Magic, deflate, no flags, no time, no extra flags, OS unknown (RFC 1952, 2.3).
-  static constexpr std::array<unsigned char, 10> kHeader{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+  static const GzipBody::Part kHeader =
+      std::make_shared<const std::string>("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
   // A final fixed-Huffman block holding only its end code: closes the deflate stream.
   static constexpr std::array<unsigned char, 2> kFinalBlock{0x03, 0x00};
-  std::size_t compressed = kHeader.size() + kFinalBlock.size() + 8;
-  for (const Ticket t : order) {
-    if (tickets_.at(t).length > 0) compressed += now_.at(tickets_[t]).size();
-  }
-  std::string out;
-  out.reserve(compressed);
-  out.assign(kHeader.begin(), kHeader.end());
+  std::vector<GzipBody::Part> parts;
+  parts.reserve(order.size() + 2);
+  parts.push_back(kHeader);
   uLong crc = crc32_z(0, nullptr, 0);
   std::uint64_t total = 0;
   for (const Ticket t : order) {
-    const Key& key = tickets_[t];
+    const Key& key = tickets_.at(t);
     if (key.length == 0) continue;
-    out += now_.at(key);
+    parts.push_back(now_.at(key));  // shared, not copied
     crc = crc32_combine(crc, key.crc, static_cast<z_off_t>(key.length));
     total += key.length;
   }
-  out.append(kFinalBlock.begin(), kFinalBlock.end());
-  append_le32(out, static_cast<std::uint32_t>(crc));
-  append_le32(out, static_cast<std::uint32_t>(total & 0xffffffffu));  // ISIZE: size mod 2^32
+  std::string tail(kFinalBlock.begin(), kFinalBlock.end());
+  append_le32(tail, static_cast<std::uint32_t>(crc));
+  append_le32(tail, static_cast<std::uint32_t>(total & 0xffffffffu));  // ISIZE: size mod 2^32
+  parts.push_back(std::make_shared<const std::string>(std::move(tail)));
   if (plain_size) *plain_size = static_cast<std::size_t>(total);
   last_ = std::exchange(now_, {});
+  fingerprints_last_ = std::exchange(fingerprints_now_, {});
   tickets_.clear();
   deflater_.reset();
-  return out;
+  return GzipBody(std::move(parts));
 }
 
 }  // namespace ks::prom

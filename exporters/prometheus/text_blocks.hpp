@@ -30,8 +30,9 @@ class TextBlocks {
   };
 
   Span append(std::string_view text) {
-    if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < text.size()) {
+    if (blocks_.empty() || !open_ || blocks_.back().capacity() - blocks_.back().size() < text.size()) {
       std::string& block = blocks_.emplace_back();
+      open_ = true;
       block.reserve(std::max(text.size(), std::clamp(size_, kFirstBlock, kMaxBlock)));
     }
     std::string& block = blocks_.back();
@@ -51,8 +52,11 @@ class TextBlocks {
   std::string_view block(std::size_t i) const { return blocks_[i]; }
 
   // Frees block i's text (kept elsewhere, e.g. deflated); the block stays in its place,
-  // empty, and later text still goes into the last block.
-  void release(std::size_t i) { std::string().swap(blocks_[i]); }
+  // empty. Later text goes into the last block, or a new one when the last was released.
+  void release(std::size_t i) {
+    std::string().swap(blocks_[i]);
+    if (i + 1 == blocks_.size()) open_ = false;  // an empty string still has room (SSO)
+  }
   // Puts a released block's text back (the same text).
   void restore(std::size_t i, std::string text) { blocks_[i] = std::move(text); }
 
@@ -63,12 +67,14 @@ class TextBlocks {
       if (last.capacity() - last.size() > last.size() / 8) last.shrink_to_fit();
     }
     size_ = 0;
+    open_ = true;
     return std::exchange(blocks_, {});
   }
 
  private:
   std::vector<std::string> blocks_;
   std::size_t size_ = 0;
+  bool open_ = true;  // false: the last block was released, the next text starts a new one
 };
 
 }  // namespace ks::prom

@@ -81,6 +81,30 @@ TEST_CASE("values: integers exact, floats round-trip, special values", "[exposit
   CHECK(std::stod(text(0.1 + 0.2)) == 0.1 + 0.2);
 }
 
+TEST_CASE("seconds at millisecond resolution: integer formatting, no trailing zeros",
+          "[exposition]") {
+  auto text = [](double v) {
+    std::string s;
+    ks::prom::append_milliseconds(s, v);
+    return s;
+  };
+  CHECK(text(0) == "0");
+  CHECK(text(3600) == "3600");
+  CHECK(text(12.5) == "12.5");
+  CHECK(text(4.726279149333333) == "4.726");
+  CHECK(text(14.2156) == "14.216");  // rounded, not cut
+  CHECK(text(0.0004) == "0");
+  CHECK(text(1.0996) == "1.1");
+  CHECK(text(-2.05) == "-2.05");
+  CHECK(text(std::numeric_limits<double>::infinity()) == "+Inf");
+  CHECK(text(std::nan("")) == "NaN");
+  // A family declared so writes its samples so.
+  ExpositionWriter w;
+  w.family("x_seconds", "h", MetricType::gauge, ks::prom::ValueFormat::milliseconds);
+  w.sample({{"a", "1"}}, 1.23456);
+  CHECK(w.finish().find("x_seconds{a=\"1\"} 1.235\n") != std::string::npos);
+}
+
 TEST_CASE("histogram buckets keep their order; series sorted by other labels", "[exposition]") {
   ExpositionWriter w;
   w.family("d_seconds", "h", MetricType::histogram);
