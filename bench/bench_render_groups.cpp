@@ -46,12 +46,12 @@ ks::GroupsSnapshot snapshot(int groups) {
       ks::GroupPartitionLag& part = topic.partitions.emplace_back();
       part.partition = p;
       part.committed = 500 + p;
+      part.low_watermark = 0;
       part.high_watermark = 1000 + p;
-      part.lag = part.high_watermark - part.committed;
-      part.lag_seconds = 100.0 + g * 0.001 + p / 3.0;
+      part.set_lag_seconds(100.0 + g * 0.001 + p / 3.0);
       part.status = ks::LagStatus::ok;
       topic.committed_sum += part.committed;
-      topic.lag_sum += part.lag;
+      topic.lag_sum += part.lag();
       ++topic.partitions_with_lag;
     }
   }
@@ -64,8 +64,10 @@ void age(ks::GroupsSnapshot& s, double seconds) {
     g.max_lag_seconds.reset();
     for (ks::GroupTopicLag& t : g.topics) {
       for (ks::GroupPartitionLag& p : t.partitions) {
-        *p.lag_seconds += seconds;
-        if (!g.max_lag_seconds || *p.lag_seconds > *g.max_lag_seconds) g.max_lag_seconds = p.lag_seconds;
+        p.lag_seconds_or_nan += seconds;
+        if (!g.max_lag_seconds || p.lag_seconds_or_nan > *g.max_lag_seconds) {
+          g.max_lag_seconds = p.lag_seconds_or_nan;
+        }
       }
     }
   }

@@ -66,17 +66,22 @@ TEST_CASE("unchanged group pieces are reused without their text, changed ones wr
   }
 
   SECTION("each kind of input changed in a few groups") {
-    s.groups[3].topics[0].partitions[4].lag_seconds = 2.125;    // a value
+    s.groups[3].topics[0].partitions[4].set_lag_seconds(2.125);  // a value
     s.groups[10].topics[0].partitions[0].committed += 1;        // another family's value
-    s.groups[17].topics[0].partitions[2].lag_seconds.reset();   // a sample gone
-    s.groups[25].topics[0].partitions[2].lag = -1;              // several families' samples gone
+    s.groups[17].topics[0].partitions[2].set_lag_seconds(std::nullopt);  // a sample gone
+    s.groups[25].topics[0].partitions[2].low_watermark = -1;  // several families' samples gone
+    s.groups[25].topics[0].partitions[2].high_watermark = -1;  // (lag unknown)
     s.groups[40].state = "PreparingRebalance";                  // a label not in the identity
     s.groups[41].protocol = "roundrobin";
     s.groups[50].topics[0].partitions[7].status = ks::LagStatus::stall;  // status counts
     s.groups[60].name = "bench-group-100060b";                  // a group's name
     s.groups[70].topics[0].topic = "bench-topic-70b";           // a topic's name
     s.groups[80].topics[0].partitions[9].partition = 12;        // a partition's number
-    s.groups[90].topics[0].partitions[9].expired = 0;           // a sample of one family gone
+    {  // a sample of one family gone: expired 0, the lag still 7
+      ks::GroupPartitionLag& p = s.groups[90].topics[0].partitions[9];
+      p.low_watermark = p.committed;
+      p.high_watermark = p.committed + 7;
+    }
     s.groups.erase(s.groups.begin() + 300);                     // a group gone: blocks move
     const std::string second = render_gzip(s, gzip);
     CHECK(gzip.reused_by_fingerprint() > 0);
