@@ -54,7 +54,7 @@ int clients_after_cycles(std::vector<ks::Module>& modules, int before, int expec
 }  // namespace
 
 TEST_CASE("agent: the brokers and groups collectors run one librdkafka client between them",
-          "[agent][kafka][mock][threads]") {
+          "[agent][kafka][mock][threads][lsan-open]") {
   ks::kafka::MockCluster cluster(3);
   cluster.create_topic("orders", 3, 3);
   const int before = librdkafka_main_threads();  // the mock cluster's own

@@ -29,7 +29,8 @@ ks::KafkaConfig config(const ks::kafka::MockCluster& cluster) {
 void produce(const ks::KafkaConfig& kafka, int partition, int count) {
   ks::kafka::Producer producer(kafka, ks::kafka::ProducerSettings{});
   for (int i = 0; i < count; ++i) {
-    ks::kafka::OutgoingMessage m{"t", "k" + std::to_string(i), "v", {}};
+    const std::string key = "k" + std::to_string(i);  // the message only views it
+    ks::kafka::OutgoingMessage m{"t", key, "v", {}};
     m.partition = partition;
     REQUIRE(producer.produce(m) == ks::kafka::ErrorCode::no_error);
   }
