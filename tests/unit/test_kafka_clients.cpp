@@ -10,6 +10,7 @@
 #include "kafka/mock_cluster.hpp"
 #include "kafka/producer.hpp"
 #include "kafka/topic_reader.hpp"
+#include "mock_kafka_config.hpp"
 
 using namespace std::chrono_literals;
 using ks::kafka::ErrorCode;
@@ -17,11 +18,7 @@ using ks::kafka::ErrorCode;
 namespace {
 
 ks::KafkaConfig config(const ks::kafka::MockCluster& cluster) {
-  ks::KafkaConfig kafka;
-  kafka.bootstrap_servers = cluster.bootstrap_servers();
-  kafka.request_timeout = 5s;
-  kafka.properties.emplace("log_level", "0");
-  return kafka;
+  return ks::test::mock_kafka_config(cluster);
 }
 
 std::vector<ks::kafka::TopicRecord> read_to_end(const ks::KafkaConfig& kafka,

@@ -13,6 +13,7 @@
 #include "kafka/mock_cluster.hpp"
 #include "kafka/partition_reader.hpp"
 #include "kafka/producer.hpp"
+#include "mock_kafka_config.hpp"
 
 using namespace std::chrono_literals;
 using ks::kafka::ErrorCode;
@@ -23,11 +24,7 @@ using ks::kafka::PartitionRecord;
 namespace {
 
 ks::KafkaConfig config(const ks::kafka::MockCluster& cluster) {
-  ks::KafkaConfig kafka;
-  kafka.bootstrap_servers = cluster.bootstrap_servers();
-  kafka.request_timeout = 5s;
-  kafka.properties.emplace("log_level", "0");
-  return kafka;
+  return ks::test::mock_kafka_config(cluster);
 }
 
 ks::kafka::PartitionReaderSettings settings() {

@@ -11,6 +11,7 @@
 #include "kafka/partition_reader.hpp"
 #include "kafka/producer.hpp"
 #include "librdkafka_threads.hpp"
+#include "mock_kafka_config.hpp"
 
 using namespace std::chrono_literals;
 using ks::kafka::PartitionReader;
@@ -19,11 +20,7 @@ using ks::test::librdkafka_main_threads;
 namespace {
 
 ks::KafkaConfig config(const ks::kafka::MockCluster& cluster) {
-  ks::KafkaConfig kafka;
-  kafka.bootstrap_servers = cluster.bootstrap_servers();
-  kafka.request_timeout = 5s;
-  kafka.properties.emplace("log_level", "0");
-  return kafka;
+  return ks::test::mock_kafka_config(cluster);
 }
 
 void produce(const ks::KafkaConfig& kafka, int partition, int count) {
