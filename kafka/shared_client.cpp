@@ -4,6 +4,11 @@
 
 namespace ks::kafka {
 
+const Client& client_or_none(const std::shared_ptr<const Client>& held) {
+  static const Client none;
+  return held ? *held : none;
+}
+
 SharedClient::SharedClient(KafkaConfig kafka, std::string name)
     : kafka_(std::move(kafka)), name_(std::move(name)) {}
 

@@ -21,6 +21,10 @@
 
 namespace ks::kafka {
 
+// The client `held`, or a client with no handle when there is none yet (what a collector's
+// client() accessor answers before its first cycle made one).
+const Client& client_or_none(const std::shared_ptr<const Client>& held);
+
 class SharedClient {
  public:
   using Properties = std::map<std::string, std::string>;

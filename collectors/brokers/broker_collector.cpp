@@ -77,10 +77,7 @@ BrokerCollector::BrokerCollector(const KafkaConfig& kafka, const BrokersCollecto
       filter_(config.topics, config.include_internal_topics),
       tracker_(config.broker_down_retention) {}
 
-const kafka::Client& BrokerCollector::client() const {
-  static const kafka::Client none;
-  return client_ ? *client_ : none;
-}
+const kafka::Client& BrokerCollector::client() const { return kafka::client_or_none(client_); }
 
 void BrokerCollector::ensure_client() {
   auto properties = kafka::watermark_consumer_properties();

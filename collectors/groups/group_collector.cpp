@@ -132,10 +132,7 @@ GroupCollector::GroupCollector(const KafkaConfig& kafka, const GroupsCollectorCo
           .status_window = static_cast<std::size_t>(std::max(2, config.status_window_commits)),
           .collect_interval = config.interval}) {}
 
-const kafka::Client& GroupCollector::client() const {
-  static const kafka::Client none;
-  return client_ ? *client_ : none;
-}
+const kafka::Client& GroupCollector::client() const { return kafka::client_or_none(client_); }
 
 std::string GroupCollector::cycle_problem() const {
   std::string problem = shared_->failure_note()->describe();
