@@ -101,8 +101,9 @@ YAML
     --window "$window" --groups "$groups" --cached-scrape -- "$agent" --config "$config" &
   monitor_pid=$!
   pid=""
+  comm=$(basename "$agent"); comm=${comm:0:15}  # the kernel's process name: 15 bytes
   for _ in $(seq 100); do  # the agent: the monitor's child
-    pid=$(pgrep -P "$monitor_pid" -x kafka-sentinel || true)
+    pid=$(pgrep -P "$monitor_pid" -x "$comm" || true)
     [[ -n "$pid" ]] && break
     sleep 0.1
   done
