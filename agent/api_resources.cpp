@@ -118,11 +118,12 @@ ApiResponse ApiRouter::group(const std::string& name, const ApiRequest& request)
   if (auto bad = check_params(request, true, partitions)) return *bad;
   if (name.empty()) return error(400, "empty group name in the path");
   const auto snapshot = sources_.snapshots->groups.get();
-  const auto& groups = snapshot ? snapshot->groups : std::vector<GroupLag>{};
+  static const GroupRows kNoGroups;
+  const GroupRows& groups = snapshot ? snapshot->groups : kNoGroups;
   const auto it = std::lower_bound(groups.begin(), groups.end(), name,
                                    [](const GroupLag& g, const std::string& n) { return g.name < n; });
   if (it != groups.end() && it->name == name) {
-    return one(*snapshot, api::group_json(*it, partitions), sources_.now());
+    return one(*snapshot, api::group_json(*snapshot, *it, partitions), sources_.now());
   }
   if (!owns_group(name)) return not_owned(name);
   if (!snapshot) return no_snapshot("groups", false);

@@ -60,7 +60,7 @@ std::shared_ptr<const ks::GroupsSnapshot> synthetic_groups() {
                               .committed = 1000000 + p,
                               .low_watermark = 0,
                               .high_watermark = 1000100 + p,
-                              .lag_seconds_or_nan = 1.5,
+                              .lag_since_steady_ms = ks::lag_since::for_age(1.5),
                               .status = ks::LagStatus::ok});
       t.lag_sum += 100;
     }

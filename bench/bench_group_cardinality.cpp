@@ -47,7 +47,7 @@ ks::GroupTopicLag topic_of(const Args& a, int group) {
     const std::int64_t behind = (7 * group + 13 * p) % 5000;
     lag.committed = lag.high_watermark - behind;
     lag.low_watermark = 0;
-    lag.set_lag_seconds(std::round(static_cast<double>(behind) * 13.7) / 1000);  // ms resolution
+    lag.lag_since_steady_ms = ks::lag_since::for_age(std::round(static_cast<double>(behind) * 13.7) / 1000);  // ms resolution
     lag.status = (group + p) % 17 == 0 ? ks::LagStatus::warn : ks::LagStatus::ok;
     t.committed_sum += lag.committed;
     t.lag_sum += behind;
@@ -70,7 +70,9 @@ ks::GroupsSnapshot snapshot_of(const Args& a) {
     g.members = 1 + i % 3;
     g.topics.push_back(topic_of(a, i));
     for (const auto& p : g.topics.back().partitions) {
-      g.max_lag_seconds = std::max(g.max_lag_seconds.value_or(0), *p.lag_seconds());
+      g.max_lag_since_steady_ms = g.max_lag_since_steady_ms == ks::lag_since::kUnknown
+                                      ? p.lag_since_steady_ms
+                                      : std::min(g.max_lag_since_steady_ms, p.lag_since_steady_ms);
     }
     g.status = ks::LagStatus::ok;
     s.groups.push_back(std::move(g));

@@ -48,8 +48,12 @@ ks::GroupsSnapshot snapshot(int groups) {
       part.committed = 500 + p;
       part.low_watermark = 0;
       part.high_watermark = 1000 + p;
-      part.set_lag_seconds(100.0 + g * 0.001 + p / 3.0);
+      part.lag_since_steady_ms = ks::lag_since::for_age(100.0 + g * 0.001 + p / 3.0);
       part.status = ks::LagStatus::ok;
+      group.max_lag_since_steady_ms = std::min(group.max_lag_since_steady_ms == ks::lag_since::kUnknown
+                                                   ? part.lag_since_steady_ms
+                                                   : group.max_lag_since_steady_ms,
+                                               part.lag_since_steady_ms);
       topic.committed_sum += part.committed;
       topic.lag_sum += part.lag();
       ++topic.partitions_with_lag;
@@ -58,19 +62,10 @@ ks::GroupsSnapshot snapshot(int groups) {
   return s;
 }
 
-// Seconds pass: every partition's lag is that much older.
+// Seconds pass: every partition's lag is that much older (the rows hold when their lag is
+// measured from; the snapshot's "now" moves).
 void age(ks::GroupsSnapshot& s, double seconds) {
-  for (ks::GroupLag& g : s.groups) {
-    g.max_lag_seconds.reset();
-    for (ks::GroupTopicLag& t : g.topics) {
-      for (ks::GroupPartitionLag& p : t.partitions) {
-        p.lag_seconds_or_nan += seconds;
-        if (!g.max_lag_seconds || p.lag_seconds_or_nan > *g.max_lag_seconds) {
-          g.max_lag_seconds = p.lag_seconds_or_nan;
-        }
-      }
-    }
-  }
+  s.taken_at_steady_ms += static_cast<std::int64_t>(seconds * 1000);
 }
 
 // CPU ms of one render; `bytes` gets the gzip's size.

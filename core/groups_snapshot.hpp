@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/group_member_identity.hpp"
+#include "core/shared_rows.hpp"
 #include "core/lag_formula.hpp"
 #include "core/lag_status_code.hpp"
 
@@ -27,14 +28,35 @@ namespace ks {
 struct CommitSeen {
   std::int64_t offset = -1;  // -1: no commit in the window yet
   std::int64_t lag = 0;      // the lag when the commit was first seen
-  std::int64_t at_ms = 0;    // when, Unix milliseconds (the cycle that saw it)
+  // When, on the steady clock (milliseconds): GroupsSnapshot::unix_ms gives the wall time.
+  // Not stored as wall time so that the row stays the same from one snapshot to the next
+  // (the two clocks are read a few microseconds apart every cycle; see GroupRows).
+  std::int64_t at_steady_ms = 0;
+
+  bool operator==(const CommitSeen&) const = default;
 };
 
-// One per group partition, in every snapshot (200,000 at 20,000 groups x 10 partitions; two
-// snapshots exist while a cycle builds the next): 96 B (tests/unit/test_groups_memory.cpp),
-// was 120. What can be derived is not stored: the lag and the expired count come from the
-// three offsets, and the lag in seconds is a plain double with NaN for "absent" (an
-// std::optional<double> is 16 B). Offsets, commit times and lags stay 64-bit: Kafka's are.
+// When the lag in seconds of a partition (or a group's largest) is measured from, on the
+// steady clock in milliseconds: the moment its oldest unconsumed message was produced.
+// A moment, not an age, so that a row whose offsets did not move is equal to the previous
+// snapshot's and is shared with it (GroupRows); the age is the snapshot's "now" minus it
+// (GroupsSnapshot::lag_seconds).
+namespace lag_since {
+inline constexpr std::int64_t kUnknown = std::numeric_limits<std::int64_t>::min();  // no age known
+inline constexpr std::int64_t kCaughtUp = std::numeric_limits<std::int64_t>::max();  // 0 s
+// The moment `seconds` before `now_steady_ms` (kUnknown for nothing): for rows made by hand
+// (tests, benches), whose snapshot's "now" is `now_steady_ms`.
+inline std::int64_t for_age(std::optional<double> seconds, std::int64_t now_steady_ms = 0) {
+  if (!seconds) return kUnknown;
+  return now_steady_ms - static_cast<std::int64_t>(std::llround(*seconds * 1000.0));
+}
+}  // namespace lag_since
+
+// One per group partition, in every snapshot (200,000 at 20,000 groups x 10 partitions): 96 B
+// (tests/unit/test_groups_memory.cpp), was 120. What can be derived is not stored: the lag
+// and the expired count come from the three offsets, and the lag in seconds from the moment
+// it is measured from and the snapshot's "now". Offsets, commit times and lags stay 64-bit:
+// Kafka's are.
 struct GroupPartitionLag {
   std::int32_t partition = 0;
   // The member it is assigned to: an index in GroupLag::assignees, -1 when none is known.
@@ -44,9 +66,10 @@ struct GroupPartitionLag {
   // topic is gone): then lag, expired and lag_seconds are unknown too.
   std::int64_t low_watermark = -1;
   std::int64_t high_watermark = -1;
-  // Age of the oldest unconsumed message that still exists, seconds; NaN when there is too
-  // little history to say (the agent or the partition is new). Read it with lag_seconds().
-  double lag_seconds_or_nan = std::numeric_limits<double>::quiet_NaN();
+  // When the oldest unconsumed message that still exists was produced (lag_since): its age
+  // is the lag in seconds (GroupsSnapshot::lag_seconds). kUnknown when there is too little
+  // history to say (the agent or the partition is new), kCaughtUp when nothing is behind.
+  std::int64_t lag_since_steady_ms = lag_since::kUnknown;
   // The status window's oldest and newest commits; Burrow's `complete` is window_commits
   // over GroupsSnapshot::status_window.
   CommitSeen first_commit{};
@@ -65,13 +88,8 @@ struct GroupPartitionLag {
   std::int64_t expired() const {
     return has_lag() ? lag_formula::expired(committed, low_watermark, high_watermark) : 0;
   }
-  std::optional<double> lag_seconds() const {
-    if (std::isnan(lag_seconds_or_nan)) return std::nullopt;
-    return lag_seconds_or_nan;
-  }
-  void set_lag_seconds(std::optional<double> seconds) {
-    lag_seconds_or_nan = seconds.value_or(std::numeric_limits<double>::quiet_NaN());
-  }
+
+  bool operator==(const GroupPartitionLag&) const = default;
 };
 
 struct GroupTopicLag {
@@ -84,10 +102,12 @@ struct GroupTopicLag {
   std::optional<double> consumed_per_second;  // committed offsets' progress, sliding window
   std::optional<double> produced_per_second;  // high watermarks' progress, same partitions
   std::optional<double> catch_up_seconds;     // absent when not catching up
+
+  bool operator==(const GroupTopicLag&) const = default;
 };
 
-// One per group, in every snapshot (20,000 at 20,000 groups, two snapshots alive at the end
-// of a cycle): fields ordered by size so no padding is wasted, 248 B, was 272.
+// One per group, in every snapshot (20,000 at 20,000 groups): fields ordered by size so no
+// padding is wasted, 240 B, was 272.
 struct GroupLag {
   std::string name;
   std::string state = "Unknown";  // Stable, Empty, PreparingRebalance, ... or Unknown
@@ -97,7 +117,9 @@ struct GroupLag {
   std::vector<GroupTopicLag> topics;  // sorted by topic
   // The members with a partition assigned, once each (a partition names them by index).
   std::vector<GroupMemberIdentity> assignees{};
-  std::optional<double> max_lag_seconds;  // over partitions with a known lag_seconds
+  // The oldest lag_since_steady_ms of its partitions (lag_since::kUnknown when none is
+  // known): GroupsSnapshot::max_lag_seconds.
+  std::int64_t max_lag_since_steady_ms = lag_since::kUnknown;
   int members = 0;                        // meaningful when described
   // Partitions assigned to the group, or of a topic it has commits on, without a commit.
   int uncommitted_partitions = 0;
@@ -109,7 +131,12 @@ struct GroupLag {
   bool offsets_fetched = false;  // false: topics is empty this cycle (see offsets_error)
   bool max_lag_seconds_lower_bound = false;
   LagStatus status = LagStatus::notfound;  // Burrow's group rule (OK, WARN, ERR)
+
+  bool operator==(const GroupLag&) const = default;
 };
+
+// A snapshot's group rows: shared with the previous snapshot where they did not change.
+using GroupRows = SharedRows<GroupLag>;
 
 // How the cycle went: the agent's own view of the collector's cost and health.
 struct GroupsCycleStats {
@@ -170,9 +197,35 @@ struct GroupsCycleStats {
 struct GroupsSnapshot {
   // When the watermarks were answered: the "now" of every lag and lag in seconds.
   std::chrono::system_clock::time_point taken_at;
-  std::vector<GroupLag> groups;  // sorted by name
+  // The same moment on the steady clock, milliseconds: what the rows' lag_since and commit
+  // times are counted on.
+  std::int64_t taken_at_steady_ms = 0;
+  GroupRows groups;  // sorted by name
   GroupsCycleStats cycle;
   std::size_t status_window = 10;  // commits per partition window (status_window_commits)
+
+  // The partition's lag in seconds at taken_at (millisecond resolution): nothing when too
+  // little history says it.
+  std::optional<double> lag_seconds(const GroupPartitionLag& p) const {
+    return age_seconds(p.lag_since_steady_ms);
+  }
+  // The largest lag in seconds of the group's partitions.
+  std::optional<double> max_lag_seconds(const GroupLag& g) const {
+    return age_seconds(g.max_lag_since_steady_ms);
+  }
+  // When the commit was seen, Unix milliseconds.
+  std::int64_t unix_ms(const CommitSeen& commit) const {
+    const auto taken = std::chrono::duration_cast<std::chrono::milliseconds>(
+        taken_at.time_since_epoch()).count();
+    return taken - (taken_at_steady_ms - commit.at_steady_ms);
+  }
+
+ private:
+  std::optional<double> age_seconds(std::int64_t since) const {
+    if (since == lag_since::kUnknown) return std::nullopt;
+    if (since == lag_since::kCaughtUp || since >= taken_at_steady_ms) return 0.0;
+    return static_cast<double>(taken_at_steady_ms - since) / 1000.0;
+  }
 };
 
 }  // namespace ks

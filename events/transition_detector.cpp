@@ -416,13 +416,14 @@ void TransitionDetector::observe_lag_messages(const GroupLag& g, const GroupTopi
   obs.push_back(std::move(o));
 }
 
-void TransitionDetector::observe_lag_seconds(const GroupLag& g, const GroupTopicLag& t,
-                                             double limit, std::vector<Observation>& obs,
+void TransitionDetector::observe_lag_seconds(const GroupsSnapshot& snapshot, const GroupLag& g,
+                                             const GroupTopicLag& t, double limit,
+                                             std::vector<Observation>& obs,
                                              GroupsUnjudged& unjudged) const {
   std::optional<double> max_seconds;
   bool lower_bound = false;
   for (const GroupPartitionLag& p : t.partitions) {
-    const std::optional<double> seconds = p.lag_seconds();
+    const std::optional<double> seconds = snapshot.lag_seconds(p);
     if (!seconds) continue;
     if (!max_seconds || *seconds > *max_seconds) {
       max_seconds = *seconds;
@@ -496,7 +497,7 @@ std::vector<HealthEvent> TransitionDetector::on_groups(const GroupsSnapshot& sna
       if (limits.lag_messages > 0) observe_lag_messages(g, t, limits.lag_messages, obs);
       if (limits.lag_seconds.count() > 0) {
         const double limit = std::chrono::duration<double>(limits.lag_seconds).count();
-        observe_lag_seconds(g, t, limit, obs, unjudged);
+        observe_lag_seconds(snapshot, g, t, limit, obs, unjudged);
       }
       observe_messages_expired(g, t, obs);
     }

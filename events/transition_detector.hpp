@@ -150,8 +150,9 @@ class TransitionDetector {
                            GroupsUnjudged& unjudged) const;
   void observe_lag_messages(const GroupLag& g, const GroupTopicLag& t, std::int64_t limit,
                             std::vector<Observation>& obs) const;
-  void observe_lag_seconds(const GroupLag& g, const GroupTopicLag& t, double limit,
-                           std::vector<Observation>& obs, GroupsUnjudged& unjudged) const;
+  void observe_lag_seconds(const GroupsSnapshot& snapshot, const GroupLag& g,
+                           const GroupTopicLag& t, double limit, std::vector<Observation>& obs,
+                           GroupsUnjudged& unjudged) const;
   void observe_messages_expired(const GroupLag& g, const GroupTopicLag& t,
                                 std::vector<Observation>& obs) const;
   // on_probe's conditions.

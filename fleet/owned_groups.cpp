@@ -9,12 +9,10 @@ std::shared_ptr<const GroupsSnapshot> owned_groups(std::shared_ptr<const GroupsS
   if (!snapshot || owned.everything) return snapshot;
   const auto is_owned = [&owned](const GroupLag& g) { return owned.owns_group(g.name); };
   if (std::all_of(snapshot->groups.begin(), snapshot->groups.end(), is_owned)) return snapshot;
-  auto part = std::make_shared<GroupsSnapshot>();
-  part->taken_at = snapshot->taken_at;
-  part->cycle = snapshot->cycle;
-  for (const GroupLag& g : snapshot->groups) {
-    if (is_owned(g)) part->groups.push_back(g);
-  }
+  // Everything but the rows of other agents' groups; the rows kept are the snapshot's own,
+  // shared, not copied (core/shared_rows.hpp).
+  auto part = std::make_shared<GroupsSnapshot>(*snapshot);
+  part->groups.erase_if([&](const GroupLag& g) { return !is_owned(g); });
   return part;
 }
 

@@ -27,22 +27,29 @@ GroupLag described_row(const GroupObservation& observation) {
   return row;
 }
 
-// A commit of the window, its time on the wall clock: the cycle's two clocks read the same
-// instant (watermarks_at, taken_at).
-CommitSeen commit_seen(const PartitionStatus::Commit& commit, const CycleObservations& observations) {
-  const auto wall = observations.taken_at - std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                                observations.watermarks_at - commit.at);
-  return {commit.offset, commit.lag,
-          std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count()};
+// A steady-clock moment in the snapshot's milliseconds (GroupsSnapshot::taken_at_steady_ms).
+std::int64_t steady_ms(OffsetHistory::TimePoint at) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+}
+
+// A commit of the window, on the steady clock (the snapshot gives its wall time).
+CommitSeen commit_seen(const PartitionStatus::Commit& commit) {
+  return {commit.offset, commit.lag, steady_ms(commit.at)};
 }
 
 // The window's first and last commits and its fill, for Burrow's start, end and complete.
-void summarize_window(const std::vector<PartitionStatus::Commit>& window,
-                      const CycleObservations& observations, GroupPartitionLag& prow) {
+void summarize_window(const std::vector<PartitionStatus::Commit>& window, GroupPartitionLag& prow) {
   if (window.empty()) return;
-  prow.first_commit = commit_seen(window.front(), observations);
-  prow.last_commit = commit_seen(window.back(), observations);
+  prow.first_commit = commit_seen(window.front());
+  prow.last_commit = commit_seen(window.back());
   prow.window_commits = static_cast<std::uint16_t>(window.size());
+}
+
+// The older of two lag_since moments (a larger age), kUnknown counting as neither.
+std::int64_t older_since(std::int64_t a, std::int64_t b) {
+  if (a == lag_since::kUnknown) return b;
+  if (b == lag_since::kUnknown) return a;
+  return std::min(a, b);  // kCaughtUp is the largest value: the youngest
 }
 
 }  // namespace
@@ -157,11 +164,22 @@ GroupsSnapshot GroupEvaluator::evaluate(CycleObservations observations,
 
   std::sort(observations.groups.begin(), observations.groups.end(),
             [](const GroupObservation& a, const GroupObservation& b) { return a.name < b.name; });
+  snapshot.taken_at_steady_ms = steady_ms(observations.watermarks_at);
   std::unordered_set<std::string_view> seen;
   std::size_t watermark_errors = 0;
   snapshot.groups.reserve(observations.groups.size());
   for (GroupObservation& group : observations.groups) {
-    snapshot.groups.push_back(evaluate_group(group, observations, watermark_errors));
+    GroupLag row = evaluate_group(group, observations, watermark_errors);
+    // A row equal to the one the last snapshot has is that row: both snapshots hold it, and
+    // the peak of a cycle is one snapshot plus the rows that changed (core/shared_rows.hpp).
+    std::shared_ptr<const GroupLag>& last = groups_[group.name].last_row;
+    if (last && *last == row) {
+      ++shared_rows_;
+      snapshot.groups.share(last);
+    } else {
+      snapshot.groups.push_back(std::move(row));
+      last = snapshot.groups.shared(snapshot.groups.size() - 1);
+    }
     seen.insert(group.name);
     // Done with: freed as the snapshot grows, so a cycle never holds both whole (the
     // observations are ~35 MB at 20,000 groups x 10 partitions; docs/performance.md).
@@ -191,25 +209,27 @@ void GroupEvaluator::estimate_lag_seconds(const OffsetHistory* history, const Pa
                                           OffsetHistory::TimePoint now, GroupPartitionLag& prow,
                                           GroupLag& row) const {
   if (lag.lag == 0) {
-    prow.set_lag_seconds(0.0);
+    prow.lag_since_steady_ms = lag_since::kCaughtUp;
   } else {
-    const AgeEstimate age =
-        history == nullptr ? AgeEstimate{} : history->age_of(lag.oldest_unconsumed, now);
-    switch (age.kind) {
+    const OffsetHistory::Produced produced = history == nullptr
+                                                 ? OffsetHistory::Produced{}
+                                                 : history->produced_at(lag.oldest_unconsumed);
+    switch (produced.kind) {
       case AgeKind::unknown: ++row.lag_seconds_unknown_partitions; break;
-      case AgeKind::zero:
-      case AgeKind::interpolated: prow.set_lag_seconds(age.seconds); break;
+      case AgeKind::zero: prow.lag_since_steady_ms = lag_since::kCaughtUp; break;
+      case AgeKind::interpolated:
+        // (never later than now: the snapshot reads a moment after its "now" as 0 s)
+        prow.lag_since_steady_ms = std::min(steady_ms(produced.at), steady_ms(now));
+        break;
       case AgeKind::lower_bound:
-        prow.set_lag_seconds(age.seconds);
+        prow.lag_since_steady_ms = std::min(steady_ms(produced.at), steady_ms(now));
         prow.lag_seconds_lower_bound = true;
         ++row.lag_seconds_lower_bound_partitions;
         row.max_lag_seconds_lower_bound = true;
         break;
     }
   }
-  if (const std::optional<double> seconds = prow.lag_seconds()) {
-    row.max_lag_seconds = std::max(row.max_lag_seconds.value_or(0.0), *seconds);
-  }
+  row.max_lag_since_steady_ms = older_since(row.max_lag_since_steady_ms, prow.lag_since_steady_ms);
 }
 
 void GroupEvaluator::record_commits(const CommittedOffset& c, const OffsetHistory* history,
@@ -270,7 +290,7 @@ void GroupEvaluator::evaluate_partition(const CommittedOffset& c, PartitionState
                       ? ps.status.judge_commits(lag.lag, liveness, observations.watermarks_at)
                       : ps.status.observe(c.offset, lag.lag, liveness, observations.watermarks_at);
   }
-  summarize_window(ps.status.window(), observations, prow);
+  summarize_window(ps.status.window(), prow);
   if (prow.status != LagStatus::notfound) row.status = worse_group_status(row.status, prow.status);
 }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -125,6 +126,8 @@ class GroupEvaluator {
   GroupsSnapshot evaluate(CycleObservations observations, const GroupsCycleStats& cycle);
 
   std::size_t histories() const { return histories_.size(); }
+  // Group rows taken again from the previous snapshot, since the evaluator was made.
+  std::uint64_t shared_rows() const { return shared_rows_; }
   std::size_t tracked_group_partitions() const;
   // Bytes of per-partition state held (the vectors' capacities; the status windows' commits
   // apart) per group partition tracked: one for each of 200,000 at 20,000 groups, so tests
@@ -148,6 +151,9 @@ class GroupEvaluator {
   PartitionState& partition_state(TopicState& topic, std::int32_t partition) const;
   struct GroupState {
     std::map<std::string, TopicState, std::less<>> topics;
+    // The row the last snapshot has (shared with it): the next one takes it again when
+    // its evaluation comes out equal.
+    std::shared_ptr<const GroupLag> last_row;
   };
 
   // Forward progress of a topic's committed offsets and high watermarks this cycle.
@@ -181,6 +187,7 @@ class GroupEvaluator {
   StatusParams status_params_;
   std::unordered_map<TopicPartition, OffsetHistory, TopicPartitionHash> histories_;
   std::unordered_map<std::string, GroupState> groups_;
+  std::uint64_t shared_rows_ = 0;
 };
 
 }  // namespace ks::groups

@@ -83,28 +83,34 @@ std::optional<std::int64_t> OffsetHistory::high_watermark_at(TimePoint at) const
   return before.offset + produced;
 }
 
-AgeEstimate OffsetHistory::age_of(std::int64_t offset, TimePoint now) const {
-  if (entries_.empty()) return {AgeKind::unknown, 0};
-  if (offset >= entries_.back().offset) return {AgeKind::zero, 0};
+OffsetHistory::Produced OffsetHistory::produced_at(std::int64_t offset) const {
+  if (entries_.empty()) return {AgeKind::unknown, {}};
+  if (offset >= entries_.back().offset) return {AgeKind::zero, {}};
   const auto next = std::upper_bound(
       entries_.begin(), entries_.end(), offset,
       [](std::int64_t value, const Entry& entry) { return value < entry.offset; });
   if (next == entries_.begin()) {
     // Produced before we first saw the partition: we only know it is at least this old.
     // With a single sample that bound is worthless (the agent or the partition is new).
-    if (samples_ < 2) return {AgeKind::unknown, 0};
-    return {AgeKind::lower_bound, std::max(0.0, seconds_between(next->first_seen, now))};
+    if (samples_ < 2) return {AgeKind::unknown, {}};
+    return {AgeKind::lower_bound, next->first_seen};
   }
   const Entry& before = *(next - 1);
   // Message `offset` appeared when the high watermark passed it: after before.last_seen,
   // at or before next->first_seen. Spread the interval's messages evenly, the newest at
   // its end (so a consumer one message behind a quiet topic reads ~0, not half an interval).
-  const double interval = seconds_between(before.last_seen, next->first_seen);
+  const auto interval = next->first_seen - before.last_seen;
   const double fraction = static_cast<double>(offset + 1 - before.offset) /
                           static_cast<double>(next->offset - before.offset);
-  const double produced_after_before = interval * fraction;
-  const double age = seconds_between(before.last_seen, now) - produced_after_before;
-  return {AgeKind::interpolated, std::max(0.0, age)};
+  const auto produced_after_before = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double, Clock::period>(static_cast<double>(interval.count()) * fraction));
+  return {AgeKind::interpolated, before.last_seen + produced_after_before};
+}
+
+AgeEstimate OffsetHistory::age_of(std::int64_t offset, TimePoint now) const {
+  const Produced produced = produced_at(offset);
+  if (produced.kind == AgeKind::unknown || produced.kind == AgeKind::zero) return {produced.kind, 0};
+  return {produced.kind, std::max(0.0, seconds_between(produced.at, now))};
 }
 
 }  // namespace ks::groups

@@ -72,6 +72,15 @@ class OffsetHistory {
   // offset at or above the newest high watermark is caught up (exactly 0).
   AgeEstimate age_of(std::int64_t offset, TimePoint now) const;
 
+  // When message `offset` was produced, by the same estimate (`at` meaningful for
+  // interpolated and lower_bound): what age_of measures from. It does not move while the
+  // samples it comes from stay, so a snapshot can hold it instead of an age that grows.
+  struct Produced {
+    AgeKind kind = AgeKind::unknown;
+    TimePoint at{};
+  };
+  Produced produced_at(std::int64_t offset) const;
+
   // The high watermark at `at` (the lag of a commit made then; docs/lag.md): the offset of
   // a flat stretch that covers `at`; between two samples, interpolated in time (messages
   // produced evenly, as age_of assumes; rounded down); before the oldest sample, the oldest

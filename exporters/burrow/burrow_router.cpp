@@ -68,13 +68,12 @@ Answer consumer_answer(const Sources& s, bool known, const std::vector<std::stri
   const GroupLag* group = seg.size() > 2 ? find_group(groups, seg[2]) : nullptr;
   if (seg.size() == 3) {
     if (!group) return json_answer(404, error_body("cluster or consumer not found", request));
-    return json_answer(200, consumer_detail_body(*group, request));
+    return json_answer(200, consumer_detail_body(*groups, *group, request));
   }
   if (seg[3] != "status" && seg[3] != "lag") return invalid_request();
   // Burrow's evaluator answers an unknown group with a NOTFOUND status (error false), 404.
   if (!group) return json_answer(404, consumer_not_found_body(seg[0], seg[2], request));
-  return json_answer(200, consumer_status_body(s.cluster, *group, groups->status_window,
-                                               seg[3] == "lag", request));
+  return json_answer(200, consumer_status_body(s.cluster, *groups, *group, seg[3] == "lag", request));
 }
 
 }  // namespace

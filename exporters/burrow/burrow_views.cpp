@@ -36,11 +36,12 @@ std::string_view partition_status(LagStatus status) {
 }
 
 // Burrow's ConsumerOffset {offset, timestamp, observedAt, lag}; null when none was seen.
-Json consumer_offset(const CommitSeen& commit) {
+Json consumer_offset(const GroupsSnapshot& groups, const CommitSeen& commit) {
   if (commit.offset < 0) return nullptr;
+  const std::int64_t at_ms = groups.unix_ms(commit);
   return Json{{"offset", commit.offset},
-              {"timestamp", commit.at_ms},
-              {"observedAt", commit.at_ms},
+              {"timestamp", at_ms},
+              {"observedAt", at_ms},
               {"lag", known_lag(commit.lag)}};
 }
 
@@ -57,35 +58,37 @@ const GroupMemberIdentity& assignee(const GroupLag& group, const GroupPartitionL
   return known ? group.assignees[static_cast<std::size_t>(p.assignee)] : kNone;
 }
 
-Json partition_status_json(const GroupLag& group, std::string_view topic, const GroupPartitionLag& p,
-                           std::size_t window) {
+Json partition_status_json(const GroupsSnapshot& groups, const GroupLag& group,
+                           std::string_view topic, const GroupPartitionLag& p) {
+  const std::size_t window = groups.status_window;
   const GroupMemberIdentity& member = assignee(group, p);
   return Json{{"topic", topic},
               {"partition", p.partition},
               {"owner", member.host},
               {"client_id", member.client_id},
               {"status", partition_status(p.status)},
-              {"start", consumer_offset(p.first_commit)},
-              {"end", consumer_offset(p.last_commit)},
+              {"start", consumer_offset(groups, p.first_commit)},
+              {"end", consumer_offset(groups, p.last_commit)},
               {"current_lag", known_lag(p.lag())},
               {"complete", go_float(partition_complete(p, window))}};
 }
 
 // The commits the agent keeps of the window: its oldest and newest (Burrow keeps all).
-Json window_offsets(const GroupPartitionLag& p) {
+Json window_offsets(const GroupsSnapshot& groups, const GroupPartitionLag& p) {
   Json offsets = Json::array();
-  if (p.window_commits >= 2) offsets.push_back(consumer_offset(p.first_commit));
-  if (p.window_commits >= 1) offsets.push_back(consumer_offset(p.last_commit));
+  if (p.window_commits >= 2) offsets.push_back(consumer_offset(groups, p.first_commit));
+  if (p.window_commits >= 1) offsets.push_back(consumer_offset(groups, p.last_commit));
   return offsets;
 }
 
 // One topic of a consumer's detail: indexed by partition id, null where it has no commit.
-Json consumer_partitions(const GroupLag& group, const GroupTopicLag& topic) {
+Json consumer_partitions(const GroupsSnapshot& groups, const GroupLag& group,
+                         const GroupTopicLag& topic) {
   Json partitions = Json::array();
   for (const GroupPartitionLag& p : topic.partitions) {
     while (partitions.size() < static_cast<std::size_t>(p.partition)) partitions.push_back(nullptr);
     const GroupMemberIdentity& member = assignee(group, p);
-    partitions.push_back(Json{{"offsets", window_offsets(p)},
+    partitions.push_back(Json{{"offsets", window_offsets(groups, p)},
                               {"owner", member.host},
                               {"client_id", member.client_id},
                               {"current-lag", known_lag(p.lag())}});
@@ -154,14 +157,16 @@ Json consumer_list_body(const GroupsSnapshot* groups, const RequestInfo& request
   return envelope("consumer list returned", "consumers", std::move(consumers), request);
 }
 
-Json consumer_detail_body(const GroupLag& group, const RequestInfo& request) {
+Json consumer_detail_body(const GroupsSnapshot& groups, const GroupLag& group,
+                          const RequestInfo& request) {
   Json topics = Json::object();
-  for (const GroupTopicLag& t : group.topics) topics[t.topic] = consumer_partitions(group, t);
+  for (const GroupTopicLag& t : group.topics) topics[t.topic] = consumer_partitions(groups, group, t);
   return envelope("consumer detail returned", "topics", std::move(topics), request);
 }
 
-Json consumer_status_body(std::string_view cluster, const GroupLag& group,
-                          std::size_t status_window, bool all, const RequestInfo& request) {
+Json consumer_status_body(std::string_view cluster, const GroupsSnapshot& groups,
+                          const GroupLag& group, bool all, const RequestInfo& request) {
+  const std::size_t status_window = groups.status_window;
   Json partitions = Json::array();
   Json maxlag = nullptr;
   std::int64_t max_lag = -1;
@@ -176,9 +181,9 @@ Json consumer_status_body(std::string_view cluster, const GroupLag& group,
       const bool worse_than_ok = p.status > LagStatus::ok;
       if (static_cast<std::int64_t>(known_lag(p.lag())) > max_lag) {
         max_lag = static_cast<std::int64_t>(known_lag(p.lag()));
-        maxlag = partition_status_json(group, t.topic, p, status_window);
+        maxlag = partition_status_json(groups, group, t.topic, p);
       }
-      if (all || worse_than_ok) partitions.push_back(partition_status_json(group, t.topic, p, status_window));
+      if (all || worse_than_ok) partitions.push_back(partition_status_json(groups, group, t.topic, p));
     }
   }
   Json status{{"cluster", cluster},

@@ -51,10 +51,11 @@ Json topic_consumers_body(const GroupsSnapshot* groups, std::string_view topic,
 
 Json consumer_list_body(const GroupsSnapshot* groups, const RequestInfo& request);
 // Burrow's consumer detail: per topic, an array indexed by partition id.
-Json consumer_detail_body(const GroupLag& group, const RequestInfo& request);
+Json consumer_detail_body(const GroupsSnapshot& groups, const GroupLag& group,
+                          const RequestInfo& request);
 // /status (all = false: only the partitions worse than OK) and /lag (all = true).
-Json consumer_status_body(std::string_view cluster, const GroupLag& group,
-                          std::size_t status_window, bool all, const RequestInfo& request);
+Json consumer_status_body(std::string_view cluster, const GroupsSnapshot& groups,
+                          const GroupLag& group, bool all, const RequestInfo& request);
 // A group the agent does not know: Burrow answers 404 with this body (error false).
 Json consumer_not_found_body(std::string_view cluster, std::string_view group,
                              const RequestInfo& request);

@@ -11,7 +11,8 @@ namespace ks::api {
 
 // One group: its summary (state, members, status, total lag, worst lag in seconds), and
 // with `partitions` its topics and their partitions.
-nlohmann::ordered_json group_json(const GroupLag& group, bool partitions);
+nlohmann::ordered_json group_json(const GroupsSnapshot& snapshot, const GroupLag& group,
+                                  bool partitions);
 // Every monitored group this agent answers for, sorted by name.
 nlohmann::ordered_json groups_json(const GroupsSnapshot& snapshot, bool partitions);
 

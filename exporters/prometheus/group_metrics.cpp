@@ -105,9 +105,6 @@ Opt lag_of(const GroupPartitionLag& p) {
 Opt expired_of(const GroupPartitionLag& p) {
   return p.has_lag() && p.expired() > 0 ? Opt(static_cast<double>(p.expired())) : std::nullopt;
 }
-Opt lag_seconds_of(const GroupPartitionLag& p) {
-  return p.has_lag() ? p.lag_seconds() : std::nullopt;
-}
 Opt status_of(const GroupPartitionLag& p) {
   // A partition without watermarks this cycle keeps its last verdict.
   if (p.status == LagStatus::notfound) return std::nullopt;
@@ -141,11 +138,15 @@ void render_expired_and_seconds(const GroupsSnapshot& s, const GroupBlocks& b, c
   per_topic(s, b, f::expired_sum, out, [](const GroupTopicLag& t) -> Opt {
     return t.expired_sum > 0 ? Opt(static_cast<double>(t.expired_sum)) : std::nullopt;
   });
+  // (the age at the snapshot's "now" of the moment the row holds: GroupsSnapshot::lag_seconds)
+  const auto lag_seconds_of = [&s](const GroupPartitionLag& p) -> Opt {
+    return p.has_lag() ? s.lag_seconds(p) : std::nullopt;
+  };
   per_partition(s, b, f::lag_seconds, out, lag_seconds_of);
   per_topic(s, b, f::lag_seconds_max, out,
-            [](const GroupTopicLag& t) { return topic_max(t, lag_seconds_of); });
-  per_group(s, b, f::max_lag_seconds, out, [](const GroupLag& g) -> Opt {
-    return g.offsets_fetched ? g.max_lag_seconds : std::nullopt;
+            [&](const GroupTopicLag& t) { return topic_max(t, lag_seconds_of); });
+  per_group(s, b, f::max_lag_seconds, out, [&s](const GroupLag& g) -> Opt {
+    return g.offsets_fetched ? s.max_lag_seconds(g) : std::nullopt;
   });
   per_group(s, b, f::lag_seconds_unknown, out, [](const GroupLag& g) -> Opt {
     return g.offsets_fetched ? Opt(g.lag_seconds_unknown_partitions) : std::nullopt;

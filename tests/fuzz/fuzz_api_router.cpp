@@ -40,7 +40,7 @@ ks::GroupsSnapshot groups() {
                                           .committed = 5,
                                           .low_watermark = 0,
                                           .high_watermark = 10,
-                                          .lag_seconds_or_nan = 1.0,
+                                          .lag_since_steady_ms = ks::lag_since::for_age(1.0),
                                           .status = ks::LagStatus::ok}};
     g.topics = {t};
     s.groups.push_back(g);

@@ -68,7 +68,7 @@ GroupsSnapshot api_many_groups(int groups, int partitions) {
                                                 .committed = 1000,
                                                 .low_watermark = 0,
                                                 .high_watermark = 1000 + p,
-                                                .lag_seconds_or_nan = 0.5 * p,
+                                                .lag_since_steady_ms = ks::lag_since::for_age(0.5 * p),
                                                 .status = LagStatus::ok});
       t.lag_sum += p;
     }

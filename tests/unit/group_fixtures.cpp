@@ -13,7 +13,7 @@ GroupLag orders_app_group() {
   g.members = 2;
   g.offsets_fetched = true;
   g.status = LagStatus::warn;
-  g.max_lag_seconds = 12.5;
+  g.max_lag_since_steady_ms = ks::lag_since::for_age(12.5);
   GroupTopicLag t;
   t.topic = "orders";
   t.committed_sum = 153;
@@ -23,7 +23,7 @@ GroupLag orders_app_group() {
   t.consumed_per_second = 4;
   t.catch_up_seconds = 7.5;
   GroupPartitionLag p0{.partition = 0, .committed = 100, .low_watermark = 0,
-                       .high_watermark = 110, .lag_seconds_or_nan = 12.5,
+                       .high_watermark = 110, .lag_since_steady_ms = ks::lag_since::for_age(12.5),
                        .status = LagStatus::warn};
   GroupPartitionLag p1{.partition = 1, .committed = 50, .low_watermark = 57,
                        .high_watermark = 77, .status = LagStatus::ok};  // lag 20, expired 7
@@ -45,7 +45,7 @@ GroupsSnapshot big_snapshot(int groups, int partitions) {
     group.members = 3;
     group.offsets_fetched = true;
     group.status = LagStatus::ok;
-    group.max_lag_seconds = 1.5;
+    group.max_lag_since_steady_ms = ks::lag_since::for_age(1.5);
     GroupTopicLag& topic = group.topics.emplace_back();
     topic.topic = "bench-topic-" + std::to_string(g % 100);
     topic.consumed_per_second = 10;
@@ -56,7 +56,7 @@ GroupsSnapshot big_snapshot(int groups, int partitions) {
       part.committed = 1000000 + p;
       part.low_watermark = part.committed + p % 2;  // expired: p % 2
       part.high_watermark = part.low_watermark + 7;  // lag: 7
-      part.set_lag_seconds(0.25 * p);
+      part.lag_since_steady_ms = ks::lag_since::for_age(0.25 * p);
       part.status = LagStatus::ok;
       topic.committed_sum += part.committed;
       topic.lag_sum += part.lag();

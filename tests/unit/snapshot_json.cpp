@@ -125,11 +125,11 @@ TopicState topic_from_json(const json& j) {
   return t;
 }
 
-ordered_json group_partition_to_json(const GroupPartitionLag& p) {
+ordered_json group_partition_to_json(const GroupsSnapshot& s, const GroupPartitionLag& p) {
   ordered_json j{{"partition", p.partition},          {"committed", p.committed},
                  {"low_watermark", p.low_watermark},  {"high_watermark", p.high_watermark},
                  {"lag", p.lag()},                    {"expired", p.expired()}};
-  put_optional(j, "lag_seconds", p.lag_seconds());
+  put_optional(j, "lag_seconds", s.lag_seconds(p));
   j["lag_seconds_lower_bound"] = p.lag_seconds_lower_bound;
   j["status"] = std::string(status_name(p.status));
   return j;
@@ -148,13 +148,13 @@ GroupPartitionLag group_partition_from_json(const json& j) {
     throw std::invalid_argument("group partition " + j.dump() +
                                 ": lag or expired disagrees with its offsets");
   }
-  p.set_lag_seconds(get_optional<double>(j, "lag_seconds"));
+  p.lag_since_steady_ms = ks::lag_since::for_age(get_optional<double>(j, "lag_seconds"));
   p.lag_seconds_lower_bound = get_or<bool>(j, "lag_seconds_lower_bound", false);
   p.status = status_from_name(j.at("status").get<std::string>());
   return p;
 }
 
-ordered_json group_topic_to_json(const GroupTopicLag& t) {
+ordered_json group_topic_to_json(const GroupsSnapshot& s, const GroupTopicLag& t) {
   ordered_json j{{"topic", t.topic},
                  {"committed_sum", t.committed_sum},
                  {"lag_sum", t.lag_sum},
@@ -164,7 +164,7 @@ ordered_json group_topic_to_json(const GroupTopicLag& t) {
   put_optional(j, "produced_per_second", t.produced_per_second);
   put_optional(j, "catch_up_seconds", t.catch_up_seconds);
   ordered_json partitions = ordered_json::array();
-  for (const GroupPartitionLag& p : t.partitions) partitions.push_back(group_partition_to_json(p));
+  for (const GroupPartitionLag& p : t.partitions) partitions.push_back(group_partition_to_json(s, p));
   j["partitions"] = std::move(partitions);
   return j;
 }
@@ -183,7 +183,7 @@ GroupTopicLag group_topic_from_json(const json& j) {
   return t;
 }
 
-ordered_json group_to_json(const GroupLag& g) {
+ordered_json group_to_json(const GroupsSnapshot& s, const GroupLag& g) {
   ordered_json j{{"name", g.name},
                  {"described", g.described},
                  {"state", g.state},
@@ -193,13 +193,13 @@ ordered_json group_to_json(const GroupLag& g) {
                  {"offsets_fetched", g.offsets_fetched},
                  {"offsets_error", g.offsets_error},
                  {"status", std::string(status_name(g.status))}};
-  put_optional(j, "max_lag_seconds", g.max_lag_seconds);
+  put_optional(j, "max_lag_seconds", s.max_lag_seconds(g));
   j["max_lag_seconds_lower_bound"] = g.max_lag_seconds_lower_bound;
   j["uncommitted_partitions"] = g.uncommitted_partitions;
   j["lag_seconds_unknown_partitions"] = g.lag_seconds_unknown_partitions;
   j["lag_seconds_lower_bound_partitions"] = g.lag_seconds_lower_bound_partitions;
   ordered_json topics = ordered_json::array();
-  for (const GroupTopicLag& t : g.topics) topics.push_back(group_topic_to_json(t));
+  for (const GroupTopicLag& t : g.topics) topics.push_back(group_topic_to_json(s, t));
   j["topics"] = std::move(topics);
   return j;
 }
@@ -215,7 +215,8 @@ GroupLag group_from_json(const json& j) {
   g.offsets_fetched = j.at("offsets_fetched").get<bool>();
   g.offsets_error = get_or<std::string>(j, "offsets_error", "");
   g.status = status_from_name(j.at("status").get<std::string>());
-  g.max_lag_seconds = get_optional<double>(j, "max_lag_seconds");
+  // (the snapshot read back has its "now" at 0 on the steady clock: lag_since::for_age)
+  g.max_lag_since_steady_ms = ks::lag_since::for_age(get_optional<double>(j, "max_lag_seconds"));
   g.max_lag_seconds_lower_bound = get_or<bool>(j, "max_lag_seconds_lower_bound", false);
   g.uncommitted_partitions = j.at("uncommitted_partitions").get<int>();
   g.lag_seconds_unknown_partitions = j.at("lag_seconds_unknown_partitions").get<int>();
@@ -338,7 +339,7 @@ ClusterSnapshot cluster_from_json(const json& j) {
 
 ordered_json groups_to_json(const GroupsSnapshot& s) {
   ordered_json groups = ordered_json::array();
-  for (const GroupLag& g : s.groups) groups.push_back(group_to_json(g));
+  for (const GroupLag& g : s.groups) groups.push_back(group_to_json(s, g));
   ordered_json cycle = cycle_to_json(s.cycle);
   stream_partitions_to_json(s.cycle, cycle);
   return {{"taken_at_ms", to_millis(s.taken_at)},

@@ -95,7 +95,8 @@ TEST_CASE("api: the groups view has per partition offsets, lag, lag seconds and 
   CHECK(list["groups"][1]["max_lag_seconds"].is_null());
   CHECK(list["groups"][1]["status"] == "OK");
 
-  const json detail = ks::api::group_json(ks::testing::api_groups_fixture().groups[0], true);
+  const ks::GroupsSnapshot fixture = ks::testing::api_groups_fixture();
+  const json detail = ks::api::group_json(fixture, fixture.groups[0], true);
   REQUIRE(detail["topics"].size() == 1);
   const json& t = detail["topics"][0];
   CHECK(t["topic"] == "orders");
@@ -121,7 +122,7 @@ TEST_CASE("api: a group that could not be described has no member count", "[api]
   g.describe_error = "GROUP_ID_NOT_FOUND";
   g.offsets_fetched = false;
   g.offsets_error = "timed out";
-  const json j = ks::api::group_json(g, true);
+  const json j = ks::api::group_json(ks::GroupsSnapshot{}, g, true);
   CHECK(j["members"].is_null());
   CHECK(j["describe_error"] == "GROUP_ID_NOT_FOUND");
   CHECK(j["offsets_error"] == "timed out");

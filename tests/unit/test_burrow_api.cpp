@@ -270,6 +270,10 @@ TEST_CASE("burrow: paths that are no route of the API are Burrow's plain 404", "
 TEST_CASE("burrow: owner and client_id name the member a partition is assigned to", "[burrow]") {
   ks::burrow::Sources s = sources();
   auto groups = std::make_shared<ks::GroupsSnapshot>(*s.groups);
+  // (the copy shares its rows with the original: this one is changed, so replaced first)
+  ks::GroupRows rows;
+  for (const ks::GroupLag& g : groups->groups) rows.push_back(g);
+  groups->groups = std::move(rows);
   ks::GroupLag& lagging = groups->groups.at(1);
   lagging.assignees = {{"consumer-1", "/10.0.0.5"}};
   lagging.topics[0].partitions[0].assignee = 0;  // partition 1 and 2: no member known

@@ -82,7 +82,7 @@ ks::GroupsSnapshot group_at(TimePoint at, std::int64_t lag, ks::LagStatus status
   p.low_watermark = 0;
   p.high_watermark = 100 + lag;
   p.status = status;
-  p.set_lag_seconds(lag_seconds);
+  p.lag_since_steady_ms = ks::lag_since::for_age(lag_seconds);
   ks::GroupTopicLag t;
   t.topic = "payments";
   t.lag_sum = lag;

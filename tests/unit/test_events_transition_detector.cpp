@@ -352,7 +352,7 @@ TEST_CASE("group lag thresholds in messages and seconds, with per-group override
   TransitionDetector ev(r, "n");
   auto lagging = [](std::string group, std::int64_t lag, std::optional<double> seconds) {
     auto p = partition(0, lag, ks::LagStatus::ok);
-    p.set_lag_seconds(seconds);
+    p.lag_since_steady_ms = ks::lag_since::for_age(seconds);
     return GroupBuilder(std::move(group)).topic("payments", {p}).g;
   };
   auto cycle = [&](int c, std::int64_t lag, std::optional<double> seconds) {

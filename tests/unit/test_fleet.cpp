@@ -133,6 +133,18 @@ TEST_CASE("owned_groups keeps only the owned shards' groups, without copying whe
   for (const auto& g : part->groups) got.insert(g.name);
   CHECK(got == expected);
   CHECK(ks::fleet::owned_groups(part, ownership.view()) == part);  // all owned: the same
+  // The rows kept are the snapshot's own (shared, not copied), and everything else of the
+  // snapshot comes along (its "now" on both clocks, the status window).
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < in->groups.size(); ++i) {
+    if (!expected.contains(in->groups[i].name)) continue;
+    CHECK(part->groups.same_row(j++, in->groups.shared(i)));
+  }
+  snapshot->taken_at_steady_ms = 123'456;
+  snapshot->status_window = 7;
+  const auto again = ks::fleet::owned_groups(in, ownership.view());
+  CHECK(again->taken_at_steady_ms == 123'456);
+  CHECK(again->status_window == 7);
 }
 
 namespace {

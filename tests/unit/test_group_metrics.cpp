@@ -123,7 +123,7 @@ GroupsSnapshot two_topic_snapshot() {
     p.committed = 1000 + i;
     p.low_watermark = 0;
     p.high_watermark = p.committed + i * 3;  // lag i * 3
-    p.set_lag_seconds(0.5 * i);
+    p.lag_since_steady_ms = ks::lag_since::for_age(0.5 * i);
     p.status = i < 6 ? LagStatus::ok : i < 8 ? LagStatus::stop : i < 11 ? LagStatus::stall
                                                                         : LagStatus::rewind;
     t.partitions.push_back(p);

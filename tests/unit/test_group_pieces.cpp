@@ -66,9 +66,9 @@ TEST_CASE("unchanged group pieces are reused without their text, changed ones wr
   }
 
   SECTION("each kind of input changed in a few groups") {
-    s.groups[3].topics[0].partitions[4].set_lag_seconds(2.125);  // a value
+    s.groups[3].topics[0].partitions[4].lag_since_steady_ms = ks::lag_since::for_age(2.125);  // a value
     s.groups[10].topics[0].partitions[0].committed += 1;        // another family's value
-    s.groups[17].topics[0].partitions[2].set_lag_seconds(std::nullopt);  // a sample gone
+    s.groups[17].topics[0].partitions[2].lag_since_steady_ms = ks::lag_since::for_age(std::nullopt);  // a sample gone
     s.groups[25].topics[0].partitions[2].low_watermark = -1;  // several families' samples gone
     s.groups[25].topics[0].partitions[2].high_watermark = -1;  // (lag unknown)
     s.groups[40].state = "PreparingRebalance";                  // a label not in the identity

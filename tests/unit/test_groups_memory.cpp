@@ -26,11 +26,11 @@ using namespace std::chrono_literals;
 static_assert(sizeof(ks::GroupPartitionLag) <= 96, "a snapshot row grew: docs/performance.md");
 
 // One per group in each snapshot: 272 B before its fields were ordered by size.
-static_assert(sizeof(ks::GroupLag) <= 248, "a snapshot's group row grew: docs/performance.md");
+static_assert(sizeof(ks::GroupLag) <= 240, "a snapshot's group row grew: docs/performance.md");
 
 TEST_CASE("memory: a snapshot's row per group partition is 96 B", "[groups][memory]") {
   CHECK(sizeof(ks::GroupPartitionLag) <= 96);
-  CHECK(sizeof(ks::GroupLag) <= 248);
+  CHECK(sizeof(ks::GroupLag) <= 240);
 }
 
 TEST_CASE("memory: what a snapshot row derives is what the collector computed", "[groups][memory]") {
@@ -52,16 +52,25 @@ TEST_CASE("memory: what a snapshot row derives is what the collector computed", 
   CHECK_FALSE(unknown.has_lag());
   CHECK(unknown.lag() == -1);
   CHECK(unknown.expired() == 0);
-  CHECK_FALSE(unknown.lag_seconds());
-  // The lag in seconds keeps 0 and any other value exactly; only "absent" is the sentinel.
+  ks::GroupsSnapshot snapshot;
+  snapshot.taken_at_steady_ms = 5'000'000;
+  CHECK_FALSE(snapshot.lag_seconds(unknown));
+  // The lag in seconds is the snapshot's "now" minus the moment the row holds, to the
+  // millisecond; the two sentinels are "nothing known" and "caught up" (0).
   ks::GroupPartitionLag row;
-  row.set_lag_seconds(0.0);
-  REQUIRE(row.lag_seconds());
-  CHECK(*row.lag_seconds() == 0.0);
-  row.set_lag_seconds(1e-300);
-  CHECK(*row.lag_seconds() == 1e-300);
-  row.set_lag_seconds(std::nullopt);
-  CHECK_FALSE(row.lag_seconds());
+  row.lag_since_steady_ms = ks::lag_since::kCaughtUp;
+  REQUIRE(snapshot.lag_seconds(row));
+  CHECK(*snapshot.lag_seconds(row) == 0.0);
+  row.lag_since_steady_ms = 5'000'000 - 1;
+  CHECK(*snapshot.lag_seconds(row) == 0.001);
+  row.lag_since_steady_ms = -7'000;  // a steady clock's moment may be before its epoch
+  CHECK(*snapshot.lag_seconds(row) == 5'007.0);
+  row.lag_since_steady_ms = 5'000'001;  // later than "now": never a negative age
+  CHECK(*snapshot.lag_seconds(row) == 0.0);
+  row.lag_since_steady_ms = ks::lag_since::kUnknown;
+  CHECK_FALSE(snapshot.lag_seconds(row));
+  CHECK(ks::lag_since::for_age(2.5, 10'000) == 7'500);
+  CHECK(ks::lag_since::for_age(std::nullopt, 10'000) == ks::lag_since::kUnknown);
 }
 
 TEST_CASE("memory: the status of a group partition is 56 B plus its window", "[groups][memory]") {
