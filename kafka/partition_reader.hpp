@@ -16,10 +16,12 @@
 // request of a connection at a time and holds a fetch that finds nothing new for
 // fetch.wait.max.ms, and librdkafka keeps one fetch per broker in flight:
 //  - the catch-up handle makes the reader's own requests (metadata, and the ListOffsets that
-//    measure the partitions added) and reads each added partition until it is read to its
-//    end, with a short fetch wait: nothing it asks waits behind a long-held fetch, and a
-//    partition whose last offsets hold no record (librdkafka says "end" only from the fetch
-//    after the last record) is found at its end within that short wait;
+//    measure the partitions added; only the first lookup of the topic, made before anything
+//    is read, goes through the follower: kafka/partition_reader.cpp says why) and reads each
+//    added partition until it is read to its end, with a short fetch wait: nothing it asks
+//    waits behind a long-held fetch, and a partition whose last offsets hold no record
+//    (librdkafka says "end" only from the fetch after the last record) is found at its end
+//    within that short wait;
 //  - the follower reads the partitions caught up, with a long fetch wait: an idle stream
 //    costs the brokers a fetch per `fetch_wait` and broker, and a record written is still
 //    answered at once. Partitions are handed to it, at the position reached, once every

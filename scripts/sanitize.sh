@@ -92,11 +92,15 @@ esac
 echo "== $mode: unit tests"
 # Not the [allocator-tuning] ones: they check glibc malloc's arenas and mmap threshold, and a
 # sanitizer's runtime replaces malloc (mallopt then has nothing to tune).
-# Not [lsan-open] either: the agent's modules built on the mock cluster leave one 176-byte
-# allocation inside librdkafka 2.0.2 at exit (no symbols for its frames, so no suppression
-# can name it); being investigated (docs/testing.md), every other check of it runs.
+# Not [lsan-open] either: librdkafka 2.0.2 loses a reference to a client's rk_ops queue for
+# each ListConsumerGroups sent to a broker without ListGroups, which the mock cluster is
+# (docs/testing.md): that 176-byte queue, allocated in rd_kafka_new, is left at exit, and no
+# suppression could name its frames (no symbols). Those cases run next without the leak check.
 # (A filter that only excludes also selects the hidden tests: "~[.]" keeps them out.)
 "$build/tests/unit-tests" "~[allocator-tuning]~[lsan-open]~[.]" || status=1
+case "$mode" in
+  asan*) ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" "$build/tests/unit-tests" "[lsan-open]" || status=1 ;;
+esac
 echo "== $mode: ctest -R '$tests'"
 (cd "$build" && ctest --output-on-failure --timeout 900 -R "$tests") || status=1
 

@@ -53,6 +53,9 @@ int clients_after_cycles(std::vector<ks::Module>& modules, int before, int expec
 
 }  // namespace
 
+// [lsan-open]: the groups collector's ListConsumerGroups, which the mock cluster does not
+// support, costs the shared client's rk_ops queue (176 bytes) to a librdkafka 2.0.2 bug
+// (kafka/group_admin.cpp): run without LeakSanitizer's check (docs/testing.md).
 TEST_CASE("agent: the brokers and groups collectors run one librdkafka client between them",
           "[agent][kafka][mock][threads][lsan-open]") {
   ks::kafka::MockCluster cluster(3);
