@@ -53,6 +53,13 @@ CycleObservations cycle(int n) {
   return c;
 }
 
+EvaluatorParams params() {
+  EvaluatorParams p;
+  p.status_window = 3;
+  p.collect_interval = 10s;
+  return p;
+}
+
 std::size_t index_of(const GroupsSnapshot& s, const std::string& name) {
   for (std::size_t i = 0; i < s.groups.size(); ++i) {
     if (s.groups[i].name == name) return i;
@@ -65,10 +72,7 @@ std::size_t index_of(const GroupsSnapshot& s, const std::string& name) {
 
 TEST_CASE("groups: a group whose evaluation did not change is the previous snapshot's row",
           "[groups][memory]") {
-  EvaluatorParams params;
-  params.status_window = 3;
-  params.collect_interval = 10s;
-  GroupEvaluator e(params);
+  GroupEvaluator e(params());
   std::vector<GroupsSnapshot> snapshots;
   for (int n = 0; n < 8; ++n) snapshots.push_back(e.evaluate(cycle(n), {}));
 
@@ -97,10 +101,7 @@ TEST_CASE("groups: a group whose evaluation did not change is the previous snaps
 
 TEST_CASE("groups: a shared row is read at each snapshot's own moment for its commit times",
           "[groups][memory]") {
-  EvaluatorParams params;
-  params.status_window = 3;
-  params.collect_interval = 10s;
-  GroupEvaluator e(params);
+  GroupEvaluator e(params());
   GroupsSnapshot a, b;
   for (int n = 0; n < 8; ++n) {
     a = std::move(b);
