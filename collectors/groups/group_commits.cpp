@@ -91,6 +91,11 @@ std::vector<CommitPoint> GroupCommits::take(StoredCommit& commit) {
   return taken;
 }
 
+void GroupCommits::shrink_to_fit() {
+  entries_.shrink_to_fit();
+  topics_.shrink_to_fit();
+}
+
 std::size_t GroupCommits::heap_bytes() const {
   std::size_t bytes = entries_.capacity() * sizeof(StoredCommit) +
                       topics_.capacity() * sizeof(std::string);

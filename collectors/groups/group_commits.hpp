@@ -54,6 +54,10 @@ class GroupCommits {
   // The commits of `commit` not taken yet, oldest first; they are then forgotten.
   static std::vector<CommitPoint> take(StoredCommit& commit);
 
+  // Gives back what the containers hold beyond their size: a group's commits arrive one by
+  // one while the stream is first read, and a vector grown by doubling holds up to twice
+  // its size (16 entries for 10 partitions: 192 B a group, 3.8 MB at 20,000 groups).
+  void shrink_to_fit();
   // Heap bytes held, from the containers' capacities (not counting the allocator's own
   // overhead per block): what a test can bound per partition.
   std::size_t heap_bytes() const;

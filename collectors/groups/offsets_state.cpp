@@ -113,4 +113,8 @@ const OffsetsGroup* OffsetsState::find(std::string_view group) const {
   return it == groups_.end() ? nullptr : &it->second;
 }
 
+void OffsetsState::shrink_to_fit() {
+  for (auto& [name, group] : groups_) group.offsets.shrink_to_fit();
+}
+
 }  // namespace ks::groups

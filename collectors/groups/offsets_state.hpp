@@ -70,6 +70,10 @@ class OffsetsState {
   // Applies a decoded record (counted like apply).
   void apply(std::int32_t partition, const OffsetsRecord& record);
 
+  // Every group's commits held without the room their growth left (GroupCommits::
+  // shrink_to_fit): once, when the stream has been read to its end the first time.
+  void shrink_to_fit();
+
   // Forgets every group whose records are in `partition` (it is no longer read).
   void drop_partition(std::int32_t partition);
 

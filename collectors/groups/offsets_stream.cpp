@@ -132,7 +132,10 @@ void OffsetsStream::drain(std::stop_token stop, std::chrono::milliseconds budget
     if (!error.empty()) spdlog::debug("groups: reading __consumer_offsets: {}", error);
     if (reader_.caught_up() && reader_.progress().lag == 0) break;
   }
-  if (reader_.caught_up()) loaded_ = true;
+  if (reader_.caught_up() && !loaded_) {
+    state_.shrink_to_fit();  // the first read's growth room, given back once
+    loaded_ = true;
+  }
   publish_figures();
 }
 

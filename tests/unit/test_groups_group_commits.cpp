@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "collectors/groups/group_commits.hpp"
+#include "collectors/groups/offsets_state.hpp"
 
 using namespace ks::groups;
 
@@ -89,4 +90,42 @@ TEST_CASE("group commits: bytes per partition once taken", "[offsets-state][memo
   CHECK(sizeof(StoredCommit) == 32);
   CHECK(per_partition <= 2 * sizeof(StoredCommit));  // the vector's growth at most doubles it
   CHECK(commits.heap_bytes() < with_untaken);
+}
+
+TEST_CASE("group commits: a group's 10 partitions held in 10 entries once shrunk",
+          "[offsets-state][memory]") {
+  GroupCommits commits;
+  for (int p = 0; p < 10; ++p) commits.set("orders", p, {p, 1000}, 10);
+  for (StoredCommit& c : commits.entries()) GroupCommits::take(c);
+  // Grown one commit at a time (the stream's first read): room for 16.
+  const std::size_t grown = commits.heap_bytes();
+  CHECK(grown >= 16 * sizeof(StoredCommit));
+  commits.shrink_to_fit();
+  CHECK(commits.heap_bytes() == 10 * sizeof(StoredCommit) + sizeof(std::string));
+  CHECK(commits.find("orders", 9)->offset == 9);
+}
+
+TEST_CASE("offsets state: every group's commits shrunk at once", "[offsets-state][memory]") {
+  ks::groups::OffsetsState state;
+  for (int g = 0; g < 3; ++g) {
+    for (int p = 0; p < 10; ++p) {
+      ks::groups::OffsetCommit c;
+      c.group = "g" + std::to_string(g);
+      c.topic = "orders";
+      c.partition = p;
+      c.offset = p;
+      c.commit_timestamp_ms = 1000;
+      state.apply(0, ks::groups::OffsetsRecord{c});
+    }
+  }
+  for (int g = 0; g < 3; ++g) {
+    for (StoredCommit& c : state.find("g" + std::to_string(g))->offsets.entries()) {
+      GroupCommits::take(c);  // what the first cycle does
+    }
+  }
+  state.shrink_to_fit();
+  for (const auto& [name, group] : state.groups()) {
+    CHECK(group.offsets.size() == 10);
+    CHECK(group.offsets.heap_bytes() == 10 * sizeof(StoredCommit) + sizeof(std::string));
+  }
 }
