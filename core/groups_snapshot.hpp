@@ -194,6 +194,9 @@ struct GroupsCycleStats {
   std::size_t unmapped_assignments = 0;
 };
 
+// Copying a snapshot copies handles to its rows (GroupRows), not the rows: a copy whose rows
+// are to be changed must get rows of its own first (a test's fixture, say); a published
+// snapshot's rows are never changed.
 struct GroupsSnapshot {
   // When the watermarks were answered: the "now" of every lag and lag in seconds.
   std::chrono::system_clock::time_point taken_at;
