@@ -1,4 +1,4 @@
-// A workaround for librdkafka 2.0.2's main-thread busy wait (fixed upstream in 2.3.1,
+// A workaround for librdkafka 2.0.2's main-thread busy wait (fixed upstream in 2.4.0,
 // librdkafka issue 4684): every librdkafka client's main thread sleeps until its next timer
 // with a timeout in whole milliseconds, truncated, so it wakes up to 1 ms before the timer is
 // due and then serves its queue with a zero timeout, over and over, until it is. Each client
