@@ -110,8 +110,12 @@ TEST_CASE("admin pipeline: a dead coordinator costs its groups, not the batch", 
   CHECK(took < 12500ms);  // bounded by the deadline, whatever the dead broker does
   CHECK(offsets.stats.calls == 20);
   // Timed out by the pipeline, still held by librdkafka: the handle must be replaced
-  // (docs/known-limitations.md).
-  CHECK(offsets.stats.left_in_client == 10);
+  // (docs/known-limitations.md). Counted only for calls librdkafka still holds: on a busy
+  // machine a slow call may not have started before the deadline, or librdkafka may have
+  // failed it itself first (a fresh-clone CI run once saw 9 of the 10); neither is left in it.
+  CHECK(offsets.stats.left_in_client >= 1);
+  CHECK(offsets.stats.left_in_client <= offsets.stats.abandoned);
+  CHECK(offsets.stats.abandoned <= 10);  // the fast groups all answered
   const Outcome r = outcome(groups, offsets);
   CHECK(r.answered.size() + r.failed.size() == 20);  // every call ended exactly once
   for (int i = 0; i < 10; ++i) {
