@@ -70,9 +70,7 @@ ks::GroupsSnapshot snapshot_of(const Args& a) {
     g.members = 1 + i % 3;
     g.topics.push_back(topic_of(a, i));
     for (const auto& p : g.topics.back().partitions) {
-      g.max_lag_since_steady_ms = g.max_lag_since_steady_ms == ks::lag_since::kUnknown
-                                      ? p.lag_since_steady_ms
-                                      : std::min(g.max_lag_since_steady_ms, p.lag_since_steady_ms);
+      g.max_lag_since_steady_ms = ks::lag_since::older(g.max_lag_since_steady_ms, p.lag_since_steady_ms);
     }
     g.status = ks::LagStatus::ok;
     s.groups.push_back(std::move(g));

@@ -50,10 +50,8 @@ ks::GroupsSnapshot snapshot(int groups) {
       part.high_watermark = 1000 + p;
       part.lag_since_steady_ms = ks::lag_since::for_age(100.0 + g * 0.001 + p / 3.0);
       part.status = ks::LagStatus::ok;
-      group.max_lag_since_steady_ms = std::min(group.max_lag_since_steady_ms == ks::lag_since::kUnknown
-                                                   ? part.lag_since_steady_ms
-                                                   : group.max_lag_since_steady_ms,
-                                               part.lag_since_steady_ms);
+      group.max_lag_since_steady_ms =
+          ks::lag_since::older(group.max_lag_since_steady_ms, part.lag_since_steady_ms);
       topic.committed_sum += part.committed;
       topic.lag_sum += part.lag();
       ++topic.partitions_with_lag;

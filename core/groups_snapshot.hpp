@@ -50,6 +50,13 @@ inline std::int64_t for_age(std::optional<double> seconds, std::int64_t now_stea
   if (!seconds) return kUnknown;
   return now_steady_ms - static_cast<std::int64_t>(std::llround(*seconds * 1000.0));
 }
+// The older of two moments (the larger age), kUnknown counting as neither: how a group's
+// max_lag_since_steady_ms gathers its partitions'.
+inline std::int64_t older(std::int64_t a, std::int64_t b) {
+  if (a == kUnknown) return b;
+  if (b == kUnknown) return a;
+  return a < b ? a : b;  // kCaughtUp is the largest value: the youngest
+}
 }  // namespace lag_since
 
 // One per group partition, in every snapshot (200,000 at 20,000 groups x 10 partitions): 96 B

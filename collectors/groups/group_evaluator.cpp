@@ -45,12 +45,6 @@ void summarize_window(const std::vector<PartitionStatus::Commit>& window, GroupP
   prow.window_commits = static_cast<std::uint16_t>(window.size());
 }
 
-// The older of two lag_since moments (a larger age), kUnknown counting as neither.
-std::int64_t older_since(std::int64_t a, std::int64_t b) {
-  if (a == lag_since::kUnknown) return b;
-  if (b == lag_since::kUnknown) return a;
-  return std::min(a, b);  // kCaughtUp is the largest value: the youngest
-}
 
 }  // namespace
 
@@ -214,22 +208,21 @@ void GroupEvaluator::estimate_lag_seconds(const OffsetHistory* history, const Pa
     const OffsetHistory::Produced produced = history == nullptr
                                                  ? OffsetHistory::Produced{}
                                                  : history->produced_at(lag.oldest_unconsumed);
+    // (never later than now: the snapshot reads a moment after its "now" as 0 s)
+    const std::int64_t since = std::min(steady_ms(produced.at), steady_ms(now));
     switch (produced.kind) {
       case AgeKind::unknown: ++row.lag_seconds_unknown_partitions; break;
       case AgeKind::zero: prow.lag_since_steady_ms = lag_since::kCaughtUp; break;
-      case AgeKind::interpolated:
-        // (never later than now: the snapshot reads a moment after its "now" as 0 s)
-        prow.lag_since_steady_ms = std::min(steady_ms(produced.at), steady_ms(now));
-        break;
+      case AgeKind::interpolated: prow.lag_since_steady_ms = since; break;
       case AgeKind::lower_bound:
-        prow.lag_since_steady_ms = std::min(steady_ms(produced.at), steady_ms(now));
+        prow.lag_since_steady_ms = since;
         prow.lag_seconds_lower_bound = true;
         ++row.lag_seconds_lower_bound_partitions;
         row.max_lag_seconds_lower_bound = true;
         break;
     }
   }
-  row.max_lag_since_steady_ms = older_since(row.max_lag_since_steady_ms, prow.lag_since_steady_ms);
+  row.max_lag_since_steady_ms = lag_since::older(row.max_lag_since_steady_ms, prow.lag_since_steady_ms);
 }
 
 void GroupEvaluator::record_commits(const CommittedOffset& c, const OffsetHistory* history,
