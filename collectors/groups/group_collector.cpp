@@ -7,7 +7,6 @@
 #include <memory>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 #include "collectors/groups/shared_watermarks.hpp"
@@ -217,30 +216,40 @@ Clock::time_point GroupCollector::fetch_offsets(std::vector<GroupObservation>& g
   return first == Clock::time_point{} ? started : first;
 }
 
+// The partitions this cycle's groups have commits on, by topic.
+GroupCollector::CommittedPartitions GroupCollector::committed_partitions(
+    const CycleObservations& observations) const {
+  CommittedPartitions committed;
+  for (const GroupObservation& group : observations.groups) {
+    if (observations.fill) {
+      stream_->add_committed(group.name, committed);  // filled later: read from the stream
+      continue;
+    }
+    for (const groups::CommittedOffset& c : group.committed) committed[c.tp.topic].insert(c.tp.partition);
+  }
+  return committed;
+}
+
 // Every partition of every topic some group has commits on: the committed ones for lag,
 // the others so that a group arriving later on them finds a history already there.
-std::vector<TopicPartition> GroupCollector::watermark_partitions(
-    const Topology& topology, const CycleObservations& observations) {
-  std::unordered_set<TopicPartition, groups::TopicPartitionHash> wanted;
-  std::unordered_set<std::string_view> topics;
-  for (const GroupObservation& group : observations.groups) {
-    for (const groups::CommittedOffset& c : group.committed) {
-      wanted.insert(c.tp);
-      if (!topics.insert(c.tp.topic).second) continue;
-      if (const auto it = topology.leaders.find(c.tp.topic); it != topology.leaders.end()) {
-        for (std::size_t p = 0; p < it->second.size(); ++p) {
-          wanted.insert({c.tp.topic, static_cast<std::int32_t>(p)});
-        }
-      }
+std::vector<TopicPartition> GroupCollector::watermark_partitions(const Topology& topology,
+                                                                 const CommittedPartitions& committed) {
+  std::vector<TopicPartition> wanted;
+  for (const auto& [topic, partitions] : committed) {
+    std::set<std::int32_t> all = partitions;
+    if (const auto it = topology.leaders.find(topic); it != topology.leaders.end()) {
+      for (std::size_t p = 0; p < it->second.size(); ++p) all.insert(static_cast<std::int32_t>(p));
     }
+    for (const std::int32_t p : all) wanted.push_back({topic, p});
   }
-  return {wanted.begin(), wanted.end()};
+  return wanted;
 }
 
 void GroupCollector::fetch_watermarks(const Topology& topology, CycleObservations& observations,
                                       GroupsCycleStats& stats, std::stop_token stop) {
   const auto started = Clock::now();
-  const std::vector<TopicPartition> wanted = watermark_partitions(topology, observations);
+  const std::vector<TopicPartition> wanted =
+      watermark_partitions(topology, committed_partitions(observations));
   std::vector<kafka::WatermarkRequest> requests;
   requests.reserve(wanted.size());
   std::set<std::int32_t> leaders;
@@ -320,6 +329,11 @@ void GroupCollector::select_groups(std::vector<Listing> listed, CycleObservation
 
 // A group deleted since the listing is gone, not an error; the rest are counted.
 void GroupCollector::count_outcomes(CycleObservations& observations, GroupsCycleStats& stats) {
+  // Groups filled at evaluation (the stream) are described and fetched by construction.
+  if (observations.fill) {
+    count_totals(stats);
+    return;
+  }
   stats.groups_vanished = groups::drop_vanished_groups(observations.groups);
   stats.groups_monitored -= stats.groups_vanished;
   if (stats.groups_vanished > 0) {
@@ -330,6 +344,10 @@ void GroupCollector::count_outcomes(CycleObservations& observations, GroupsCycle
     if (!group.description) ++stats.describe_errors;
     if (!group.offsets_fetched) ++stats.offsets_errors;
   }
+  count_totals(stats);
+}
+
+void GroupCollector::count_totals(GroupsCycleStats& stats) {
   groups_vanished_total_ += stats.groups_vanished;
   stats.groups_vanished_total = groups_vanished_total_;
   describe_errors_total_ += stats.describe_errors;
@@ -435,10 +453,15 @@ GroupCollector::Clock::time_point GroupCollector::observe_stream(CycleObservatio
   stats.offsets_seconds = seconds_since(started);
   const auto read_at = Clock::now();
   // A group of a partition not read to its end yet (taken over) waits: not reported.
-  stats.groups_catching_up = std::erase_if(observations.groups, [&](GroupObservation& group) {
-    return !stream_->observe(group, stats.unmapped_assignments);
-  });
+  stats.groups_catching_up = std::erase_if(
+      observations.groups, [&](const GroupObservation& group) { return !stream_->ready(group.name); });
   stats.groups_monitored -= stats.groups_catching_up;
+  for (const GroupObservation& group : observations.groups) {
+    stats.unmapped_assignments += stream_->unmapped_assignments(group.name);
+  }
+  // Each group's offsets and description are taken from the stream's state when it is
+  // evaluated: nothing drains the stream in between (this thread does, next cycle).
+  observations.fill = [stream = stream_](GroupObservation& group) { stream->observe(group); };
   groups::StreamFigures f = stream_->figures();
   stats.stream_partitions = std::move(f.partition_caught_up);
   stats.stream_records = f.records;

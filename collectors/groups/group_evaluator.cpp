@@ -123,28 +123,32 @@ double GroupEvaluator::state_bytes_per_partition() const {
   return n == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(n);
 }
 
-void GroupEvaluator::update_histories(const CycleObservations& observations) {
+void GroupEvaluator::add_watermarks(const CycleObservations& observations) {
   for (const auto& [tp, watermarks] : observations.watermarks) {
     OffsetHistory& history = histories_.try_emplace(tp, params_.history_points).first->second;
     history.add(watermarks.high, observations.watermarks_at);
     history.forget_below(watermarks.low);
   }
-  // Keep the history of every partition of a topic some group still has offsets on, even
-  // in a cycle its leader did not answer; drop it when nobody does or the partition is gone.
-  std::unordered_set<std::string_view> wanted_topics;
-  for (const GroupObservation& group : observations.groups) {
-    if (group.offsets_fetched) {
-      for (const CommittedOffset& c : group.committed) wanted_topics.insert(c.tp.topic);
-    } else if (auto it = groups_.find(group.name); it != groups_.end()) {
-      for (const auto& [topic, state] : it->second.topics) wanted_topics.insert(topic);
-    }
-  }
   std::erase_if(histories_, [&](const auto& entry) {
     const TopicPartition& tp = entry.first;
     if (observations.watermarks.contains(tp)) return false;
-    if (!wanted_topics.contains(tp.topic)) return true;
     const auto topic = observations.topic_partitions.find(tp.topic);
     return topic == observations.topic_partitions.end() || tp.partition >= topic->second;
+  });
+}
+
+void GroupEvaluator::forget_unwanted_histories(const CycleObservations& observations) {
+  // Keep the history of every partition of a topic some group still has offsets on, even
+  // in a cycle its leader did not answer. Every group's state now holds exactly the topics
+  // it has commits on, or, when its offsets were missing this cycle, those it had before
+  // (evaluate_group), and the state of groups gone is dropped.
+  std::unordered_set<std::string_view> wanted_topics;
+  for (const auto& [name, group] : groups_) {
+    for (const auto& [topic, state] : group.topics) wanted_topics.insert(topic);
+  }
+  std::erase_if(histories_, [&](const auto& entry) {
+    const TopicPartition& tp = entry.first;
+    return !observations.watermarks.contains(tp) && !wanted_topics.contains(tp.topic);
   });
 }
 
@@ -154,7 +158,7 @@ GroupsSnapshot GroupEvaluator::evaluate(CycleObservations observations,
   snapshot.taken_at = observations.taken_at;
   snapshot.cycle = cycle;
   snapshot.status_window = params_.status_window;
-  update_histories(observations);
+  add_watermarks(observations);
 
   std::sort(observations.groups.begin(), observations.groups.end(),
             [](const GroupObservation& a, const GroupObservation& b) { return a.name < b.name; });
@@ -163,6 +167,7 @@ GroupsSnapshot GroupEvaluator::evaluate(CycleObservations observations,
   std::size_t watermark_errors = 0;
   snapshot.groups.reserve(observations.groups.size());
   for (GroupObservation& group : observations.groups) {
+    if (observations.fill) observations.fill(group);
     GroupLag row = evaluate_group(group, observations, watermark_errors);
     // A row equal to the one the last snapshot has is that row: both snapshots hold it, and
     // the peak of a cycle is one snapshot plus the rows that changed (core/shared_rows.hpp).
@@ -181,6 +186,7 @@ GroupsSnapshot GroupEvaluator::evaluate(CycleObservations observations,
     group.description.reset();
   }
   std::erase_if(groups_, [&](const auto& entry) { return !seen.contains(entry.first); });
+  forget_unwanted_histories(observations);
 
   snapshot.cycle.watermark_errors = watermark_errors;
   snapshot.cycle.partitions_tracked = histories_.size();

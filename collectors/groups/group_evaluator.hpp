@@ -107,6 +107,11 @@ struct CycleObservations {
   // The status is judged on each partition's real commits (CommittedOffset::commits: the
   // stream), not on one sample per cycle (the admin API).
   bool judged_on_commits = false;
+  // When set, the groups carry only their names and listed states, and this fills one
+  // group's description and committed offsets right before the evaluator evaluates it (the
+  // stream: one group's observations at a time, where the admin API's answers are all held
+  // at once: 20,000 groups' were ~20 MB at a cycle's peak; docs/performance.md).
+  std::function<void(GroupObservation&)> fill;
 };
 
 struct EvaluatorParams {
@@ -162,7 +167,12 @@ class GroupEvaluator {
     std::int64_t produced = 0;
   };
 
-  void update_histories(const CycleObservations& observations);
+  // This cycle's end offsets into the histories; the histories of partitions gone from the
+  // metadata dropped. Before the groups are evaluated.
+  void add_watermarks(const CycleObservations& observations);
+  // Drops the histories no group needs: of topics no evaluated group has commits on (and
+  // no group whose offsets were missing this cycle had before). After the groups.
+  void forget_unwanted_histories(const CycleObservations& observations);
   GroupLag evaluate_group(GroupObservation& observation,
                           const CycleObservations& observations, std::size_t& watermark_errors);
   // The group's status from its last verdicts (a cycle without its offsets).

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "kafka/client.hpp"
@@ -39,21 +40,22 @@ constexpr auto kFetchWait = 5000ms;
 // markers): "caught up" within this of the last record, at start and after a takeover.
 constexpr auto kCatchUpFetchWait = 100ms;
 
+// How far librdkafka reads ahead of the decoding, per handle (queued.max.messages.kbytes,
+// queued.min.messages; librdkafka's defaults are 64 MB and 100,000 messages). While the
+// stream is first read, the broker answers faster than records are decoded, and what was
+// read ahead (messages and their operations, each a small allocation) was up to ~25 MiB of
+// the agent's heap at 20,000 groups, freed into scattered holes that stay in its RSS: 107 to
+// 125 MiB once read, 130 to 156 MiB at the peak over runs of one binary; with 1 MB read
+// ahead, 97 MiB and 130 to 137 MiB, the first read taking ~5 s instead of ~2.5 s
+// (docs/performance.md, "Memory at 20,000 groups, sixth pass"). The follower, once caught
+// up, reads what is committed as it comes, far below either bound. kafka.properties wins.
+const std::map<std::string, std::string> kReadAhead{
+    {"queued.max.messages.kbytes", "1024"},
+    {"queued.min.messages", "1000"},
+};
+
 std::span<const std::byte> bytes(const std::string& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
-kafka::PartitionReaderSettings reader_settings(const KafkaConfig& kafka,
-                                               std::shared_ptr<kafka::FailureNote> note) {
-  kafka::PartitionReaderSettings settings;
-  settings.failure_note = std::move(note);
-  settings.name = "groups-offsets";
-  // Never joined (assigned partitions only), so it never shows up as a group.
-  settings.group_id = kafka.client_id + ".offsets-reader-never-joins";
-  settings.timeout = kafka.request_timeout;
-  settings.fetch_wait = kFetchWait;
-  settings.catch_up_fetch_wait = kCatchUpFetchWait;
-  return settings;
 }
 
 // A classic group's description as DescribeGroups would give it.
@@ -80,11 +82,27 @@ void describe_classic(const ClassicGroupState& classic, GroupDescription& d) {
 
 }  // namespace
 
+kafka::PartitionReaderSettings offsets_reader_settings(const KafkaConfig& kafka,
+                                                       std::shared_ptr<kafka::FailureNote> note) {
+  kafka::PartitionReaderSettings settings;
+  settings.failure_note = std::move(note);
+  settings.name = "groups-offsets";
+  // Never joined (assigned partitions only), so it never shows up as a group.
+  settings.group_id = kafka.client_id + ".offsets-reader-never-joins";
+  settings.timeout = kafka.request_timeout;
+  settings.fetch_wait = kFetchWait;
+  settings.catch_up_fetch_wait = kCatchUpFetchWait;
+  for (const auto& [key, value] : kReadAhead) {
+    if (!kafka.properties.contains(key)) settings.properties.emplace(key, value);
+  }
+  return settings;
+}
+
 OffsetsStream::OffsetsStream(const KafkaConfig& kafka, PartitionChooser partitions_of,
                              std::size_t commit_window,
                              std::shared_ptr<kafka::FailureNote> failure_note,
                              std::stop_token stop)
-    : reader_(kafka, reader_settings(kafka, std::move(failure_note)), std::move(stop)),
+    : reader_(kafka, offsets_reader_settings(kafka, std::move(failure_note)), std::move(stop)),
       partitions_of_(std::move(partitions_of)),
       state_(commit_window) {
   if (!partitions_of_) {
@@ -147,12 +165,34 @@ void OffsetsStream::load(std::stop_token stop) {
   } while (!reader_.caught_up());
 }
 
-bool OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) {
+bool OffsetsStream::ready(std::string_view group) const {
   const int count = reader_.topic_partitions();
-  if (count > 0) {
-    const auto p = static_cast<std::size_t>(kafka::offsets_partition_of(group.name, count));
-    if (p >= caught_up_.size() || !caught_up_[p]) return false;
+  if (count <= 0) return true;  // nothing read yet: no commits to show, none hidden
+  const auto p = static_cast<std::size_t>(kafka::offsets_partition_of(group, count));
+  return p < caught_up_.size() && caught_up_[p];
+}
+
+std::size_t OffsetsStream::unmapped_assignments(std::string_view group) const {
+  const OffsetsGroup* g = state_.find(group);
+  // KIP-848: assignments name topics by ID, which librdkafka 2.0.2's metadata lacks.
+  if (g == nullptr || g->classic) return 0;
+  std::size_t unmapped = 0;
+  for (const auto& [id, member] : g->consumer_members) {
+    for (const TopicIdPartitions& t : member.assigned) unmapped += t.partitions.size();
   }
+  return unmapped;
+}
+
+void OffsetsStream::add_committed(std::string_view group,
+                                  std::unordered_map<std::string, std::set<std::int32_t>>& out) const {
+  const OffsetsGroup* g = state_.find(group);
+  if (g == nullptr) return;
+  for (const StoredCommit& commit : g->offsets.entries()) {
+    if (commit.offset >= 0) out[g->offsets.topic_of(commit)].insert(commit.partition);
+  }
+}
+
+void OffsetsStream::observe(GroupObservation& group) {
   GroupDescription d;
   d.state = group.listed_state;
   group.offsets_fetched = true;
@@ -172,16 +212,11 @@ bool OffsetsStream::observe(GroupObservation& group, std::size_t& unmapped) {
     if (g->classic) {
       describe_classic(*g->classic, d);
     } else if (!g->consumer_members.empty()) {
-      // KIP-848: assignments name topics by ID, which librdkafka 2.0.2's metadata lacks.
       d.members = static_cast<int>(g->consumer_members.size());
-      for (const auto& [id, member] : g->consumer_members) {
-        for (const TopicIdPartitions& t : member.assigned) unmapped += t.partitions.size();
-      }
     }
   }
   if (d.state.empty()) d.state = d.members > 0 ? "Stable" : "Empty";  // kept, not listed
   group.description = std::move(d);
-  return true;
 }
 
 namespace {

@@ -19,6 +19,8 @@
 #include <set>
 #include <stop_token>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -43,6 +45,10 @@ struct StreamFigures {
   std::vector<std::pair<std::int32_t, bool>> partition_caught_up;
 };
 
+// The reader's settings: never joined, its fetch waits, how far it reads ahead.
+kafka::PartitionReaderSettings offsets_reader_settings(const KafkaConfig& kafka,
+                                                       std::shared_ptr<kafka::FailureNote> note);
+
 class OffsetsStream {
  public:
   // The offsets partitions to read, given the topic's partition count. Default: all.
@@ -63,12 +69,19 @@ class OffsetsStream {
   void drain(std::stop_token stop, std::chrono::milliseconds budget);
   void load(std::stop_token stop);  // drain until caught up; StopRequested on stop
 
-  // One listed group's committed offsets (with the commits made since the last call, which
-  // it takes) and description from the state. `unmapped` counts KIP-848 members' assigned
-  // partitions that cannot be named (by topic ID). False, and nothing observed, when the
-  // group's offsets partition is not read or not read to its end yet (a partition taken
-  // over is read from its beginning: until then its groups would show old offsets).
-  bool observe(GroupObservation& group, std::size_t& unmapped);
+  // Whether `group` can be observed: false when its offsets partition is not read or not
+  // read to its end yet (a partition taken over is read from its beginning: until then its
+  // groups would show old offsets).
+  bool ready(std::string_view group) const;
+  // KIP-848 members' assigned partitions of `group` that cannot be named (by topic ID).
+  std::size_t unmapped_assignments(std::string_view group) const;
+  // Adds every partition `group` has a commit on to `out`, by topic (the watermarks a
+  // cycle asks for), without observing the group.
+  void add_committed(std::string_view group,
+                     std::unordered_map<std::string, std::set<std::int32_t>>& out) const;
+  // One ready group's committed offsets (with the commits made since the last call, which
+  // it takes) and description, from the state.
+  void observe(GroupObservation& group);
 
   StreamFigures figures() const;  // any thread
   // Any thread; set until every partition read has been read to its end: the first read,
@@ -84,7 +97,7 @@ class OffsetsStream {
   PartitionChooser partitions_of_;
   OffsetsState state_;
   std::uint64_t records_ = 0;
-  // By partition id: read to its end (refreshed after every drain), for observe().
+  // By partition id: read to its end (refreshed after every drain), for ready().
   std::vector<bool> caught_up_;
   std::atomic<bool> loaded_{false};  // caught up once (read by loading())
   mutable std::mutex figures_mutex_;

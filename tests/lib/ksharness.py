@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -225,6 +226,11 @@ class Agent:
     def __init__(self, config_text, name="agent", workdir=None, extra_args=(), wrap=(),
                  listen_host="127.0.0.1", host="127.0.0.1", port=None, env=None):
         self.workdir = workdir or tempfile.mkdtemp(prefix="ks-agent-")
+        if workdir is None and not os.environ.get("KS_KEEP_WORKDIRS"):
+            # Its config and log, gone with the test (a suite run made ~600 of them); the
+            # log's tail is in every failure's message. KS_KEEP_WORKDIRS=1 keeps them.
+            # Registered before kill() (start), so it runs after it: atexit is last-in, first-out.
+            atexit.register(shutil.rmtree, self.workdir, True)
         self.port = free_port() if port is None else port
         self.wrap = list(wrap)
         self.listen_host = listen_host

@@ -62,8 +62,8 @@ std::string group_in(int partition) {
 std::optional<std::int64_t> committed(OffsetsStream& stream, const std::string& group) {
   GroupObservation g;
   g.name = group;
-  std::size_t unmapped = 0;
-  if (!stream.observe(g, unmapped)) return std::nullopt;
+  if (!stream.ready(group)) return std::nullopt;
+  stream.observe(g);
   REQUIRE(g.committed.size() == 1);
   return g.committed[0].offset;
 }
@@ -124,4 +124,24 @@ TEST_CASE("offsets stream: a partition taken over is reported only once read to 
   CHECK(committed(stream, group_in(2)) == 203);
   // Destroyed right after an assignment change, unpolled (a role lost at shutdown): no
   // abort in librdkafka.
+}
+
+TEST_CASE("offsets stream: the reader reads at most 1 MB ahead of the decoding, unless "
+          "kafka.properties says otherwise",
+          "[groups][offsets-sharding][memory]") {
+  ks::KafkaConfig kafka;
+  kafka.client_id = "agent-1";
+  const auto bounded = ks::groups::offsets_reader_settings(kafka, nullptr);
+  // librdkafka's defaults (64 MB, 100,000 messages) were up to ~25 MiB of heap at 20,000
+  // groups while the stream was first read (docs/performance.md).
+  CHECK(bounded.properties.at("queued.max.messages.kbytes") == "1024");
+  CHECK(bounded.properties.at("queued.min.messages") == "1000");
+  CHECK(bounded.group_id == "agent-1.offsets-reader-never-joins");
+
+  // The reader's properties win over kafka.properties (PartitionReaderSettings): an
+  // operator's own bound must then not be replaced by ours.
+  kafka.properties["queued.max.messages.kbytes"] = "8192";
+  const auto operators = ks::groups::offsets_reader_settings(kafka, nullptr);
+  CHECK_FALSE(operators.properties.contains("queued.max.messages.kbytes"));
+  CHECK(operators.properties.at("queued.min.messages") == "1000");
 }
