@@ -31,9 +31,15 @@
 #
 # Usage: scripts/bench-peers.sh [BUILD_DIR] [--groups N | --large] [--window S]
 #                               [--interval S] [--baseline S] [--peers-bin DIR]
-#                               [--only NAME,...]
-#   --large    20,000 groups (default 2,000)
-#   --only     a subset of: sentinel,sentinel-stream,kminion,kafka_exporter,burrow
+#                               [--only NAME,...] [--request-log]
+#   --large        20,000 groups (default 2,000)
+#   --only         a subset of: sentinel,sentinel-stream,kminion,kafka_exporter,burrow
+#   --request-log  the nodes log every request they serve (kafka-cluster.sh
+#                  KAFKA_REQUEST_LOG=1), and a second table gives, per monitor, the requests
+#                  the brokers served during its window by API, with the time the brokers'
+#                  request threads spent on them: what it asks of the brokers, counted by
+#                  them, free of their idle CPU's noise. The logging costs the brokers CPU,
+#                  so "CPU added to the brokers" of such a run is not comparable to others.
 # Environment: PEERS_BIN (default: none, so only kafka-sentinel runs), KMINION_MODE
 # (adminApi | offsetsTopic). The cluster is stopped (by PID) and its directory removed on exit.
 set -euo pipefail
@@ -47,6 +53,7 @@ interval=15
 baseline=""
 peers_bin=${PEERS_BIN:-}
 only=""
+request_log=0
 kminion_mode=${KMINION_MODE:-adminApi}
 while (( $# > 0 )); do
   case "$1" in
@@ -57,6 +64,7 @@ while (( $# > 0 )); do
     --baseline) baseline=$2; shift 2 ;;
     --peers-bin) peers_bin=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --request-log) request_log=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     -*) echo "bench-peers: unknown option $1" >&2; exit 2 ;;
     *) build=$1; shift ;;
@@ -99,8 +107,11 @@ PY
 selected() { [[ -z "$only" || ",$only," == *",$1,"* ]]; }
 
 echo "== cluster: 3 nodes, 100 topics x 10 partitions, $groups groups x 10 partitions"
-bootstrap=$("$cluster" up --nodes 3 --dir "$kdir" --port-base "$(port_base)" | tail -n1)
+bootstrap=$(KAFKA_REQUEST_LOG=$request_log "$cluster" up --nodes 3 --dir "$kdir" \
+  --port-base "$(port_base)" | tail -n1)
 broker_pids=$(cat "$kdir"/node-*/pid | paste -sd,)
+request_logs=()
+(( request_log == 0 )) || request_logs=(--request-logs "$(ls "$kdir"/node-*/pid | sed 's,pid$,requests.log,' | paste -sd,)")
 started=$(date +%s)
 "$seeder" --bootstrap "$bootstrap" --setup "$groups" --topics 100 --partitions 10 \
   --messages 20 --prefix pbench
@@ -124,12 +135,13 @@ monitor() {  # NAME FAMILY LABELS URL [--env K=V]... -- COMMAND...
   echo "-- $name (${window} s)"
   python3 "$measure" monitor --name "$name" --family "$family" --labels "$labels" \
     --url "$url" --out "$results" --broker-pids "$broker_pids" --log "$work/$name.log" \
-    --window "$window" --interval "$interval" --groups "$groups" "$@" ||
+    --window "$window" --interval "$interval" --groups "$groups" "${request_logs[@]}" "$@" ||
     { echo "!! $name: measurement failed"; tail -5 "$work/$name.log" 2>/dev/null || true; }
   grep -q "\"name\": \"$name\".*\"exited\": null" "$results" ||
     { echo "!! $name exited early:"; tail -20 "$work/$name.log" 2>/dev/null || true; }
   sleep 5
-  python3 "$measure" baseline --window "$baseline" --broker-pids "$broker_pids" --out "$results"
+  python3 "$measure" baseline --window "$baseline" --broker-pids "$broker_pids" --out "$results" \
+    "${request_logs[@]}"
 }
 
 sentinel_config() {  # FILE PORT SOURCE ("" = leave the option out)
@@ -226,7 +238,8 @@ peer_present() {  # BINARY
 }
 
 sleep 30  # the brokers settle after the setup (the first baseline is otherwise high)
-python3 "$measure" baseline --window "$baseline" --broker-pids "$broker_pids" --out "$results"
+python3 "$measure" baseline --window "$baseline" --broker-pids "$broker_pids" --out "$results" \
+    "${request_logs[@]}"
 sentinel_config "$work/probe.yaml" 1 offsets_topic
 if "$agent" check-config "$work/probe.yaml" >"$work/probe.txt" 2>&1; then
   selected sentinel && run_sentinel "kafka-sentinel (admin API)" admin_api

@@ -19,7 +19,11 @@ standard library only). Prints figures; asserts nothing.
       own last byte arrives; only those whose bytes equal the first's count (a collector that
       published in between makes the second a new render: counted as "rerendered"). Then stops the
       monitor (SIGTERM, SIGKILL after 20 s) and appends one JSON line to FILE.
-  bench_peers.py baseline --window S --broker-pids PIDS --out FILE
+      With --request-logs LOGS (the nodes' request logs, comma-separated: kafka-cluster.sh
+      with KAFKA_REQUEST_LOG=1), also the requests the brokers served on their client
+      listeners during the window, by API: how many, and the time their request threads
+      spent on them (Kafka's localTimeMs).
+  bench_peers.py baseline --window S --broker-pids PIDS --out FILE [--request-logs LOGS]
       the brokers' CPU over S seconds with no monitor running (one JSON line to FILE).
   bench_peers.py table --in FILE --window S
       the table of every line of FILE (Markdown), each figure per --window seconds.
@@ -61,6 +65,59 @@ def peak_rss_mib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return None
+
+
+# Kafka's API keys (the protocol's numbering) of the requests monitors send.
+API_NAMES = {0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit",
+             9: "OffsetFetch", 10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat",
+             13: "LeaveGroup", 14: "SyncGroup", 15: "DescribeGroups", 16: "ListGroups",
+             17: "SaslHandshake", 18: "ApiVersions", 19: "CreateTopics", 32: "DescribeConfigs",
+             35: "DescribeLogDirs", 36: "SaslAuthenticate", 42: "DeleteGroups",
+             60: "DescribeCluster", 69: "ConsumerGroupDescribe", 71: "GetTelemetrySubscriptions",
+             75: "DescribeTopicPartitions"}
+COMPLETED = "Completed request:"
+
+
+class RequestLogs:
+    """The nodes' request logs: what they served since mark(), by API."""
+
+    def __init__(self, paths):
+        self.paths = [p for p in paths.split(",") if p] if paths else []
+        self.offsets = {}
+
+    def mark(self):
+        self.offsets = {p: os.path.getsize(p) if os.path.exists(p) else 0 for p in self.paths}
+
+    def since_mark(self):
+        """{API: [requests, local ms]} of the clients' requests since mark(); the nodes' own
+        traffic left out: the controller listener (the quorum) and Kafka's own clients
+        (client ids "broker-K-...": replica fetchers, forwarding). None without logs."""
+        if not self.paths:
+            return None
+        served = {}
+        for path in self.paths:
+            if not os.path.exists(path):
+                continue
+            with open(path, "rb") as f:
+                f.seek(self.offsets.get(path, 0))
+                for raw in f:
+                    line = raw.decode("utf-8", "replace")
+                    at = line.find(COMPLETED)
+                    if at < 0:
+                        continue
+                    try:
+                        request = json.loads(line[at + len(COMPLETED):])
+                    except ValueError:
+                        continue
+                    header = request.get("requestHeader", {})
+                    if request.get("listener") == "CONTROLLER" or \
+                            header.get("clientId", "").startswith("broker-"):
+                        continue
+                    key = header.get("requestApiKey")
+                    entry = served.setdefault(API_NAMES.get(key, f"api {key}"), [0, 0.0])
+                    entry[0] += 1
+                    entry[1] += float(request.get("localTimeMs", 0))
+        return served
 
 
 def brokers_cpu(pids):
@@ -180,6 +237,8 @@ def watch(args, proc, started):
 def run_monitor(args):
     pids = [int(p) for p in args.broker_pids.split(",")]
     log = open(args.log, "wb") if args.log else subprocess.DEVNULL
+    requests = RequestLogs(args.request_logs)
+    requests.mark()
     brokers_before = brokers_cpu(pids)
     started = time.monotonic()
     proc = subprocess.Popen(args.command, stdout=log, stderr=subprocess.STDOUT,
@@ -191,11 +250,12 @@ def run_monitor(args):
         rss = peak_rss_mib(proc.pid) if exited is None else None
         elapsed = time.monotonic() - started
         brokers_after = brokers_cpu(pids)
+        served = requests.since_mark()
     finally:
         stop(proc)
     result.update(kind="monitor", name=args.name, elapsed_s=elapsed, own_cpu_s=own_cpu,
                   peak_rss_mib=rss, brokers_cpu_s=brokers_after - brokers_before,
-                  exited=exited, expected=args.groups * args.partitions)
+                  exited=exited, expected=args.groups * args.partitions, requests=served)
     with open(args.out, "a") as f:
         f.write(json.dumps(result) + "\n")
     print(f"{args.name}: {json.dumps(result)}", flush=True)
@@ -203,10 +263,12 @@ def run_monitor(args):
 
 def run_baseline(args):
     pids = [int(p) for p in args.broker_pids.split(",")]
+    requests = RequestLogs(args.request_logs)
+    requests.mark()
     before, started = brokers_cpu(pids), time.monotonic()
     time.sleep(args.window)
     result = {"kind": "baseline", "brokers_cpu_s": brokers_cpu(pids) - before,
-              "elapsed_s": time.monotonic() - started}
+              "elapsed_s": time.monotonic() - started, "requests": requests.since_mark()}
     with open(args.out, "a") as f:
         f.write(json.dumps(result) + "\n")
     print(f"idle brokers: {json.dumps(result)}", flush=True)
@@ -250,6 +312,36 @@ def print_table(args):
             f" ({m['cached_scrapes_rerendered']} of {m['cached_scrapes'] + m['cached_scrapes_rerendered']}"
             " re-rendered, left out)" if m.get("cached_scrapes_rerendered") else ""))
     row("lag correct", lambda m: f"{m['lag_correct']:,} / {m['expected']:,}")
+    if any(m.get("requests") is not None for m in monitors):
+        print_requests(monitors, w, [r for r in rows if r["kind"] == "baseline"])
+
+
+def print_requests(monitors, w, baselines):
+    """What the brokers' request logs say each monitor asked of them, per window."""
+    def totals(m, index):
+        served = m.get("requests")
+        return None if served is None else sum(v[index] for v in served.values()) * w / m["elapsed_s"]
+
+    idle = [sum(v[0] for v in (b.get("requests") or {}).values()) * w / b["elapsed_s"]
+            for b in baselines if b.get("requests") is not None]
+    print(f"\nRequests the brokers served on their client listeners (their request logs; "
+          f"with no monitor: {fmt(max(idle) if idle else None, '.0f')} per {w:g} s at most):\n")
+    print(f"| per {w:g} s | " + " | ".join(m["name"] for m in monitors) + " |")
+    print("|---" * (len(monitors) + 1) + "|")
+    print("| requests | " + " | ".join(fmt(totals(m, 0), ",.0f") for m in monitors) + " |")
+    print("| time the brokers' request threads spent on them | " +
+          " | ".join(fmt(totals(m, 1), ",.0f", " ms") for m in monitors) + " |")
+    apis = sorted({api for m in monitors for api in (m.get("requests") or {})},
+                  key=lambda api: -max((m.get("requests") or {}).get(api, [0, 0])[1] for m in monitors))
+    for api in apis:
+        def cell(m):
+            served = m.get("requests")
+            if served is None:
+                return "n/a"
+            count, ms = served.get(api, [0, 0.0])
+            scale = w / m["elapsed_s"]
+            return "-" if count == 0 else f"{count * scale:,.0f} ({ms * scale:,.0f} ms)"
+        print(f"| {api} | " + " | ".join(cell(m) for m in monitors) + " |")
 
 
 def parse():
@@ -270,8 +362,10 @@ def parse():
     mon.add_argument("--prefix", default="pbench")
     mon.add_argument("--cached-scrape", action="store_true",
                      help="scrape again at once after each scrape (a monitor that caches)")
+    mon.add_argument("--request-logs", help="the nodes' request logs, comma-separated")
     mon.add_argument("command", nargs="+")
     base = sub.add_parser("baseline")
+    base.add_argument("--request-logs", help="the nodes' request logs, comma-separated")
     base.add_argument("--window", type=float, required=True)
     base.add_argument("--broker-pids", required=True)
     base.add_argument("--out", required=True)

@@ -30,6 +30,8 @@
 # learn the brokers from the metadata, and the other brokers replicating from K, go through
 # whatever listens on PORT (a test's delaying proxy, started before `up`). Like --prop, only
 # when the cluster is created.
+# KAFKA_REQUEST_LOG=1 (with `up`, when the cluster is created): every node logs each request
+# it serves to node-K/requests.log (Kafka's request logger at DEBUG: one JSON line each).
 # DIR/cluster.env records BOOTSTRAP, NODES, PORT_BASE, ... (and HOST when not the default) so
 # later commands need only --dir.
 #
@@ -396,6 +398,20 @@ log4j.logger.org.apache.kafka.common.utils.AppInfoParser=INFO
 # Raft elections / controller activation.
 log4j.logger.org.apache.kafka.raft.QuorumState=INFO
 EOF
+  if [[ "${KAFKA_REQUEST_LOG:-0}" != 0 ]]; then
+    # Every request a node served, one JSON line each (its API, client, listener, and the
+    # time its request threads spent on it), in node-K/requests.log: what a monitor costs
+    # the brokers, counted by the brokers (scripts/bench-peers.sh --request-log). Logging
+    # every request costs the brokers CPU too: not for measuring their CPU.
+    cat >>"$DIR/log4j.properties" <<'EOF'
+
+log4j.logger.kafka.request.logger=DEBUG, requests
+log4j.appender.requests=org.apache.log4j.FileAppender
+log4j.appender.requests.File=${kafka.logs.dir}/requests.log
+log4j.appender.requests.layout=org.apache.log4j.PatternLayout
+log4j.appender.requests.layout.ConversionPattern=%m%n
+EOF
+  fi
 }
 
 write_node_config() {  # write_node_config K EXTRA_PROPS...
