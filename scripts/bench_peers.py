@@ -22,7 +22,7 @@ standard library only). Prints figures; asserts nothing.
       With --request-logs LOGS (the nodes' request logs, comma-separated: kafka-cluster.sh
       with KAFKA_REQUEST_LOG=1), also the requests the brokers served on their client
       listeners during the window, by API: how many, and the time their request threads
-      spent on them (Kafka's localTimeMs).
+      spent on them (Kafka's localTimeMs); and the same for the window's second half alone.
   bench_peers.py baseline --window S --broker-pids PIDS --out FILE [--request-logs LOGS]
       the brokers' CPU over S seconds with no monitor running (one JSON line to FILE).
   bench_peers.py table --in FILE --window S
@@ -86,20 +86,26 @@ class RequestLogs:
         self.offsets = {}
 
     def mark(self):
-        self.offsets = {p: os.path.getsize(p) if os.path.exists(p) else 0 for p in self.paths}
+        """Where the logs end now: since_mark() reads from here."""
+        return {p: os.path.getsize(p) if os.path.exists(p) else 0 for p in self.paths}
 
-    def since_mark(self):
-        """{API: [requests, local ms]} of the clients' requests since mark(); the nodes' own
-        traffic left out: the controller listener (the quorum) and Kafka's own clients
-        (client ids "broker-K-...": replica fetchers, forwarding). None without logs."""
+    def start(self):
+        self.offsets = self.mark()
+
+    def since_mark(self, offsets=None):
+        """{API: [requests, local ms]} of the clients' requests since start() (or since
+        `offsets`, a mark()); the nodes' own traffic left out: the controller listener (the
+        quorum) and Kafka's own clients (client ids "broker-K-...": replica fetchers,
+        forwarding). None without logs."""
         if not self.paths:
             return None
+        offsets = self.offsets if offsets is None else offsets
         served = {}
         for path in self.paths:
             if not os.path.exists(path):
                 continue
             with open(path, "rb") as f:
-                f.seek(self.offsets.get(path, 0))
+                f.seek(offsets.get(path, 0))
                 for raw in f:
                     line = raw.decode("utf-8", "replace")
                     at = line.find(COMPLETED)
@@ -194,9 +200,11 @@ def stop(proc):
             proc.wait(5)
 
 
-def watch(args, proc, started):
-    """Scrapes until the window ends; returns the measurements taken from the scrapes."""
+def watch(args, proc, started, at_half=lambda: None):
+    """Scrapes until the window ends; returns the measurements taken from the scrapes.
+    `at_half` is called once, when half the window has passed."""
     deadline = started + args.window
+    half = [started + args.window / 2]
     full_after, latencies, cached, last = None, [], [], (0, 0)
     rerendered = [0]
 
@@ -210,7 +218,11 @@ def watch(args, proc, started):
             rerendered[0] += 1
     next_scrape = time.monotonic()
     while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(max(0.0, min(next_scrape, deadline) - time.monotonic()))
+        time.sleep(max(0.0, min(next_scrape, deadline, half[0]) - time.monotonic()))
+        if time.monotonic() >= half[0]:
+            at_half()
+            half[0] = float("inf")
+            continue
         if time.monotonic() >= deadline:
             break
         began = time.monotonic()
@@ -238,24 +250,29 @@ def run_monitor(args):
     pids = [int(p) for p in args.broker_pids.split(",")]
     log = open(args.log, "wb") if args.log else subprocess.DEVNULL
     requests = RequestLogs(args.request_logs)
-    requests.mark()
+    requests.start()
+    second_half = {}
     brokers_before = brokers_cpu(pids)
     started = time.monotonic()
     proc = subprocess.Popen(args.command, stdout=log, stderr=subprocess.STDOUT,
                             env=dict(os.environ, **dict(e.split("=", 1) for e in args.env)))
     try:
-        result = watch(args, proc, started)
+        result = watch(args, proc, started, lambda: second_half.update(requests.mark()))
         exited = proc.poll()
         own_cpu = cpu_seconds(proc.pid) if exited is None else None
         rss = peak_rss_mib(proc.pid) if exited is None else None
         elapsed = time.monotonic() - started
         brokers_after = brokers_cpu(pids)
         served = requests.since_mark()
+        # The second half alone: the monitor at work, its start (and the brokers' first
+        # answers to a kind of request, before their JIT compiled it) left out.
+        served_later = requests.since_mark(second_half) if second_half else None
     finally:
         stop(proc)
     result.update(kind="monitor", name=args.name, elapsed_s=elapsed, own_cpu_s=own_cpu,
                   peak_rss_mib=rss, brokers_cpu_s=brokers_after - brokers_before,
-                  exited=exited, expected=args.groups * args.partitions, requests=served)
+                  exited=exited, expected=args.groups * args.partitions, requests=served,
+                  requests_second_half=served_later)
     with open(args.out, "a") as f:
         f.write(json.dumps(result) + "\n")
     print(f"{args.name}: {json.dumps(result)}", flush=True)
@@ -264,7 +281,7 @@ def run_monitor(args):
 def run_baseline(args):
     pids = [int(p) for p in args.broker_pids.split(",")]
     requests = RequestLogs(args.request_logs)
-    requests.mark()
+    requests.start()
     before, started = brokers_cpu(pids), time.monotonic()
     time.sleep(args.window)
     result = {"kind": "baseline", "brokers_cpu_s": brokers_cpu(pids) - before,
@@ -331,6 +348,16 @@ def print_requests(monitors, w, baselines):
     print("| requests | " + " | ".join(fmt(totals(m, 0), ",.0f") for m in monitors) + " |")
     print("| time the brokers' request threads spent on them | " +
           " | ".join(fmt(totals(m, 1), ",.0f", " ms") for m in monitors) + " |")
+
+    def second_half(m):  # from half the window to its end, scaled to the window
+        served = m.get("requests_second_half")
+        if served is None:
+            return "n/a"
+        scale = w / max(1e-9, m["elapsed_s"] - w / 2)
+        return (f"{sum(v[0] for v in served.values()) * scale:,.0f} requests, "
+                f"{sum(v[1] for v in served.values()) * scale:,.0f} ms")
+    print("| the same from half the window on, scaled to the window (at work, its start "
+          "left out) | " + " | ".join(second_half(m) for m in monitors) + " |")
     apis = sorted({api for m in monitors for api in (m.get("requests") or {})},
                   key=lambda api: -max((m.get("requests") or {}).get(api, [0, 0])[1] for m in monitors))
     for api in apis:
