@@ -10,10 +10,9 @@ the spool's 10.
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (Agent, check, finish, log, series, value, wait_for_cycles,  # noqa: E402
+from ksharness import (temp_dir, Agent, check, finish, log, series, value, wait_for_cycles,  # noqa: E402
                        wait_until)
 from ksevents import FakeProcfs, logged_events  # noqa: E402
 
@@ -32,7 +31,7 @@ def counted(agent, result):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="ks-events-spool-full-")
+    work = temp_dir(prefix="ks-events-spool-full-")
     procfs = FakeProcfs(os.path.join(work, "proc")).start()
     config = f"""
 kafka:

@@ -23,17 +23,16 @@ import ssl
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (AGENT, Agent, check, finish, free_port, http_get, log,  # noqa: E402
+from ksharness import (temp_dir, AGENT, Agent, check, finish, free_port, http_get, log,  # noqa: E402
                        wait_until)
 from kstls import (CLIENT_EXTENSIONS, SERVER_EXTENSIONS, make_ca, make_certificate,  # noqa: E402
                    write_web_config)
 
 USER, PASSWORD = "prometheus", "correct horse battery staple"
-work = tempfile.mkdtemp(prefix="ks-tls-")
+work = temp_dir(prefix="ks-tls-")
 procs = []
 
 

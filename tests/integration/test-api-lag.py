@@ -28,7 +28,7 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (AGENT, Agent, KafkaCluster, agent_yaml, check, finish, http_get, log,  # noqa: E402
+from ksharness import (temp_dir, AGENT, Agent, KafkaCluster, agent_yaml, check, finish, http_get, log,  # noqa: E402
                        wait_until)
 from kskafkatools import describe_groups  # noqa: E402
 from kstls import make_pki, start_secured, write_web_config  # noqa: E402
@@ -292,7 +292,7 @@ def check_status(agent, kafka):
 
 
 def check_secured(kafka, agent):
-    work = __import__("tempfile").mkdtemp(prefix="ks-api-tls-")
+    work = temp_dir(prefix="ks-api-tls-")
     files = make_pki(work)
     user, password = "operator", "tr0ub4dor&3 secret"
     with open(os.path.join(work, "password"), "w") as f:
@@ -328,7 +328,7 @@ def check_secured(kafka, agent):
 def main():
     kafka = KafkaCluster(nodes=1).up()
     ends = setup(kafka)
-    work = __import__("tempfile").mkdtemp(prefix="ks-api-")
+    work = temp_dir(prefix="ks-api-")
     agent = Agent(agent_config(kafka.bootstrap, work), name="api", workdir=work).start()
     check(wait_until(lambda: http_get(agent.url + "/readyz")[0] == 200, 60, 0.5, "ready"),
           "agent ready")

@@ -11,11 +11,10 @@ import glob
 import os
 import struct
 import sys
-import tempfile
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (Agent, KafkaCluster, base_config, check, finish, http_get, log,  # noqa: E402
+from ksharness import (temp_dir, Agent, KafkaCluster, base_config, check, finish, http_get, log,  # noqa: E402
                        value, wait_for_cycles, wait_until)
 from ksevents import EVENTS_TOPIC, has_logged, read_topic, topic_ready_logged  # noqa: E402
 
@@ -54,7 +53,7 @@ def acked_seqs(path):
 def main():
     import json
     kafka = KafkaCluster(nodes=1).up()
-    work = tempfile.mkdtemp(prefix="ks-events-corrupt-")
+    work = temp_dir(prefix="ks-events-corrupt-")
     spool = os.path.join(work, "spool")
     config = base_config(kafka.bootstrap, "2s", host=False) + f"""
 events:

@@ -20,11 +20,10 @@ import json
 import os
 import struct
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ksevents import read_topic, short  # noqa: E402
-from ksharness import Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
+from ksharness import temp_dir, Agent, KafkaCluster, check, finish, log, value, wait_until  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
 
 GROUP, OTHER, TOPIC = "lo-g", "lo-other", "lo-t"
@@ -89,7 +88,7 @@ def leftover(template, group, seconds_earlier, node, tag):
 def main():
     kafka = KafkaCluster().up()
     b = kafka.bootstrap
-    work = tempfile.mkdtemp(prefix="ks-leftover-")
+    work = temp_dir(prefix="ks-leftover-")
     loadgen("create-topics", "--bootstrap", b, "--topics", f"{TOPIC}:1:1", timeout=60)
     loadgen("produce", "--bootstrap", b, "--topics", TOPIC, "--count", "100", "--rate", "0",
             timeout=60)

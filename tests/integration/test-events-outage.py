@@ -16,11 +16,10 @@ that the node leading it takes it away):
 import os
 import re
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
+from ksharness import (temp_dir, Agent, KafkaCluster, check, finish, log, value,  # noqa: E402
                        wait_for_cycles, wait_until)
 from ksevents import (EVENTS_TOPIC, check_cloudevent, coordinator_partition,  # noqa: E402
                       has_logged, logged_events, offsets_topic_leaders, read_topic,
@@ -32,7 +31,7 @@ def main():
     kafka = KafkaCluster(nodes=3).up()
     B = kafka.bootstrap
     loadgen("create-topics", "--bootstrap", B, "--topics", "ev-orders:2:3")
-    work = tempfile.mkdtemp(prefix="ks-events-outage-")
+    work = temp_dir(prefix="ks-events-outage-")
     spool = os.path.join(work, "spool")
     config = f"""
 kafka:

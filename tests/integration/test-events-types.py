@@ -28,11 +28,10 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (AGENT, SOURCE_DIR, Agent, KafkaCluster, check,  # noqa: E402
+from ksharness import (temp_dir, AGENT, SOURCE_DIR, Agent, KafkaCluster, check,  # noqa: E402
                        check_families_documented, finish, log, series, value, wait_until)
 from ksevents import (EVENTS_TOPIC, FakeProcfs, check_cloudevent, has_logged,  # noqa: E402
                       logged_events, read_topic, short, topic_ready_logged)
@@ -47,7 +46,7 @@ def main():
             "min.insync.replicas=3")
     loadgen("create-topics", "--bootstrap", B, "--topics", "ev-rf1:3:1")
 
-    work = tempfile.mkdtemp(prefix="ks-events-types-")
+    work = temp_dir(prefix="ks-events-types-")
     procfs = FakeProcfs(os.path.join(work, "proc")).start()
     config = f"""
 kafka:

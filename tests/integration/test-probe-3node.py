@@ -36,10 +36,9 @@ Takes about 105 s (most of it Kafka starting and restarting nodes).
 """
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import (Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
+from ksharness import (temp_dir, Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
                        finish, log, series, value, wait_until)
 from ksevents import has_logged, logged_events  # noqa: E402
 from ksprobe import (BROKERS, check_no_loss, events_section, per_broker,  # noqa: E402
@@ -270,7 +269,7 @@ def fleet_sidecars(kafka, work):
 def main():
     kafka = KafkaCluster(nodes=3, props=["leader.imbalance.check.interval.seconds=5",
                                          "leader.imbalance.per.broker.percentage=0"]).up()
-    work = tempfile.mkdtemp(prefix="ks-probe-")
+    work = temp_dir(prefix="ks-probe-")
     agent = Agent(config_for(kafka.bootstrap, work, "probe-a", "1s"), name="probe",
                   workdir=work).start()
     off = None

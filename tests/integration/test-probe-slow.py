@@ -44,10 +44,9 @@ wall clock. Takes 80-110 s under stress-ng --cpu 2 (most of it Kafka starting, n
 import json
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ksharness import Agent, check, finish, http_get, log, series, value, wait_until  # noqa: E402
+from ksharness import temp_dir, Agent, check, finish, http_get, log, series, value, wait_until  # noqa: E402
 from ksevents import has_logged, logged_events  # noqa: E402
 import ksprobe as kp  # noqa: E402
 
@@ -236,7 +235,7 @@ def main():
         proxy.stop()
         kafka.down()
         raise
-    work = tempfile.mkdtemp(prefix="ks-probe-slow-")
+    work = temp_dir(prefix="ks-probe-slow-")
     agent = Agent(kp.probe_config(direct, {
         "interval": f"{int(INTERVAL * 1000)}ms", "timeout": "10s", "acks": 1,
         "slow_threshold": f"{int(THRESHOLD * 1000)}ms", "slow_window": SLOW_WINDOW,

@@ -16,11 +16,10 @@ starting); see the log for the measured takeover time.
 """
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from ksharness import Agent, KafkaCluster, check, finish, log, series, value, wait_until  # noqa: E402
+from ksharness import temp_dir, Agent, KafkaCluster, check, finish, log, series, value, wait_until  # noqa: E402
 from ksprobe import BROKERS, per_broker, probe_config  # noqa: E402
 
 SESSION_TIMEOUT_S = 4
@@ -82,7 +81,7 @@ def own_only(sidecars):
 def main():
     # (Kafka refuses a session timeout under group.min.session.timeout.ms, 6 s by default)
     kafka = KafkaCluster(nodes=3, props=["group.min.session.timeout.ms=1000"]).up()
-    work = tempfile.mkdtemp(prefix="ks-takeover-")
+    work = temp_dir(prefix="ks-takeover-")
     sidecars = {b: Agent(sidecar_config(kafka.bootstrap, b), name=f"sidecar-{b}",
                          workdir=work).start() for b in BROKERS}
     started = time.monotonic()

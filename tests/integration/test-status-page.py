@@ -18,14 +18,13 @@ Screenshots (laptop and phone) are saved to BUILD_DIR/test-artifacts/status-page
 """
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from kschromium import Chromium, chromium_binary, need_websocket  # noqa: E402
 
 need_websocket()
 
-from ksharness import (BUILD_DIR, Agent, KafkaCluster, agent_yaml, check, finish, log,  # noqa: E402
+from ksharness import (temp_dir, BUILD_DIR, Agent, KafkaCluster, agent_yaml, check, finish, log,  # noqa: E402
                        value, wait_until)
 from ksloadgen import loadgen, start_loadgen, stop_all  # noqa: E402
 
@@ -131,7 +130,7 @@ def main():
     for group, rate in ((LAGGING, "3"), (KEEPING_UP, "1000")):
         start_loadgen("consume", "--bootstrap", b, "--group", group, "--topics", TOPIC,
                       "--rate", rate, "--commit-interval-ms", "500", "--status-interval", "0")
-    spool = tempfile.mkdtemp(prefix="ks-page-spool-")
+    spool = temp_dir(prefix="ks-page-spool-")
     agent = Agent(agent_yaml(b, groups=["status_window_commits: 3"], more=f"""
 events:
   enabled: true

@@ -214,6 +214,35 @@ def agent_yaml(bootstrap, kafka=(), groups=(), more=""):
     return "\n".join(lines) + "\n" + more.lstrip("\n")
 
 
+_uncaught = []  # exceptions that ended the test (sys.excepthook below)
+
+
+def _note_uncaught(kind, value, traceback, previous=sys.excepthook):
+    _uncaught.append(kind)
+    previous(kind, value, traceback)
+
+
+sys.excepthook = _note_uncaught
+
+
+def _remove_unless_failed(path):
+    if _failures or _uncaught:
+        print(f"kept for the failure: {path}", flush=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def temp_dir(prefix):
+    """A new temporary directory, removed when the test ends, kept when it failed (a check
+    failed or an exception ended it) or with KS_KEEP_WORKDIRS=1. Registered before the
+    agents that use it start, its removal runs after they are killed (atexit is last-in,
+    first-out)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    if not os.environ.get("KS_KEEP_WORKDIRS"):
+        atexit.register(_remove_unless_failed, path)
+    return path
+
+
 class Agent:
     """The real kafka-sentinel binary, started with a config file written for the test.
 
@@ -225,12 +254,9 @@ class Agent:
 
     def __init__(self, config_text, name="agent", workdir=None, extra_args=(), wrap=(),
                  listen_host="127.0.0.1", host="127.0.0.1", port=None, env=None):
-        self.workdir = workdir or tempfile.mkdtemp(prefix="ks-agent-")
-        if workdir is None and not os.environ.get("KS_KEEP_WORKDIRS"):
-            # Its config and log, gone with the test (a suite run made ~600 of them); the
-            # log's tail is in every failure's message. KS_KEEP_WORKDIRS=1 keeps them.
-            # Registered before kill() (start), so it runs after it: atexit is last-in, first-out.
-            atexit.register(shutil.rmtree, self.workdir, True)
+        # Its config and log, gone with the test (a suite run made ~600 of them); the log's
+        # tail is in every failure's message.
+        self.workdir = workdir or temp_dir("ks-agent-")
         self.port = free_port() if port is None else port
         self.wrap = list(wrap)
         self.listen_host = listen_host
