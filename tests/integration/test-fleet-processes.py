@@ -42,10 +42,10 @@ from ksfleet import groups_exactly_once as groups_once_by  # noqa: E402
 from ksfleet import leader_of as leader_by  # noqa: E402
 from ksloadgen import loadgen  # noqa: E402
 from ksharness import (Agent, KafkaCluster, check, check_families_documented,  # noqa: E402
-                       finish, log, parse_metrics, series, wait_for_cycles, wait_until)
+                       finish, log, parse_metrics, series, temp_dir, wait_for_cycles, wait_until)
 
 # The spool lives with the node: an agent restarted on it finds its undelivered events.
-WORK = os.path.join("/tmp", f"ks-fleet-{os.getpid()}")
+WORK = temp_dir("ks-fleet-")
 
 
 def config_for(bootstrap, node):
