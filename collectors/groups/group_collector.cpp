@@ -217,15 +217,15 @@ Clock::time_point GroupCollector::fetch_offsets(std::vector<GroupObservation>& g
 }
 
 // The partitions this cycle's groups have commits on, by topic.
-GroupCollector::CommittedPartitions GroupCollector::committed_partitions(
+groups::CommittedPartitions GroupCollector::committed_partitions(
     const CycleObservations& observations) const {
-  CommittedPartitions committed;
+  groups::CommittedPartitions committed;
   for (const GroupObservation& group : observations.groups) {
     if (observations.fill) {
       stream_->add_committed(group.name, committed);  // filled later: read from the stream
-      continue;
+    } else {
+      for (const groups::CommittedOffset& c : group.committed) committed[c.tp.topic].insert(c.tp.partition);
     }
-    for (const groups::CommittedOffset& c : group.committed) committed[c.tp.topic].insert(c.tp.partition);
   }
   return committed;
 }
@@ -233,7 +233,7 @@ GroupCollector::CommittedPartitions GroupCollector::committed_partitions(
 // Every partition of every topic some group has commits on: the committed ones for lag,
 // the others so that a group arriving later on them finds a history already there.
 std::vector<TopicPartition> GroupCollector::watermark_partitions(const Topology& topology,
-                                                                 const CommittedPartitions& committed) {
+                                                                 const groups::CommittedPartitions& committed) {
   std::vector<TopicPartition> wanted;
   for (const auto& [topic, partitions] : committed) {
     std::set<std::int32_t> all = partitions;

@@ -28,11 +28,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <stop_token>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "collectors/groups/group_evaluator.hpp"
@@ -118,10 +116,10 @@ class GroupCollector final : public Collector {
                        std::stop_token stop);
   Clock::time_point fetch_offsets(std::vector<groups::GroupObservation>& groups,
                                   GroupsCycleStats& stats, std::stop_token stop);
-  using CommittedPartitions = std::unordered_map<std::string, std::set<std::int32_t>>;
-  CommittedPartitions committed_partitions(const groups::CycleObservations& observations) const;
+  groups::CommittedPartitions committed_partitions(
+      const groups::CycleObservations& observations) const;
   static std::vector<groups::TopicPartition> watermark_partitions(
-      const Topology& topology, const CommittedPartitions& committed);
+      const Topology& topology, const groups::CommittedPartitions& committed);
   void fetch_watermarks(const Topology& topology, groups::CycleObservations& observations,
                         GroupsCycleStats& stats, std::stop_token stop);
   void count_outcomes(groups::CycleObservations& observations, GroupsCycleStats& stats);

@@ -45,7 +45,6 @@ void summarize_window(const std::vector<PartitionStatus::Commit>& window, GroupP
   prow.window_commits = static_cast<std::uint16_t>(window.size());
 }
 
-
 }  // namespace
 
 // Who consumes what, from the group's description.

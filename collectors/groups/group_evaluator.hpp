@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -95,6 +96,9 @@ bool vanished_since_listing(const GroupObservation& group);
 
 // Drops the groups that vanished since the listing; returns how many.
 std::size_t drop_vanished_groups(std::vector<GroupObservation>& groups);
+
+// The partitions some groups have commits on, by topic: the watermarks a cycle asks for.
+using CommittedPartitions = std::unordered_map<std::string, std::set<std::int32_t>>;
 
 struct CycleObservations {
   std::vector<GroupObservation> groups;

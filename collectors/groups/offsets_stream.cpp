@@ -183,8 +183,7 @@ std::size_t OffsetsStream::unmapped_assignments(std::string_view group) const {
   return unmapped;
 }
 
-void OffsetsStream::add_committed(std::string_view group,
-                                  std::unordered_map<std::string, std::set<std::int32_t>>& out) const {
+void OffsetsStream::add_committed(std::string_view group, CommittedPartitions& out) const {
   const OffsetsGroup* g = state_.find(group);
   if (g == nullptr) return;
   for (const StoredCommit& commit : g->offsets.entries()) {

@@ -20,7 +20,6 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -77,8 +76,7 @@ class OffsetsStream {
   std::size_t unmapped_assignments(std::string_view group) const;
   // Adds every partition `group` has a commit on to `out`, by topic (the watermarks a
   // cycle asks for), without observing the group.
-  void add_committed(std::string_view group,
-                     std::unordered_map<std::string, std::set<std::int32_t>>& out) const;
+  void add_committed(std::string_view group, CommittedPartitions& out) const;
   // One ready group's committed offsets (with the commits made since the last call, which
   // it takes) and description, from the state.
   void observe(GroupObservation& group);
